@@ -1,0 +1,314 @@
+//! Elementwise kernels: unary maps and binary zips on contiguous slices.
+//!
+//! Each op is one arm of a `match` hoisted outside its loop, so every loop body is a plain
+//! expression LLVM can vectorise; [`unary`] and [`binary`] pick the AVX2+FMA build at run time.
+
+use crate::kernels::simd_twin;
+use crate::Element;
+
+/// A one-input elementwise operation. Scalar parameters are stored as f64.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum UnaryOp {
+    /// -x
+    Neg,
+    /// |x|
+    Abs,
+    /// sign(x) ∈ {-1, 0, 1}
+    Sign,
+    /// e^x
+    Exp,
+    /// ln x
+    Log,
+    /// √x
+    Sqrt,
+    /// x²
+    Square,
+    /// 1/x
+    Recip,
+    /// sin x
+    Sin,
+    /// cos x
+    Cos,
+    /// max(x, 0)
+    Relu,
+    /// x if x > 0 else slope·x
+    LeakyRelu(f64),
+    /// 1/(1+e^-x)
+    Sigmoid,
+    /// tanh x
+    Tanh,
+    /// ln(1+e^x), stable
+    Softplus,
+    /// ln σ(x) = -softplus(-x), stable
+    LogSigmoid,
+    /// min(max(x, lo), hi)
+    Clamp(f64, f64),
+    /// x + c
+    AddScalar(f64),
+    /// x · c
+    MulScalar(f64),
+    /// x^c
+    PowScalar(f64),
+    /// c^x
+    ScalarPow(f64),
+    /// 1 where x > c else 0
+    GtScalar(f64),
+    /// 1 where x ≥ c else 0
+    GeScalar(f64),
+    /// 1 where x < c else 0
+    LtScalar(f64),
+    /// 1 where x == c else 0
+    EqScalar(f64),
+    /// copy
+    Copy,
+}
+
+#[inline(always)]
+fn softplus<T: Element>(x: T) -> T {
+    // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)
+    let ax = x.abs();
+    x.max_e(T::ZERO) + (T::ONE + (-ax).fast_exp()).fast_ln()
+}
+
+#[inline(always)]
+fn b<T: Element>(c: bool) -> T {
+    if c {
+        T::ONE
+    } else {
+        T::ZERO
+    }
+}
+
+/// The loop for one unary op, on matching-length slices.
+#[inline(always)]
+pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
+    let n = src.len().min(dst.len());
+    let (src, dst) = (&src[..n], &mut dst[..n]);
+    macro_rules! map {
+        (|$x:ident| $e:expr) => {
+            for (d, &$x) in dst.iter_mut().zip(src) {
+                *d = $e;
+            }
+        };
+    }
+    match op {
+        UnaryOp::Neg => map!(|x| -x),
+        UnaryOp::Abs => map!(|x| x.abs()),
+        UnaryOp::Sign => map!(|x| if x > T::ZERO {
+            T::ONE
+        } else if x < T::ZERO {
+            -T::ONE
+        } else {
+            T::ZERO
+        }),
+        UnaryOp::Exp => map!(|x| x.fast_exp()),
+        UnaryOp::Log => map!(|x| x.fast_ln()),
+        UnaryOp::Sqrt => map!(|x| x.sqrt()),
+        UnaryOp::Square => map!(|x| x * x),
+        UnaryOp::Recip => map!(|x| T::ONE / x),
+        UnaryOp::Sin => map!(|x| x.sin()),
+        UnaryOp::Cos => map!(|x| x.cos()),
+        UnaryOp::Relu => map!(|x| if x > T::ZERO { x } else { T::ZERO }),
+        UnaryOp::LeakyRelu(s) => {
+            let s = T::from_f64(s);
+            map!(|x| if x > T::ZERO { x } else { x * s })
+        }
+        UnaryOp::Sigmoid => map!(|x| x.fast_sigmoid()),
+        UnaryOp::Tanh => map!(|x| x.fast_tanh()),
+        UnaryOp::Softplus => map!(|x| softplus(x)),
+        UnaryOp::LogSigmoid => map!(|x| -softplus(-x)),
+        UnaryOp::Clamp(lo, hi) => {
+            let (lo, hi) = (T::from_f64(lo), T::from_f64(hi));
+            map!(|x| if x < lo {
+                lo
+            } else if x > hi {
+                hi
+            } else {
+                x
+            })
+        }
+        UnaryOp::AddScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| x + c)
+        }
+        UnaryOp::MulScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| x * c)
+        }
+        UnaryOp::PowScalar(c) => {
+            if c == 2.0 {
+                map!(|x| x * x)
+            } else if c == 1.0 {
+                map!(|x| x)
+            } else if c == 0.5 {
+                map!(|x| x.sqrt())
+            } else if c == 3.0 {
+                map!(|x| x * x * x)
+            } else if c == -1.0 {
+                map!(|x| T::ONE / x)
+            } else {
+                let c = T::from_f64(c);
+                map!(|x| x.powf(c))
+            }
+        }
+        UnaryOp::ScalarPow(c) => {
+            let c = T::from_f64(c);
+            map!(|x| c.powf(x))
+        }
+        UnaryOp::GtScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| b(x > c))
+        }
+        UnaryOp::GeScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| b(x >= c))
+        }
+        UnaryOp::LtScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| b(x < c))
+        }
+        UnaryOp::EqScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| b(x == c))
+        }
+        UnaryOp::Copy => dst.copy_from_slice(src),
+    }
+}
+
+simd_twin! {
+    /// Applies `op` to `src`, writing `dst` (AVX2+FMA build when available).
+    pub fn unary / unary_avx2 / unary_scalar <T>(op: UnaryOp, src: &[T], dst: &mut [T]) => unary_loop
+}
+
+/// A two-input elementwise operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// a + b
+    Add,
+    /// a - b
+    Sub,
+    /// a · b
+    Mul,
+    /// a / b
+    Div,
+    /// a^b
+    Pow,
+    /// max(a, b)
+    Maximum,
+    /// min(a, b)
+    Minimum,
+    /// 1 where a == b
+    Eq,
+    /// 1 where a != b
+    Ne,
+    /// 1 where a < b
+    Lt,
+    /// 1 where a <= b
+    Le,
+    /// 1 where a > b
+    Gt,
+    /// 1 where a >= b
+    Ge,
+}
+
+impl BinaryOp {
+    /// The op's name as the user calls it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Ne => "ne",
+            BinaryOp::Lt => "lt",
+            BinaryOp::Le => "le",
+            BinaryOp::Gt => "gt",
+            BinaryOp::Ge => "ge",
+        }
+    }
+}
+
+/// How the two inputs of a binary loop advance: both by one, or one of them held fixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stepping {
+    /// a[i] op b[i]
+    Both,
+    /// a[0] op b[i]
+    ScalarA,
+    /// a[i] op b[0]
+    ScalarB,
+}
+
+/// The loop for one binary op.
+#[inline(always)]
+pub fn binary_loop<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [T]) {
+    macro_rules! zip {
+        (|$x:ident, $y:ident| $e:expr) => {
+            match st {
+                Stepping::Both => {
+                    let n = dst.len();
+                    let (a, bb) = (&a[..n], &bb[..n]);
+                    for i in 0..n {
+                        let ($x, $y) = (a[i], bb[i]);
+                        dst[i] = $e;
+                    }
+                }
+                Stepping::ScalarA => {
+                    let $x = a[0];
+                    let n = dst.len();
+                    let bb = &bb[..n];
+                    for i in 0..n {
+                        let $y = bb[i];
+                        dst[i] = $e;
+                    }
+                }
+                Stepping::ScalarB => {
+                    let $y = bb[0];
+                    let n = dst.len();
+                    let a = &a[..n];
+                    for i in 0..n {
+                        let $x = a[i];
+                        dst[i] = $e;
+                    }
+                }
+            }
+        };
+    }
+    match op {
+        BinaryOp::Add => zip!(|x, y| x + y),
+        BinaryOp::Sub => zip!(|x, y| x - y),
+        BinaryOp::Mul => zip!(|x, y| x * y),
+        BinaryOp::Div => zip!(|x, y| x / y),
+        BinaryOp::Pow => zip!(|x, y| x.powf(y)),
+        BinaryOp::Maximum => zip!(|x, y| x.max_e(y)),
+        BinaryOp::Minimum => zip!(|x, y| x.min_e(y)),
+        BinaryOp::Eq => zip!(|x, y| b(x == y)),
+        BinaryOp::Ne => zip!(|x, y| b(x != y)),
+        BinaryOp::Lt => zip!(|x, y| b(x < y)),
+        BinaryOp::Le => zip!(|x, y| b(x <= y)),
+        BinaryOp::Gt => zip!(|x, y| b(x > y)),
+        BinaryOp::Ge => zip!(|x, y| b(x >= y)),
+    }
+}
+
+simd_twin! {
+    /// Applies `op` elementwise (AVX2+FMA build when available).
+    pub fn binary / binary_avx2 / binary_scalar <T>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [T]) => binary_loop
+}
+
+/// `dst[i] += a[i]` (accumulation used by reductions over leading axes).
+#[inline(always)]
+pub fn add_assign_loop<T: Element>(dst: &mut [T], a: &[T]) {
+    for (d, &x) in dst.iter_mut().zip(a) {
+        *d += x;
+    }
+}
+
+simd_twin! {
+    /// `dst += a` elementwise.
+    pub fn add_assign / add_assign_avx2 / add_assign_scalar <T>(dst: &mut [T], a: &[T]) => add_assign_loop
+}

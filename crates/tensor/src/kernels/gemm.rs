@@ -1,0 +1,181 @@
+//! General matrix multiply through `matrixmultiply`, with strides passed straight through (a
+//! transposed operand is read in place, never copied).
+//!
+//! With more than one thread, large products are cut into blocks of rows (or of columns, when
+//! the output is wider than tall), each computed by one `matrixmultiply` call with the full
+//! inner dimension. Blocks are multiples of 8 rows/columns, and `matrixmultiply` computes each
+//! output element with the same sequence of operations (the same k-blocking and micro-kernel)
+//! whatever the block it sits in, so the result is bit-identical for any number of threads; a
+//! test checks it with 1- and 2-thread pools. On one thread the product is a single call, so
+//! `B` is packed once.
+
+use crate::parallel;
+use crate::{DType, Element};
+
+/// Products with fewer multiply-adds than this run as one call on the calling thread.
+pub const GEMM_SPLIT_FLOPS: usize = 1 << 20;
+/// The smallest block (rows or columns) a product is split into.
+pub const GEMM_BLOCK: usize = 64;
+
+/// A read-only strided matrix operand.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a, T> {
+    /// Backing elements.
+    pub data: &'a [T],
+    /// Offset of element (0, 0).
+    pub offset: usize,
+    /// Stride between rows.
+    pub rs: isize,
+    /// Stride between columns.
+    pub cs: isize,
+}
+
+/// Single call into matrixmultiply: C = alpha·A·B + beta·C.
+///
+/// # Safety
+/// All pointers must be valid for the strided `m×k`, `k×n` and `m×n` extents given.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn gemm_raw<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    b: *const T,
+    rsb: isize,
+    csb: isize,
+    beta: T,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+) {
+    match T::DTYPE {
+        DType::F32 => matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha.to_f64() as f32,
+            a as *const f32,
+            rsa,
+            csa,
+            b as *const f32,
+            rsb,
+            csb,
+            beta.to_f64() as f32,
+            c as *mut f32,
+            rsc,
+            csc,
+        ),
+        DType::F64 => matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            alpha.to_f64(),
+            a as *const f64,
+            rsa,
+            csa,
+            b as *const f64,
+            rsb,
+            csb,
+            beta.to_f64(),
+            c as *mut f64,
+            rsc,
+            csc,
+        ),
+    }
+}
+
+struct SendPtr<T>(*mut T);
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// C (row-major `m×n`, contiguous) = alpha·A·B + beta·C, split into fixed blocks for large work.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: &mut [T],
+) {
+    assert!(c.len() >= m * n, "gemm: output buffer too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        for x in c[..m * n].iter_mut() {
+            *x = if beta == T::ZERO { T::ZERO } else { *x * beta };
+        }
+        return;
+    }
+    let ap = a.data[a.offset..].as_ptr();
+    let bp = b.data[b.offset..].as_ptr();
+    let cp = SendPtr(c.as_mut_ptr());
+    let work = m * n * k;
+    let threads = parallel::current_threads();
+    if threads <= 1 || work < GEMM_SPLIT_FLOPS || (m <= GEMM_BLOCK && n <= GEMM_BLOCK) {
+        unsafe {
+            gemm_raw(m, k, n, alpha, ap, a.rs, a.cs, bp, b.rs, b.cs, beta, cp.0, n as isize, 1)
+        };
+        return;
+    }
+    let (ap, bp) = (ap as usize, bp as usize);
+    let cp = &cp;
+    let block_for = |len: usize| (len.div_ceil(threads).div_ceil(8) * 8).max(GEMM_BLOCK);
+    if m >= n {
+        let blk = block_for(m);
+        let nb = m.div_ceil(blk);
+        parallel::map_indexed(nb, |i| {
+            let r0 = i * blk;
+            let rows = blk.min(m - r0);
+            unsafe {
+                gemm_raw(
+                    rows,
+                    k,
+                    n,
+                    alpha,
+                    (ap as *const T).offset(r0 as isize * a.rs),
+                    a.rs,
+                    a.cs,
+                    bp as *const T,
+                    b.rs,
+                    b.cs,
+                    beta,
+                    cp.0.add(r0 * n),
+                    n as isize,
+                    1,
+                )
+            }
+        });
+    } else {
+        let blk = block_for(n);
+        let nb = n.div_ceil(blk);
+        parallel::map_indexed(nb, |j| {
+            let c0 = j * blk;
+            let cols = blk.min(n - c0);
+            unsafe {
+                gemm_raw(
+                    m,
+                    k,
+                    cols,
+                    alpha,
+                    ap as *const T,
+                    a.rs,
+                    a.cs,
+                    (bp as *const T).offset(c0 as isize * b.cs),
+                    b.rs,
+                    b.cs,
+                    beta,
+                    cp.0.add(c0),
+                    n as isize,
+                    1,
+                )
+            }
+        });
+    }
+}

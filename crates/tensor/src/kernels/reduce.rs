@@ -1,0 +1,155 @@
+//! Reductions over contiguous runs, in a fixed order.
+//!
+//! A run is summed with 8 independent accumulators (lane `i` takes elements `i, i+8, …`),
+//! combined pairwise at the end. Long runs are first cut into fixed blocks of
+//! [`crate::parallel::CHUNK`] elements, whose partial results are combined in block order.
+//! The order never depends on the thread count, so results are bit-identical for any pool.
+
+use crate::kernels::simd_twin;
+use crate::parallel;
+use crate::Element;
+
+/// How a run is reduced to one value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    /// Σ x
+    Sum,
+    /// max x (NaN propagates)
+    Max,
+    /// min x (NaN propagates)
+    Min,
+}
+
+impl ReduceOp {
+    #[inline(always)]
+    fn identity<T: Element>(self) -> T {
+        match self {
+            ReduceOp::Sum => T::ZERO,
+            ReduceOp::Max => T::from_f64(f64::NEG_INFINITY),
+            ReduceOp::Min => T::from_f64(f64::INFINITY),
+        }
+    }
+    #[inline(always)]
+    fn combine<T: Element>(self, a: T, b: T) -> T {
+        match self {
+            ReduceOp::Sum => a + b,
+            ReduceOp::Max => {
+                if a >= b || a.is_nan() {
+                    a
+                } else {
+                    b
+                }
+            }
+            ReduceOp::Min => {
+                if a <= b || a.is_nan() {
+                    a
+                } else {
+                    b
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn run_loop<T: Element>(op: ReduceOp, s: &[T], out: &mut [T]) {
+    let mut acc = [op.identity::<T>(); 8];
+    let chunks = s.chunks_exact(8);
+    let rem = chunks.remainder();
+    match op {
+        ReduceOp::Sum => {
+            for c in chunks {
+                for i in 0..8 {
+                    acc[i] += c[i];
+                }
+            }
+        }
+        _ => {
+            for c in chunks {
+                for i in 0..8 {
+                    acc[i] = op.combine(acc[i], c[i]);
+                }
+            }
+        }
+    }
+    for (i, &x) in rem.iter().enumerate() {
+        acc[i] = op.combine(acc[i], x);
+    }
+    let a = [
+        op.combine(acc[0], acc[4]),
+        op.combine(acc[1], acc[5]),
+        op.combine(acc[2], acc[6]),
+        op.combine(acc[3], acc[7]),
+    ];
+    out[0] = op.combine(op.combine(a[0], a[2]), op.combine(a[1], a[3]));
+}
+
+simd_twin! {
+    /// Reduces `s` into `out[0]` with 8 lanes (AVX2+FMA build when available).
+    pub fn reduce_run_simd / reduce_run_avx2 / reduce_run_scalar <T>(op: ReduceOp, s: &[T], out: &mut [T]) => run_loop
+}
+
+/// Reduces a whole run, splitting runs longer than one block into fixed blocks (in parallel
+/// when the feature is on) and combining the partials in block order.
+pub fn reduce_run<T: Element>(op: ReduceOp, s: &[T]) -> T {
+    let block = parallel::CHUNK;
+    if s.len() <= block {
+        let mut o = [T::ZERO];
+        reduce_run_simd(op, s, &mut o);
+        return o[0];
+    }
+    let nb = s.len().div_ceil(block);
+    let partials: Vec<T> = parallel::map_indexed(nb, |i| {
+        let mut o = [T::ZERO];
+        reduce_run_simd(op, &s[i * block..((i + 1) * block).min(s.len())], &mut o);
+        o[0]
+    });
+    let mut acc = op.identity::<T>();
+    for p in partials {
+        acc = op.combine(acc, p);
+    }
+    acc
+}
+
+/// Reduces each of `out.len()` consecutive runs of length `run` in `src`.
+pub fn reduce_runs<T: Element>(op: ReduceOp, src: &[T], run: usize, out: &mut [T]) {
+    if run == 0 {
+        out.iter_mut().for_each(|o| *o = op.identity());
+        return;
+    }
+    if out.len() == 1 {
+        out[0] = reduce_run(op, src);
+        return;
+    }
+    // Each output is reduced whole by one thread, so its order is fixed.
+    let per = (parallel::CHUNK / run).max(1);
+    parallel::for_chunks_mut(out, per, |ci, o| {
+        for (j, oj) in o.iter_mut().enumerate() {
+            let r = ci * per + j;
+            let mut tmp = [T::ZERO];
+            reduce_run_simd(op, &src[r * run..(r + 1) * run], &mut tmp);
+            *oj = tmp[0];
+        }
+    });
+}
+
+/// Reduces over the leading `rows` of a `[rows, cols]` row-major block: `out[j] = op_i src[i, j]`,
+/// accumulating rows in order (vectorised across `j`).
+pub fn reduce_rows<T: Element>(op: ReduceOp, src: &[T], rows: usize, cols: usize, out: &mut [T]) {
+    out.iter_mut().for_each(|o| *o = op.identity());
+    let per = (parallel::CHUNK / rows.max(1)).max(64);
+    parallel::for_chunks_mut(out, per, |ci, o| {
+        let c0 = ci * per;
+        for i in 0..rows {
+            let row = &src[i * cols + c0..i * cols + c0 + o.len()];
+            match op {
+                ReduceOp::Sum => crate::kernels::elementwise::add_assign(o, row),
+                _ => {
+                    for (d, &x) in o.iter_mut().zip(row) {
+                        *d = op.combine(*d, x);
+                    }
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,404 @@
+//! Elementwise ops on tensors, with NumPy/PyTorch broadcasting.
+
+use crate::error::{ok, TensorError};
+use crate::kernels::elementwise::{self as kern, BinaryOp, Stepping, UnaryOp};
+use crate::parallel;
+use crate::shape::{broadcast_shapes, Shape, MAX_DIMS};
+use crate::{with_dtype, Element, Tensor};
+
+impl Tensor {
+    /// Applies a unary kernel, producing a new contiguous tensor.
+    pub fn unary(&self, op: UnaryOp) -> Tensor {
+        with_dtype!(self.dtype(), T => {
+            let x = self.contiguous();
+            let src = x.as_slice::<T>();
+            let mut out = vec![T::ZERO; src.len()];
+            parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
+                let s = &src[ci * parallel::CHUNK..ci * parallel::CHUNK + o.len()];
+                kern::unary(op, s, o);
+            });
+            Tensor::from_vec(out, self.shape)
+        })
+    }
+
+    /// Applies a binary kernel with broadcasting; errors name the op and both shapes/dtypes.
+    pub fn try_binary(&self, other: &Tensor, op: BinaryOp) -> Result<Tensor, TensorError> {
+        if self.dtype() != other.dtype() {
+            return Err(TensorError::new(format!(
+                "{}: dtype mismatch: {} {:?} and {} {:?} (convert one with .to_dtype())",
+                op.name(),
+                self.dtype(),
+                self.shape,
+                other.dtype(),
+                other.shape
+            )));
+        }
+        let out_shape = broadcast_shapes(&self.shape, &other.shape).ok_or_else(|| {
+            TensorError::shapes(op.name(), "shapes cannot be broadcast together", &self.shape, &other.shape)
+        })?;
+        Ok(with_dtype!(self.dtype(), T => binary_impl::<T>(self, other, op, out_shape)))
+    }
+
+    /// Applies a binary kernel with broadcasting, panicking at the caller's line on mismatch.
+    #[track_caller]
+    pub fn binary(&self, other: &Tensor, op: BinaryOp) -> Tensor {
+        ok(self.try_binary(other, op))
+    }
+
+    /// `self + other`, broadcasting.
+    #[track_caller]
+    pub fn add(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Add)
+    }
+    /// `self - other`, broadcasting.
+    #[track_caller]
+    pub fn sub(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Sub)
+    }
+    /// `self * other`, broadcasting.
+    #[track_caller]
+    pub fn mul(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Mul)
+    }
+    /// `self / other`, broadcasting.
+    #[track_caller]
+    pub fn div(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Div)
+    }
+    /// `self ^ other`, broadcasting.
+    #[track_caller]
+    pub fn pow(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Pow)
+    }
+    /// Elementwise maximum, broadcasting.
+    #[track_caller]
+    pub fn maximum(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Maximum)
+    }
+    /// Elementwise minimum, broadcasting.
+    #[track_caller]
+    pub fn minimum(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Minimum)
+    }
+    /// Mask (1/0) of `self == other`.
+    #[track_caller]
+    pub fn eq(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Eq)
+    }
+    /// Mask (1/0) of `self != other`.
+    #[track_caller]
+    pub fn ne(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Ne)
+    }
+    /// Mask (1/0) of `self < other`.
+    #[track_caller]
+    pub fn lt(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Lt)
+    }
+    /// Mask (1/0) of `self <= other`.
+    #[track_caller]
+    pub fn le(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Le)
+    }
+    /// Mask (1/0) of `self > other`.
+    #[track_caller]
+    pub fn gt(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Gt)
+    }
+    /// Mask (1/0) of `self >= other`.
+    #[track_caller]
+    pub fn ge(&self, other: &Tensor) -> Tensor {
+        self.binary(other, BinaryOp::Ge)
+    }
+
+    /// `cond ? a : b` elementwise with broadcasting of all three (`cond` is a 1/0 mask;
+    /// any non-zero counts as true).
+    #[track_caller]
+    pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Tensor {
+        ok(Tensor::try_where(cond, a, b))
+    }
+
+    /// Fallible form of [`Tensor::where_`].
+    pub fn try_where(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor, TensorError> {
+        if a.dtype() != b.dtype() {
+            return Err(TensorError::dtypes("where", a.dtype(), b.dtype()));
+        }
+        let ab = broadcast_shapes(&a.shape, &b.shape)
+            .ok_or_else(|| TensorError::shapes("where", "shapes cannot be broadcast together", &a.shape, &b.shape))?;
+        let s = broadcast_shapes(&cond.shape, &ab).ok_or_else(|| {
+            TensorError::shapes("where", "condition shape cannot be broadcast to", &cond.shape, &ab)
+        })?;
+        let c = cond.to_dtype(a.dtype()).expand(s).contiguous();
+        let (ea, eb) = (a.expand(s).contiguous(), b.expand(s).contiguous());
+        Ok(with_dtype!(a.dtype(), T => {
+            let (c, x, y) = (c.as_slice::<T>(), ea.as_slice::<T>(), eb.as_slice::<T>());
+            let v: Vec<T> = c.iter().zip(x).zip(y).map(|((&c, &x), &y)| if c != T::ZERO { x } else { y }).collect();
+            Tensor::from_vec(v, s)
+        }))
+    }
+
+    /// -x
+    pub fn neg(&self) -> Tensor {
+        self.unary(UnaryOp::Neg)
+    }
+    /// |x|
+    pub fn abs(&self) -> Tensor {
+        self.unary(UnaryOp::Abs)
+    }
+    /// sign(x) ∈ {-1, 0, 1}
+    pub fn sign(&self) -> Tensor {
+        self.unary(UnaryOp::Sign)
+    }
+    /// e^x (f32: the approximation of [`crate::kernels::fastmath::exp_f32`]).
+    pub fn exp(&self) -> Tensor {
+        self.unary(UnaryOp::Exp)
+    }
+    /// ln x (f32: [`crate::kernels::fastmath::ln_f32`]).
+    pub fn log(&self) -> Tensor {
+        self.unary(UnaryOp::Log)
+    }
+    /// √x
+    pub fn sqrt(&self) -> Tensor {
+        self.unary(UnaryOp::Sqrt)
+    }
+    /// x²
+    pub fn square(&self) -> Tensor {
+        self.unary(UnaryOp::Square)
+    }
+    /// 1/x
+    pub fn reciprocal(&self) -> Tensor {
+        self.unary(UnaryOp::Recip)
+    }
+    /// sin x
+    pub fn sin(&self) -> Tensor {
+        self.unary(UnaryOp::Sin)
+    }
+    /// cos x
+    pub fn cos(&self) -> Tensor {
+        self.unary(UnaryOp::Cos)
+    }
+    /// max(x, 0)
+    pub fn relu(&self) -> Tensor {
+        self.unary(UnaryOp::Relu)
+    }
+    /// x for x > 0, else slope·x
+    pub fn leaky_relu(&self, slope: f64) -> Tensor {
+        self.unary(UnaryOp::LeakyRelu(slope))
+    }
+    /// 1/(1 + e^-x)
+    pub fn sigmoid(&self) -> Tensor {
+        self.unary(UnaryOp::Sigmoid)
+    }
+    /// tanh x
+    pub fn tanh(&self) -> Tensor {
+        self.unary(UnaryOp::Tanh)
+    }
+    /// ln(1 + e^x), computed stably as max(x, 0) + ln(1 + e^-|x|).
+    pub fn softplus(&self) -> Tensor {
+        self.unary(UnaryOp::Softplus)
+    }
+    /// ln σ(x) = -softplus(-x), stable for large |x|.
+    pub fn log_sigmoid(&self) -> Tensor {
+        self.unary(UnaryOp::LogSigmoid)
+    }
+    /// min(max(x, lo), hi)
+    pub fn clamp(&self, lo: f64, hi: f64) -> Tensor {
+        self.unary(UnaryOp::Clamp(lo, hi))
+    }
+    /// x + c
+    pub fn add_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::AddScalar(c))
+    }
+    /// x - c
+    pub fn sub_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::AddScalar(-c))
+    }
+    /// x · c
+    pub fn mul_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::MulScalar(c))
+    }
+    /// x / c
+    pub fn div_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::MulScalar(1.0 / c))
+    }
+    /// x^c
+    pub fn pow_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::PowScalar(c))
+    }
+    /// c^x
+    pub fn scalar_pow(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::ScalarPow(c))
+    }
+    /// Mask (1/0) of x > c.
+    pub fn gt_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::GtScalar(c))
+    }
+    /// Mask (1/0) of x ≥ c.
+    pub fn ge_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::GeScalar(c))
+    }
+    /// Mask (1/0) of x < c.
+    pub fn lt_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::LtScalar(c))
+    }
+    /// Mask (1/0) of x == c.
+    pub fn eq_scalar(&self, c: f64) -> Tensor {
+        self.unary(UnaryOp::EqScalar(c))
+    }
+}
+
+fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shape) -> Tensor {
+    let n = out_shape.numel();
+    let mut out = vec![T::ZERO; n];
+    if n == 0 {
+        return Tensor::from_vec(out, out_shape);
+    }
+    // Fast paths: same shape (both contiguous) or one side a single element.
+    if a.shape == b.shape && a.is_contiguous() && b.is_contiguous() {
+        let (x, y) = (a.as_slice::<T>(), b.as_slice::<T>());
+        parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
+            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
+            kern::binary(op, Stepping::Both, &x[r.clone()], &y[r], o);
+        });
+        return Tensor::from_vec(out, out_shape);
+    }
+    if b.numel() == 1 && a.shape == out_shape && a.is_contiguous() {
+        let (x, y) = (a.as_slice::<T>(), b.contiguous());
+        let y = y.as_slice::<T>();
+        parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
+            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
+            kern::binary(op, Stepping::ScalarB, &x[r], y, o);
+        });
+        return Tensor::from_vec(out, out_shape);
+    }
+    if a.numel() == 1 && b.shape == out_shape && b.is_contiguous() {
+        let (x, y) = (a.contiguous(), b.as_slice::<T>());
+        let x = x.as_slice::<T>();
+        parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
+            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
+            kern::binary(op, Stepping::ScalarA, x, &y[r], o);
+        });
+        return Tensor::from_vec(out, out_shape);
+    }
+    // General path: walk rows of the output's last dimension with broadcast (zero) strides.
+    let ea = a.expand(out_shape);
+    let eb = b.expand(out_shape);
+    let (xa, xb) = (T::slice(&ea.storage).unwrap(), T::slice(&eb.storage).unwrap());
+    let nd = out_shape.ndim();
+    let inner = if nd == 0 { 1 } else { out_shape[nd - 1] };
+    let (sa, sb) = if nd == 0 {
+        (0, 0)
+    } else {
+        (ea.strides[nd - 1], eb.strides[nd - 1])
+    };
+    let rows_per = (parallel::CHUNK / inner.max(1)).max(1);
+    parallel::for_chunks_mut(&mut out, rows_per * inner, |ci, o| {
+        let row0 = ci * rows_per;
+        let mut idx = [0usize; MAX_DIMS];
+        // multi-index of row0 over dims 0..nd-1
+        let mut r = row0;
+        for d in (0..nd.saturating_sub(1)).rev() {
+            idx[d] = r % out_shape[d];
+            r /= out_shape[d];
+        }
+        let mut oa = ea.offset + (0..nd.saturating_sub(1)).map(|d| idx[d] * ea.strides[d]).sum::<usize>();
+        let mut ob = eb.offset + (0..nd.saturating_sub(1)).map(|d| idx[d] * eb.strides[d]).sum::<usize>();
+        let mut tmp_a = vec![T::ZERO; if sa > 1 { inner } else { 0 }];
+        let mut tmp_b = vec![T::ZERO; if sb > 1 { inner } else { 0 }];
+        for orow in o.chunks_mut(inner) {
+            let (pa, sta) = match sa {
+                0 => (&xa[oa..oa + 1], true),
+                1 => (&xa[oa..oa + inner], false),
+                _ => {
+                    for j in 0..inner {
+                        tmp_a[j] = xa[oa + j * sa];
+                    }
+                    (&tmp_a[..], false)
+                }
+            };
+            let (pb, stb) = match sb {
+                0 => (&xb[ob..ob + 1], true),
+                1 => (&xb[ob..ob + inner], false),
+                _ => {
+                    for j in 0..inner {
+                        tmp_b[j] = xb[ob + j * sb];
+                    }
+                    (&tmp_b[..], false)
+                }
+            };
+            match (sta, stb) {
+                (false, false) => kern::binary(op, Stepping::Both, pa, pb, orow),
+                (true, false) => kern::binary(op, Stepping::ScalarA, pa, pb, orow),
+                (false, true) => kern::binary(op, Stepping::ScalarB, pa, pb, orow),
+                (true, true) => {
+                    let mut one = [T::ZERO];
+                    kern::binary(op, Stepping::Both, pa, pb, &mut one);
+                    orow.iter_mut().for_each(|v| *v = one[0]);
+                }
+            }
+            // advance to the next row
+            let mut d = nd.saturating_sub(1);
+            while d > 0 {
+                d -= 1;
+                idx[d] += 1;
+                oa += ea.strides[d];
+                ob += eb.strides[d];
+                if idx[d] < out_shape[d] {
+                    break;
+                }
+                oa -= ea.strides[d] * out_shape[d];
+                ob -= eb.strides[d] * out_shape[d];
+                idx[d] = 0;
+            }
+        }
+    });
+    Tensor::from_vec(out, out_shape)
+}
+
+macro_rules! impl_op {
+    ($tr:ident, $m:ident, $f:ident, $sc:ident) => {
+        impl std::ops::$tr<&Tensor> for &Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $m(self, o: &Tensor) -> Tensor {
+                Tensor::$f(self, o)
+            }
+        }
+        impl std::ops::$tr<Tensor> for Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $m(self, o: Tensor) -> Tensor {
+                Tensor::$f(&self, &o)
+            }
+        }
+        impl std::ops::$tr<f64> for &Tensor {
+            type Output = Tensor;
+            fn $m(self, c: f64) -> Tensor {
+                self.$sc(c)
+            }
+        }
+        impl std::ops::$tr<f64> for Tensor {
+            type Output = Tensor;
+            fn $m(self, c: f64) -> Tensor {
+                self.$sc(c)
+            }
+        }
+    };
+}
+impl_op!(Add, add, add, add_scalar);
+impl_op!(Sub, sub, sub, sub_scalar);
+impl_op!(Mul, mul, mul, mul_scalar);
+impl_op!(Div, div, div, div_scalar);
+
+impl std::ops::Neg for &Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(self)
+    }
+}
+impl std::ops::Neg for Tensor {
+    type Output = Tensor;
+    fn neg(self) -> Tensor {
+        Tensor::neg(&self)
+    }
+}

@@ -1,0 +1,182 @@
+//! Reductions over any set of axes, with `keepdim`; softmax and log-softmax.
+
+use crate::kernels::reduce::{reduce_rows, reduce_runs, ReduceOp};
+use crate::shape::Shape;
+use crate::{with_dtype, Element, Tensor};
+
+impl Tensor {
+    /// Resolves, sorts and de-duplicates axes; an empty list means all axes.
+    #[track_caller]
+    pub fn resolve_axes(&self, axes: &[isize], op: &str) -> Vec<usize> {
+        if axes.is_empty() {
+            return (0..self.ndim()).collect();
+        }
+        let mut v: Vec<usize> = axes.iter().map(|&a| self.shape.axis(a, op)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The shape after reducing `axes` (kept as size 1 with `keepdim`).
+    pub fn reduced_shape(&self, axes: &[usize], keepdim: bool) -> Shape {
+        let mut d = Vec::new();
+        for i in 0..self.ndim() {
+            if axes.contains(&i) {
+                if keepdim {
+                    d.push(1);
+                }
+            } else {
+                d.push(self.shape[i]);
+            }
+        }
+        Shape::new(&d)
+    }
+
+    fn reduce(&self, op: ReduceOp, axes: &[isize], keepdim: bool, name: &str) -> Tensor {
+        let ax = self.resolve_axes(axes, name);
+        let out_shape = self.reduced_shape(&ax, keepdim);
+        let nd = self.ndim();
+        let kept: Vec<usize> = (0..nd).filter(|i| !ax.contains(i)).collect();
+        let run: usize = ax.iter().map(|&a| self.shape[a]).product();
+        if ax.len() < nd && op != ReduceOp::Sum && run == 0 {
+            panic!("{name}: cannot reduce over an empty dimension of shape {:?}", self.shape);
+        }
+        with_dtype!(self.dtype(), T => {
+            let mut out = vec![T::ZERO; out_shape.numel()];
+            let prefix = ax.iter().enumerate().all(|(i, &a)| i == a);
+            if prefix && !ax.is_empty() && ax.len() < nd && self.is_contiguous() {
+                // leading axes: accumulate rows in order
+                let cols = self.numel() / run.max(1);
+                reduce_rows(op, self.as_slice::<T>(), run, cols, &mut out);
+            } else {
+                let mut perm = kept.clone();
+                perm.extend_from_slice(&ax);
+                let x = self.permute(&perm).contiguous();
+                reduce_runs(op, x.as_slice::<T>(), run, &mut out);
+            }
+            Tensor::from_vec(out, out_shape)
+        })
+    }
+
+    /// Sum over `axes` (all if empty).
+    #[track_caller]
+    pub fn sum(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.reduce(ReduceOp::Sum, axes, keepdim, "sum")
+    }
+    /// Sum of all elements, as a 0-d tensor.
+    pub fn sum_all(&self) -> Tensor {
+        self.sum(&[], false)
+    }
+    /// Mean over `axes` (all if empty).
+    #[track_caller]
+    pub fn mean(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        let ax = self.resolve_axes(axes, "mean");
+        let n: usize = ax.iter().map(|&a| self.shape[a]).product();
+        self.sum(axes, keepdim).mul_scalar(1.0 / n as f64)
+    }
+    /// Mean of all elements, as a 0-d tensor.
+    pub fn mean_all(&self) -> Tensor {
+        self.mean(&[], false)
+    }
+    /// Variance over `axes`: biased (divide by n) or unbiased (n - 1).
+    #[track_caller]
+    pub fn var(&self, axes: &[isize], unbiased: bool, keepdim: bool) -> Tensor {
+        let ax = self.resolve_axes(axes, "var");
+        let n: usize = ax.iter().map(|&a| self.shape[a]).product();
+        let m = self.mean(axes, true);
+        let d = self.sub(&m).square().sum(axes, keepdim);
+        let denom = if unbiased { n as f64 - 1.0 } else { n as f64 };
+        d.mul_scalar(1.0 / denom)
+    }
+    /// Maximum over `axes` (NaN propagates).
+    #[track_caller]
+    pub fn max(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.reduce(ReduceOp::Max, axes, keepdim, "max")
+    }
+    /// Minimum over `axes` (NaN propagates).
+    #[track_caller]
+    pub fn min(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        self.reduce(ReduceOp::Min, axes, keepdim, "min")
+    }
+    /// Index of the (first) maximum along `axis`, as a tensor of integral values in the input's dtype.
+    #[track_caller]
+    pub fn argmax(&self, axis: isize, keepdim: bool) -> Tensor {
+        let a = self.shape.axis(axis, "argmax");
+        let idx = self.argmax_indices(axis);
+        let s = self.reduced_shape(&[a], keepdim);
+        with_dtype!(self.dtype(), T => Tensor::from_vec(idx.iter().map(|&i| T::from_f64(i as f64)).collect::<Vec<T>>(), s))
+    }
+    /// Index of the (first) maximum along `axis` for each position of the other axes, in row-major order.
+    #[track_caller]
+    pub fn argmax_indices(&self, axis: isize) -> Vec<usize> {
+        let a = self.shape.axis(axis, "argmax");
+        let n = self.shape[a];
+        assert!(n > 0, "argmax: dimension {a} of shape {:?} is empty", self.shape);
+        let mut perm: Vec<usize> = (0..self.ndim()).filter(|&i| i != a).collect();
+        perm.push(a);
+        let x = self.permute(&perm).contiguous();
+        with_dtype!(self.dtype(), T => {
+            x.as_slice::<T>()
+                .chunks(n)
+                .map(|r| {
+                    let mut best = 0;
+                    for (i, &v) in r.iter().enumerate() {
+                        if v > r[best] || (v.is_nan() && !r[best].is_nan()) {
+                            best = i;
+                        }
+                    }
+                    best
+                })
+                .collect()
+        })
+    }
+    /// ln Σ e^x over `axes`, computed as m + ln Σ e^(x - m) with m the maximum.
+    #[track_caller]
+    pub fn logsumexp(&self, axes: &[isize], keepdim: bool) -> Tensor {
+        let m = self.max(axes, true);
+        // an all -inf slice keeps m = -inf; use 0 there so x - m stays -inf, not NaN
+        let m_safe = with_dtype!(self.dtype(), T => {
+            let v: Vec<T> = m.as_slice::<T>().iter().map(|&x| if x.is_finite() { x } else { T::ZERO }).collect();
+            Tensor::from_vec(v, *m.shape())
+        });
+        let s = self.sub(&m_safe).exp().sum(axes, true).log().add(&m_safe);
+        if keepdim {
+            s
+        } else {
+            let ax = self.resolve_axes(axes, "logsumexp");
+            s.reshape(self.reduced_shape(&ax, false))
+        }
+    }
+    /// Softmax along `axis`: e^(x - max) / Σ e^(x - max).
+    #[track_caller]
+    pub fn softmax(&self, axis: isize) -> Tensor {
+        let m = self.max(&[axis], true);
+        let e = self.sub(&m).exp();
+        e.div(&e.sum(&[axis], true))
+    }
+    /// Log-softmax along `axis`: x - logsumexp(x).
+    #[track_caller]
+    pub fn log_softmax(&self, axis: isize) -> Tensor {
+        self.sub(&self.logsumexp(&[axis], true))
+    }
+    /// Sums a broadcast result back to `shape` (the adjoint of broadcasting `shape` up to
+    /// `self.shape()`): sums leading extra dimensions and dimensions where `shape` has 1.
+    #[track_caller]
+    pub fn sum_to(&self, shape: &Shape) -> Tensor {
+        if self.shape == *shape {
+            return self.clone();
+        }
+        let nd = self.ndim();
+        let lead = nd - shape.ndim();
+        let mut axes: Vec<isize> = (0..lead as isize).collect();
+        for (i, &d) in shape.iter().enumerate() {
+            if d == 1 && self.shape[lead + i] != 1 {
+                axes.push((lead + i) as isize);
+            }
+        }
+        if axes.is_empty() {
+            return self.reshape(*shape);
+        }
+        self.sum(&axes, true).reshape(*shape)
+    }
+}

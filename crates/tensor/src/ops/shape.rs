@@ -1,0 +1,507 @@
+//! Shape ops. Views (no copy): reshape of a contiguous tensor, permute, transpose, expand,
+//! squeeze, unsqueeze, narrow. Copies: everything else.
+
+use crate::error::{ok, TensorError};
+use crate::shape::{Shape, MAX_DIMS};
+use crate::{with_dtype, DType, Element, Tensor};
+
+/// How [`Tensor::pad`] fills the border.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PadMode {
+    /// A constant value.
+    Constant(f64),
+    /// Mirror without repeating the edge (PyTorch's `reflect`): `[a b c]` padded by 2 → `c b a b c b a`.
+    Reflect,
+}
+
+fn reflect_index(i: isize, n: usize) -> usize {
+    // maps -k.. to mirrored indices in 0..n (n > 1 ensured by the caller)
+    let n = n as isize;
+    let period = 2 * (n - 1);
+    let mut j = i.rem_euclid(period.max(1));
+    if j >= n {
+        j = period - j;
+    }
+    j as usize
+}
+
+impl Tensor {
+    /// A tensor with the same elements in a new shape (a view when contiguous).
+    #[track_caller]
+    pub fn reshape(&self, shape: impl Into<Shape>) -> Tensor {
+        ok(self.try_reshape(shape))
+    }
+
+    /// Fallible [`Tensor::reshape`].
+    pub fn try_reshape(&self, shape: impl Into<Shape>) -> Result<Tensor, TensorError> {
+        let shape = shape.into();
+        if shape.numel() != self.numel() {
+            return Err(TensorError::new(format!(
+                "reshape: cannot reshape {:?} ({} elements) into {:?} ({} elements)",
+                self.shape,
+                self.numel(),
+                shape,
+                shape.numel()
+            )));
+        }
+        let c = self.contiguous();
+        Ok(Tensor::from_parts(c.storage, shape, shape.contiguous_strides(), c.offset))
+    }
+
+    /// Merges dimensions `start..=end` into one.
+    #[track_caller]
+    pub fn flatten(&self, start: isize, end: isize) -> Tensor {
+        if self.ndim() == 0 {
+            return self.reshape([1]);
+        }
+        let (s, e) = (self.shape.axis(start, "flatten"), self.shape.axis(end, "flatten"));
+        assert!(s <= e, "flatten: start {start} is after end {end} for shape {:?}", self.shape);
+        let mut d: Vec<usize> = self.dims()[..s].to_vec();
+        d.push(self.dims()[s..=e].iter().product());
+        d.extend_from_slice(&self.dims()[e + 1..]);
+        self.reshape(d)
+    }
+
+    /// Reorders dimensions (a view): output dim `i` is input dim `perm[i]`.
+    #[track_caller]
+    pub fn permute(&self, perm: &[usize]) -> Tensor {
+        let nd = self.ndim();
+        let mut seen = [false; MAX_DIMS];
+        let valid = perm.len() == nd && perm.iter().all(|&p| p < nd && !std::mem::replace(&mut seen[p], true));
+        assert!(valid, "permute: {:?} is not a permutation of the {} dimensions of shape {:?}", perm, nd, self.shape);
+        let mut shape = [0usize; MAX_DIMS];
+        let mut strides = [0usize; MAX_DIMS];
+        for (i, &p) in perm.iter().enumerate() {
+            shape[i] = self.shape[p];
+            strides[i] = self.strides[p];
+        }
+        Tensor::from_parts(self.storage.clone(), Shape::new(&shape[..nd]), strides, self.offset)
+    }
+
+    /// Swaps two dimensions (a view).
+    #[track_caller]
+    pub fn transpose(&self, a: isize, b: isize) -> Tensor {
+        let (a, b) = (self.shape.axis(a, "transpose"), self.shape.axis(b, "transpose"));
+        let mut perm: Vec<usize> = (0..self.ndim()).collect();
+        perm.swap(a, b);
+        self.permute(&perm)
+    }
+
+    /// Transpose of a 2-D tensor (a view).
+    #[track_caller]
+    pub fn t(&self) -> Tensor {
+        assert!(self.ndim() == 2, "t: expects a 2-D tensor, got shape {:?}", self.shape);
+        self.transpose(0, 1)
+    }
+
+    /// Broadcasts to `shape` (a read-only view with stride 0 on broadcast dimensions).
+    #[track_caller]
+    pub fn expand(&self, shape: impl Into<Shape>) -> Tensor {
+        ok(self.try_expand(shape))
+    }
+
+    /// Fallible [`Tensor::expand`].
+    pub fn try_expand(&self, shape: impl Into<Shape>) -> Result<Tensor, TensorError> {
+        let shape = shape.into();
+        if shape == self.shape {
+            return Ok(self.clone());
+        }
+        let (n, m) = (shape.ndim(), self.ndim());
+        let err = || TensorError::shapes("expand", "cannot broadcast", &self.shape, &shape);
+        if m > n {
+            return Err(err());
+        }
+        let mut strides = [0usize; MAX_DIMS];
+        for i in 0..n {
+            if i < n - m {
+                continue;
+            }
+            let j = i - (n - m);
+            if self.shape[j] == shape[i] {
+                strides[i] = self.strides[j];
+            } else if self.shape[j] == 1 {
+                strides[i] = 0;
+            } else {
+                return Err(err());
+            }
+        }
+        Ok(Tensor::from_parts(self.storage.clone(), shape, strides, self.offset))
+    }
+
+    /// Same as [`Tensor::expand`] (NumPy's name).
+    #[track_caller]
+    pub fn broadcast_to(&self, shape: impl Into<Shape>) -> Tensor {
+        self.expand(shape)
+    }
+
+    /// Removes dimension `axis`, which must have size 1 (a view).
+    #[track_caller]
+    pub fn squeeze(&self, axis: isize) -> Tensor {
+        let a = self.shape.axis(axis, "squeeze");
+        assert!(self.shape[a] == 1, "squeeze: dimension {a} of shape {:?} has size {}, not 1", self.shape, self.shape[a]);
+        let mut d = self.dims().to_vec();
+        let mut s = self.strides().to_vec();
+        d.remove(a);
+        s.remove(a);
+        let mut st = [0usize; MAX_DIMS];
+        st[..s.len()].copy_from_slice(&s);
+        Tensor::from_parts(self.storage.clone(), Shape::new(&d), st, self.offset)
+    }
+
+    /// Inserts a dimension of size 1 at `axis` (0..=ndim; negative counts from the end) (a view).
+    #[track_caller]
+    pub fn unsqueeze(&self, axis: isize) -> Tensor {
+        let n = self.ndim() as isize + 1;
+        let a = if axis < 0 { axis + n } else { axis };
+        assert!((0..n).contains(&a), "unsqueeze: axis {axis} is out of range for shape {:?}", self.shape);
+        let a = a as usize;
+        let mut d = self.dims().to_vec();
+        let mut s = self.strides().to_vec();
+        let inner = if a < self.ndim() { self.strides[a] * self.shape[a] } else { 1 };
+        d.insert(a, 1);
+        s.insert(a, inner);
+        let mut st = [0usize; MAX_DIMS];
+        st[..s.len()].copy_from_slice(&s);
+        Tensor::from_parts(self.storage.clone(), Shape::new(&d), st, self.offset)
+    }
+
+    /// Elements `start..start+len` along `axis` (a view).
+    #[track_caller]
+    pub fn narrow(&self, axis: isize, start: usize, len: usize) -> Tensor {
+        let a = self.shape.axis(axis, "narrow");
+        assert!(
+            start + len <= self.shape[a],
+            "narrow: range {}..{} is out of bounds for dimension {} of shape {:?}",
+            start,
+            start + len,
+            a,
+            self.shape
+        );
+        Tensor::from_parts(self.storage.clone(), self.shape.with(a, len), self.strides, self.offset + start * self.strides[a])
+    }
+
+    /// Selects the given indices along `axis` (a copy).
+    #[track_caller]
+    pub fn index_select(&self, axis: isize, indices: &[usize]) -> Tensor {
+        let a = self.shape.axis(axis, "index_select");
+        for &i in indices {
+            assert!(i < self.shape[a], "index_select: index {i} is out of bounds for dimension {a} of shape {:?}", self.shape);
+        }
+        let parts: Vec<Tensor> = indices.iter().map(|&i| self.narrow(a as isize, i, 1)).collect();
+        if parts.is_empty() {
+            return Tensor::zeros(self.shape.with(a, 0), self.dtype());
+        }
+        Tensor::cat(&parts.iter().collect::<Vec<_>>(), a as isize)
+    }
+
+    /// Adds the slices of `src` (whose dimension `axis` has `indices.len()` entries) into a
+    /// zero tensor of `shape` at `indices` along `axis` — the adjoint of [`Tensor::index_select`].
+    #[track_caller]
+    pub fn index_add(shape: impl Into<Shape>, axis: isize, indices: &[usize], src: &Tensor) -> Tensor {
+        let shape = shape.into();
+        let a = shape.axis(axis, "index_add");
+        assert!(src.shape[a] == indices.len(), "index_add: src {:?} has {} entries along axis {a}, but {} indices were given", src.shape, src.shape[a], indices.len());
+        let outer: usize = shape[..a].iter().product();
+        let inner: usize = shape[a + 1..].iter().product();
+        let src = src.contiguous();
+        with_dtype!(src.dtype(), T => {
+            let s = src.as_slice::<T>();
+            let mut out = vec![T::ZERO; shape.numel()];
+            let (n, k) = (shape[a], indices.len());
+            for o in 0..outer {
+                for (j, &i) in indices.iter().enumerate() {
+                    let dst = &mut out[(o * n + i) * inner..(o * n + i + 1) * inner];
+                    let sr = &s[(o * k + j) * inner..(o * k + j + 1) * inner];
+                    for (d, &x) in dst.iter_mut().zip(sr) {
+                        *d += x;
+                    }
+                }
+            }
+            Tensor::from_vec(out, shape)
+        })
+    }
+
+    /// `out[..., i, ...] = self[..., index[..., i, ...], ...]` along `axis` (PyTorch's `gather`).
+    /// `index` holds integral values (any dtype) and has the shape of the output; other
+    /// dimensions must not exceed `self`'s.
+    #[track_caller]
+    pub fn gather(&self, axis: isize, index: &Tensor) -> Tensor {
+        let a = self.shape.axis(axis, "gather");
+        assert!(index.ndim() == self.ndim(), "gather: index shape {:?} must have as many dimensions as input {:?}", index.shape, self.shape);
+        let idx = index.to_vec_f64();
+        let x = self.contiguous();
+        let xs = self.shape.contiguous_strides();
+        let os = index.shape.contiguous_strides();
+        let nd = self.ndim();
+        with_dtype!(self.dtype(), T => {
+            let s = x.as_slice::<T>();
+            let mut out = Vec::with_capacity(idx.len());
+            for (lin, &v) in idx.iter().enumerate() {
+                let mut off = 0;
+                for d in 0..nd {
+                    let c = (lin / os[d]) % index.shape[d];
+                    let c = if d == a {
+                        assert!(v >= 0.0 && v.fract() == 0.0 && (v as usize) < self.shape[a], "gather: index value {v} is not a valid index into dimension {a} of size {}", self.shape[a]);
+                        v as usize
+                    } else {
+                        assert!(c < self.shape[d], "gather: index shape {:?} exceeds input shape {:?} in dimension {d}", index.shape, self.shape);
+                        c
+                    };
+                    off += c * xs[d];
+                }
+                out.push(s[off]);
+            }
+            Tensor::from_vec(out, index.shape)
+        })
+    }
+
+    /// Adds `src` into a zero tensor of `shape` at the positions `index` names along `axis` —
+    /// the adjoint of [`Tensor::gather`].
+    #[track_caller]
+    pub fn scatter_add(shape: impl Into<Shape>, axis: isize, index: &Tensor, src: &Tensor) -> Tensor {
+        let shape = shape.into();
+        let a = shape.axis(axis, "scatter_add");
+        assert!(index.shape == src.shape, "scatter_add: index shape {:?} and src shape {:?} differ", index.shape, src.shape);
+        let idx = index.to_vec_f64();
+        let xs = shape.contiguous_strides();
+        let os = index.shape.contiguous_strides();
+        let src = src.contiguous();
+        with_dtype!(src.dtype(), T => {
+            let s = src.as_slice::<T>();
+            let mut out = vec![T::ZERO; shape.numel()];
+            for (lin, &v) in idx.iter().enumerate() {
+                let mut off = 0;
+                for d in 0..shape.ndim() {
+                    let c = if d == a { v as usize } else { (lin / os[d]) % index.shape[d] };
+                    assert!(c < shape[d], "scatter_add: position {c} out of bounds for dimension {d} of {:?}", shape);
+                    off += c * xs[d];
+                }
+                out[off] += s[lin];
+            }
+            Tensor::from_vec(out, shape)
+        })
+    }
+
+    /// One-hot rows: `out[i, classes[i]] = 1`.
+    #[track_caller]
+    pub fn one_hot(classes: &[usize], num_classes: usize, dtype: DType) -> Tensor {
+        with_dtype!(dtype, T => {
+            let mut v = vec![T::ZERO; classes.len() * num_classes];
+            for (i, &c) in classes.iter().enumerate() {
+                assert!(c < num_classes, "one_hot: class {c} is out of range for {num_classes} classes");
+                v[i * num_classes + c] = T::ONE;
+            }
+            Tensor::from_vec(v, [classes.len(), num_classes])
+        })
+    }
+
+    /// Concatenates tensors along `axis`; all other dimensions must match.
+    #[track_caller]
+    pub fn cat(tensors: &[&Tensor], axis: isize) -> Tensor {
+        ok(Tensor::try_cat(tensors, axis))
+    }
+
+    /// Fallible [`Tensor::cat`].
+    pub fn try_cat(tensors: &[&Tensor], axis: isize) -> Result<Tensor, TensorError> {
+        let first = tensors.first().ok_or_else(|| TensorError::new("cat: expects at least one tensor"))?;
+        let nd = first.ndim();
+        if nd == 0 {
+            return Err(TensorError::new("cat: cannot concatenate 0-dimensional tensors (unsqueeze them first)"));
+        }
+        let n = nd as isize;
+        let a = if axis < 0 { axis + n } else { axis };
+        if a < 0 || a >= n {
+            return Err(TensorError::new(format!("cat: axis {axis} is out of range for shape {:?}", first.shape)));
+        }
+        let a = a as usize;
+        let mut total = 0;
+        for t in tensors {
+            if t.dtype() != first.dtype() {
+                return Err(TensorError::dtypes("cat", first.dtype(), t.dtype()));
+            }
+            if t.ndim() != nd || (0..nd).any(|d| d != a && t.shape[d] != first.shape[d]) {
+                return Err(TensorError::shapes(
+                    "cat",
+                    &format!("shapes must match except in dimension {a}"),
+                    &first.shape,
+                    &t.shape,
+                ));
+            }
+            total += t.shape[a];
+        }
+        let out_shape = first.shape.with(a, total);
+        let outer: usize = first.shape[..a].iter().product();
+        let inner: usize = first.shape[a + 1..].iter().product();
+        Ok(with_dtype!(first.dtype(), T => {
+            let cs: Vec<Tensor> = tensors.iter().map(|t| t.contiguous()).collect();
+            let mut out: Vec<T> = Vec::with_capacity(out_shape.numel());
+            for o in 0..outer {
+                for c in &cs {
+                    let len = c.shape[a] * inner;
+                    out.extend_from_slice(&c.as_slice::<T>()[o * len..(o + 1) * len]);
+                }
+            }
+            Tensor::from_vec(out, out_shape)
+        }))
+    }
+
+    /// Stacks equal-shaped tensors along a new dimension `axis`.
+    #[track_caller]
+    pub fn stack(tensors: &[&Tensor], axis: isize) -> Tensor {
+        let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(axis)).collect();
+        Tensor::cat(&us.iter().collect::<Vec<_>>(), axis)
+    }
+
+    /// Splits along `axis` into pieces of the given sizes (views), which must sum to the dimension.
+    #[track_caller]
+    pub fn split(&self, axis: isize, sizes: &[usize]) -> Vec<Tensor> {
+        let a = self.shape.axis(axis, "split");
+        assert!(
+            sizes.iter().sum::<usize>() == self.shape[a],
+            "split: sizes {:?} do not sum to dimension {a} of shape {:?}",
+            sizes,
+            self.shape
+        );
+        let mut start = 0;
+        sizes
+            .iter()
+            .map(|&s| {
+                let t = self.narrow(a as isize, start, s);
+                start += s;
+                t
+            })
+            .collect()
+    }
+
+    /// Pads the last `pads.len()` dimensions: `pads[i] = (before, after)` for dimension
+    /// `ndim - pads.len() + i`. Reflect padding needs `before, after < size` of that dimension.
+    #[track_caller]
+    pub fn pad(&self, pads: &[(usize, usize)], mode: PadMode) -> Tensor {
+        let nd = self.ndim();
+        assert!(pads.len() <= nd, "pad: {} (before, after) pairs given for shape {:?}", pads.len(), self.shape);
+        let first = nd - pads.len();
+        let mut full = vec![(0usize, 0usize); nd];
+        full[first..].copy_from_slice(pads);
+        let out_dims: Vec<usize> = (0..nd).map(|d| self.shape[d] + full[d].0 + full[d].1).collect();
+        let out_shape = Shape::new(&out_dims);
+        if let PadMode::Reflect = mode {
+            for d in first..nd {
+                assert!(
+                    full[d].0 < self.shape[d] && full[d].1 < self.shape[d],
+                    "pad: reflect padding ({}, {}) must be smaller than dimension {d} of shape {:?}",
+                    full[d].0,
+                    full[d].1,
+                    self.shape
+                );
+            }
+        }
+        let x = self.contiguous();
+        let xs = self.shape.contiguous_strides();
+        let os = out_shape.contiguous_strides();
+        with_dtype!(self.dtype(), T => {
+            let s = x.as_slice::<T>();
+            let fill = match mode { PadMode::Constant(v) => T::from_f64(v), PadMode::Reflect => T::ZERO };
+            let mut out = vec![fill; out_shape.numel()];
+            for (lin, o) in out.iter_mut().enumerate() {
+                let mut off = 0usize;
+                let mut inside = true;
+                for d in 0..nd {
+                    let c = (lin / os[d]) % out_dims[d];
+                    let i = c as isize - full[d].0 as isize;
+                    let i = if i >= 0 && (i as usize) < self.shape[d] {
+                        i as usize
+                    } else {
+                        match mode {
+                            PadMode::Constant(_) => { inside = false; break; }
+                            PadMode::Reflect => reflect_index(i, self.shape[d]),
+                        }
+                    };
+                    off += i * xs[d];
+                }
+                if inside {
+                    *o = s[off];
+                }
+            }
+            Tensor::from_vec(out, out_shape)
+        })
+    }
+
+    /// The adjoint of reflect padding: folds a padded gradient of shape `self` back onto the
+    /// unpadded `shape`, adding each mirrored element to the element it copied.
+    #[track_caller]
+    pub fn pad_reflect_adjoint(&self, pads: &[(usize, usize)], shape: impl Into<Shape>) -> Tensor {
+        let shape = shape.into();
+        let nd = shape.ndim();
+        let first = nd - pads.len();
+        let mut full = vec![(0usize, 0usize); nd];
+        full[first..].copy_from_slice(pads);
+        let g = self.contiguous();
+        let xs = shape.contiguous_strides();
+        let os = self.shape.contiguous_strides();
+        with_dtype!(self.dtype(), T => {
+            let s = g.as_slice::<T>();
+            let mut out = vec![T::ZERO; shape.numel()];
+            for (lin, &v) in s.iter().enumerate() {
+                let mut off = 0usize;
+                for d in 0..nd {
+                    let c = (lin / os[d]) % self.shape[d];
+                    let i = c as isize - full[d].0 as isize;
+                    let i = if i >= 0 && (i as usize) < shape[d] { i as usize } else { reflect_index(i, shape[d]) };
+                    off += i * xs[d];
+                }
+                out[off] += v;
+            }
+            Tensor::from_vec(out, shape)
+        })
+    }
+
+    /// Reverses the order of elements along each of `axes`.
+    #[track_caller]
+    pub fn flip(&self, axes: &[isize]) -> Tensor {
+        let nd = self.ndim();
+        let mut fl = [false; MAX_DIMS];
+        for &a in axes {
+            fl[self.shape.axis(a, "flip")] = true;
+        }
+        let x = self.contiguous();
+        let st = self.shape.contiguous_strides();
+        with_dtype!(self.dtype(), T => {
+            let s = x.as_slice::<T>();
+            let out: Vec<T> = (0..self.numel())
+                .map(|lin| {
+                    let mut off = 0;
+                    for d in 0..nd {
+                        let c = (lin / st[d]) % self.shape[d];
+                        let c = if fl[d] { self.shape[d] - 1 - c } else { c };
+                        off += c * st[d];
+                    }
+                    s[off]
+                })
+                .collect();
+            Tensor::from_vec(out, self.shape)
+        })
+    }
+
+    /// Tiles the tensor `reps[d]` times along each dimension (PyTorch's `repeat`; `reps` may
+    /// have more entries than dimensions, adding leading ones).
+    #[track_caller]
+    pub fn repeat(&self, reps: &[usize]) -> Tensor {
+        assert!(reps.len() >= self.ndim(), "repeat: {} repetitions given for shape {:?}; need at least {}", reps.len(), self.shape, self.ndim());
+        let mut d = vec![1usize; reps.len() - self.ndim()];
+        d.extend_from_slice(self.dims());
+        let x = self.reshape(d.clone());
+        // view as [r0, d0, r1, d1, ...] with zero strides on the r's, then materialise
+        let mut big = Vec::new();
+        for (i, &r) in reps.iter().enumerate() {
+            big.push(r);
+            big.push(d[i]);
+        }
+        let mut inter = Vec::new();
+        for &di in &d {
+            inter.push(1);
+            inter.push(di);
+        }
+        let out_dims: Vec<usize> = reps.iter().zip(&d).map(|(r, di)| r * di).collect();
+        x.reshape(inter).expand(big).contiguous().reshape(out_dims)
+    }
+}

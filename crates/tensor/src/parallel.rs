@@ -1,0 +1,78 @@
+//! Where rayon is used, and how results stay independent of the thread count.
+//!
+//! Work is always cut into the same fixed-size chunks whatever the number of threads; rayon
+//! only decides who runs which chunk. Combining per-chunk results happens in chunk order, so
+//! 1 thread and 16 threads give the same bits. With the `parallel` feature off, the chunks run
+//! in a plain loop.
+
+/// Below this many elements an elementwise op runs on the calling thread.
+pub const PAR_THRESHOLD: usize = 1 << 15;
+/// Chunk length for parallel elementwise work and reductions.
+pub const CHUNK: usize = 1 << 14;
+
+/// Applies `f(chunk_index, chunk)` to fixed-size chunks of `data`, in parallel when large.
+#[inline]
+pub fn for_chunks_mut<T: Send, F>(data: &mut [T], chunk: usize, f: F)
+where
+    F: Fn(usize, &mut [T]) + Send + Sync,
+{
+    let chunk = chunk.max(1);
+    #[cfg(feature = "parallel")]
+    {
+        if data.len() > chunk && data.len() >= PAR_THRESHOLD.min(chunk * 2) {
+            use rayon::prelude::*;
+            data.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(i, c)| f(i, c));
+            return;
+        }
+    }
+    for (i, c) in data.chunks_mut(chunk).enumerate() {
+        f(i, c);
+    }
+}
+
+/// Computes `f(i)` for `i in 0..n` (in parallel when `parallel` is on and `n > 1`), returning
+/// the results in index order.
+#[inline]
+pub fn map_indexed<R: Send, F>(n: usize, f: F) -> Vec<R>
+where
+    F: Fn(usize) -> R + Send + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        if n > 1 {
+            use rayon::prelude::*;
+            return (0..n).into_par_iter().map(f).collect();
+        }
+    }
+    (0..n).map(f).collect()
+}
+
+/// Runs two closures, in parallel when possible.
+#[inline]
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
+/// Number of threads work may be spread over right now.
+pub fn current_threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
