@@ -1,1 +1,6 @@
-//! nn
+//! # minimax nn
+//!
+//! Modules, parameters, layers, optimizers, losses and checkpoints.
+#![warn(missing_docs)]
+
+pub mod format;

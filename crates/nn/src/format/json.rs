@@ -61,7 +61,11 @@ impl std::error::Error for JsonError {}
 impl Json {
     /// Parses a complete JSON text (surrounding whitespace allowed).
     pub fn parse(text: &str) -> Result<Json, JsonError> {
-        let mut p = Parser { s: text, b: text.as_bytes(), pos: 0 };
+        let mut p = Parser {
+            s: text,
+            b: text.as_bytes(),
+            pos: 0,
+        };
         p.skip_ws();
         let v = p.value(0)?;
         p.skip_ws();
@@ -329,7 +333,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, pos: usize, message: impl Into<String>) -> JsonError {
-        JsonError { pos, message: message.into() }
+        JsonError {
+            pos,
+            message: message.into(),
+        }
     }
 
     /// "unexpected X <context>" at the current position.
@@ -446,14 +453,15 @@ impl Parser<'_> {
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let start = self.pos;
-        let digits = self.b.get(start..start + 4).ok_or_else(|| {
-            self.err(start, "incomplete \\u escape (expected 4 hex digits)")
-        })?;
+        let digits = self
+            .b
+            .get(start..start + 4)
+            .ok_or_else(|| self.err(start, "invalid \\u escape (expected 4 hex digits)"))?;
         let mut v = 0u32;
         for &d in digits {
-            let h = (d as char).to_digit(16).ok_or_else(|| {
-                self.err(start, "invalid \\u escape (expected 4 hex digits)")
-            })?;
+            let h = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.err(start, "invalid \\u escape (expected 4 hex digits)"))?;
             v = v * 16 + h;
         }
         self.pos += 4;
@@ -629,7 +637,12 @@ mod tests {
     #[test]
     fn object_keeps_order_and_duplicates() {
         let v = Json::parse(r#"{"z":1,"a":2,"m":3,"a":4}"#).unwrap();
-        let keys: Vec<&str> = v.as_object().unwrap().iter().map(|(k, _)| k.as_str()).collect();
+        let keys: Vec<&str> = v
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
         assert_eq!(keys, vec!["z", "a", "m", "a"]);
         assert_eq!(v.get("a").unwrap().as_f64(), Some(2.0));
         assert_eq!(v.to_json_string(), r#"{"z":1,"a":2,"m":3,"a":4}"#);
@@ -648,7 +661,10 @@ mod tests {
     fn serializes_strings() {
         let s = "q\"b\\s/\u{0}\u{1}\u{8}\u{c}\n\r\t\u{1f}\u{7f}é中😀";
         let out = Json::from(s).to_json_string();
-        assert_eq!(out, "\"q\\\"b\\\\s/\\u0000\\u0001\\b\\f\\n\\r\\t\\u001f\u{7f}é中😀\"");
+        assert_eq!(
+            out,
+            "\"q\\\"b\\\\s/\\u0000\\u0001\\b\\f\\n\\r\\t\\u001f\u{7f}é中😀\""
+        );
         assert_eq!(Json::parse(&out).unwrap().as_str(), Some(s));
     }
 
@@ -709,42 +725,134 @@ mod tests {
     fn rejects_non_json_with_positions() {
         let cases: &[(&str, usize, &str)] = &[
             ("", 0, "unexpected end of input where a value was expected"),
-            ("   ", 3, "unexpected end of input where a value was expected"),
-            ("[1,]", 3, "unexpected character ']' where a value was expected"),
-            ("{\"a\":1,}", 7, "unexpected character '}' where an object key (a string) was expected"),
-            ("{'a':1}", 1, "unexpected character ''' where an object key (a string) was expected"),
-            ("{\"a\" 1}", 5, "unexpected character '1' after object key (expected ':')"),
-            ("[1 2]", 3, "unexpected character '2' after array element (expected ',' or ']')"),
-            ("{\"a\":1 \"b\":2}", 7, "unexpected character '\"' after object value (expected ',' or '}')"),
+            (
+                "   ",
+                3,
+                "unexpected end of input where a value was expected",
+            ),
+            (
+                "[1,]",
+                3,
+                "unexpected character ']' where a value was expected",
+            ),
+            (
+                "{\"a\":1,}",
+                7,
+                "unexpected character '}' where an object key (a string) was expected",
+            ),
+            (
+                "{'a':1}",
+                1,
+                "unexpected character ''' where an object key (a string) was expected",
+            ),
+            (
+                "{\"a\" 1}",
+                5,
+                "unexpected character '1' after object key (expected ':')",
+            ),
+            (
+                "[1 2]",
+                3,
+                "unexpected character '2' after array element (expected ',' or ']')",
+            ),
+            (
+                "{\"a\":1 \"b\":2}",
+                7,
+                "unexpected character '\"' after object value (expected ',' or '}')",
+            ),
             ("01", 0, "leading zeros are not allowed in numbers"),
-            ("-", 1, "unexpected end of input in number (expected a digit)"),
-            ("1.", 2, "unexpected end of input in number (expected a digit after '.')"),
-            ("1.e5", 2, "unexpected character 'e' in number (expected a digit after '.')"),
-            ("1e", 2, "unexpected end of input in number (expected a digit in the exponent)"),
-            (".5", 0, "unexpected character '.' where a value was expected"),
-            ("+1", 0, "unexpected character '+' where a value was expected"),
+            (
+                "-",
+                1,
+                "unexpected end of input in number (expected a digit)",
+            ),
+            (
+                "1.",
+                2,
+                "unexpected end of input in number (expected a digit after '.')",
+            ),
+            (
+                "1.e5",
+                2,
+                "unexpected character 'e' in number (expected a digit after '.')",
+            ),
+            (
+                "1e",
+                2,
+                "unexpected end of input in number (expected a digit in the exponent)",
+            ),
+            (
+                ".5",
+                0,
+                "unexpected character '.' where a value was expected",
+            ),
+            (
+                "+1",
+                0,
+                "unexpected character '+' where a value was expected",
+            ),
             ("1e400", 0, "number 1e400 is out of range"),
-            ("NaN", 0, "unexpected character 'N' where a value was expected"),
+            (
+                "NaN",
+                0,
+                "unexpected character 'N' where a value was expected",
+            ),
             ("tru", 0, "invalid literal (expected 'true')"),
             ("nul", 0, "invalid literal (expected 'null')"),
-            ("[1] x", 4, "unexpected character 'x' after the JSON value (only whitespace may follow)"),
-            ("\u{feff}{}", 0, "unexpected character U+FEFF where a value was expected"),
+            (
+                "[1] x",
+                4,
+                "unexpected character 'x' after the JSON value (only whitespace may follow)",
+            ),
+            (
+                "\u{feff}{}",
+                0,
+                "unexpected character U+FEFF where a value was expected",
+            ),
             ("\"abc", 0, "unterminated string"),
-            ("\"a\nb\"", 2, "control character U+000A in string must be escaped"),
+            (
+                "\"a\nb\"",
+                2,
+                "control character U+000A in string must be escaped",
+            ),
             ("\"\\x\"", 1, "invalid escape '\\x' in string"),
             ("\"\\u12\"", 3, "invalid \\u escape (expected 4 hex digits)"),
-            ("\"\\u12", 3, "incomplete \\u escape (expected 4 hex digits)"),
-            ("\"\\ud800\"", 1, "high surrogate \\u escape not followed by a low surrogate"),
-            ("\"\\ud800\\u0041\"", 1, "high surrogate \\u escape not followed by a low surrogate"),
+            ("\"\\u12", 3, "invalid \\u escape (expected 4 hex digits)"),
+            (
+                "\"\\u12zz\"",
+                3,
+                "invalid \\u escape (expected 4 hex digits)",
+            ),
+            (
+                "\"\\ud800\"",
+                1,
+                "high surrogate \\u escape not followed by a low surrogate",
+            ),
+            (
+                "\"\\ud800\\u0041\"",
+                1,
+                "high surrogate \\u escape not followed by a low surrogate",
+            ),
             ("\"\\udc00\"", 1, "lone low surrogate in \\u escape"),
-            ("[1,\u{a0}2]", 3, "unexpected character U+00A0 where a value was expected"),
-            ("[1,é]", 3, "unexpected character U+00E9 where a value was expected"),
+            (
+                "[1,\u{a0}2]",
+                3,
+                "unexpected character U+00A0 where a value was expected",
+            ),
+            (
+                "[1,é]",
+                3,
+                "unexpected character U+00E9 where a value was expected",
+            ),
         ];
         for &(text, pos, msg) in cases {
             let e = err(text);
             assert_eq!((e.pos, e.message.as_str()), (pos, msg), "input {text:?}");
         }
-        assert_eq!(err("[1 2]").to_string(), "at byte 3: unexpected character '2' after array element (expected ',' or ']')");
+        assert_eq!(
+            err("[1 2]").to_string(),
+            "at byte 3: unexpected character '2' after array element (expected ',' or ']')"
+        );
     }
 
     #[test]
@@ -754,7 +862,10 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         let e = err(&deep);
         assert_eq!(e.pos, MAX_DEPTH);
-        assert_eq!(e.message, "arrays and objects nested more than 64 levels deep");
+        assert_eq!(
+            e.message,
+            "arrays and objects nested more than 64 levels deep"
+        );
         let objs = "{\"a\":".repeat(MAX_DEPTH + 1);
         assert!(err(&objs).message.contains("nested more than 64"));
         // Far deeper than any stack could take recursively: still a clean error.
@@ -765,7 +876,9 @@ mod tests {
         let leaf = prop_oneof![
             Just(Json::Null),
             any::<bool>().prop_map(Json::Bool),
-            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Json::Number),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(Json::Number),
             (-1000i64..1000).prop_map(|i| Json::Number(i as f64)),
             any::<String>().prop_map(Json::String),
         ];

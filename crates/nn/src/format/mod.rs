@@ -101,7 +101,11 @@ impl RawTensor {
     pub fn from_f32(shape: &[usize], values: &[f32]) -> RawTensor {
         check_len(shape, values.len());
         let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        RawTensor { dtype: RawDType::F32, shape: shape.to_vec(), data }
+        RawTensor {
+            dtype: RawDType::F32,
+            shape: shape.to_vec(),
+            data,
+        }
     }
 
     /// Builds an `F64` tensor from a shape and row-major values.
@@ -112,7 +116,11 @@ impl RawTensor {
     pub fn from_f64(shape: &[usize], values: &[f64]) -> RawTensor {
         check_len(shape, values.len());
         let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        RawTensor { dtype: RawDType::F64, shape: shape.to_vec(), data }
+        RawTensor {
+            dtype: RawDType::F64,
+            shape: shape.to_vec(),
+            data,
+        }
     }
 
     /// Builds an `I64` tensor from a shape and row-major values.
@@ -123,7 +131,11 @@ impl RawTensor {
     pub fn from_i64(shape: &[usize], values: &[i64]) -> RawTensor {
         check_len(shape, values.len());
         let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        RawTensor { dtype: RawDType::I64, shape: shape.to_vec(), data }
+        RawTensor {
+            dtype: RawDType::I64,
+            shape: shape.to_vec(),
+            data,
+        }
     }
 
     /// Number of elements: the product of the shape (1 for a scalar).
@@ -168,8 +180,12 @@ impl RawTensor {
     pub fn to_f32_vec(&self) -> Vec<f32> {
         match self.dtype {
             RawDType::F32 => chunks4(&self.data).map(f32::from_le_bytes).collect(),
-            RawDType::F64 => chunks8(&self.data).map(|b| f64::from_le_bytes(b) as f32).collect(),
-            RawDType::I64 => chunks8(&self.data).map(|b| i64::from_le_bytes(b) as f32).collect(),
+            RawDType::F64 => chunks8(&self.data)
+                .map(|b| f64::from_le_bytes(b) as f32)
+                .collect(),
+            RawDType::I64 => chunks8(&self.data)
+                .map(|b| i64::from_le_bytes(b) as f32)
+                .collect(),
         }
     }
 
@@ -179,9 +195,13 @@ impl RawTensor {
     /// Same handling of a trailing partial element as [`RawTensor::to_f32_vec`].
     pub fn to_f64_vec(&self) -> Vec<f64> {
         match self.dtype {
-            RawDType::F32 => chunks4(&self.data).map(|b| f32::from_le_bytes(b) as f64).collect(),
+            RawDType::F32 => chunks4(&self.data)
+                .map(|b| f32::from_le_bytes(b) as f64)
+                .collect(),
             RawDType::F64 => chunks8(&self.data).map(f64::from_le_bytes).collect(),
-            RawDType::I64 => chunks8(&self.data).map(|b| i64::from_le_bytes(b) as f64).collect(),
+            RawDType::I64 => chunks8(&self.data)
+                .map(|b| i64::from_le_bytes(b) as f64)
+                .collect(),
         }
     }
 
@@ -192,8 +212,12 @@ impl RawTensor {
     /// Same handling of a trailing partial element as [`RawTensor::to_f32_vec`].
     pub fn to_i64_vec(&self) -> Vec<i64> {
         match self.dtype {
-            RawDType::F32 => chunks4(&self.data).map(|b| f32::from_le_bytes(b) as i64).collect(),
-            RawDType::F64 => chunks8(&self.data).map(|b| f64::from_le_bytes(b) as i64).collect(),
+            RawDType::F32 => chunks4(&self.data)
+                .map(|b| f32::from_le_bytes(b) as i64)
+                .collect(),
+            RawDType::F64 => chunks8(&self.data)
+                .map(|b| f64::from_le_bytes(b) as i64)
+                .collect(),
             RawDType::I64 => chunks8(&self.data).map(i64::from_le_bytes).collect(),
         }
     }
@@ -204,7 +228,8 @@ fn chunks4(data: &[u8]) -> impl Iterator<Item = [u8; 4]> + '_ {
 }
 
 fn chunks8(data: &[u8]) -> impl Iterator<Item = [u8; 8]> + '_ {
-    data.chunks_exact(8).map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
+    data.chunks_exact(8)
+        .map(|c| [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
 }
 
 fn check_len(shape: &[usize], len: usize) {
@@ -264,7 +289,13 @@ impl FormatError {
     /// Creates an error with the given kind and problem description (no file,
     /// no tensor).
     pub fn new(kind: FormatErrorKind, message: impl Into<String>) -> FormatError {
-        FormatError { kind, file: None, tensor: None, message: message.into(), source: None }
+        FormatError {
+            kind,
+            file: None,
+            tensor: None,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// Creates an [`FormatErrorKind::Io`] error wrapping `err`; the message is
@@ -326,7 +357,9 @@ impl fmt::Display for FormatError {
 
 impl std::error::Error for FormatError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_ref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -343,11 +376,10 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// removed and `path` is left untouched.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
     let Some(name) = path.file_name() else {
-        return Err(FormatError::new(
-            FormatErrorKind::InvalidInput,
-            "path does not name a file",
-        )
-        .with_file(path));
+        return Err(
+            FormatError::new(FormatErrorKind::InvalidInput, "path does not name a file")
+                .with_file(path),
+        );
     };
     let mut tmp_name = name.to_os_string();
     tmp_name.push(format!(
@@ -440,12 +472,22 @@ mod tests {
         t.data.truncate(400);
         let e = t.validate().unwrap_err();
         assert_eq!(e.kind(), FormatErrorKind::InvalidInput);
-        assert_eq!(e.to_string(), "data is 400 bytes but shape [10, 11] of F32 needs 440 bytes");
-        let t = RawTensor { dtype: RawDType::F64, shape: vec![usize::MAX, 2], data: vec![] };
+        assert_eq!(
+            e.to_string(),
+            "data is 400 bytes but shape [10, 11] of F32 needs 440 bytes"
+        );
+        let t = RawTensor {
+            dtype: RawDType::F64,
+            shape: vec![usize::MAX, 2],
+            data: vec![],
+        };
         assert_eq!(t.numel(), usize::MAX);
         assert_eq!(
             t.validate().unwrap_err().to_string(),
-            format!("shape [{}, 2] has more elements than fit in memory", usize::MAX)
+            format!(
+                "shape [{}, 2] has more elements than fit in memory",
+                usize::MAX
+            )
         );
     }
 
@@ -461,7 +503,10 @@ mod tests {
         assert_eq!(e.tensor(), Some("w"));
         assert_eq!(e.message(), "bad thing");
         assert!(e.source().is_none());
-        let io = FormatError::io("cannot read file", io::Error::new(io::ErrorKind::NotFound, "gone"));
+        let io = FormatError::io(
+            "cannot read file",
+            io::Error::new(io::ErrorKind::NotFound, "gone"),
+        );
         assert_eq!(io.kind(), FormatErrorKind::Io);
         assert_eq!(io.to_string(), "cannot read file: gone");
         assert!(io.source().is_some());
@@ -469,20 +514,26 @@ mod tests {
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
-        let dir = std::env::temp_dir().join(format!("minimax-format-atomic-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("minimax-format-atomic-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         let target = dir.join("out.bin");
         write_atomic(&target, b"first").unwrap();
         write_atomic(&target, b"second").unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"second");
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.bin")]);
 
         let missing = dir.join("no-such-dir").join("x.bin");
         let e = write_atomic(&missing, b"x").unwrap_err();
         assert_eq!(e.kind(), FormatErrorKind::Io);
-        assert!(e.to_string().starts_with(&format!("{}: cannot write file: ", missing.display())));
+        assert!(e
+            .to_string()
+            .starts_with(&format!("{}: cannot write file: ", missing.display())));
         fs::remove_dir_all(&dir).unwrap();
     }
 }

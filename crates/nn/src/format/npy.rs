@@ -86,7 +86,10 @@ pub fn try_to_npy_bytes(t: &RawTensor) -> Result<Vec<u8>, FormatError> {
     );
     if let Some(first) = t.shape.first() {
         let digits = first.to_string().len();
-        dict.extend(std::iter::repeat_n(' ', GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits)));
+        dict.extend(std::iter::repeat_n(
+            ' ',
+            GROWTH_AXIS_MAX_DIGITS.saturating_sub(digits),
+        ));
     }
     // numpy's _wrap_header: header text + padding + '\n', the padding making
     // magic + version + length field + header a multiple of 64 (always at
@@ -111,7 +114,10 @@ pub fn try_to_npy_bytes(t: &RawTensor) -> Result<Vec<u8>, FormatError> {
         out.extend_from_slice(&(header_len as u16).to_le_bytes());
     } else {
         let len32 = u32::try_from(header_len).map_err(|_| {
-            FormatError::new(FormatErrorKind::InvalidInput, "shape has too many dimensions for a .npy header")
+            FormatError::new(
+                FormatErrorKind::InvalidInput,
+                "shape has too many dimensions for a .npy header",
+            )
         })?;
         out.extend_from_slice(&len32.to_le_bytes());
     }
@@ -165,7 +171,10 @@ pub fn from_npy_bytes(b: &[u8]) -> Result<RawTensor, FormatError> {
             b.len()
         )));
     };
-    let header_len = len_bytes.iter().rev().fold(0usize, |acc, &x| (acc << 8) | x as usize);
+    let header_len = len_bytes
+        .iter()
+        .rev()
+        .fold(0usize, |acc, &x| (acc << 8) | x as usize);
     let rest = b.len() - prefix;
     if header_len > rest {
         return Err(corrupt(format!(
@@ -206,14 +215,22 @@ pub fn from_npy_bytes(b: &[u8]) -> Result<RawTensor, FormatError> {
             ))
         })?;
     if data.len() != need {
-        let hint = if data.len() < need { " (the file is truncated)" } else { " (extra bytes after the array)" };
+        let hint = if data.len() < need {
+            " (the file is truncated)"
+        } else {
+            " (extra bytes after the array)"
+        };
         return Err(corrupt(format!(
             "data is {} bytes but shape {shape_text} of '{}' needs {need} bytes{hint}",
             data.len(),
             h.descr
         )));
     }
-    Ok(RawTensor { dtype, shape: h.shape, data: data.to_vec() })
+    Ok(RawTensor {
+        dtype,
+        shape: h.shape,
+        data: data.to_vec(),
+    })
 }
 
 struct Header {
@@ -309,10 +326,13 @@ impl DictParser<'_> {
         let start = self.pos;
         let mut v: usize = 0;
         while let Some(c @ b'0'..=b'9') = self.peek() {
-            v = v.checked_mul(10).and_then(|v| v.checked_add((c - b'0') as usize)).ok_or_else(|| {
-                self.pos = start;
-                self.err("a dimension that fits in memory")
-            })?;
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add((c - b'0') as usize))
+                .ok_or_else(|| {
+                    self.pos = start;
+                    self.err("a dimension that fits in memory")
+                })?;
             self.pos += 1;
         }
         if self.pos == start {
@@ -392,10 +412,18 @@ fn parse_header(header: &[u8]) -> Result<Header, FormatError> {
         p.eat(b':', "':'")?;
         let value = p.value()?;
         let found = value.kind();
-        let wrong = |want: &str| corrupt(format!("the .npy header's '{key}' must be {want}, found {found}"));
+        let wrong = |want: &str| {
+            corrupt(format!(
+                "the .npy header's '{key}' must be {want}, found {found}"
+            ))
+        };
         match key.as_str() {
             "descr" | "fortran_order" | "shape" => {}
-            _ => return Err(corrupt(format!("unexpected key '{key}' in the .npy header"))),
+            _ => {
+                return Err(corrupt(format!(
+                    "unexpected key '{key}' in the .npy header"
+                )))
+            }
         }
         let dup = match (key.as_str(), value) {
             ("descr", PyValue::Str(s)) => descr.replace(s).is_some(),
@@ -406,7 +434,9 @@ fn parse_header(header: &[u8]) -> Result<Header, FormatError> {
             _ => return Err(wrong("a tuple of integers such as (2, 3)")),
         };
         if dup {
-            return Err(corrupt(format!("the .npy header has the key '{key}' twice")));
+            return Err(corrupt(format!(
+                "the .npy header has the key '{key}' twice"
+            )));
         }
         p.skip_ws();
         match p.peek() {
@@ -469,12 +499,18 @@ mod tests {
         // and a float32 (0, 3) array (NumPy 2.4).
         let pad = |s: &str| format!("{s}{}\n", " ".repeat(117 - s.len()));
         let cases = [
-            (RawTensor::from_f64(&[], &[2.5]), "{'descr': '<f8', 'fortran_order': False, 'shape': (), }"),
+            (
+                RawTensor::from_f64(&[], &[2.5]),
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (), }",
+            ),
             (
                 RawTensor::from_i64(&[5], &[0, 1, 2, 3, 4]),
                 "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }",
             ),
-            (RawTensor::from_f32(&[0, 3], &[]), "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }"),
+            (
+                RawTensor::from_f32(&[0, 3], &[]),
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }",
+            ),
         ];
         for (t, dict) in cases {
             let bytes = to_npy_bytes(&t);
@@ -562,9 +598,9 @@ mod tests {
             (npy(&hdr("<f4", "False", "(2, 3)"), &d[..20]), "data is 20 bytes but shape (2, 3) of '<f4' needs 24 bytes (the file is truncated)"),
             (npy(&hdr("<f4", "False", "()"), &d[..8]), "data is 8 bytes but shape () of '<f4' needs 4 bytes (extra bytes after the array)"),
             (npy(&hdr("<f8", "False", "(4294967296, 4294967296)"), &[]), "shape (4294967296, 4294967296) of '<f8' has more bytes than fit in memory"),
-            (npy(&hdr("<f8", "False", "(99999999999999999999999,)"), &[]), "malformed .npy header {'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }: expected a dimension that fits in memory at header byte 52, found '9'"),
+            (npy(&hdr("<f8", "False", "(99999999999999999999999,)"), &[]), "malformed .npy header {'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,), }: expected a dimension that fits in memory at header byte 51, found '9'"),
             (npy(&hdr("<f4", "False", "(5)"), &d[..20]), "the .npy header's 'shape' must be a tuple of integers such as (2, 3), found an integer"),
-            (npy(&hdr("<f4", "False", "(-1,)"), &[]), "malformed .npy header {'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }: expected a non-negative integer at header byte 52, found '-'"),
+            (npy(&hdr("<f4", "False", "(-1,)"), &[]), "malformed .npy header {'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }: expected a non-negative integer at header byte 51, found '-'"),
             (npy(&hdr("<f4", "0", "(1,)"), &d[..4]), "the .npy header's 'fortran_order' must be True or False, found an integer"),
             (npy("{'descr': 4, 'fortran_order': False, 'shape': (), }", &d[..4]), "the .npy header's 'descr' must be a string such as '<f4', found an integer"),
             (npy("{'descr': '<f4', 'shape': (), }", &d[..4]), "the .npy header has no 'fortran_order' key"),
@@ -572,10 +608,10 @@ mod tests {
             (npy("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': ()}", &d[..4]), "the .npy header has the key 'descr' twice"),
             (npy("{'descr': '<f4', 'fortran_order': False, 'shape': (), 'x': 1}", &d[..4]), "unexpected key 'x' in the .npy header"),
             (npy("{'descr': '<f4' 'fortran_order': False}", &[]), "malformed .npy header {'descr': '<f4' 'fortran_order': False}: expected ',' or '}' after a value at header byte 16, found '''"),
-            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': ()} x", &[]), "malformed .npy header {'descr': '<f4', 'fortran_order': False, 'shape': ()} x: expected only spaces and a newline after the closing '}' at header byte 55, found 'x'"),
+            (npy("{'descr': '<f4', 'fortran_order': False, 'shape': ()} x", &[]), "malformed .npy header {'descr': '<f4', 'fortran_order': False, 'shape': ()} x: expected only spaces and a newline after the closing '}' at header byte 54, found 'x'"),
             (npy("{'descr': '<f4", &[]), "malformed .npy header {'descr': '<f4: expected the closing quote of a simple string at header byte 14, found end of header"),
             (npy("", &[]), "malformed .npy header : expected '{' at header byte 0, found end of header"),
-            (npy("{'descr': '<f4', 'fortran_order': false}", &[]), "malformed .npy header {'descr': '<f4', 'fortran_order': false}: expected a string, True, False or a tuple at header byte 35, found 'f'"),
+            (npy("{'descr': '<f4', 'fortran_order': false}", &[]), "malformed .npy header {'descr': '<f4', 'fortran_order': false}: expected a string, True, False or a tuple at header byte 34, found 'f'"),
         ];
         for (bytes, want) in &cases {
             assert_eq!(&err_of(bytes), want);
@@ -595,39 +631,59 @@ mod tests {
         let t = RawTensor::from_f64(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
         save_npy(&path, &t).unwrap();
         assert_eq!(load_npy(&path).unwrap(), t);
-        let names: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("x.npy")]);
         fs::write(&path, b"hello").unwrap();
         assert_eq!(
             load_npy(&path).unwrap_err().to_string(),
-            format!("{}: not a .npy file: it does not start with the \\x93NUMPY magic string", path.display())
+            format!(
+                "{}: not a .npy file: it does not start with the \\x93NUMPY magic string",
+                path.display()
+            )
         );
         let mut bad = t.clone();
         bad.data.pop();
         assert_eq!(
             save_npy(&path, &bad).unwrap_err().to_string(),
-            format!("{}: data is 31 bytes but shape [2, 2] of F64 needs 32 bytes", path.display())
+            format!(
+                "{}: data is 31 bytes but shape [2, 2] of F64 needs 32 bytes",
+                path.display()
+            )
         );
-        assert_eq!(load_npy(&dir.join("nope.npy")).unwrap_err().kind(), FormatErrorKind::Io);
+        assert_eq!(
+            load_npy(&dir.join("nope.npy")).unwrap_err().kind(),
+            FormatErrorKind::Io
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    #[should_panic(expected = "npy::to_npy_bytes: data is 3 bytes but shape [1] of F32 needs 4 bytes")]
+    #[should_panic(
+        expected = "npy::to_npy_bytes: data is 3 bytes but shape [1] of F32 needs 4 bytes"
+    )]
     fn to_npy_bytes_panics_on_invalid_tensor() {
-        to_npy_bytes(&RawTensor { dtype: RawDType::F32, shape: vec![1], data: vec![0; 3] });
+        to_npy_bytes(&RawTensor {
+            dtype: RawDType::F32,
+            shape: vec![1],
+            data: vec![0; 3],
+        });
     }
 
     fn arb_npy() -> impl Strategy<Value = Vec<u8>> {
-        (prop::collection::vec(0usize..4, 0..4), 0..3u8, any::<u64>()).prop_map(|(shape, d, seed)| {
-            let n: usize = shape.iter().product();
-            let t = match d {
-                0 => RawTensor::from_f32(&shape, &vec![seed as f32; n]),
-                1 => RawTensor::from_f64(&shape, &vec![seed as f64; n]),
-                _ => RawTensor::from_i64(&shape, &vec![seed as i64; n]),
-            };
-            to_npy_bytes(&t)
-        })
+        (prop::collection::vec(0usize..4, 0..4), 0..3u8, any::<u64>()).prop_map(
+            |(shape, d, seed)| {
+                let n: usize = shape.iter().product();
+                let t = match d {
+                    0 => RawTensor::from_f32(&shape, &vec![seed as f32; n]),
+                    1 => RawTensor::from_f64(&shape, &vec![seed as f64; n]),
+                    _ => RawTensor::from_i64(&shape, &vec![seed as i64; n]),
+                };
+                to_npy_bytes(&t)
+            },
+        )
     }
 
     proptest! {

@@ -17,7 +17,9 @@
 //! mistyped fields, unsupported dtypes, shape overflow, bad or out-of-range
 //! offsets, byte lengths that do not match the shape, overlaps, holes or
 //! trailing bytes (like the reference, the tensors must tile the data section
-//! exactly), duplicate names, and non-string metadata. Only
+//! exactly), duplicate names, and non-string metadata. As in the reference,
+//! unknown fields inside a tensor entry are ignored and a `null`
+//! `"__metadata__"` counts as no metadata. Only
 //! [`RawDType`]s `F32`, `F64` and `I64` are supported; other safetensors
 //! dtypes are reported as unsupported.
 
@@ -207,8 +209,12 @@ pub fn deserialize(bytes: &[u8]) -> Result<(NamedTensors, Metadata), FormatError
             e.valid_up_to()
         ))
     })?;
-    let header = Json::parse(header_text)
-        .map_err(|e| corrupt(format!("header is not valid JSON: at header byte {}: {}", e.pos, e.message)))?;
+    let header = Json::parse(header_text).map_err(|e| {
+        corrupt(format!(
+            "header is not valid JSON: at header byte {}: {}",
+            e.pos, e.message
+        ))
+    })?;
     let Json::Object(items) = header else {
         return Err(corrupt(format!(
             "header must be a JSON object mapping tensor names to entries, found {}",
@@ -222,7 +228,9 @@ pub fn deserialize(bytes: &[u8]) -> Result<(NamedTensors, Metadata), FormatError
     for (name, value) in &items {
         if name == METADATA_KEY {
             if metadata.is_some() {
-                return Err(corrupt(format!("\"{METADATA_KEY}\" appears twice in the header")));
+                return Err(corrupt(format!(
+                    "\"{METADATA_KEY}\" appears twice in the header"
+                )));
             }
             metadata = Some(parse_metadata(value)?);
             continue;
@@ -272,14 +280,23 @@ pub fn deserialize(bytes: &[u8]) -> Result<(NamedTensors, Metadata), FormatError
     let tensors = entries
         .into_iter()
         .map(|e| {
-            let t = RawTensor { dtype: e.dtype, shape: e.shape, data: data[e.begin..e.end].to_vec() };
+            let t = RawTensor {
+                dtype: e.dtype,
+                shape: e.shape,
+                data: data[e.begin..e.end].to_vec(),
+            };
             (e.name, t)
         })
         .collect();
     Ok((tensors, metadata.unwrap_or_default()))
 }
 
+/// Validates the `__metadata__` value: an object of strings, or `null`
+/// (accepted like the reference implementation does, as no metadata).
 fn parse_metadata(value: &Json) -> Result<Metadata, FormatError> {
+    if value.is_null() {
+        return Ok(Vec::new());
+    }
     let Json::Object(items) = value else {
         return Err(corrupt(format!(
             "\"{METADATA_KEY}\" must be an object of string values, found {}",
@@ -290,7 +307,9 @@ fn parse_metadata(value: &Json) -> Result<Metadata, FormatError> {
     let mut out = Vec::with_capacity(items.len());
     for (k, v) in items {
         if !seen.insert(k.as_str()) {
-            return Err(corrupt(format!("\"{METADATA_KEY}\" has the key \"{k}\" twice")));
+            return Err(corrupt(format!(
+                "\"{METADATA_KEY}\" has the key \"{k}\" twice"
+            )));
         }
         let Json::String(s) = v else {
             return Err(corrupt(format!(
@@ -329,7 +348,9 @@ fn parse_entry(name: &str, value: &Json, data_len: usize) -> Result<Entry, Forma
         match (found.next(), found.next()) {
             (Some(v), None) => Ok(v),
             (None, _) => Err(corrupt(format!("header entry has no \"{key}\" field"))),
-            (Some(_), Some(_)) => Err(corrupt(format!("header entry has the \"{key}\" field twice"))),
+            (Some(_), Some(_)) => Err(corrupt(format!(
+                "header entry has the \"{key}\" field twice"
+            ))),
         }
     };
 
@@ -360,13 +381,15 @@ fn parse_entry(name: &str, value: &Json, data_len: usize) -> Result<Entry, Forma
         let d = d.as_u64().ok_or_else(bad_shape)?;
         shape.push(usize::try_from(d).map_err(|_| bad_shape())?);
     }
-    let nbytes = checked_numel(&shape).and_then(|n| n.checked_mul(dtype.size_of())).ok_or_else(|| {
-        corrupt(format!(
-            "shape {} of {} has more bytes than fit in memory",
-            shape_str(&shape),
-            dtype
-        ))
-    })?;
+    let nbytes = checked_numel(&shape)
+        .and_then(|n| n.checked_mul(dtype.size_of()))
+        .ok_or_else(|| {
+            corrupt(format!(
+                "shape {} of {} has more bytes than fit in memory",
+                shape_str(&shape),
+                dtype
+            ))
+        })?;
 
     let offsets_json = field("data_offsets")?;
     let bad_offsets = || {
@@ -383,7 +406,9 @@ fn parse_entry(name: &str, value: &Json, data_len: usize) -> Result<Entry, Forma
         _ => return Err(bad_offsets()),
     };
     if begin > end {
-        return Err(corrupt(format!("data_offsets [{begin}, {end}) begin after they end")));
+        return Err(corrupt(format!(
+            "data_offsets [{begin}, {end}) begin after they end"
+        )));
     }
     if end > data_len as u64 {
         return Err(corrupt(format!(
@@ -400,7 +425,13 @@ fn parse_entry(name: &str, value: &Json, data_len: usize) -> Result<Entry, Forma
             nbytes
         )));
     }
-    Ok(Entry { name: name.to_owned(), dtype, shape, begin, end })
+    Ok(Entry {
+        name: name.to_owned(),
+        dtype,
+        shape,
+        begin,
+        end,
+    })
 }
 
 #[cfg(test)]
@@ -427,11 +458,17 @@ mod tests {
 
     fn sample() -> Vec<(String, RawTensor)> {
         vec![
-            named("gen.0.weight", RawTensor::from_f32(&[2, 3], &[1.0, 2.0, 3.0, -4.0, 5.5, 6.0])),
+            named(
+                "gen.0.weight",
+                RawTensor::from_f32(&[2, 3], &[1.0, 2.0, 3.0, -4.0, 5.5, 6.0]),
+            ),
             named("gen.0.bias", RawTensor::from_f64(&[3], &[0.1, 0.2, -0.3])),
             named("step", RawTensor::from_i64(&[], &[12345])),
             named("empty", RawTensor::from_f32(&[0, 4], &[])),
-            named("héllo ünïcode \"q\"", RawTensor::from_i64(&[2], &[-1, i64::MAX])),
+            named(
+                "héllo ünïcode \"q\"",
+                RawTensor::from_i64(&[2], &[-1, i64::MAX]),
+            ),
         ]
     }
 
@@ -470,12 +507,18 @@ mod tests {
 
         // No tensors, no metadata: "{}" padded to 8.
         assert_eq!(serialize(&[], &[]), b"\x08\0\0\0\0\0\0\0{}      ");
-        assert_eq!(deserialize(b"\x08\0\0\0\0\0\0\0{}      ").unwrap(), (vec![], vec![]));
+        assert_eq!(
+            deserialize(b"\x08\0\0\0\0\0\0\0{}      ").unwrap(),
+            (vec![], vec![])
+        );
         // Header already a multiple of 8: no padding.
-        let t = vec![named("abcd", RawTensor::from_f32(&[1], &[0.0]))];
-        let h = r#"{"abcd":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#;
+        let t = vec![named("abc", RawTensor::from_f32(&[1], &[0.0]))];
+        let h = r#"{"abc":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#;
         assert_eq!(h.len() % 8, 0);
-        assert_eq!(&serialize(&t, &[])[8..8 + h.len() + 1], format!("{h}\0").as_bytes());
+        assert_eq!(
+            &serialize(&t, &[])[8..8 + h.len() + 1],
+            format!("{h}\0").as_bytes()
+        );
     }
 
     #[test]
@@ -529,7 +572,10 @@ mod tests {
         let (back, meta) = load(&path).unwrap();
         assert!(meta.is_empty());
         assert_eq!(back.len(), 2);
-        let entries: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let entries: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(entries, vec![std::ffi::OsString::from("ckpt.safetensors")]);
 
         // Errors from load/save name the path.
@@ -542,7 +588,9 @@ mod tests {
         let missing = dir.join("missing.safetensors");
         let e = load(&missing).unwrap_err();
         assert_eq!(e.kind(), FormatErrorKind::Io);
-        assert!(e.to_string().starts_with(&format!("{}: cannot read file: ", missing.display())));
+        assert!(e
+            .to_string()
+            .starts_with(&format!("{}: cannot read file: ", missing.display())));
         let mut bad = RawTensor::from_f32(&[10, 11], &[0.0; 110]);
         bad.data.truncate(400);
         let e = save(&path, &[named("gen.0.weight", bad)], &[]).unwrap_err();
@@ -566,7 +614,10 @@ mod tests {
             e.to_string(),
             "tensor '__metadata__': the name \"__metadata__\" is reserved for the metadata block"
         );
-        let meta = vec![("k".to_owned(), "1".to_owned()), ("k".to_owned(), "2".to_owned())];
+        let meta = vec![
+            ("k".to_owned(), "1".to_owned()),
+            ("k".to_owned(), "2".to_owned()),
+        ];
         assert_eq!(
             try_serialize(&[], &meta).unwrap_err().to_string(),
             "metadata key \"k\" appears twice"
@@ -625,14 +676,24 @@ mod tests {
         for (bytes, want) in &cases {
             assert_eq!(&err_of(bytes), want);
         }
-        let e = deserialize(&file(r#"{"w":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}"#, &d16[..2])).unwrap_err();
+        let e = deserialize(&file(
+            r#"{"w":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}"#,
+            &d16[..2],
+        ))
+        .unwrap_err();
         assert_eq!(e.kind(), FormatErrorKind::Unsupported);
         assert_eq!(e.tensor(), Some("w"));
-        assert_eq!(deserialize(&[0; 4]).unwrap_err().kind(), FormatErrorKind::Corrupt);
+        assert_eq!(
+            deserialize(&[0; 4]).unwrap_err().kind(),
+            FormatErrorKind::Corrupt
+        );
     }
 
     #[test]
     fn accepts_valid_variations() {
+        // A null "__metadata__" means none, as in the reference.
+        let (t, m) = deserialize(&file(r#"{"__metadata__":null}"#, &[])).unwrap();
+        assert!(t.is_empty() && m.is_empty());
         // Unknown entry fields are ignored (as in the reference), offsets may
         // be in any key order, whitespace and zero-size tensors anywhere.
         let data: Vec<u8> = (0..12).collect();
@@ -676,7 +737,10 @@ mod tests {
             .prop_map(|(tensors, meta)| {
                 let tensors: Vec<_> = tensors.into_iter().collect();
                 let mut seen = HashSet::new();
-                let meta: Vec<_> = meta.into_iter().filter(|(k, _)| seen.insert(k.clone())).collect();
+                let meta: Vec<_> = meta
+                    .into_iter()
+                    .filter(|(k, _)| seen.insert(k.clone()))
+                    .collect();
                 serialize(&tensors, &meta)
             })
     }

@@ -1,0 +1,273 @@
+//! The backward pass: one loop over the tape in reverse.
+
+use crate::derivatives;
+use crate::op::Op;
+use crate::tape::{set_grad_enabled, LeafKind, Tape, Var};
+use std::fmt;
+use tensor::Tensor;
+
+/// An error from a backward pass (a non-finite gradient in anomaly mode, or bad arguments).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutogradError(pub String);
+
+impl fmt::Display for AutogradError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for AutogradError {}
+
+/// What a backward step did, for the step-by-step trace.
+pub struct Step<'a> {
+    /// Tape index of the node.
+    pub index: usize,
+    /// The node's op.
+    pub op: &'a Op,
+    /// The node's label, if any.
+    pub label: Option<&'a str>,
+    /// The gradient of the loss with respect to the node's output.
+    pub grad: &'a Tensor,
+    /// The gradients passed to each input (`None` for constants).
+    pub input_grads: &'a [Option<Var>],
+    /// Tape indices of the inputs.
+    pub input_ids: &'a [Option<usize>],
+}
+
+pub(crate) struct Engine<'h> {
+    pub accumulate: bool,
+    pub create_graph: bool,
+    pub hook: Option<&'h mut dyn FnMut(&Step<'_>)>,
+}
+
+impl Engine<'_> {
+    /// Runs backward from `roots` (node index, gradient), returning the gradient reaching
+    /// every node at or above `lowest`.
+    pub(crate) fn run(
+        &mut self,
+        tape: &Tape,
+        roots: &[(usize, Var)],
+        lowest: usize,
+    ) -> Result<Vec<Option<Var>>, AutogradError> {
+        let top = match roots.iter().map(|r| r.0).max() {
+            Some(t) => t,
+            None => return Ok(vec![]),
+        };
+        let mut grads: Vec<Option<Var>> = vec![None; top + 1];
+        for (i, g) in roots {
+            accumulate(&mut grads[*i], g.clone());
+        }
+        let _mode = set_grad_enabled(self.create_graph);
+        let anomaly = tape.anomaly();
+        for i in (lowest..=top).rev() {
+            let g = match grads[i].take() {
+                Some(g) => g,
+                None => continue,
+            };
+            let (op, inputs, value, leaf, location, label) = {
+                let d = tape.0.borrow();
+                let n = &d.nodes[i];
+                (
+                    n.op.clone(),
+                    n.inputs.clone(),
+                    n.value.clone(),
+                    n.leaf.clone(),
+                    n.location,
+                    n.label.clone(),
+                )
+            };
+            if self.accumulate {
+                let mut d = tape.0.borrow_mut();
+                let n = &mut d.nodes[i];
+                n.grad = Some(match n.grad.take() {
+                    Some(old) if matches!(leaf, LeafKind::Input) => old.add(&g.value),
+                    _ => g.value.clone(),
+                });
+            }
+            match &leaf {
+                LeafKind::Param(p) if self.accumulate => p.accumulate_grad(&g.value),
+                _ => {}
+            }
+            if !matches!(leaf, LeafKind::None) {
+                grads[i] = Some(g);
+                continue;
+            }
+            let x: Vec<Var> = inputs
+                .iter()
+                .map(|inp| Var {
+                    tape: tape.clone(),
+                    id: inp.id,
+                    value: inp.value.clone(),
+                })
+                .collect();
+            let out = Var {
+                tape: tape.clone(),
+                id: Some(i),
+                value,
+            };
+            let need: Vec<bool> = inputs.iter().map(|inp| inp.id.is_some()).collect();
+            let res = derivatives::backward(&op, &x, &out, &g, &need);
+            if let Some(h) = self.hook.as_mut() {
+                let ids: Vec<Option<usize>> = inputs.iter().map(|i| i.id).collect();
+                h(&Step {
+                    index: i,
+                    op: &op,
+                    label: label.as_deref(),
+                    grad: &g.value,
+                    input_grads: &res,
+                    input_ids: &ids,
+                });
+            }
+            for (k, r) in res.into_iter().enumerate() {
+                let (Some(r), Some(j)) = (r, inputs[k].id) else {
+                    continue;
+                };
+                if anomaly && !r.value.all_finite() {
+                    return Err(AutogradError(format!(
+                        "anomaly: the backward of {} (tape index {i}, recorded at {location}) produced a non-finite gradient (NaN or Inf) for its input {k} (tape index {j})",
+                        op.name()
+                    )));
+                }
+                debug_assert_eq!(r.shape(), &inputs[k].value.shape().clone());
+                accumulate(&mut grads[j], r);
+            }
+            grads[i] = Some(g);
+        }
+        Ok(grads)
+    }
+}
+
+fn accumulate(slot: &mut Option<Var>, g: Var) {
+    *slot = Some(match slot.take() {
+        None => g,
+        Some(old) => old.add(&g),
+    });
+}
+
+impl Var {
+    /// Backpropagates from this value, accumulating gradients into the parameters' and leaves'
+    /// `.grad` (PyTorch semantics). A non-scalar value is seeded with ones (the gradient of
+    /// its sum). Calling it twice on the same graph works and adds the gradients again, as
+    /// PyTorch does with `retain_graph=True`.
+    #[track_caller]
+    pub fn backward(&self) {
+        if let Err(e) = self.try_backward() {
+            panic!("{e}");
+        }
+    }
+
+    /// Like [`Var::backward`], returning anomaly-mode failures as an error.
+    pub fn try_backward(&self) -> Result<(), AutogradError> {
+        let seed = Tensor::ones(*self.shape(), self.dtype());
+        self.try_backward_with(&seed)
+    }
+
+    /// Backward seeded with `grad_output` (the gradient of the loss with respect to this value).
+    pub fn try_backward_with(&self, grad_output: &Tensor) -> Result<(), AutogradError> {
+        if grad_output.shape() != self.shape() {
+            return Err(AutogradError(format!(
+                "backward: grad_output {:?} does not match the value's shape {:?}",
+                grad_output.shape(),
+                self.shape()
+            )));
+        }
+        let Some(id) = self.id else {
+            return Err(AutogradError(
+                "backward: this value does not require a gradient (it depends on no leaf or parameter, or was computed under no_grad / detach)".into(),
+            ));
+        };
+        let mut e = Engine {
+            accumulate: true,
+            create_graph: false,
+            hook: None,
+        };
+        e.run(&self.tape, &[(id, self.tape.constant(grad_output.clone()))], 0)?;
+        Ok(())
+    }
+
+    /// Backward with a callback for every node it passes (used by the step-by-step trace).
+    pub fn backward_with_hook(&self, hook: &mut dyn FnMut(&Step<'_>)) -> Result<(), AutogradError> {
+        let Some(id) = self.id else {
+            return Err(AutogradError("backward: this value does not require a gradient".into()));
+        };
+        let seed = self.tape.constant(Tensor::ones(*self.shape(), self.dtype()));
+        let mut e = Engine {
+            accumulate: true,
+            create_graph: false,
+            hook: Some(hook),
+        };
+        e.run(&self.tape, &[(id, seed)], 0)?;
+        Ok(())
+    }
+}
+
+/// Gradients of `outputs` with respect to `inputs`, without touching any `.grad`
+/// (like `torch.autograd.grad`). `grad_outputs` defaults to ones. With `create_graph` the
+/// returned gradients are themselves on the tape and can be differentiated again. An input the
+/// outputs do not depend on gets a zero gradient.
+#[track_caller]
+pub fn grad(outputs: &[&Var], inputs: &[&Var], grad_outputs: Option<&[Tensor]>, create_graph: bool) -> Vec<Var> {
+    match try_grad(outputs, inputs, grad_outputs, create_graph) {
+        Ok(g) => g,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Fallible [`grad`].
+pub fn try_grad(
+    outputs: &[&Var],
+    inputs: &[&Var],
+    grad_outputs: Option<&[Tensor]>,
+    create_graph: bool,
+) -> Result<Vec<Var>, AutogradError> {
+    let tape = match outputs.first() {
+        Some(o) => o.tape.clone(),
+        None => return Err(AutogradError("grad: no outputs given".into())),
+    };
+    let mut roots = Vec::new();
+    for (k, o) in outputs.iter().enumerate() {
+        let go = match grad_outputs {
+            Some(gs) => {
+                let g = gs.get(k).ok_or_else(|| AutogradError(format!("grad: {} outputs but {} grad_outputs", outputs.len(), gs.len())))?;
+                if g.shape() != o.shape() {
+                    return Err(AutogradError(format!(
+                        "grad: grad_output {k} has shape {:?} but output {k} has shape {:?}",
+                        g.shape(),
+                        o.shape()
+                    )));
+                }
+                g.clone()
+            }
+            None => Tensor::ones(*o.shape(), o.dtype()),
+        };
+        if let Some(id) = o.id {
+            roots.push((id, tape.constant(go)));
+        }
+    }
+    let mut lowest = usize::MAX;
+    for (k, i) in inputs.iter().enumerate() {
+        match i.id {
+            Some(id) => lowest = lowest.min(id),
+            None => {
+                return Err(AutogradError(format!(
+                    "grad: input {k} does not require a gradient (a constant, or created under no_grad)"
+                )))
+            }
+        }
+    }
+    let mut e = Engine {
+        accumulate: false,
+        create_graph,
+        hook: None,
+    };
+    let grads = e.run(&tape, &roots, if lowest == usize::MAX { 0 } else { lowest })?;
+    Ok(inputs
+        .iter()
+        .map(|i| {
+            let id = i.id.unwrap();
+            match grads.get(id).cloned().flatten() {
+                Some(g) => g,
+                None => tape.constant(Tensor::zeros(*i.shape(), i.dtype())),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,193 @@
+//! Every backward rule, in one table — like PyTorch's `derivatives.yaml`.
+//!
+//! Each rule receives the node's inputs `x`, its output `out` and the incoming gradient `g`
+//! (all [`Var`]s), and returns one gradient per input. Rules are written with the same
+//! differentiable ops as the forward pass: with `create_graph` they are recorded too, so a
+//! gradient can itself be differentiated (gradient penalties, R1). Masks such as `[x > 0]` are
+//! constants: they are piecewise constant, so their derivative is zero almost everywhere.
+
+use crate::op::Op;
+use crate::tape::Var;
+use tensor::{PadMode, Tensor};
+
+/// Gradients of one node's inputs, given the gradient `g` of its output. `need[i]` says whether
+/// input `i` needs one (a constant input gets `None`).
+pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Option<Var>> {
+    let c = |t: Tensor| g.constant(t);
+    let one = |v: Var| vec![Some(v)];
+    // For broadcasting binary ops: reduce a gradient back to the input's shape.
+    let fit = |v: Var, i: usize| -> Option<Var> {
+        if need[i] {
+            Some(v.sum_to(x[i].shape()))
+        } else {
+            None
+        }
+    };
+    match op {
+        Op::Leaf => vec![],
+        Op::Neg => one(g.neg()),
+        Op::Abs => one(g.mul(&c(x[0].value.sign()))),
+        Op::Exp => one(g.mul(out)),
+        Op::Log => one(g.div(&x[0])),
+        Op::Sqrt => one(g.div(&out.mul_scalar(2.0))),
+        Op::Square => one(g.mul(&x[0]).mul_scalar(2.0)),
+        Op::Reciprocal => one(g.mul(&out.square()).neg()),
+        Op::Sin => one(g.mul(&x[0].cos())),
+        Op::Cos => one(g.mul(&x[0].sin()).neg()),
+        Op::Relu => one(g.mul(&c(x[0].value.gt_scalar(0.0)))),
+        Op::LeakyRelu(s) => {
+            let pos = x[0].value.gt_scalar(0.0);
+            // slope where x <= 0, 1 where x > 0
+            let m = pos.mul_scalar(1.0 - s).add_scalar(*s);
+            one(g.mul(&c(m)))
+        }
+        Op::Sigmoid => one(g.mul(&out.mul(&out.neg().add_scalar(1.0)))),
+        Op::Tanh => one(g.mul(&out.square().neg().add_scalar(1.0))),
+        Op::Softplus => one(g.mul(&x[0].sigmoid())),
+        Op::LogSigmoid => one(g.mul(&x[0].neg().sigmoid())),
+        Op::Clamp(lo, hi) => {
+            let m = x[0].value.ge_scalar(*lo).mul(&x[0].value.neg().ge_scalar(-*hi));
+            one(g.mul(&c(m)))
+        }
+        Op::AddScalar(_) => one(g.clone()),
+        Op::MulScalar(k) => one(g.mul_scalar(*k)),
+        Op::PowScalar(k) => {
+            if *k == 0.0 {
+                one(g.mul_scalar(0.0))
+            } else if *k == 1.0 {
+                one(g.clone())
+            } else if *k == 2.0 {
+                one(g.mul(&x[0]).mul_scalar(2.0))
+            } else {
+                one(g.mul(&x[0].pow_scalar(k - 1.0)).mul_scalar(*k))
+            }
+        }
+        Op::Add => vec![fit(g.clone(), 0), fit(g.clone(), 1)],
+        Op::Sub => vec![fit(g.clone(), 0), if need[1] { fit(g.neg(), 1) } else { None }],
+        Op::Mul => vec![
+            if need[0] { fit(g.mul(&x[1]), 0) } else { None },
+            if need[1] { fit(g.mul(&x[0]), 1) } else { None },
+        ],
+        Op::Div => vec![
+            if need[0] { fit(g.div(&x[1]), 0) } else { None },
+            if need[1] {
+                fit(g.mul(out).div(&x[1]).neg(), 1)
+            } else {
+                None
+            },
+        ],
+        Op::Pow => vec![
+            if need[0] {
+                fit(g.mul(&x[1]).mul(&x[0].pow(&x[1].add_scalar(-1.0))), 0)
+            } else {
+                None
+            },
+            if need[1] {
+                fit(g.mul(out).mul(&x[0].log()), 1)
+            } else {
+                None
+            },
+        ],
+        Op::Maximum | Op::Minimum => {
+            let (a, b) = (&x[0].value, &x[1].value);
+            let wins = if matches!(op, Op::Maximum) { a.gt(b) } else { a.lt(b) };
+            let tie = a.eq(b).mul_scalar(0.5);
+            let ma = wins.add(&tie);
+            let mb = ma.neg().add_scalar(1.0);
+            vec![
+                if need[0] { fit(g.mul(&c(ma)), 0) } else { None },
+                if need[1] { fit(g.mul(&c(mb)), 1) } else { None },
+            ]
+        }
+        Op::Where(cond) => {
+            let zero = c(Tensor::zeros([1], g.dtype()).reshape(tensor::Shape::scalar()));
+            vec![
+                if need[0] { fit(Var::where_(cond, g, &zero), 0) } else { None },
+                if need[1] { fit(Var::where_(cond, &zero, g), 1) } else { None },
+            ]
+        }
+        Op::Sum { axes, keepdim } => {
+            let kept = x[0].value.reduced_shape(axes, true);
+            let gk = if *keepdim { g.clone() } else { g.reshape(kept) };
+            one(gk.expand(*x[0].shape()))
+        }
+        Op::Max { axes, keepdim } | Op::Min { axes, keepdim } => {
+            let kept = x[0].value.reduced_shape(axes, true);
+            let o = out.value.reshape(kept);
+            let mask = x[0].value.eq(&o);
+            let count = mask.sum(&axes.iter().map(|&a| a as isize).collect::<Vec<_>>(), true);
+            let w = mask.div(&count);
+            let gk = if *keepdim { g.clone() } else { g.reshape(kept) };
+            one(gk.mul(&c(w)))
+        }
+        Op::Reshape => one(g.reshape(*x[0].shape())),
+        Op::Permute(p) => {
+            let mut inv = vec![0; p.len()];
+            for (i, &pi) in p.iter().enumerate() {
+                inv[pi] = i;
+            }
+            one(g.permute(&inv))
+        }
+        Op::Expand => one(g.sum_to(x[0].shape())),
+        Op::Narrow { axis, start } => {
+            let full = x[0].dims()[*axis];
+            let len = g.dims()[*axis];
+            let nd = x[0].ndim();
+            let mut pads = vec![(0, 0); nd - axis];
+            pads[0] = (*start, full - start - len);
+            one(g.pad(&pads, PadMode::Constant(0.0)))
+        }
+        Op::Pad { pads, mode } => match mode {
+            PadMode::Constant(_) => {
+                let nd = x[0].ndim();
+                let first = nd - pads.len();
+                let mut v = g.clone();
+                for (i, &(b, _)) in pads.iter().enumerate() {
+                    v = v.narrow((first + i) as isize, b, x[0].dims()[first + i]);
+                }
+                one(v)
+            }
+            PadMode::Reflect => one(g.pad_reflect_adjoint(pads, *x[0].shape())),
+        },
+        Op::PadReflectAdjoint { pads } => one(g.pad(pads, PadMode::Reflect)),
+        Op::Cat { axis } => {
+            let mut start = 0;
+            x.iter()
+                .enumerate()
+                .map(|(i, xi)| {
+                    let len = xi.dims()[*axis];
+                    let r = if need[i] {
+                        Some(g.narrow(*axis as isize, start, len))
+                    } else {
+                        None
+                    };
+                    start += len;
+                    r
+                })
+                .collect()
+        }
+        Op::IndexSelect { axis, indices } => {
+            one(g.index_add(*x[0].shape(), *axis as isize, indices))
+        }
+        Op::IndexAdd { axis, indices } => one(g.index_select(*axis as isize, indices)),
+        Op::Gather { axis, index } => one(g.scatter_add(*x[0].shape(), *axis as isize, index)),
+        Op::ScatterAdd { axis, index, .. } => one(g.gather(*axis as isize, index)),
+        Op::Flip(axes) => one(g.flip(axes)),
+        Op::Matmul => {
+            let (a, b) = (&x[0], &x[1]);
+            vec![
+                if need[0] {
+                    Some(g.matmul(&b.transpose(-1, -2)).sum_to(a.shape()))
+                } else {
+                    None
+                },
+                if need[1] {
+                    Some(a.transpose(-1, -2).matmul(g).sum_to(b.shape()))
+                } else {
+                    None
+                },
+            ]
+        }
+        Op::GradReverse(l) => one(g.mul_scalar(-l)),
+    }
+}

@@ -1,0 +1,305 @@
+//! The recorded operations. Each tape node holds one [`Op`]: its name, its parameters and (in
+//! the node) its inputs, so the tape can be printed, drawn and stepped through.
+
+use tensor::{PadMode, Shape, Tensor};
+
+/// A differentiable operation recorded on the tape.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A leaf: a user input with `requires_grad`, or a parameter.
+    Leaf,
+    /// -a
+    Neg,
+    /// |a|
+    Abs,
+    /// e^a
+    Exp,
+    /// ln a
+    Log,
+    /// √a
+    Sqrt,
+    /// a²
+    Square,
+    /// 1/a
+    Reciprocal,
+    /// sin a
+    Sin,
+    /// cos a
+    Cos,
+    /// max(a, 0)
+    Relu,
+    /// a if a > 0 else slope·a
+    LeakyRelu(f64),
+    /// σ(a)
+    Sigmoid,
+    /// tanh a
+    Tanh,
+    /// ln(1 + e^a)
+    Softplus,
+    /// ln σ(a)
+    LogSigmoid,
+    /// clamp(a, lo, hi)
+    Clamp(f64, f64),
+    /// a + c
+    AddScalar(f64),
+    /// a · c
+    MulScalar(f64),
+    /// a^c
+    PowScalar(f64),
+    /// a + b (broadcasting)
+    Add,
+    /// a - b
+    Sub,
+    /// a · b
+    Mul,
+    /// a / b
+    Div,
+    /// a^b
+    Pow,
+    /// max(a, b)
+    Maximum,
+    /// min(a, b)
+    Minimum,
+    /// cond ? a : b (cond is a constant mask)
+    Where(Tensor),
+    /// Σ over axes
+    Sum {
+        /// reduced axes (resolved)
+        axes: Vec<usize>,
+        /// whether reduced axes are kept as size 1
+        keepdim: bool,
+    },
+    /// max over axes
+    Max {
+        /// reduced axes (resolved)
+        axes: Vec<usize>,
+        /// whether reduced axes are kept as size 1
+        keepdim: bool,
+    },
+    /// min over axes
+    Min {
+        /// reduced axes (resolved)
+        axes: Vec<usize>,
+        /// whether reduced axes are kept as size 1
+        keepdim: bool,
+    },
+    /// new shape, same elements
+    Reshape,
+    /// reorder dimensions
+    Permute(Vec<usize>),
+    /// broadcast to a larger shape
+    Expand,
+    /// a slice along one axis
+    Narrow {
+        /// axis
+        axis: usize,
+        /// first index
+        start: usize,
+    },
+    /// padding of the trailing dimensions
+    Pad {
+        /// (before, after) per trailing dimension
+        pads: Vec<(usize, usize)>,
+        /// constant or reflect
+        mode: PadMode,
+    },
+    /// adjoint of reflect padding (folds the border back)
+    PadReflectAdjoint {
+        /// (before, after) per trailing dimension
+        pads: Vec<(usize, usize)>,
+    },
+    /// concatenation along an axis
+    Cat {
+        /// axis
+        axis: usize,
+    },
+    /// selection of indices along an axis
+    IndexSelect {
+        /// axis
+        axis: usize,
+        /// indices
+        indices: Vec<usize>,
+    },
+    /// adjoint of index_select
+    IndexAdd {
+        /// axis
+        axis: usize,
+        /// indices
+        indices: Vec<usize>,
+    },
+    /// gather along an axis
+    Gather {
+        /// axis
+        axis: usize,
+        /// index tensor (constant)
+        index: Tensor,
+    },
+    /// adjoint of gather
+    ScatterAdd {
+        /// axis
+        axis: usize,
+        /// index tensor (constant)
+        index: Tensor,
+        /// output shape
+        shape: Shape,
+    },
+    /// reverse along axes
+    Flip(Vec<isize>),
+    /// matrix product (≥ 2-D operands, broadcast batch)
+    Matmul,
+    /// identity forward, −λ·grad backward
+    GradReverse(f64),
+}
+
+impl Op {
+    /// The op's name as printed on the tape.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Leaf => "leaf",
+            Op::Neg => "neg",
+            Op::Abs => "abs",
+            Op::Exp => "exp",
+            Op::Log => "log",
+            Op::Sqrt => "sqrt",
+            Op::Square => "square",
+            Op::Reciprocal => "reciprocal",
+            Op::Sin => "sin",
+            Op::Cos => "cos",
+            Op::Relu => "relu",
+            Op::LeakyRelu(_) => "leaky_relu",
+            Op::Sigmoid => "sigmoid",
+            Op::Tanh => "tanh",
+            Op::Softplus => "softplus",
+            Op::LogSigmoid => "log_sigmoid",
+            Op::Clamp(..) => "clamp",
+            Op::AddScalar(_) => "add_scalar",
+            Op::MulScalar(_) => "mul_scalar",
+            Op::PowScalar(_) => "pow_scalar",
+            Op::Add => "add",
+            Op::Sub => "sub",
+            Op::Mul => "mul",
+            Op::Div => "div",
+            Op::Pow => "pow",
+            Op::Maximum => "maximum",
+            Op::Minimum => "minimum",
+            Op::Where(_) => "where",
+            Op::Sum { .. } => "sum",
+            Op::Max { .. } => "max",
+            Op::Min { .. } => "min",
+            Op::Reshape => "reshape",
+            Op::Permute(_) => "permute",
+            Op::Expand => "expand",
+            Op::Narrow { .. } => "narrow",
+            Op::Pad { .. } => "pad",
+            Op::PadReflectAdjoint { .. } => "pad_reflect_adjoint",
+            Op::Cat { .. } => "cat",
+            Op::IndexSelect { .. } => "index_select",
+            Op::IndexAdd { .. } => "index_add",
+            Op::Gather { .. } => "gather",
+            Op::ScatterAdd { .. } => "scatter_add",
+            Op::Flip(_) => "flip",
+            Op::Matmul => "matmul",
+            Op::GradReverse(_) => "grad_reverse",
+        }
+    }
+
+    /// The backward rule in words, as the step-by-step trace prints it.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Op::Leaf => "leaf: gradient accumulates here",
+            Op::Neg => "∂L/∂a = -∂L/∂out",
+            Op::Abs => "∂L/∂a = ∂L/∂out · sign(a)",
+            Op::Exp => "∂L/∂a = ∂L/∂out · out",
+            Op::Log => "∂L/∂a = ∂L/∂out / a",
+            Op::Sqrt => "∂L/∂a = ∂L/∂out / (2·out)",
+            Op::Square => "∂L/∂a = ∂L/∂out · 2a",
+            Op::Reciprocal => "∂L/∂a = -∂L/∂out · out²",
+            Op::Sin => "∂L/∂a = ∂L/∂out · cos a",
+            Op::Cos => "∂L/∂a = -∂L/∂out · sin a",
+            Op::Relu => "∂L/∂a = ∂L/∂out · [a > 0]",
+            Op::LeakyRelu(_) => "∂L/∂a = ∂L/∂out · (a > 0 ? 1 : slope)",
+            Op::Sigmoid => "∂L/∂a = ∂L/∂out · out·(1 - out)",
+            Op::Tanh => "∂L/∂a = ∂L/∂out · (1 - out²)",
+            Op::Softplus => "∂L/∂a = ∂L/∂out · σ(a)",
+            Op::LogSigmoid => "∂L/∂a = ∂L/∂out · σ(-a)",
+            Op::Clamp(..) => "∂L/∂a = ∂L/∂out · [lo ≤ a ≤ hi]",
+            Op::AddScalar(_) => "∂L/∂a = ∂L/∂out",
+            Op::MulScalar(_) => "∂L/∂a = ∂L/∂out · c",
+            Op::PowScalar(_) => "∂L/∂a = ∂L/∂out · c·a^(c-1)",
+            Op::Add => "∂L/∂a = ∂L/∂out, ∂L/∂b = ∂L/∂out (summed over broadcast dims)",
+            Op::Sub => "∂L/∂a = ∂L/∂out, ∂L/∂b = -∂L/∂out",
+            Op::Mul => "∂L/∂a = ∂L/∂out · b, ∂L/∂b = ∂L/∂out · a",
+            Op::Div => "∂L/∂a = ∂L/∂out / b, ∂L/∂b = -∂L/∂out · out / b",
+            Op::Pow => "∂L/∂a = ∂L/∂out · b·a^(b-1), ∂L/∂b = ∂L/∂out · out·ln a",
+            Op::Maximum => "∂L/∂a = ∂L/∂out · ([a > b] + ½[a = b]), b likewise",
+            Op::Minimum => "∂L/∂a = ∂L/∂out · ([a < b] + ½[a = b]), b likewise",
+            Op::Where(_) => "∂L/∂a = cond ? ∂L/∂out : 0, ∂L/∂b = cond ? 0 : ∂L/∂out",
+            Op::Sum { .. } => "∂L/∂a = ∂L/∂out broadcast back over the summed axes",
+            Op::Max { .. } => "∂L/∂a = ∂L/∂out at the maxima (shared equally by ties), 0 elsewhere",
+            Op::Min { .. } => "∂L/∂a = ∂L/∂out at the minima (shared equally by ties), 0 elsewhere",
+            Op::Reshape => "∂L/∂a = reshape(∂L/∂out, shape of a)",
+            Op::Permute(_) => "∂L/∂a = permute(∂L/∂out, inverse permutation)",
+            Op::Expand => "∂L/∂a = ∂L/∂out summed over the broadcast dims",
+            Op::Narrow { .. } => "∂L/∂a = ∂L/∂out padded with zeros back to a's shape",
+            Op::Pad { .. } => "∂L/∂a = the inner part of ∂L/∂out (reflect: border folded back)",
+            Op::PadReflectAdjoint { .. } => "∂L/∂a = reflect-pad(∂L/∂out)",
+            Op::Cat { .. } => "∂L/∂aᵢ = the slice of ∂L/∂out that came from aᵢ",
+            Op::IndexSelect { .. } => "∂L/∂a = index_add(∂L/∂out) at the selected indices",
+            Op::IndexAdd { .. } => "∂L/∂a = index_select(∂L/∂out)",
+            Op::Gather { .. } => "∂L/∂a = scatter_add(∂L/∂out) at the gathered positions",
+            Op::ScatterAdd { .. } => "∂L/∂a = gather(∂L/∂out)",
+            Op::Flip(_) => "∂L/∂a = flip(∂L/∂out)",
+            Op::Matmul => "∂L/∂A = ∂L/∂out · Bᵀ, ∂L/∂B = Aᵀ · ∂L/∂out",
+            Op::GradReverse(_) => "∂L/∂a = -λ · ∂L/∂out",
+        }
+    }
+}
+
+/// The names of every differentiable op (all but `leaf`). The test suite checks that each has
+/// a gradcheck and gradgradcheck test, so an op added without one fails the suite.
+pub const OP_NAMES: &[&str] = &[
+    "neg",
+    "abs",
+    "exp",
+    "log",
+    "sqrt",
+    "square",
+    "reciprocal",
+    "sin",
+    "cos",
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "softplus",
+    "log_sigmoid",
+    "clamp",
+    "add_scalar",
+    "mul_scalar",
+    "pow_scalar",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "pow",
+    "maximum",
+    "minimum",
+    "where",
+    "sum",
+    "max",
+    "min",
+    "reshape",
+    "permute",
+    "expand",
+    "narrow",
+    "pad",
+    "pad_reflect_adjoint",
+    "cat",
+    "index_select",
+    "index_add",
+    "gather",
+    "scatter_add",
+    "flip",
+    "matmul",
+    "grad_reverse",
+];

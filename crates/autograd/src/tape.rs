@@ -1,0 +1,342 @@
+//! The tape: nodes recorded in creation order, and [`Var`], a cheap handle to a value on it.
+//!
+//! Because nodes are appended in the order they are created, walking the tape backwards is a
+//! valid topological order: backward is one loop, with no graph search.
+
+use crate::op::Op;
+use crate::param::Param;
+use std::cell::{Cell, RefCell};
+use std::panic::Location;
+use std::rc::Rc;
+use tensor::{DType, Shape, Tensor};
+
+/// One input of a recorded node: the node it came from (if it is on the tape) and its value.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// Tape index of the input, or `None` for a constant.
+    pub id: Option<usize>,
+    /// The input's value.
+    pub value: Tensor,
+}
+
+/// What kind of leaf a node is.
+#[derive(Clone, Debug)]
+pub enum LeafKind {
+    /// Not a leaf: the result of an op.
+    None,
+    /// A user input created with [`Tape::leaf`]; its gradient is kept on the node.
+    Input,
+    /// A parameter; backward accumulates into [`Param::grad`].
+    Param(Param),
+}
+
+/// One recorded operation.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The operation and its parameters.
+    pub op: Op,
+    /// Its inputs.
+    pub inputs: Vec<Input>,
+    /// The value it produced.
+    pub value: Tensor,
+    /// Where in the user's code it was recorded.
+    pub location: &'static Location<'static>,
+    /// Leaf kind.
+    pub leaf: LeafKind,
+    /// The gradient of the last backward pass with respect to this node (kept for inspection
+    /// and for input leaves).
+    pub grad: Option<Tensor>,
+    /// The label given with [`Var::named`], if any.
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct TapeData {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) anomaly: bool,
+}
+
+/// A recording of one computation (usually one forward pass).
+#[derive(Clone, Debug, Default)]
+pub struct Tape(pub(crate) Rc<RefCell<TapeData>>);
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+    static ANOMALY_DEFAULT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether operations are currently recorded (false inside [`no_grad`]).
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
+/// Restores the previous recording state when dropped (see [`no_grad`]).
+pub struct GradModeGuard {
+    prev: bool,
+}
+
+impl Drop for GradModeGuard {
+    fn drop(&mut self) {
+        GRAD_ENABLED.with(|g| g.set(self.prev));
+    }
+}
+
+/// Turns recording off until the guard is dropped, like `torch.no_grad()`.
+///
+/// ```
+/// use autograd::{no_grad, Tape};
+/// use tensor::{DType, Tensor};
+/// let tape = Tape::new();
+/// let x = tape.leaf(Tensor::ones([2], DType::F64));
+/// let y = {
+///     let _g = no_grad();
+///     &x * 2.0
+/// };
+/// assert!(!y.requires_grad());
+/// ```
+pub fn no_grad() -> GradModeGuard {
+    set_grad_enabled(false)
+}
+
+/// Sets whether operations are recorded, returning a guard that restores the previous state.
+pub fn set_grad_enabled(on: bool) -> GradModeGuard {
+    let prev = GRAD_ENABLED.with(|g| g.replace(on));
+    GradModeGuard { prev }
+}
+
+/// Makes new tapes on this thread start with anomaly mode on (or off).
+pub fn set_anomaly_default(on: bool) {
+    ANOMALY_DEFAULT.with(|a| a.set(on));
+}
+
+impl Tape {
+    /// An empty tape.
+    pub fn new() -> Tape {
+        let t = Tape::default();
+        t.0.borrow_mut().anomaly = ANOMALY_DEFAULT.with(|a| a.get());
+        t
+    }
+
+    /// Anomaly mode: every op's output and every gradient is checked for NaN/Inf, and the
+    /// first offender is reported with its op name, tape index and source location.
+    pub fn set_anomaly(&self, on: bool) {
+        self.0.borrow_mut().anomaly = on;
+    }
+
+    /// Whether anomaly mode is on.
+    pub fn anomaly(&self) -> bool {
+        self.0.borrow().anomaly
+    }
+
+    /// Number of recorded nodes.
+    pub fn len(&self) -> usize {
+        self.0.borrow().nodes.len()
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A copy of node `i`.
+    pub fn node(&self, i: usize) -> Node {
+        self.0.borrow().nodes[i].clone()
+    }
+
+    /// A constant: its value takes part in computations but gets no gradient.
+    pub fn constant(&self, t: Tensor) -> Var {
+        Var {
+            tape: self.clone(),
+            id: None,
+            value: t,
+        }
+    }
+
+    /// A leaf that requires a gradient (like `torch.tensor(..., requires_grad=True)`); after
+    /// backward its gradient is [`Var::grad`].
+    #[track_caller]
+    pub fn leaf(&self, t: Tensor) -> Var {
+        let id = self.push(Node {
+            op: Op::Leaf,
+            inputs: Vec::new(),
+            value: t.clone(),
+            location: Location::caller(),
+            leaf: LeafKind::Input,
+            grad: None,
+            label: None,
+        });
+        Var {
+            tape: self.clone(),
+            id: Some(id),
+            value: t,
+        }
+    }
+
+    /// Puts a parameter on the tape. A frozen parameter (`requires_grad == false`), or any
+    /// parameter inside [`no_grad`], becomes a constant.
+    #[track_caller]
+    pub fn param(&self, p: &Param) -> Var {
+        let value = p.value();
+        if !p.requires_grad() || !is_grad_enabled() {
+            return self.constant(value);
+        }
+        let id = self.push(Node {
+            op: Op::Leaf,
+            inputs: Vec::new(),
+            value: value.clone(),
+            location: Location::caller(),
+            leaf: LeafKind::Param(p.clone()),
+            grad: None,
+            label: Some(p.name()),
+        });
+        Var {
+            tape: self.clone(),
+            id: Some(id),
+            value,
+        }
+    }
+
+    pub(crate) fn push(&self, n: Node) -> usize {
+        let mut d = self.0.borrow_mut();
+        d.nodes.push(n);
+        d.nodes.len() - 1
+    }
+
+    /// Whether two handles are the same tape.
+    pub fn same(&self, other: &Tape) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Records `op` with `inputs` producing `value`, unless recording is off or no input needs
+    /// a gradient (then the result is a constant). Checks the value in anomaly mode.
+    #[track_caller]
+    pub(crate) fn record(&self, op: Op, inputs: &[&Var], value: Tensor) -> Var {
+        let location = Location::caller();
+        for v in inputs {
+            if !v.tape.same(self) {
+                panic!(
+                    "{}: inputs come from different tapes (a Var from one forward pass was mixed with another's; \
+                     use .detach() or put both on one tape) at {}",
+                    op.name(),
+                    location
+                );
+            }
+        }
+        let needs = is_grad_enabled() && inputs.iter().any(|v| v.id.is_some());
+        let anomaly = self.0.borrow().anomaly;
+        if anomaly && !value.all_finite() {
+            let idx = self.len();
+            panic!(
+                "anomaly: {} (tape index {}) produced a non-finite value (NaN or Inf) at {}; input shapes: {}",
+                op.name(),
+                idx,
+                location,
+                inputs
+                    .iter()
+                    .map(|v| format!("{:?}", v.value.shape()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if !needs {
+            return Var {
+                tape: self.clone(),
+                id: None,
+                value,
+            };
+        }
+        let id = self.push(Node {
+            op,
+            inputs: inputs
+                .iter()
+                .map(|v| Input {
+                    id: v.id,
+                    value: v.value.clone(),
+                })
+                .collect(),
+            value: value.clone(),
+            location,
+            leaf: LeafKind::None,
+            grad: None,
+            label: None,
+        });
+        Var {
+            tape: self.clone(),
+            id: Some(id),
+            value,
+        }
+    }
+}
+
+/// A value on a tape: a cheap handle (the tape, a node index, and the value).
+#[derive(Clone, Debug)]
+pub struct Var {
+    pub(crate) tape: Tape,
+    pub(crate) id: Option<usize>,
+    pub(crate) value: Tensor,
+}
+
+impl Var {
+    /// The value.
+    pub fn value(&self) -> &Tensor {
+        &self.value
+    }
+    /// The tape this value lives on.
+    pub fn tape(&self) -> &Tape {
+        &self.tape
+    }
+    /// The node index on the tape, or `None` for a constant.
+    pub fn id(&self) -> Option<usize> {
+        self.id
+    }
+    /// Whether a gradient flows to this value.
+    pub fn requires_grad(&self) -> bool {
+        self.id.is_some()
+    }
+    /// The shape of the value.
+    pub fn shape(&self) -> &Shape {
+        self.value.shape()
+    }
+    /// The dimensions of the value.
+    pub fn dims(&self) -> &[usize] {
+        self.value.dims()
+    }
+    /// The dtype of the value.
+    pub fn dtype(&self) -> DType {
+        self.value.dtype()
+    }
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.value.numel()
+    }
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.value.ndim()
+    }
+    /// The single value of a one-element Var.
+    #[track_caller]
+    pub fn item(&self) -> f64 {
+        self.value.item()
+    }
+    /// The same value, cut off from the graph (a constant on the same tape).
+    pub fn detach(&self) -> Var {
+        self.tape.constant(self.value.clone())
+    }
+    /// A constant on this Var's tape (handy to combine a tensor with a Var).
+    pub fn constant(&self, t: Tensor) -> Var {
+        self.tape.constant(t)
+    }
+    /// Labels the node (shown by the tape printer and the DOT export).
+    pub fn named(self, label: &str) -> Var {
+        if let Some(i) = self.id {
+            self.tape.0.borrow_mut().nodes[i].label = Some(label.to_string());
+        }
+        self
+    }
+    /// The gradient stored on this node by the last backward pass (for leaves created with
+    /// [`Tape::leaf`], and for any node for inspection).
+    pub fn grad(&self) -> Option<Tensor> {
+        self.id
+            .and_then(|i| self.tape.0.borrow().nodes[i].grad.clone())
+    }
+}
