@@ -58,6 +58,13 @@ impl Engine<'_> {
         }
         let _mode = set_grad_enabled(self.create_graph);
         let anomaly = tape.anomaly();
+        struct InBackward<'t>(&'t Tape, bool);
+        impl Drop for InBackward<'_> {
+            fn drop(&mut self) {
+                self.0 .0.borrow_mut().in_backward = self.1;
+            }
+        }
+        let _flag = InBackward(tape, std::mem::replace(&mut tape.0.borrow_mut().in_backward, true));
         for i in (lowest..=top).rev() {
             let g = match grads[i].take() {
                 Some(g) => g,

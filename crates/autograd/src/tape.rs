@@ -54,6 +54,9 @@ pub struct Node {
 pub(crate) struct TapeData {
     pub(crate) nodes: Vec<Node>,
     pub(crate) anomaly: bool,
+    /// Set while a backward pass runs: its gradients are checked by the backward engine,
+    /// which names the op whose rule produced them.
+    pub(crate) in_backward: bool,
 }
 
 /// A recording of one computation (usually one forward pass).
@@ -223,7 +226,10 @@ impl Tape {
             }
         }
         let needs = is_grad_enabled() && inputs.iter().any(|v| v.id.is_some());
-        let anomaly = self.0.borrow().anomaly;
+        let anomaly = {
+            let d = self.0.borrow();
+            d.anomaly && !d.in_backward
+        };
         if anomaly && !value.all_finite() {
             let idx = self.len();
             panic!(

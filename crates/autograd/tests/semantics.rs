@@ -1,0 +1,205 @@
+//! Backward semantics: accumulation, reuse, second derivatives, control, anomaly mode and the
+//! inspection tools, each against values computed by hand.
+
+use autograd::{grad, no_grad, Param, Tape, Var};
+use tensor::{DType, Tensor};
+
+fn t(v: &[f64]) -> Tensor {
+    Tensor::from_vec(v.to_vec(), [v.len()])
+}
+
+#[test]
+fn second_derivative_of_sum_of_cubes_is_6x() {
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[1.0, -2.0, 0.5]));
+    let y = x.pow_scalar(3.0).sum_all();
+    let g = grad(&[&y], &[&x], None, true)[0].clone();
+    assert_eq!(g.value().to_vec_f64(), vec![3.0, 12.0, 0.75]);
+    let gg = grad(&[&g.sum_all()], &[&x], None, false)[0].clone();
+    assert_eq!(gg.value().to_vec_f64(), vec![6.0, -12.0, 3.0]);
+}
+
+#[test]
+fn node_with_several_consumers_gets_the_sum() {
+    // y = a·a + 3a + exp(a) uses `a` four times: dy/da = 2a + 3 + e^a
+    let tape = Tape::new();
+    let a = tape.leaf(t(&[0.5, -1.0]));
+    let y = (&a * &a + a.mul_scalar(3.0) + a.exp()).sum_all();
+    y.backward();
+    let g = a.grad().unwrap().to_vec_f64();
+    for (gi, ai) in g.iter().zip([0.5f64, -1.0]) {
+        assert!((gi - (2.0 * ai + 3.0 + ai.exp())).abs() < 1e-12);
+    }
+    // an intermediate reused by two branches
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[2.0]));
+    let h = x.square(); // h = x², used twice
+    let z = (&h * &h + &h).sum_all(); // z = x⁴ + x², dz/dx = 4x³ + 2x = 36
+    z.backward();
+    assert_eq!(x.grad().unwrap().to_vec_f64(), vec![36.0]);
+}
+
+#[test]
+fn backward_twice_accumulates_like_pytorch_retain_graph() {
+    let p = Param::new("w", t(&[1.0, 2.0]));
+    let tape = Tape::new();
+    let w = tape.param(&p);
+    let y = w.square().sum_all();
+    y.backward();
+    assert_eq!(p.grad().unwrap().to_vec_f64(), vec![2.0, 4.0]);
+    y.backward();
+    assert_eq!(p.grad().unwrap().to_vec_f64(), vec![4.0, 8.0]);
+    p.zero_grad();
+    assert!(p.grad().is_none());
+}
+
+#[test]
+fn parameter_used_in_two_models_accumulates_both() {
+    let shared = Param::new("shared", t(&[3.0]));
+    let tape = Tape::new();
+    let s1 = tape.param(&shared);
+    let s2 = tape.param(&shared);
+    let y = (s1.mul_scalar(2.0) + s2.square()).sum_all(); // d/ds = 2 + 2s = 8
+    y.backward();
+    assert_eq!(shared.grad().unwrap().to_vec_f64(), vec![8.0]);
+}
+
+#[test]
+fn no_grad_detach_and_frozen_params_cut_the_graph() {
+    let p = Param::new("w", t(&[1.0]));
+    let tape = Tape::new();
+    let w = tape.param(&p);
+    let y = {
+        let _g = no_grad();
+        w.mul_scalar(2.0)
+    };
+    assert!(!y.requires_grad());
+    assert!(autograd::is_grad_enabled());
+    let d = w.detach();
+    assert!(!d.requires_grad());
+    let z = (&w * &d).sum_all(); // gradient flows only through the first factor: d = 1
+    z.backward();
+    assert_eq!(p.grad().unwrap().to_vec_f64(), vec![1.0]);
+    p.set_requires_grad(false);
+    let tape = Tape::new();
+    assert!(!tape.param(&p).requires_grad());
+    let err = tape.param(&p).sum_all().try_backward().unwrap_err();
+    assert!(err.0.contains("does not require a gradient"), "{err}");
+}
+
+#[test]
+fn gradient_reversal_flips_and_scales() {
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[1.0, 2.0]));
+    let y = x.grad_reverse(0.3).mul_scalar(2.0).sum_all();
+    assert_eq!(y.item(), 6.0);
+    y.backward();
+    assert_eq!(x.grad().unwrap().to_vec_f64(), vec![-0.6, -0.6]);
+}
+
+#[test]
+fn broadcasting_gradients_sum_back_to_the_input_shape() {
+    let tape = Tape::new();
+    let a = tape.leaf(Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]));
+    let b = tape.leaf(t(&[10.0, 20.0, 30.0]));
+    let y = (&a * &b).sum_all();
+    y.backward();
+    assert_eq!(b.grad().unwrap().to_vec_f64(), vec![5.0, 7.0, 9.0]);
+    assert_eq!(a.grad().unwrap().to_vec_f64(), vec![10.0, 20.0, 30.0, 10.0, 20.0, 30.0]);
+}
+
+#[test]
+fn anomaly_mode_names_log_of_zero_in_forward() {
+    let tape = Tape::new();
+    tape.set_anomaly(true);
+    let x = tape.leaf(t(&[1.0, 0.0]));
+    let line = line!() + 1;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x.log()));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.contains("anomaly: log (tape index 1)"), "{msg}");
+    assert!(msg.contains(&format!("semantics.rs:{line}")), "{msg}");
+}
+
+#[test]
+fn anomaly_mode_names_zero_over_zero_in_backward() {
+    // sqrt(x) at 0 is finite (0) but its backward divides by 2·sqrt(0) = 0: g/0 = inf,
+    // and 0·inf = NaN further down.
+    let tape = Tape::new();
+    tape.set_anomaly(true);
+    let x = tape.leaf(t(&[0.0, 4.0]));
+    let line = line!() + 1;
+    let y = x.sqrt().sum_all();
+    let err = y.try_backward().unwrap_err();
+    assert!(err.0.contains("the backward of sqrt (tape index 1"), "{err}");
+    assert!(err.0.contains(&format!("semantics.rs:{line}")), "{err}");
+    // without anomaly mode the same graph runs and gives inf
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[0.0, 4.0]));
+    x.sqrt().sum_all().backward();
+    let g = x.grad().unwrap().to_vec_f64();
+    assert!(g[0].is_infinite() && g[1] == 0.25);
+}
+
+#[test]
+fn mixing_tapes_is_a_clear_error() {
+    let a = Tape::new().leaf(t(&[1.0]));
+    let b = Tape::new().leaf(t(&[1.0]));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| &a + &b));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.starts_with("add: inputs come from different tapes"), "{msg}");
+}
+
+#[test]
+fn shape_errors_name_the_op_and_shapes_at_the_callers_line() {
+    let tape = Tape::new();
+    let a = tape.leaf(Tensor::zeros([2, 3], DType::F64));
+    let b = tape.leaf(Tensor::zeros([4], DType::F64));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.mul(&b)));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert_eq!(msg, "mul: shapes cannot be broadcast together: [2, 3] and [4]");
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.matmul(&b)));
+    let msg = *r.unwrap_err().downcast::<String>().unwrap();
+    assert!(msg.starts_with("matmul: inner dimensions differ (3 vs 4)"), "{msg}");
+}
+
+#[test]
+fn tape_table_dot_and_trace_show_values_and_gradients() {
+    let tape = Tape::new();
+    let a = tape.leaf(t(&[2.0])).named("a");
+    let b = tape.leaf(t(&[-3.0])).named("b");
+    let c = (&a * &b).named("c");
+    let l = (c.add_scalar(10.0)).sum_all().named("L");
+    let trace = l.backward_trace().unwrap();
+    let table = tape.to_string();
+    assert!(table.contains("mul c"), "{table}");
+    assert!(table.contains("#0,#1"), "{table}");
+    // after backward the table shows ∂L/∂a = b = -3 and ∂L/∂b = a = 2
+    let row_a = table.lines().find(|l| l.contains("leaf a")).unwrap();
+    assert!(row_a.trim_end().ends_with("-3.0000"), "{row_a}");
+    let row_b = table.lines().find(|l| l.contains("leaf b")).unwrap();
+    assert!(row_b.trim_end().ends_with("2.0000"), "{row_b}");
+    assert!(trace.contains("rule: ∂L/∂a = ∂L/∂out · b, ∂L/∂b = ∂L/∂out · a"), "{trace}");
+    assert!(trace.contains("→ #0 receives [-3.0000]"), "{trace}");
+    let dot = tape.to_dot();
+    assert!(dot.starts_with("digraph tape {"));
+    assert!(dot.contains("n0 -> n2;") && dot.contains("n1 -> n2;"), "{dot}");
+}
+
+#[test]
+fn gradient_penalty_through_linear_and_leaky_relu_gets_weight_gradients() {
+    // D(x) = w2 · leaky_relu(W1 x); penalty (‖∇ₓD‖ − 1)² differentiated w.r.t. W1, w2,
+    // checked against finite differences of the penalty in the weights.
+    let w1 = Tensor::from_vec(vec![0.5f64, -0.3, 0.8, 0.2, -0.6, 0.4], [3, 2]);
+    let w2 = Tensor::from_vec(vec![0.7f64, -0.5, 0.9], [1, 3]);
+    let xs = Tensor::from_vec(vec![0.3f64, -0.2, 0.9, 0.4], [2, 2]);
+    let penalty = |w: &[Var]| -> Var {
+        let x = w[0].tape().leaf(xs.clone());
+        let h = x.matmul(&w[0].t()).leaky_relu(0.2);
+        let d = h.matmul(&w[1].t()).sum_all();
+        let g = grad(&[&d], &[&x], None, true)[0].clone();
+        let norm = g.square().sum(&[1], false).sqrt();
+        norm.add_scalar(-1.0).square().mean_all()
+    };
+    let r = autograd::gradcheck(&penalty, &[w1, w2], Default::default());
+    assert!(r.is_ok(), "{}", r.unwrap_err());
+}
