@@ -70,27 +70,17 @@ impl Engine<'_> {
                 Some(g) => g,
                 None => continue,
             };
-            let (op, inputs, value, leaf, location, label) = {
-                let d = tape.0.borrow();
-                let n = &d.nodes[i];
-                (
-                    n.op.clone(),
-                    n.inputs.clone(),
-                    n.value.clone(),
-                    n.leaf.clone(),
-                    n.location,
-                    n.label.clone(),
-                )
-            };
+            let node = tape.0.borrow().nodes[i].clone();
+            let (op, inputs, leaf, location) = (&node.op, &node.inputs, &node.leaf, node.location);
             if self.accumulate {
                 let mut d = tape.0.borrow_mut();
-                let n = &mut d.nodes[i];
-                n.grad = Some(match n.grad.take() {
+                let slot = &mut d.grads[i];
+                *slot = Some(match slot.take() {
                     Some(old) if matches!(leaf, LeafKind::Input) => old.add(&g.value),
                     _ => g.value.clone(),
                 });
             }
-            match &leaf {
+            match leaf {
                 LeafKind::Param(p) if self.accumulate => p.accumulate_grad(&g.value),
                 _ => {}
             }
@@ -109,16 +99,26 @@ impl Engine<'_> {
             let out = Var {
                 tape: tape.clone(),
                 id: Some(i),
-                value,
+                value: node.value.clone(),
             };
-            let need: Vec<bool> = inputs.iter().map(|inp| inp.id.is_some()).collect();
-            let res = derivatives::backward(&op, &x, &out, &g, &need);
+            let mut need_small = [false; 4];
+            let need_vec: Vec<bool>;
+            let need: &[bool] = if inputs.len() <= 4 {
+                for (k, inp) in inputs.iter().enumerate() {
+                    need_small[k] = inp.id.is_some();
+                }
+                &need_small[..inputs.len()]
+            } else {
+                need_vec = inputs.iter().map(|inp| inp.id.is_some()).collect();
+                &need_vec
+            };
+            let res = derivatives::backward(op, &x, &out, &g, need);
             if let Some(h) = self.hook.as_mut() {
                 let ids: Vec<Option<usize>> = inputs.iter().map(|i| i.id).collect();
                 h(&Step {
                     index: i,
-                    op: &op,
-                    label: label.as_deref(),
+                    op,
+                    label: node.label.as_deref(),
                     grad: &g.value,
                     input_grads: &res,
                     input_ids: &ids,

@@ -53,7 +53,7 @@ impl fmt::Display for Tape {
                 })
                 .collect::<Vec<_>>()
                 .join(",");
-            let grad = node.grad.as_ref().map(stats).unwrap_or_else(|| "-".into());
+            let grad = d.grads[i].as_ref().map(stats).unwrap_or_else(|| "-".into());
             writeln!(
                 f,
                 "{:>4}  {:<22} {:<16} {:<14} {:<8} {:<30} {}",
@@ -80,8 +80,7 @@ impl Tape {
             let name = node_name(self, i);
             let d = self.0.borrow();
             let node = &d.nodes[i];
-            let grad = node
-                .grad
+            let grad = d.grads[i]
                 .as_ref()
                 .map(|g| format!("\\ngrad {}", stats(g)))
                 .unwrap_or_default();

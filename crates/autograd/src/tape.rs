@@ -43,16 +43,17 @@ pub struct Node {
     pub location: &'static Location<'static>,
     /// Leaf kind.
     pub leaf: LeafKind,
-    /// The gradient of the last backward pass with respect to this node (kept for inspection
-    /// and for input leaves).
-    pub grad: Option<Tensor>,
     /// The label given with [`Var::named`], if any.
     pub label: Option<String>,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct TapeData {
-    pub(crate) nodes: Vec<Node>,
+    /// Nodes are shared (`Rc`) so the backward pass reads them without copying.
+    pub(crate) nodes: Vec<Rc<Node>>,
+    /// The gradient of the last backward pass with respect to each node (kept for inspection
+    /// and for input leaves, whose gradients accumulate).
+    pub(crate) grads: Vec<Option<Tensor>>,
     pub(crate) anomaly: bool,
     /// Set while a backward pass runs: its gradients are checked by the backward engine,
     /// which names the op whose rule produced them.
@@ -141,9 +142,14 @@ impl Tape {
         self.len() == 0
     }
 
-    /// A copy of node `i`.
-    pub fn node(&self, i: usize) -> Node {
+    /// Node `i`.
+    pub fn node(&self, i: usize) -> Rc<Node> {
         self.0.borrow().nodes[i].clone()
+    }
+
+    /// The gradient stored on node `i` by the last backward pass.
+    pub fn node_grad(&self, i: usize) -> Option<Tensor> {
+        self.0.borrow().grads[i].clone()
     }
 
     /// A constant: its value takes part in computations but gets no gradient.
@@ -165,7 +171,6 @@ impl Tape {
             value: t.clone(),
             location: Location::caller(),
             leaf: LeafKind::Input,
-            grad: None,
             label: None,
         });
         Var {
@@ -189,7 +194,6 @@ impl Tape {
             value: value.clone(),
             location: Location::caller(),
             leaf: LeafKind::Param(p.clone()),
-            grad: None,
             label: Some(p.name()),
         });
         Var {
@@ -201,7 +205,12 @@ impl Tape {
 
     pub(crate) fn push(&self, n: Node) -> usize {
         let mut d = self.0.borrow_mut();
-        d.nodes.push(n);
+        if d.nodes.capacity() == 0 {
+            d.nodes.reserve(256);
+            d.grads.reserve(256);
+        }
+        d.nodes.push(Rc::new(n));
+        d.grads.push(None);
         d.nodes.len() - 1
     }
 
@@ -263,7 +272,6 @@ impl Tape {
             value: value.clone(),
             location,
             leaf: LeafKind::None,
-            grad: None,
             label: None,
         });
         Var {
@@ -335,7 +343,7 @@ impl Var {
     /// Labels the node (shown by the tape printer and the DOT export).
     pub fn named(self, label: &str) -> Var {
         if let Some(i) = self.id {
-            self.tape.0.borrow_mut().nodes[i].label = Some(label.to_string());
+            Rc::make_mut(&mut self.tape.0.borrow_mut().nodes[i]).label = Some(label.to_string());
         }
         self
     }
@@ -343,6 +351,6 @@ impl Var {
     /// [`Tape::leaf`], and for any node for inspection).
     pub fn grad(&self) -> Option<Tensor> {
         self.id
-            .and_then(|i| self.tape.0.borrow().nodes[i].grad.clone())
+            .and_then(|i| self.tape.0.borrow().grads[i].clone())
     }
 }
