@@ -19,7 +19,9 @@ fn main() {
     let l = d.sigmoid().sum_all().named("L");
 
     println!("L = σ(a·b + c) = {:.6}\n", l.item());
-    println!("Step-by-step backward (each node: the gradient arriving, the rule, what it sends):\n");
+    println!(
+        "Step-by-step backward (each node: the gradient arriving, the rule, what it sends):\n"
+    );
     print!("{}", l.backward_trace().expect("finite gradients"));
     println!("\nThe tape after backward:\n");
     print!("{tape}");
