@@ -133,7 +133,7 @@ pub fn exp_f32(x: f32) -> f32 {
 ///   holds right next to `x = 1` too (`ln(1 + ε) ≈ ε` keeps full relative
 ///   accuracy because `f = m - 1` is exact);
 /// * max absolute error 7.6e-6 overall (1 ulp of `|ln x|` in `[64, 104)`),
-///   and <= 4.3e-9 vs the exact value on `[0.9, 1.1]`;
+///   and <= 4.3e-9 vs the exact value on `[0.9, 1.1]` (1M-point sweep);
 /// * `ln(±0) = -inf`, `ln(+inf) = +inf`, `ln(x < 0) = NaN`,
 ///   `ln(-inf) = NaN`, NaN propagates.
 #[inline(always)]
