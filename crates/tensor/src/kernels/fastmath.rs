@@ -338,7 +338,10 @@ mod tests {
                 "{name}({x:e}): sign: got {got:e}, want {want:e}"
             );
             let u = ulps(got, want);
-            assert!(u <= 1, "{name}({x:e}): got {got:e}, want {want:e} ({u} ulp)");
+            assert!(
+                u <= 1,
+                "{name}({x:e}): got {got:e}, want {want:e} ({u} ulp)"
+            );
             if want.is_subnormal() || got.is_subnormal() || want == 0.0 {
                 s.max_ulp_denorm = s.max_ulp_denorm.max(u);
             }
@@ -433,7 +436,7 @@ mod tests {
             -0.625,
             1.0, // ln around 1
             f32::MIN_POSITIVE,
-            9.010_913, // tanh saturation
+            9.010_913,  // tanh saturation
             16.635_532, // sigmoid saturation
         ] {
             let k = c.to_bits() as i64;
@@ -452,7 +455,9 @@ mod tests {
     /// Every `stride`-th bit pattern of the whole `f32` space: covers every
     /// binade (both signs, denormals, NaNs, infinities) roughly uniformly.
     fn bit_sweep(stride: u64) -> impl Iterator<Item = f32> {
-        (0..(1u64 << 32)).step_by(stride as usize).map(|b| f32::from_bits(b as u32))
+        (0..(1u64 << 32))
+            .step_by(stride as usize)
+            .map(|b| f32::from_bits(b as u32))
     }
 
     fn run<I: Iterator<Item = f32>>(
@@ -651,7 +656,9 @@ mod tests {
         assert_eq!(sigmoid_f32(17.0), 1.0);
         assert!(sigmoid_f32(-100.0).is_subnormal());
         assert_eq!(sigmoid_f32(-104.0).to_bits(), 0);
-        for x in [1e3f32, 1e10, 1e30, -1e3, -1e10, -1e30, 88.8, -88.8, 200.0, -200.0] {
+        for x in [
+            1e3f32, 1e10, 1e30, -1e3, -1e10, -1e30, 88.8, -88.8, 200.0, -200.0,
+        ] {
             let y = sigmoid_f32(x);
             assert!((0.0..=1.0).contains(&y), "sigmoid({x}) = {y}");
         }
