@@ -65,9 +65,10 @@ pub enum UnaryOp {
 
 #[inline(always)]
 fn softplus<T: Element>(x: T) -> T {
-    // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)
+    // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|); ln_1p keeps the tail term accurate when
+    // e^-|x| is small (ln(1 + e) would round 1 + e and lose it).
     let ax = x.abs();
-    x.max_e(T::ZERO) + (T::ONE + (-ax).fast_exp()).fast_ln()
+    x.max_e(T::ZERO) + (-ax).fast_exp().fast_ln_1p()
 }
 
 #[inline(always)]
