@@ -47,6 +47,8 @@ pub enum UnaryOp {
     AddScalar(f64),
     /// x · c
     MulScalar(f64),
+    /// x / c (a true division, not a multiplication by 1/c)
+    DivScalar(f64),
     /// x^c
     PowScalar(f64),
     /// c^x
@@ -135,6 +137,10 @@ pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
         UnaryOp::MulScalar(c) => {
             let c = T::from_f64(c);
             map!(|x| x * c)
+        }
+        UnaryOp::DivScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| x / c)
         }
         UnaryOp::PowScalar(c) => {
             if c == 2.0 {
