@@ -12,6 +12,10 @@ impl Tensor {
             return (0..self.ndim()).collect();
         }
         let mut v: Vec<usize> = axes.iter().map(|&a| self.shape.axis(a, op)).collect();
+        if self.ndim() == 0 {
+            // axis 0 / -1 of a 0-d tensor (checked above) names no dimension to reduce
+            return Vec::new();
+        }
         v.sort_unstable();
         v.dedup();
         v
