@@ -596,19 +596,25 @@ impl Tensor {
         );
         let mut d = vec![1usize; reps.len() - self.ndim()];
         d.extend_from_slice(self.dims());
-        let x = self.reshape(d.clone());
-        // view as [r0, d0, r1, d1, ...] with zero strides on the r's, then materialise
-        let mut big = Vec::new();
-        for (i, &r) in reps.iter().enumerate() {
-            big.push(r);
-            big.push(d[i]);
-        }
-        let mut inter = Vec::new();
-        for &di in &d {
-            inter.push(1);
-            inter.push(di);
-        }
         let out_dims: Vec<usize> = reps.iter().zip(&d).map(|(r, di)| r * di).collect();
-        x.reshape(inter).expand(big).contiguous().reshape(out_dims)
+        let out_shape = Shape::new(&out_dims);
+        // output element (.., c_k, ..) copies input element (.., c_k mod d_k, ..)
+        let x = self.contiguous();
+        let st = Shape::new(&d).contiguous_strides();
+        let ost = out_shape.contiguous_strides();
+        with_dtype!(self.dtype(), T => {
+            let s = x.as_slice::<T>();
+            let out: Vec<T> = (0..out_shape.numel())
+                .map(|lin| {
+                    let mut off = 0;
+                    for k in 0..d.len() {
+                        let c = (lin / ost[k]) % out_dims[k];
+                        off += (c % d[k]) * st[k];
+                    }
+                    s[off]
+                })
+                .collect();
+            Tensor::from_vec(out, out_shape)
+        })
     }
 }
