@@ -36,6 +36,7 @@ impl Tensor {
         Shape::new(&d)
     }
 
+    #[track_caller]
     fn reduce(&self, op: ReduceOp, axes: &[isize], keepdim: bool, name: &str) -> Tensor {
         let ax = self.resolve_axes(axes, name);
         let out_shape = self.reduced_shape(&ax, keepdim);

@@ -442,7 +442,11 @@ impl Tensor {
     /// Stacks equal-shaped tensors along a new dimension `axis`.
     #[track_caller]
     pub fn stack(tensors: &[&Tensor], axis: isize) -> Tensor {
-        let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(axis)).collect();
+        // a loop, not a closure, so an axis error is reported at the caller's line
+        let mut us = Vec::with_capacity(tensors.len());
+        for t in tensors {
+            us.push(t.unsqueeze(axis));
+        }
         Tensor::cat(&us.iter().collect::<Vec<_>>(), axis)
     }
 
