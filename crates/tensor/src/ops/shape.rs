@@ -267,12 +267,20 @@ impl Tensor {
         let shape = shape.into();
         let a = shape.axis(axis, "index_add");
         assert!(
-            src.shape[a] == indices.len(),
-            "index_add: src {:?} has {} entries along axis {a}, but {} indices were given",
+            src.ndim() == shape.ndim()
+                && (0..shape.ndim())
+                    .all(|d| src.shape[d] == if d == a { indices.len() } else { shape[d] }),
+            "index_add: src {:?} does not match shape {:?} with {} indices along axis {a}",
             src.shape,
-            src.shape[a],
+            shape,
             indices.len()
         );
+        for &i in indices {
+            assert!(
+                i < shape[a],
+                "index_add: index {i} is out of bounds for dimension {a} of shape {shape:?}"
+            );
+        }
         let outer: usize = shape[..a].iter().product();
         let inner: usize = shape[a + 1..].iter().product();
         let src = src.contiguous();
@@ -349,7 +357,20 @@ impl Tensor {
             index.shape,
             src.shape
         );
+        assert!(
+            index.ndim() == shape.ndim(),
+            "scatter_add: index shape {:?} must have as many dimensions as shape {:?}",
+            index.shape,
+            shape
+        );
         let idx = index.to_vec_f64();
+        for &v in &idx {
+            assert!(
+                v >= 0.0 && v.fract() == 0.0 && (v as usize) < shape[a],
+                "scatter_add: index value {v} is not a valid index into dimension {a} of size {}",
+                shape[a]
+            );
+        }
         let xs = shape.contiguous_strides();
         let os = index.shape.contiguous_strides();
         let src = src.contiguous();
