@@ -179,6 +179,14 @@ impl Tensor {
             return self.clone();
         }
         let nd = self.ndim();
+        let fits = shape.ndim() <= nd
+            && (0..shape.ndim())
+                .all(|i| shape[i] == 1 || shape[i] == self.shape[nd - shape.ndim() + i]);
+        assert!(
+            fits,
+            "sum_to: cannot sum {:?} to {:?} (the target must broadcast to the source)",
+            self.shape, shape
+        );
         let lead = nd - shape.ndim();
         let mut axes: Vec<isize> = (0..lead as isize).collect();
         for (i, &d) in shape.iter().enumerate() {
