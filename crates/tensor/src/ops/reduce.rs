@@ -11,7 +11,11 @@ impl Tensor {
         if axes.is_empty() {
             return (0..self.ndim()).collect();
         }
-        let mut v: Vec<usize> = axes.iter().map(|&a| self.shape.axis(a, op)).collect();
+        // a loop, not a closure, so an axis error is reported at the caller's line
+        let mut v: Vec<usize> = Vec::with_capacity(axes.len());
+        for &a in axes {
+            v.push(self.shape.axis(a, op));
+        }
         if self.ndim() == 0 {
             // axis 0 / -1 of a 0-d tensor (checked above) names no dimension to reduce
             return Vec::new();
