@@ -113,8 +113,12 @@ impl Tensor {
                 .map(|i| {
                     if n == 1 {
                         T::from_f64(start)
-                    } else {
+                    } else if 2 * i < n {
                         T::from_f64(start + (end - start) * i as f64 / (n - 1) as f64)
+                    } else {
+                        // the second half counts back from `end`, so the last value is
+                        // exactly `end` (start + (end - start) need not be)
+                        T::from_f64(end - (end - start) * (n - 1 - i) as f64 / (n - 1) as f64)
                     }
                 })
                 .collect();
