@@ -29,7 +29,7 @@ pub enum UnaryOp {
     Sin,
     /// cos x
     Cos,
-    /// max(x, 0)
+    /// max(x, 0) (NaN stays NaN)
     Relu,
     /// x if x > 0 else slope·x
     LeakyRelu(f64),
@@ -111,7 +111,12 @@ pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
         UnaryOp::Recip => map!(|x| T::ONE / x),
         UnaryOp::Sin => map!(|x| x.sin()),
         UnaryOp::Cos => map!(|x| x.cos()),
-        UnaryOp::Relu => map!(|x| if x > T::ZERO { x } else { T::ZERO }),
+        // NaN propagates (as in PyTorch), so anomaly checks still see it
+        UnaryOp::Relu => map!(|x| if x > T::ZERO || x.is_nan() {
+            x
+        } else {
+            T::ZERO
+        }),
         UnaryOp::LeakyRelu(s) => {
             let s = T::from_f64(s);
             map!(|x| if x > T::ZERO { x } else { x * s })
