@@ -84,7 +84,7 @@ impl Tensor {
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Tensor {
         let ax = self.resolve_axes(axes, "mean");
         let n: usize = ax.iter().map(|&a| self.shape[a]).product();
-        self.sum(axes, keepdim).mul_scalar(1.0 / n as f64)
+        self.sum(axes, keepdim).div_scalar(n as f64)
     }
     /// Mean of all elements, as a 0-d tensor.
     pub fn mean_all(&self) -> Tensor {
@@ -98,7 +98,7 @@ impl Tensor {
         let m = self.mean(axes, true);
         let d = self.sub(&m).square().sum(axes, keepdim);
         let denom = if unbiased { n as f64 - 1.0 } else { n as f64 };
-        d.mul_scalar(1.0 / denom)
+        d.div_scalar(denom)
     }
     /// Maximum over `axes` (NaN propagates).
     #[track_caller]
