@@ -56,9 +56,11 @@ impl Tensor {
         with_dtype!(self.dtype(), T => {
             let mut out = vec![T::ZERO; out_shape.numel()];
             let prefix = ax.iter().enumerate().all(|(i, &a)| i == a);
-            if prefix && !ax.is_empty() && ax.len() < nd && self.is_contiguous() {
+            let cols = self.numel() / run.max(1);
+            // (with a single column the data is one run: the blocked run reduction below is
+            // faster and no permuted copy is made)
+            if prefix && !ax.is_empty() && ax.len() < nd && self.is_contiguous() && cols > 1 {
                 // leading axes: accumulate rows in order
-                let cols = self.numel() / run.max(1);
                 reduce_rows(op, self.as_slice::<T>(), run, cols, &mut out);
             } else {
                 let mut perm = kept.clone();
