@@ -212,3 +212,26 @@ fn matmul_by_hand() {
     let e = Tensor::zeros([2, 0], DType::F64).matmul(&Tensor::zeros([0, 3], DType::F64));
     assert_eq!(e.to_vec_f64(), vec![0.0; 6]);
 }
+
+/// The safe `gemm` kernel checks that strided operands fit their buffers.
+#[test]
+#[should_panic(expected = "gemm: B (3×2) exceeds its buffer")]
+fn gemm_rejects_operands_outside_their_buffers() {
+    use tensor::kernels::gemm::{gemm, MatRef};
+    let a = [1.0f32; 6];
+    let b = [1.0f32; 5];
+    let mut c = [0.0f32; 4];
+    let am = MatRef {
+        data: &a[..],
+        offset: 0,
+        rs: 3,
+        cs: 1,
+    };
+    let bm = MatRef {
+        data: &b[..],
+        offset: 0,
+        rs: 2,
+        cs: 1,
+    };
+    gemm(2, 3, 2, 1.0, am, bm, 0.0, &mut c);
+}
