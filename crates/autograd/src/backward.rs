@@ -64,7 +64,10 @@ impl Engine<'_> {
                 self.0 .0.borrow_mut().in_backward = self.1;
             }
         }
-        let _flag = InBackward(tape, std::mem::replace(&mut tape.0.borrow_mut().in_backward, true));
+        let _flag = InBackward(
+            tape,
+            std::mem::replace(&mut tape.0.borrow_mut().in_backward, true),
+        );
         for i in (lowest..=top).rev() {
             let g = match grads[i].take() {
                 Some(g) => g,
@@ -134,7 +137,12 @@ impl Engine<'_> {
                         op.name()
                     )));
                 }
-                debug_assert_eq!(r.shape(), &inputs[k].value.shape().clone());
+                debug_assert_eq!(
+                    r.shape(),
+                    inputs[k].value.shape(),
+                    "backward of {} gave input {k} a gradient of the wrong shape",
+                    op.name()
+                );
                 accumulate(&mut grads[j], r);
             }
             grads[i] = Some(g);
@@ -187,16 +195,24 @@ impl Var {
             create_graph: false,
             hook: None,
         };
-        e.run(&self.tape, &[(id, self.tape.constant(grad_output.clone()))], 0)?;
+        e.run(
+            &self.tape,
+            &[(id, self.tape.constant(grad_output.clone()))],
+            0,
+        )?;
         Ok(())
     }
 
     /// Backward with a callback for every node it passes (used by the step-by-step trace).
     pub fn backward_with_hook(&self, hook: &mut dyn FnMut(&Step<'_>)) -> Result<(), AutogradError> {
         let Some(id) = self.id else {
-            return Err(AutogradError("backward: this value does not require a gradient".into()));
+            return Err(AutogradError(
+                "backward: this value does not require a gradient".into(),
+            ));
         };
-        let seed = self.tape.constant(Tensor::ones(*self.shape(), self.dtype()));
+        let seed = self
+            .tape
+            .constant(Tensor::ones(*self.shape(), self.dtype()));
         let mut e = Engine {
             accumulate: true,
             create_graph: false,
@@ -212,7 +228,12 @@ impl Var {
 /// returned gradients are themselves on the tape and can be differentiated again. An input the
 /// outputs do not depend on gets a zero gradient.
 #[track_caller]
-pub fn grad(outputs: &[&Var], inputs: &[&Var], grad_outputs: Option<&[Tensor]>, create_graph: bool) -> Vec<Var> {
+pub fn grad(
+    outputs: &[&Var],
+    inputs: &[&Var],
+    grad_outputs: Option<&[Tensor]>,
+    create_graph: bool,
+) -> Vec<Var> {
     match try_grad(outputs, inputs, grad_outputs, create_graph) {
         Ok(g) => g,
         Err(e) => panic!("{e}"),
@@ -234,7 +255,13 @@ pub fn try_grad(
     for (k, o) in outputs.iter().enumerate() {
         let go = match grad_outputs {
             Some(gs) => {
-                let g = gs.get(k).ok_or_else(|| AutogradError(format!("grad: {} outputs but {} grad_outputs", outputs.len(), gs.len())))?;
+                let g = gs.get(k).ok_or_else(|| {
+                    AutogradError(format!(
+                        "grad: {} outputs but {} grad_outputs",
+                        outputs.len(),
+                        gs.len()
+                    ))
+                })?;
                 if g.shape() != o.shape() {
                     return Err(AutogradError(format!(
                         "grad: grad_output {k} has shape {:?} but output {k} has shape {:?}",

@@ -350,7 +350,6 @@ impl Var {
     /// The gradient stored on this node by the last backward pass (for leaves created with
     /// [`Tape::leaf`], and for any node for inspection).
     pub fn grad(&self) -> Option<Tensor> {
-        self.id
-            .and_then(|i| self.tape.0.borrow().grads[i].clone())
+        self.id.and_then(|i| self.tape.0.borrow().grads[i].clone())
     }
 }

@@ -261,8 +261,8 @@ impl_element!(
     crate::kernels::fastmath::tanh_f32,
     crate::kernels::fastmath::sigmoid_f32
 );
-impl_element!(f64, F64, f64::exp, f64::ln, f64::tanh, |x: f64| 1.0 / (1.0
-    + (-x).exp()));
+impl_element!(f64, F64, f64::exp, f64::ln, f64::tanh, |x: f64| 1.0
+    / (1.0 + (-x).exp()));
 
 /// Runs `$body` with the type alias `$T` bound to the Rust type of the runtime dtype `$dt`.
 ///

@@ -138,8 +138,16 @@ pub fn broadcast_shapes(a: &Shape, b: &Shape) -> Option<Shape> {
     let n = a.ndim().max(b.ndim());
     let mut out = [0usize; MAX_DIMS];
     for i in 0..n {
-        let da = if i < n - a.ndim() { 1 } else { a[i - (n - a.ndim())] };
-        let db = if i < n - b.ndim() { 1 } else { b[i - (n - b.ndim())] };
+        let da = if i < n - a.ndim() {
+            1
+        } else {
+            a[i - (n - a.ndim())]
+        };
+        let db = if i < n - b.ndim() {
+            1
+        } else {
+            b[i - (n - b.ndim())]
+        };
         out[i] = if da == db {
             da
         } else if da == 1 {

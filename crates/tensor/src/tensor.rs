@@ -151,7 +151,13 @@ impl Tensor {
     }
 
     /// Normal draws with the given mean and standard deviation from `rng`.
-    pub fn randn(shape: impl Into<Shape>, mean: f64, std: f64, dtype: DType, rng: &mut Rng) -> Tensor {
+    pub fn randn(
+        shape: impl Into<Shape>,
+        mean: f64,
+        std: f64,
+        dtype: DType,
+        rng: &mut Rng,
+    ) -> Tensor {
         let shape = shape.into();
         with_dtype!(dtype, T => {
             let v: Vec<T> = (0..shape.numel())
@@ -164,7 +170,10 @@ impl Tensor {
     /// 1 with probability `p`, else 0, drawn from `rng`.
     #[track_caller]
     pub fn bernoulli(shape: impl Into<Shape>, p: f64, dtype: DType, rng: &mut Rng) -> Tensor {
-        assert!((0.0..=1.0).contains(&p), "bernoulli: p = {p} is not in [0, 1]");
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "bernoulli: p = {p} is not in [0, 1]"
+        );
         let shape = shape.into();
         with_dtype!(dtype, T => {
             let v: Vec<T> = (0..shape.numel())
@@ -306,7 +315,10 @@ impl Tensor {
         let dt = self.dtype();
         match T::make_mut(&mut self.storage) {
             Some(v) => v.as_mut_slice(),
-            None => panic!("data_mut: tensor has dtype {dt} but {} was asked for", T::DTYPE),
+            None => panic!(
+                "data_mut: tensor has dtype {dt} but {} was asked for",
+                T::DTYPE
+            ),
         }
     }
 
@@ -390,7 +402,12 @@ impl Tensor {
                 .all(|(a, b)| (a - b).abs() <= atol + rtol * b.abs() || (a.is_nan() && b.is_nan()))
     }
 
-    pub(crate) fn from_parts(storage: Storage, shape: Shape, strides: [usize; MAX_DIMS], offset: usize) -> Tensor {
+    pub(crate) fn from_parts(
+        storage: Storage,
+        shape: Shape,
+        strides: [usize; MAX_DIMS],
+        offset: usize,
+    ) -> Tensor {
         Tensor {
             storage,
             shape,
@@ -406,7 +423,11 @@ fn fmt_value(v: f64, prec: usize) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "inf".into() } else { "-inf".into() }
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-4) {
         format!("{v:.prec$e}")
     } else {

@@ -173,14 +173,20 @@ pub fn ln_f32(x: f32) -> f32 {
     let r = f + y;
     let r = r + ef * LN2_HI;
 
-    // Special cases, selected branch-free.
-    let r = if x == f32::INFINITY { f32::INFINITY } else { r };
-    let r = if x == 0.0 { f32::NEG_INFINITY } else { r };
-    // Negative (not -0) or NaN -> NaN.
-    if x >= 0.0 {
-        r
+    // Special cases, selected branch-free (written as plain ordered
+    // compares: LLVM lowers `x == inf` style tests to a longer integer
+    // class-test sequence).  +inf -> +inf; ±0 -> -inf; x < 0, -inf and
+    // NaN -> NaN.
+    let r = if x < f32::INFINITY { r } else { f32::INFINITY };
+    let special = if x == 0.0 {
+        f32::NEG_INFINITY
     } else {
         f32::NAN
+    };
+    if x > 0.0 {
+        r
+    } else {
+        special
     }
 }
 

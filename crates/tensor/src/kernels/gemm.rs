@@ -120,7 +120,9 @@ pub fn gemm<T: Element>(
     let threads = parallel::current_threads();
     if threads <= 1 || work < GEMM_SPLIT_FLOPS || (m <= GEMM_BLOCK && n <= GEMM_BLOCK) {
         unsafe {
-            gemm_raw(m, k, n, alpha, ap, a.rs, a.cs, bp, b.rs, b.cs, beta, cp.0, n as isize, 1)
+            gemm_raw(
+                m, k, n, alpha, ap, a.rs, a.cs, bp, b.rs, b.cs, beta, cp.0, n as isize, 1,
+            )
         };
         return;
     }

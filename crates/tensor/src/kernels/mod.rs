@@ -2,6 +2,7 @@
 //! twice: for AVX2+FMA (selected at run time with `is_x86_feature_detected!`) and for the
 //! baseline target, which is also the path on other architectures.
 
+pub mod conv;
 pub mod elementwise;
 pub mod fastmath;
 pub mod gemm;

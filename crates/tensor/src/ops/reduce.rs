@@ -39,7 +39,10 @@ impl Tensor {
         let kept: Vec<usize> = (0..nd).filter(|i| !ax.contains(i)).collect();
         let run: usize = ax.iter().map(|&a| self.shape[a]).product();
         if ax.len() < nd && op != ReduceOp::Sum && run == 0 {
-            panic!("{name}: cannot reduce over an empty dimension of shape {:?}", self.shape);
+            panic!(
+                "{name}: cannot reduce over an empty dimension of shape {:?}",
+                self.shape
+            );
         }
         with_dtype!(self.dtype(), T => {
             let mut out = vec![T::ZERO; out_shape.numel()];
@@ -111,7 +114,11 @@ impl Tensor {
     pub fn argmax_indices(&self, axis: isize) -> Vec<usize> {
         let a = self.shape.axis(axis, "argmax");
         let n = self.shape[a];
-        assert!(n > 0, "argmax: dimension {a} of shape {:?} is empty", self.shape);
+        assert!(
+            n > 0,
+            "argmax: dimension {a} of shape {:?} is empty",
+            self.shape
+        );
         let mut perm: Vec<usize> = (0..self.ndim()).filter(|&i| i != a).collect();
         perm.push(a);
         let x = self.permute(&perm).contiguous();

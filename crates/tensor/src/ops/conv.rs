@@ -1,0 +1,1030 @@
+//! 2-D convolutions on NCHW tensors, with PyTorch's semantics and weight layouts, and the
+//! gradient kernels autograd calls.
+//!
+//! Three kernels do all the work (see [`crate::kernels::conv`] for im2col and col2im):
+//!
+//! | kernel | computes | serves |
+//! |---|---|---|
+//! | forward | `y[n] = W · im2col(x[n])` | `conv2d`, the input gradient of `conv_transpose2d` |
+//! | data-backward | `x[n] = col2im(Wᵀ · y[n])` | `conv_transpose2d`, the input gradient of `conv2d` |
+//! | filter-backward | `dW = Σₙ dy[n] · im2col(x[n])ᵀ` | the weight gradients of both |
+//!
+//! The forward and data-backward kernels work on fixed blocks of samples, each block computed by
+//! one thread with one GEMM per group over the block's side-by-side columns; the filter-backward
+//! kernel builds the columns of the whole batch and makes one large GEMM per group, which
+//! [`crate::kernels::gemm::gemm`] splits over threads. Block sizes depend only on the shapes, and
+//! `matrixmultiply` computes each output element with the same operations wherever it sits, so
+//! every result is bit-identical for any number of threads.
+
+use crate::error::{ok, TensorError};
+use crate::kernels::conv::{col2im, im2col, im2col_row, ConvGeom};
+use crate::kernels::gemm::{gemm, gemm_raw, MatRef};
+use crate::parallel;
+use crate::shape::Shape;
+use crate::{with_dtype, Element, Tensor};
+
+/// Hyper-parameters of [`Tensor::conv2d`] (PyTorch's `nn.Conv2d` arguments).
+///
+/// ```
+/// use tensor::Conv2dParams;
+/// let p = Conv2dParams::new((2, 2), (1, 1)); // stride 2, padding 1
+/// assert_eq!((p.dilation, p.groups), ((1, 1), 1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dParams {
+    /// Step between kernel positions (vertical, horizontal). Default `(1, 1)`.
+    pub stride: (usize, usize),
+    /// Zeros added on both sides of the input (vertical, horizontal). Default `(0, 0)`.
+    pub padding: (usize, usize),
+    /// Spacing between kernel taps (vertical, horizontal). Default `(1, 1)`.
+    pub dilation: (usize, usize),
+    /// Channel groups: input and output channels are split into `groups` independent parts.
+    /// Default 1.
+    pub groups: usize,
+}
+
+impl Default for Conv2dParams {
+    fn default() -> Self {
+        Conv2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            dilation: (1, 1),
+            groups: 1,
+        }
+    }
+}
+
+impl Conv2dParams {
+    /// Parameters with the given stride and padding, dilation 1 and one group.
+    pub fn new(stride: (usize, usize), padding: (usize, usize)) -> Self {
+        Conv2dParams {
+            stride,
+            padding,
+            ..Default::default()
+        }
+    }
+    /// The same parameters with another dilation.
+    pub fn with_dilation(self, dilation: (usize, usize)) -> Self {
+        Conv2dParams { dilation, ..self }
+    }
+    /// The same parameters with another number of groups.
+    pub fn with_groups(self, groups: usize) -> Self {
+        Conv2dParams { groups, ..self }
+    }
+}
+
+/// Hyper-parameters of [`Tensor::conv_transpose2d`] (PyTorch's `nn.ConvTranspose2d` arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvTranspose2dParams {
+    /// Stride of the convolution this one transposes (vertical, horizontal). Default `(1, 1)`.
+    pub stride: (usize, usize),
+    /// Padding of the convolution this one transposes: `padding` rows/columns are cropped from
+    /// each side of the full output. Default `(0, 0)`.
+    pub padding: (usize, usize),
+    /// Extra rows/columns added to one side (bottom/right) of the output, to pick among the input
+    /// sizes a strided convolution maps to the same output size. Must be smaller than the stride
+    /// or the dilation. Default `(0, 0)`.
+    pub output_padding: (usize, usize),
+    /// Spacing between kernel taps (vertical, horizontal). Default `(1, 1)`.
+    pub dilation: (usize, usize),
+    /// Channel groups. Default 1.
+    pub groups: usize,
+}
+
+impl Default for ConvTranspose2dParams {
+    fn default() -> Self {
+        ConvTranspose2dParams {
+            stride: (1, 1),
+            padding: (0, 0),
+            output_padding: (0, 0),
+            dilation: (1, 1),
+            groups: 1,
+        }
+    }
+}
+
+impl ConvTranspose2dParams {
+    /// Parameters with the given stride and padding, no output padding, dilation 1, one group.
+    pub fn new(stride: (usize, usize), padding: (usize, usize)) -> Self {
+        ConvTranspose2dParams {
+            stride,
+            padding,
+            ..Default::default()
+        }
+    }
+    /// The same parameters with another output padding.
+    pub fn with_output_padding(self, output_padding: (usize, usize)) -> Self {
+        ConvTranspose2dParams {
+            output_padding,
+            ..self
+        }
+    }
+    /// The same parameters with another dilation.
+    pub fn with_dilation(self, dilation: (usize, usize)) -> Self {
+        ConvTranspose2dParams { dilation, ..self }
+    }
+    /// The same parameters with another number of groups.
+    pub fn with_groups(self, groups: usize) -> Self {
+        ConvTranspose2dParams { groups, ..self }
+    }
+    /// The [`Conv2dParams`] of the convolution this one transposes.
+    pub fn conv_params(&self) -> Conv2dParams {
+        Conv2dParams {
+            stride: self.stride,
+            padding: self.padding,
+            dilation: self.dilation,
+            groups: self.groups,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------- validation
+
+fn dims4(op: &str, what: &str, t: &Shape) -> Result<[usize; 4], TensorError> {
+    match *t.dims() {
+        [a, b, c, d] => Ok([a, b, c, d]),
+        _ => Err(TensorError::new(format!(
+            "{op}: {what} {t:?} must be 4-D [{}]",
+            if what == "weight" {
+                "out, in, kh, kw"
+            } else {
+                "N, C, H, W"
+            }
+        ))),
+    }
+}
+
+fn check_hyper(
+    op: &str,
+    stride: (usize, usize),
+    dilation: (usize, usize),
+    groups: usize,
+) -> Result<(), TensorError> {
+    if stride.0 == 0 || stride.1 == 0 {
+        return Err(TensorError::new(format!(
+            "{op}: stride {stride:?} must be positive"
+        )));
+    }
+    if dilation.0 == 0 || dilation.1 == 0 {
+        return Err(TensorError::new(format!(
+            "{op}: dilation {dilation:?} must be positive"
+        )));
+    }
+    if groups == 0 {
+        return Err(TensorError::new(format!("{op}: groups must be positive")));
+    }
+    Ok(())
+}
+
+fn check_dtypes(op: &str, a: (&str, &Tensor), b: (&str, &Tensor)) -> Result<(), TensorError> {
+    if a.1.dtype() != b.1.dtype() {
+        return Err(TensorError::new(format!(
+            "{op}: dtype mismatch: {} {:?} is {} but {} {:?} is {} (convert one with .to_dtype())",
+            a.0,
+            a.1.shape(),
+            a.1.dtype(),
+            b.0,
+            b.1.shape(),
+            b.1.dtype()
+        )));
+    }
+    Ok(())
+}
+
+fn check_bias(
+    op: &str,
+    bias: Option<&Tensor>,
+    cout: usize,
+    weight: &Tensor,
+) -> Result<(), TensorError> {
+    if let Some(b) = bias {
+        check_dtypes(op, ("weight", weight), ("bias", b))?;
+        if b.dims() != [cout] {
+            return Err(TensorError::new(format!(
+                "{op}: bias {:?} must have shape [{cout}] to match weight {:?}",
+                b.shape(),
+                weight.shape()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a conv2d weight `[cout, cin/groups, kh, kw]` against `cin` input channels (of a tensor
+/// described by `what` with shape `xs`); returns `(cout, kh, kw)`.
+fn check_conv_weight(
+    op: &str,
+    what: &str,
+    xs: &Shape,
+    cin: usize,
+    ws: &Shape,
+    groups: usize,
+) -> Result<[usize; 4], TensorError> {
+    let w = dims4(op, "weight", ws)?;
+    if cin != w[1] * groups {
+        return Err(TensorError::new(format!(
+            "{op}: {what} {xs:?} has {cin} channels but weight {ws:?} expects {} (groups {groups})",
+            w[1] * groups
+        )));
+    }
+    if w[0] % groups != 0 {
+        return Err(TensorError::new(format!(
+            "{op}: weight {ws:?} has {} output channels, which groups {groups} does not divide",
+            w[0]
+        )));
+    }
+    Ok(w)
+}
+
+/// The output size of a conv2d, or an error naming the shapes.
+fn conv_out_hw(
+    op: &str,
+    xs: &Shape,
+    ws: &Shape,
+    hw: (usize, usize),
+    k: (usize, usize),
+    p: &Conv2dParams,
+) -> Result<(usize, usize), TensorError> {
+    let oh = ConvGeom::out_len(hw.0, k.0, p.stride.0, p.padding.0, p.dilation.0);
+    let ow = ConvGeom::out_len(hw.1, k.1, p.stride.1, p.padding.1, p.dilation.1);
+    match (oh, ow) {
+        (Some(oh), Some(ow)) => Ok((oh, ow)),
+        _ => {
+            let sz = |len: usize, k: usize, s: usize, pad: usize, d: usize| {
+                ((len + 2 * pad) as isize - (d * (k.max(1) - 1) + 1) as isize)
+                    .div_euclid(s as isize)
+                    + 1
+            };
+            Err(TensorError::new(format!(
+                "{op}: output size {}×{} is not positive: input {xs:?} padded by {:?} is smaller than \
+                 weight {ws:?} dilated by {:?}",
+                sz(hw.0, k.0, p.stride.0, p.padding.0, p.dilation.0),
+                sz(hw.1, k.1, p.stride.1, p.padding.1, p.dilation.1),
+                p.padding,
+                p.dilation
+            )))
+        }
+    }
+}
+
+/// The output size of a transposed convolution (signed, may be ≤ 0).
+fn transpose_out_len(len: usize, k: usize, s: usize, pad: usize, d: usize, op: usize) -> isize {
+    (len as isize - 1) * s as isize - 2 * pad as isize
+        + (d * (k.max(1) - 1)) as isize
+        + op as isize
+        + 1
+}
+
+fn geom(
+    channels: usize,
+    hw: (usize, usize),
+    k: (usize, usize),
+    p: &Conv2dParams,
+    ohw: (usize, usize),
+) -> ConvGeom {
+    ConvGeom {
+        channels,
+        h: hw.0,
+        w: hw.1,
+        kh: k.0,
+        kw: k.1,
+        stride: p.stride,
+        padding: p.padding,
+        dilation: p.dilation,
+        oh: ohw.0,
+        ow: ohw.1,
+    }
+}
+
+/// Checks the arguments of a transposed convolution of an input with shape `xs`, returning
+/// `(weight dims, Hout, Wout)`.
+fn check_transpose(
+    op: &str,
+    xs: &Shape,
+    ws: &Shape,
+    p: &ConvTranspose2dParams,
+) -> Result<([usize; 4], usize, usize), TensorError> {
+    let x = dims4(op, "input", xs)?;
+    let w = dims4(op, "weight", ws)?;
+    check_hyper(op, p.stride, p.dilation, p.groups)?;
+    let g = p.groups;
+    if x[1] != w[0] {
+        return Err(TensorError::new(format!(
+            "{op}: input {xs:?} has {} channels but weight {ws:?} expects {} (groups {g})",
+            x[1], w[0]
+        )));
+    }
+    if w[0] % g != 0 {
+        return Err(TensorError::new(format!(
+            "{op}: weight {ws:?} has {} input channels, which groups {g} does not divide",
+            w[0]
+        )));
+    }
+    for (o, s, d) in [
+        (p.output_padding.0, p.stride.0, p.dilation.0),
+        (p.output_padding.1, p.stride.1, p.dilation.1),
+    ] {
+        if o >= s.max(d) {
+            return Err(TensorError::new(format!(
+                "{op}: output_padding {:?} must be smaller than the stride {:?} or the dilation {:?}",
+                p.output_padding, p.stride, p.dilation
+            )));
+        }
+    }
+    let oh = transpose_out_len(
+        x[2],
+        w[2],
+        p.stride.0,
+        p.padding.0,
+        p.dilation.0,
+        p.output_padding.0,
+    );
+    let ow = transpose_out_len(
+        x[3],
+        w[3],
+        p.stride.1,
+        p.padding.1,
+        p.dilation.1,
+        p.output_padding.1,
+    );
+    if oh <= 0 || ow <= 0 || x[2] == 0 || x[3] == 0 {
+        return Err(TensorError::new(format!(
+            "{op}: output size {oh}×{ow} is not positive for input {xs:?}, weight {ws:?}, stride {:?}, \
+             padding {:?}, output_padding {:?}, dilation {:?}",
+            p.stride, p.padding, p.output_padding, p.dilation
+        )));
+    }
+    Ok((w, oh as usize, ow as usize))
+}
+
+// ---------------------------------------------------------------------------- GEMM helpers
+
+fn check_extent<T>(m: usize, n: usize, a: &MatRef<'_, T>) {
+    if m > 0 && n > 0 {
+        let last = a.offset as isize + (m as isize - 1) * a.rs + (n as isize - 1) * a.cs;
+        assert!(
+            a.rs >= 0 && a.cs >= 0 && (last as usize) < a.data.len(),
+            "conv: GEMM operand out of bounds"
+        );
+    }
+}
+
+/// `c[m×n, rows ldc apart] = a·b`, as one `matrixmultiply` call on this thread (`split` false)
+/// or through [`gemm`]'s thread split (`split` true, needs `ldc == n`). Both give the same bits.
+#[allow(clippy::too_many_arguments)]
+fn matmul_into<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: &mut [T],
+    ldc: usize,
+    split: bool,
+) {
+    if split && ldc == n {
+        gemm(m, k, n, T::ONE, a, b, T::ZERO, c);
+        return;
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        ldc >= n && c.len() >= (m - 1) * ldc + n,
+        "conv: GEMM output out of bounds"
+    );
+    if k == 0 {
+        for r in 0..m {
+            c[r * ldc..r * ldc + n].fill(T::ZERO);
+        }
+        return;
+    }
+    check_extent(m, k, &a);
+    check_extent(k, n, &b);
+    // SAFETY: the extents of a, b and c were checked above; strides are non-negative.
+    unsafe {
+        gemm_raw(
+            m,
+            k,
+            n,
+            T::ONE,
+            a.data.as_ptr().add(a.offset),
+            a.rs,
+            a.cs,
+            b.data.as_ptr().add(b.offset),
+            b.rs,
+            b.cs,
+            T::ZERO,
+            c.as_mut_ptr(),
+            ldc as isize,
+            1,
+        )
+    }
+}
+
+/// Output columns one GEMM of the forward and data-backward kernels aims at: narrow products
+/// waste part of `matrixmultiply`'s 8-wide micro-kernel and repack the weight for every
+/// sample, so small images are processed a few samples at a time.
+const TARGET_COLS: usize = 256;
+/// Blocks of samples wanted at least (when the batch allows), so two or more threads share work.
+const MIN_BLOCKS: usize = 8;
+
+/// Samples per block for images with `p` output positions: depends on the shapes only.
+fn samples_per_block(n: usize, p: usize) -> usize {
+    let want = TARGET_COLS.div_ceil(p.max(1));
+    want.min(n / MIN_BLOCKS).max(1)
+}
+
+fn add_bias<T: Element>(out: &mut [T], bias: Option<&[T]>, plane: usize) {
+    if let Some(b) = bias {
+        if plane == 0 {
+            return;
+        }
+        for (i, row) in out.chunks_mut(plane).enumerate() {
+            let v = b[i % b.len()];
+            for o in row {
+                *o += v;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------- the three kernels
+
+/// Forward kernel: `out[n, co] = Σ W[co, (c, ky, kx)] · im2col(x[n])` per group, plus bias.
+/// `x` is `n × g.image_len()`, `w` is `[cout, g.rows() / groups]`; returns `[n, cout, oh·ow]`.
+fn conv_forward<T: Element>(
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    n: usize,
+    cout: usize,
+    groups: usize,
+    g: &ConvGeom,
+) -> Vec<T> {
+    let p = g.cols();
+    let rows = g.rows();
+    let (kg, cg) = (rows / groups, cout / groups);
+    let img = g.image_len();
+    let mut out = vec![T::ZERO; n * cout * p];
+    if out.is_empty() {
+        return out;
+    }
+    let nb = samples_per_block(n, p);
+    let split = n <= nb;
+    parallel::for_chunks_mut(&mut out, nb * cout * p, |bi, chunk| {
+        let s0 = bi * nb;
+        let m = chunk.len() / (cout * p);
+        let ld = m * p;
+        let mut cols = vec![T::ZERO; rows * ld];
+        for i in 0..m {
+            im2col(
+                &x[(s0 + i) * img..(s0 + i + 1) * img],
+                g,
+                &mut cols[i * p..],
+                ld,
+            );
+        }
+        let mut tmp = if m > 1 {
+            vec![T::ZERO; cg * ld]
+        } else {
+            Vec::new()
+        };
+        for gi in 0..groups {
+            let a = MatRef {
+                data: w,
+                offset: gi * cg * kg,
+                rs: kg as isize,
+                cs: 1,
+            };
+            let b = MatRef {
+                data: &cols,
+                offset: gi * kg * ld,
+                rs: ld as isize,
+                cs: 1,
+            };
+            if m == 1 {
+                matmul_into(
+                    cg,
+                    kg,
+                    p,
+                    a,
+                    b,
+                    &mut chunk[gi * cg * p..(gi + 1) * cg * p],
+                    p,
+                    split,
+                );
+            } else {
+                matmul_into(cg, kg, ld, a, b, &mut tmp, ld, split);
+                for i in 0..m {
+                    for co in 0..cg {
+                        let dst = (i * cout + gi * cg + co) * p;
+                        chunk[dst..dst + p]
+                            .copy_from_slice(&tmp[co * ld + i * p..co * ld + (i + 1) * p]);
+                    }
+                }
+            }
+        }
+        add_bias(chunk, bias, p);
+    });
+    out
+}
+
+/// Data-backward kernel (the adjoint of [`conv_forward`] without bias):
+/// `out[n] = col2im(Wᵀ · y[n])` per group, plus bias per image channel.
+/// `y` is `[n, cout, g.oh·g.ow]`, `w` is `[cout, g.rows() / groups]`; returns `n × g.image_len()`.
+fn conv_data_backward<T: Element>(
+    y: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    n: usize,
+    cout: usize,
+    groups: usize,
+    g: &ConvGeom,
+) -> Vec<T> {
+    let p = g.cols();
+    let rows = g.rows();
+    let (kg, cg) = (rows / groups, cout / groups);
+    let img = g.image_len();
+    let mut out = vec![T::ZERO; n * img];
+    if out.is_empty() {
+        return out;
+    }
+    let nb = samples_per_block(n, p);
+    let split = n <= nb;
+    parallel::for_chunks_mut(&mut out, nb * img, |bi, chunk| {
+        let s0 = bi * nb;
+        let m = chunk.len() / img;
+        let ld = m * p;
+        let gathered;
+        let src: &[T] = if m == 1 {
+            &y[s0 * cout * p..(s0 + 1) * cout * p]
+        } else {
+            // y of the block as one [cout, m·p] matrix
+            let mut v = vec![T::ZERO; cout * ld];
+            for i in 0..m {
+                for co in 0..cout {
+                    let s = ((s0 + i) * cout + co) * p;
+                    v[co * ld + i * p..co * ld + (i + 1) * p].copy_from_slice(&y[s..s + p]);
+                }
+            }
+            gathered = v;
+            &gathered
+        };
+        let mut cols = vec![T::ZERO; rows * ld];
+        for gi in 0..groups {
+            // Wᵀ of group gi, read in place: [kg, cg] with row stride 1, column stride kg
+            let a = MatRef {
+                data: w,
+                offset: gi * cg * kg,
+                rs: 1,
+                cs: kg as isize,
+            };
+            let b = MatRef {
+                data: src,
+                offset: gi * cg * ld,
+                rs: ld as isize,
+                cs: 1,
+            };
+            matmul_into(
+                kg,
+                cg,
+                ld,
+                a,
+                b,
+                &mut cols[gi * kg * ld..(gi + 1) * kg * ld],
+                ld,
+                split,
+            );
+        }
+        for i in 0..m {
+            col2im(&cols[i * p..], ld, g, &mut chunk[i * img..(i + 1) * img]);
+        }
+        add_bias(chunk, bias, g.h * g.w);
+    });
+    out
+}
+
+/// Largest im2col matrix (elements) the filter-backward kernel builds at once; bigger batches
+/// are processed in fixed slices of samples whose products are accumulated in order.
+const WGRAD_MAX_COLS: usize = 1 << 25;
+
+/// Filter-backward kernel: `dW[co, (c, ky, kx)] = Σₙ dy[n, co] · im2col(x[n])ᵀ` per group.
+/// `x` is `n × g.image_len()`, `dy` is `[n, cout, g.oh·g.ow]`; returns `[cout, g.rows() / groups]`.
+fn conv_filter_backward<T: Element>(
+    x: &[T],
+    dy: &[T],
+    n: usize,
+    cout: usize,
+    groups: usize,
+    g: &ConvGeom,
+) -> Vec<T> {
+    let p = g.cols();
+    let rows = g.rows();
+    let (kg, cg) = (rows / groups, cout / groups);
+    let img = g.image_len();
+    let mut dw = vec![T::ZERO; cout * kg];
+    if dw.is_empty() || n == 0 || p == 0 {
+        return dw;
+    }
+    // samples per slice: all of them unless the column matrix would be huge
+    let per = (WGRAD_MAX_COLS / (rows * p).max(1)).clamp(1, n);
+    let mut s0 = 0;
+    while s0 < n {
+        let m = per.min(n - s0);
+        let np = m * p;
+        // im2col of every sample of the slice, side by side: [rows, m·p]
+        let mut cols = vec![T::ZERO; rows * np];
+        let rows_per_chunk = (parallel::CHUNK / np).max(1);
+        parallel::for_chunks_mut(&mut cols, rows_per_chunk * np, |ci, ch| {
+            for (j, row) in ch.chunks_mut(np).enumerate() {
+                let r = ci * rows_per_chunk + j;
+                for i in 0..m {
+                    let s = s0 + i;
+                    im2col_row(
+                        &x[s * img..(s + 1) * img],
+                        g,
+                        r,
+                        &mut row[i * p..(i + 1) * p],
+                    );
+                }
+            }
+        });
+        // dy of the slice as one [cout, m·p] matrix
+        let mut dyt = vec![T::ZERO; cout * np];
+        parallel::for_chunks_mut(&mut dyt, np, |co, row| {
+            for i in 0..m {
+                let s = ((s0 + i) * cout + co) * p;
+                row[i * p..(i + 1) * p].copy_from_slice(&dy[s..s + p]);
+            }
+        });
+        let beta = if s0 == 0 { T::ZERO } else { T::ONE };
+        for gi in 0..groups {
+            let a = MatRef {
+                data: &dyt,
+                offset: gi * cg * np,
+                rs: np as isize,
+                cs: 1,
+            };
+            // im2colᵀ of group gi, read in place: [np, kg] with row stride 1, column stride np
+            let b = MatRef {
+                data: &cols,
+                offset: gi * kg * np,
+                rs: 1,
+                cs: np as isize,
+            };
+            gemm(
+                cg,
+                np,
+                kg,
+                T::ONE,
+                a,
+                b,
+                beta,
+                &mut dw[gi * cg * kg..(gi + 1) * cg * kg],
+            );
+        }
+        s0 += m;
+    }
+    dw
+}
+
+// ---------------------------------------------------------------------------- public ops
+
+impl Tensor {
+    /// 2-D convolution (cross-correlation, like PyTorch's `F.conv2d`).
+    ///
+    /// `self` is `[N, Cin, H, W]`, `weight` is `[Cout, Cin/groups, kh, kw]`, `bias` is `[Cout]`;
+    /// the output is `[N, Cout, Hout, Wout]` with
+    /// `Hout = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1` (same for W).
+    ///
+    /// ```
+    /// use tensor::{Conv2dParams, Tensor};
+    /// let x = Tensor::from_vec((1..=9).map(|v| v as f64).collect::<Vec<_>>(), [1, 1, 3, 3]);
+    /// let w = Tensor::from_vec(vec![1.0f64, 0.0, 0.0, -1.0], [1, 1, 2, 2]);
+    /// let y = x.conv2d(&w, None, Conv2dParams::default());
+    /// assert_eq!(y.dims(), &[1, 1, 2, 2]);
+    /// assert_eq!(y.to_vec_f64(), vec![-4.0; 4]);
+    /// ```
+    ///
+    /// Panics (at the caller) with the message of [`Tensor::try_conv2d`].
+    #[track_caller]
+    pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, p: Conv2dParams) -> Tensor {
+        ok(self.try_conv2d(weight, bias, p))
+    }
+
+    /// Fallible [`Tensor::conv2d`]: errors name the op and the shapes, e.g.
+    /// `conv2d: input [2, 3, 8, 8] has 3 channels but weight [16, 4, 3, 3] expects 4 (groups 1)`.
+    pub fn try_conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        p: Conv2dParams,
+    ) -> Result<Tensor, TensorError> {
+        let op = "conv2d";
+        let x = dims4(op, "input", &self.shape)?;
+        check_hyper(op, p.stride, p.dilation, p.groups)?;
+        let w = check_conv_weight(op, "input", &self.shape, x[1], &weight.shape, p.groups)?;
+        check_dtypes(op, ("input", self), ("weight", weight))?;
+        check_bias(op, bias, w[0], weight)?;
+        let (oh, ow) = conv_out_hw(
+            op,
+            &self.shape,
+            &weight.shape,
+            (x[2], x[3]),
+            (w[2], w[3]),
+            &p,
+        )?;
+        let g = geom(x[1], (x[2], x[3]), (w[2], w[3]), &p, (oh, ow));
+        let (xc, wc) = (self.contiguous(), weight.contiguous());
+        let bc = bias.map(|b| b.contiguous());
+        Ok(with_dtype!(self.dtype(), T => {
+            let out = conv_forward(
+                xc.as_slice::<T>(),
+                wc.as_slice::<T>(),
+                bc.as_ref().map(|b| b.as_slice::<T>()),
+                x[0],
+                w[0],
+                p.groups,
+                &g,
+            );
+            Tensor::from_vec(out, [x[0], w[0], oh, ow])
+        }))
+    }
+
+    /// 2-D transposed convolution (PyTorch's `F.conv_transpose2d`), the adjoint of
+    /// [`Tensor::conv2d`] with the same weight.
+    ///
+    /// `self` is `[N, Cin, H, W]`, `weight` is `[Cin, Cout/groups, kh, kw]` (PyTorch's layout),
+    /// `bias` is `[Cout]`; the output is `[N, Cout, Hout, Wout]` with
+    /// `Hout = (H − 1)·stride − 2·padding + dilation·(kh − 1) + output_padding + 1`.
+    ///
+    /// Panics (at the caller) with the message of [`Tensor::try_conv_transpose2d`].
+    #[track_caller]
+    pub fn conv_transpose2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        p: ConvTranspose2dParams,
+    ) -> Tensor {
+        ok(self.try_conv_transpose2d(weight, bias, p))
+    }
+
+    /// Fallible [`Tensor::conv_transpose2d`].
+    pub fn try_conv_transpose2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        p: ConvTranspose2dParams,
+    ) -> Result<Tensor, TensorError> {
+        let op = "conv_transpose2d";
+        let (w, oh, ow) = check_transpose(op, &self.shape, &weight.shape, &p)?;
+        check_dtypes(op, ("input", self), ("weight", weight))?;
+        let cout = w[1] * p.groups;
+        check_bias(op, bias, cout, weight)?;
+        let x = self.dims();
+        let g = geom(cout, (oh, ow), (w[2], w[3]), &p.conv_params(), (x[2], x[3]));
+        let (xc, wc) = (self.contiguous(), weight.contiguous());
+        let bc = bias.map(|b| b.contiguous());
+        Ok(with_dtype!(self.dtype(), T => {
+            let out = conv_data_backward(
+                xc.as_slice::<T>(),
+                wc.as_slice::<T>(),
+                bc.as_ref().map(|b| b.as_slice::<T>()),
+                x[0],
+                x[1],
+                p.groups,
+                &g,
+            );
+            Tensor::from_vec(out, [x[0], cout, oh, ow])
+        }))
+    }
+
+    /// The gradient of [`Tensor::conv2d`] with respect to its input: `self` is the output
+    /// gradient `[N, Cout, Hout, Wout]`, `weight` the conv weight `[Cout, Cin/groups, kh, kw]`,
+    /// `input_hw` the input's `(H, W)`. Returns `[N, Cin, H, W]`.
+    ///
+    /// This is [`Tensor::conv_transpose2d`] with the same weight and the output padding that
+    /// gives back `H × W`.
+    #[track_caller]
+    pub fn conv2d_input_grad(
+        &self,
+        weight: &Tensor,
+        input_hw: (usize, usize),
+        p: Conv2dParams,
+    ) -> Tensor {
+        ok(self.try_conv2d_input_grad(weight, input_hw, p))
+    }
+
+    fn try_conv2d_input_grad(
+        &self,
+        weight: &Tensor,
+        input_hw: (usize, usize),
+        p: Conv2dParams,
+    ) -> Result<Tensor, TensorError> {
+        let op = "conv2d_input_grad";
+        let gy = dims4(op, "grad_out", &self.shape)?;
+        let w = dims4(op, "weight", &weight.shape)?;
+        check_hyper(op, p.stride, p.dilation, p.groups)?;
+        check_dtypes(op, ("grad_out", self), ("weight", weight))?;
+        if gy[1] != w[0] || w[0] % p.groups != 0 {
+            return Err(TensorError::new(format!(
+                "{op}: grad_out {:?} has {} channels but weight {:?} has {} output channels (groups {})",
+                self.shape, gy[1], weight.shape, w[0], p.groups
+            )));
+        }
+        let k = (w[2], w[3]);
+        let out = conv_out_hw(
+            op,
+            &Shape::new(&[gy[0], w[1] * p.groups, input_hw.0, input_hw.1]),
+            &weight.shape,
+            input_hw,
+            k,
+            &p,
+        )?;
+        if out != (gy[2], gy[3]) {
+            return Err(TensorError::new(format!(
+                "{op}: grad_out {:?} is {}×{} but an input of {}×{} with weight {:?} gives {}×{}",
+                self.shape, gy[2], gy[3], input_hw.0, input_hw.1, weight.shape, out.0, out.1
+            )));
+        }
+        let cin = w[1] * p.groups;
+        let g = geom(cin, input_hw, k, &p, out);
+        let (gc, wc) = (self.contiguous(), weight.contiguous());
+        Ok(with_dtype!(self.dtype(), T => {
+            let v = conv_data_backward(gc.as_slice::<T>(), wc.as_slice::<T>(), None, gy[0], w[0], p.groups, &g);
+            Tensor::from_vec(v, [gy[0], cin, input_hw.0, input_hw.1])
+        }))
+    }
+
+    /// The gradient of [`Tensor::conv2d`] with respect to its weight: `self` is the conv input
+    /// `[N, Cin, H, W]`, `grad_out` the output gradient `[N, Cout, Hout, Wout]`, `weight_shape`
+    /// `[Cout, Cin/groups, kh, kw]`. Computes `dW[Cout, K] = Σₙ dY[n] · cols[n]ᵀ` as one GEMM per
+    /// group over the columns of the whole batch. The bias gradient is
+    /// `grad_out.sum(&[0, 2, 3], false)`.
+    #[track_caller]
+    pub fn conv2d_weight_grad(
+        &self,
+        grad_out: &Tensor,
+        weight_shape: impl Into<Shape>,
+        p: Conv2dParams,
+    ) -> Tensor {
+        ok(self.try_conv2d_weight_grad(grad_out, weight_shape.into(), p))
+    }
+
+    fn try_conv2d_weight_grad(
+        &self,
+        grad_out: &Tensor,
+        ws: Shape,
+        p: Conv2dParams,
+    ) -> Result<Tensor, TensorError> {
+        let op = "conv2d_weight_grad";
+        let x = dims4(op, "input", &self.shape)?;
+        let gy = dims4(op, "grad_out", &grad_out.shape)?;
+        check_hyper(op, p.stride, p.dilation, p.groups)?;
+        let w = check_conv_weight(op, "input", &self.shape, x[1], &ws, p.groups)?;
+        check_dtypes(op, ("input", self), ("grad_out", grad_out))?;
+        let out = conv_out_hw(op, &self.shape, &ws, (x[2], x[3]), (w[2], w[3]), &p)?;
+        if gy[0] != x[0] || gy[1] != w[0] || (gy[2], gy[3]) != out {
+            return Err(TensorError::new(format!(
+                "{op}: grad_out {:?} does not match the output [{}, {}, {}, {}] of input {:?} with weight {ws:?}",
+                grad_out.shape, x[0], w[0], out.0, out.1, self.shape
+            )));
+        }
+        let g = geom(x[1], (x[2], x[3]), (w[2], w[3]), &p, out);
+        let (xc, gc) = (self.contiguous(), grad_out.contiguous());
+        Ok(with_dtype!(self.dtype(), T => {
+            let v = conv_filter_backward(xc.as_slice::<T>(), gc.as_slice::<T>(), x[0], w[0], p.groups, &g);
+            Tensor::from_vec(v, ws)
+        }))
+    }
+
+    /// The gradient of [`Tensor::conv_transpose2d`] with respect to its input: `self` is the
+    /// output gradient `[N, Cout, Hout, Wout]`, `weight` is `[Cin, Cout/groups, kh, kw]`.
+    /// Returns `[N, Cin, H, W]`; this is [`Tensor::conv2d`] of the gradient with the same weight.
+    #[track_caller]
+    pub fn conv_transpose2d_input_grad(&self, weight: &Tensor, p: ConvTranspose2dParams) -> Tensor {
+        ok(self.try_conv_transpose2d_input_grad(weight, p))
+    }
+
+    fn try_conv_transpose2d_input_grad(
+        &self,
+        weight: &Tensor,
+        p: ConvTranspose2dParams,
+    ) -> Result<Tensor, TensorError> {
+        let op = "conv_transpose2d_input_grad";
+        let gy = dims4(op, "grad_out", &self.shape)?;
+        let w = dims4(op, "weight", &weight.shape)?;
+        check_hyper(op, p.stride, p.dilation, p.groups)?;
+        check_dtypes(op, ("grad_out", self), ("weight", weight))?;
+        let (h, wd) = transpose_input_hw(op, &self.shape, &weight.shape, &p)?;
+        if gy[1] != w[1] * p.groups || w[0] % p.groups != 0 {
+            return Err(TensorError::new(format!(
+                "{op}: grad_out {:?} has {} channels but weight {:?} gives {} (groups {})",
+                self.shape,
+                gy[1],
+                weight.shape,
+                w[1] * p.groups,
+                p.groups
+            )));
+        }
+        let g = geom(
+            gy[1],
+            (gy[2], gy[3]),
+            (w[2], w[3]),
+            &p.conv_params(),
+            (h, wd),
+        );
+        let (gc, wc) = (self.contiguous(), weight.contiguous());
+        Ok(with_dtype!(self.dtype(), T => {
+            let v = conv_forward(gc.as_slice::<T>(), wc.as_slice::<T>(), None, gy[0], w[0], p.groups, &g);
+            Tensor::from_vec(v, [gy[0], w[0], h, wd])
+        }))
+    }
+
+    /// The gradient of [`Tensor::conv_transpose2d`] with respect to its weight: `self` is the
+    /// input `[N, Cin, H, W]`, `grad_out` the output gradient `[N, Cout, Hout, Wout]`,
+    /// `weight_shape` `[Cin, Cout/groups, kh, kw]`. This is [`Tensor::conv2d_weight_grad`] with
+    /// the roles of input and output gradient swapped.
+    #[track_caller]
+    pub fn conv_transpose2d_weight_grad(
+        &self,
+        grad_out: &Tensor,
+        weight_shape: impl Into<Shape>,
+        p: ConvTranspose2dParams,
+    ) -> Tensor {
+        ok(self.try_conv_transpose2d_weight_grad(grad_out, weight_shape.into(), p))
+    }
+
+    fn try_conv_transpose2d_weight_grad(
+        &self,
+        grad_out: &Tensor,
+        ws: Shape,
+        p: ConvTranspose2dParams,
+    ) -> Result<Tensor, TensorError> {
+        let op = "conv_transpose2d_weight_grad";
+        let (w, oh, ow) = check_transpose(op, &self.shape, &ws, &p)?;
+        check_dtypes(op, ("input", self), ("grad_out", grad_out))?;
+        let x = self.dims();
+        let gy = dims4(op, "grad_out", &grad_out.shape)?;
+        let cout = w[1] * p.groups;
+        if gy != [x[0], cout, oh, ow] {
+            return Err(TensorError::new(format!(
+                "{op}: grad_out {:?} does not match the output [{}, {cout}, {oh}, {ow}] of input {:?} with weight {ws:?}",
+                grad_out.shape, x[0], self.shape
+            )));
+        }
+        // the transposed conv's output plays the conv input; its input plays the conv output
+        let g = geom(cout, (oh, ow), (w[2], w[3]), &p.conv_params(), (x[2], x[3]));
+        let (xc, gc) = (self.contiguous(), grad_out.contiguous());
+        Ok(with_dtype!(self.dtype(), T => {
+            let v = conv_filter_backward(gc.as_slice::<T>(), xc.as_slice::<T>(), x[0], x[1], p.groups, &g);
+            Tensor::from_vec(v, ws)
+        }))
+    }
+}
+
+/// The input size `(H, W)` of a transposed convolution whose output is `gs`, or an error if no
+/// input size gives it.
+fn transpose_input_hw(
+    op: &str,
+    gs: &Shape,
+    ws: &Shape,
+    p: &ConvTranspose2dParams,
+) -> Result<(usize, usize), TensorError> {
+    let g = gs.dims();
+    let w = ws.dims();
+    let one = |out: usize, k: usize, s: usize, pad: usize, d: usize, o: usize| -> Option<usize> {
+        // out = (len − 1)·s − 2·pad + d·(k − 1) + o + 1
+        let num = out as isize - 1 - o as isize + 2 * pad as isize - (d * (k.max(1) - 1)) as isize;
+        if num < 0 || num % s as isize != 0 {
+            None
+        } else {
+            Some(num as usize / s + 1)
+        }
+    };
+    let h = one(
+        g[2],
+        w[2],
+        p.stride.0,
+        p.padding.0,
+        p.dilation.0,
+        p.output_padding.0,
+    );
+    let wd = one(
+        g[3],
+        w[3],
+        p.stride.1,
+        p.padding.1,
+        p.dilation.1,
+        p.output_padding.1,
+    );
+    match (h, wd) {
+        (Some(h), Some(wd)) => Ok((h, wd)),
+        _ => Err(TensorError::new(format!(
+            "{op}: no input size gives grad_out {gs:?} with weight {ws:?}, stride {:?}, padding {:?}, \
+             output_padding {:?}, dilation {:?}",
+            p.stride, p.padding, p.output_padding, p.dilation
+        ))),
+    }
+}
