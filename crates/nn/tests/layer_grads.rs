@@ -13,7 +13,7 @@ use nn::init;
 use nn::layers::*;
 use nn::Module;
 use proptest::prelude::*;
-use tensor::{DType, Rng, Shape, Tensor};
+use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Shape, Tensor};
 
 /// gradcheck and gradgradcheck of `f` at `inputs`.
 fn check(f: &dyn Fn(&[Var]) -> Var, inputs: &[Tensor]) -> Result<(), TestCaseError> {
@@ -245,6 +245,62 @@ proptest! {
         // the indices are not differentiable: only the weight is a gradcheck input
         let f = |v: &[Var]| functional_forward(&emb, &v[0].constant(idx.clone()), &v[..1]);
         check(&f, &[emb.weight.value().to_dtype(DType::F64)])?;
+    }
+
+    #[test]
+    fn conv2d(
+        (n, cin, cout, groups) in (1usize..=2, 1usize..=2, 1usize..=2, 1usize..=2),
+        (kh, kw, stride, pad, dil) in (1usize..=3, 1usize..=2, 1usize..=2, 0usize..=1, 1usize..=2),
+        (h, w) in (2usize..=4, 2usize..=4),
+        bias in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(h + 2 * pad > dil * (kh - 1) && w + 2 * pad > dil * (kw - 1));
+        let p = Conv2dParams::new((stride, stride), (pad, pad)).with_dilation((dil, 1)).with_groups(groups);
+        let conv = Conv2d::with_options(cin * groups, cout * groups, (kh, kw), p, bias, &mut Rng::seed(seed));
+        let x = Tensor::randn([n, cin * groups, h, w], 0.0, 1.0, DType::F64, &mut Rng::seed(seed ^ 3));
+        check_module(&conv, x)?;
+    }
+
+    #[test]
+    fn conv_transpose2d(
+        (n, cin, cout, groups) in (1usize..=2, 1usize..=2, 1usize..=2, 1usize..=2),
+        (kh, kw, stride, pad, dil, outpad) in (1usize..=3, 1usize..=2, 1usize..=2, 0usize..=1, 1usize..=2, 0usize..=1),
+        (h, w) in (1usize..=3, 1usize..=3),
+        bias in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(outpad < stride.max(dil));
+        // the output must not be empty: (h − 1)·s − 2p + d·(k − 1) + op + 1 ≥ 1
+        prop_assume!((h - 1) * stride + dil * (kh - 1) + outpad >= 2 * pad);
+        prop_assume!((w - 1) * stride + (kw - 1) >= 2 * pad);
+        let p = ConvTranspose2dParams::new((stride, stride), (pad, pad))
+            .with_dilation((dil, 1))
+            .with_output_padding((outpad, 0))
+            .with_groups(groups);
+        let conv = ConvTranspose2d::with_options(cin * groups, cout * groups, (kh, kw), p, bias, &mut Rng::seed(seed));
+        let x = Tensor::randn([n, cin * groups, h, w], 0.0, 1.0, DType::F64, &mut Rng::seed(seed ^ 5));
+        check_module(&conv, x)?;
+    }
+
+    #[test]
+    fn pooling_and_upsampling(
+        x in tensor_in(shape(4..=4, 2..=4), -2.0, 2.0),
+        k in 1usize..=2,
+        pad in 0usize..=1,
+        scale in 1usize..=2,
+    ) {
+        prop_assume!(pad * 2 <= k);
+        check_module(&AvgPool2d::with_options((k, k), (k, 1), (pad, pad)), x.clone())?;
+        check_module(&MaxPool2d::with_options((k, k), (1, k), (pad, pad)), x.clone())?;
+        check_module(&Upsample::new(scale), x)?;
+    }
+
+    #[test]
+    fn residual_block(seed in any::<u64>()) {
+        let rb = ResidualBlock::cyclegan(2, &mut Rng::seed(seed));
+        let x = Tensor::randn([1, 2, 3, 3], 0.0, 1.0, DType::F64, &mut Rng::seed(seed ^ 9));
+        check_module(&rb, x)?;
     }
 
     #[test]

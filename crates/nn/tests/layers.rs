@@ -858,3 +858,298 @@ fn functional_forward_replaces_parameters() {
     assert_eq!(inner.value().to_vec_f64(), vec![3.0, 4.0]);
     assert_eq!(param_var(&x, &lin.weight).value().dtype(), DType::F32);
 }
+
+// ------------------------------------------------------------------ convolutions, pooling
+
+#[test]
+fn conv2d_forward_by_hand_and_shapes() {
+    let mut rng = Rng::seed(0);
+    let conv = Conv2d::new(1, 2, 2, &mut rng);
+    assert_eq!(conv.weight.value().dims(), &[2, 1, 2, 2]);
+    // filter 0 sums the window, filter 1 takes top-left minus bottom-right
+    conv.weight.set_value(f32s(
+        &[1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, -1.0],
+        &[2, 1, 2, 2],
+    ));
+    conv.bias
+        .as_ref()
+        .unwrap()
+        .set_value(f32s(&[0.5, 0.0], &[2]));
+    let x = f32s(
+        &(1..=9).map(|v| v as f64).collect::<Vec<_>>(),
+        &[1, 1, 3, 3],
+    );
+    let y = run(&conv, x.clone());
+    assert_eq!(y.dims(), &[1, 2, 2, 2]);
+    // windows [1 2; 4 5] [2 3; 5 6] [4 5; 7 8] [5 6; 8 9]
+    assert_close(&y, &[12.5, 16.5, 24.5, 28.5, -4.0, -4.0, -4.0, -4.0], 1e-5);
+    // stride 2, padding 1: output (3 + 2 − 2)/2 + 1 = 2
+    let strided = Conv2d::from_params(
+        conv.weight.clone(),
+        None,
+        tensor::Conv2dParams::new((2, 2), (1, 1)),
+    );
+    let y = run(&strided, x);
+    // padded windows: [0 0; 0 1] [0 0; 2 3] [0 4; 0 7] [5 6; 8 9]
+    assert_close(&y, &[1.0, 5.0, 11.0, 28.0, -1.0, -3.0, -7.0, -4.0], 1e-5);
+    // groups: weight [out, in/groups, kh, kw]
+    let g = Conv2d::with_options(
+        4,
+        6,
+        (3, 1),
+        tensor::Conv2dParams::default().with_groups(2),
+        false,
+        &mut rng,
+    );
+    assert_eq!(g.weight.value().dims(), &[6, 2, 3, 1]);
+    assert_eq!(
+        run(&g, Tensor::zeros([2, 4, 5, 5], DType::F32)).dims(),
+        &[2, 6, 3, 5]
+    );
+    let dil = Conv2d::with_options(
+        1,
+        1,
+        (3, 3),
+        tensor::Conv2dParams::default().with_dilation((2, 2)),
+        true,
+        &mut rng,
+    );
+    assert_eq!(
+        run(&dil, Tensor::zeros([1, 1, 7, 6], DType::F32)).dims(),
+        &[1, 1, 3, 2]
+    );
+}
+
+#[test]
+fn conv_transpose2d_forward_by_hand_and_shapes() {
+    let mut rng = Rng::seed(0);
+    let p = tensor::ConvTranspose2dParams::new((2, 2), (0, 0));
+    let up = ConvTranspose2d::with_options(1, 1, (2, 2), p, true, &mut rng);
+    assert_eq!(up.weight.value().dims(), &[1, 1, 2, 2]);
+    up.weight
+        .set_value(f32s(&[1.0, 2.0, 3.0, 4.0], &[1, 1, 2, 2]));
+    up.bias.as_ref().unwrap().set_value(f32s(&[1.0], &[1]));
+    // each input pixel stamps value·kernel into its own 2×2 block
+    let y = run(&up, f32s(&[1.0, 10.0], &[1, 1, 1, 2]));
+    assert_eq!(y.dims(), &[1, 1, 2, 4]);
+    assert_close(&y, &[2.0, 3.0, 11.0, 21.0, 4.0, 5.0, 31.0, 41.0], 1e-5);
+    // weight layout [in, out/groups, kh, kw]; DCGAN's first block maps 1×1 to 4×4
+    let g = ConvTranspose2d::with_options(
+        100,
+        64,
+        (4, 4),
+        tensor::ConvTranspose2dParams::default(),
+        false,
+        &mut rng,
+    );
+    assert_eq!(g.weight.value().dims(), &[100, 64, 4, 4]);
+    assert_eq!(
+        run(&g, Tensor::zeros([2, 100, 1, 1], DType::F32)).dims(),
+        &[2, 64, 4, 4]
+    );
+    let p = tensor::ConvTranspose2dParams::new((2, 2), (1, 1))
+        .with_output_padding((1, 1))
+        .with_groups(2);
+    let h = ConvTranspose2d::with_options(4, 6, (3, 3), p, true, &mut rng);
+    assert_eq!(h.weight.value().dims(), &[4, 3, 3, 3]);
+    assert_eq!(h.out_channels(), 6);
+    assert_eq!(
+        run(&h, Tensor::zeros([1, 4, 5, 5], DType::F32)).dims(),
+        &[1, 6, 10, 10]
+    );
+}
+
+#[test]
+fn conv_default_init_uses_pytorch_fans() {
+    let mut rng = Rng::seed(4);
+    // Conv2d(16, 8, 3): fan_in = 16·9 = 144, bound 1/12
+    let c = Conv2d::new(16, 8, 3, &mut rng);
+    let w = c.weight.value().to_vec_f64();
+    let bound = 1.0 / 12.0;
+    assert!(w.iter().all(|v| v.abs() <= bound));
+    let (_, s) = mean_std(&w);
+    assert!(
+        (s - bound / 3f64.sqrt()).abs() < 0.1 * bound / 3f64.sqrt(),
+        "std {s}"
+    );
+    assert!(c
+        .bias
+        .as_ref()
+        .unwrap()
+        .value()
+        .to_vec_f64()
+        .iter()
+        .all(|v| v.abs() <= bound));
+    // ConvTranspose2d(8, 4, 3): weight [8, 4, 3, 3], fan_in from dim 1 = 4·9 = 36, bound 1/6
+    let t = ConvTranspose2d::new(8, 4, 3, &mut rng);
+    let w = t.weight.value().to_vec_f64();
+    assert!(w.iter().all(|v| v.abs() <= 1.0 / 6.0));
+    assert!(
+        w.iter().any(|v| v.abs() > 0.9 / 6.0),
+        "bound is 1/6, not 1/√72"
+    );
+    let b = t.bias.as_ref().unwrap().value().to_vec_f64();
+    assert!(b.iter().all(|v| v.abs() <= 1.0 / 6.0));
+    // DCGAN re-initialisation: N(0, 0.02) weights, zero biases
+    let net = Sequential::new()
+        .add(Conv2d::new(16, 64, 4, &mut rng))
+        .add(ConvTranspose2d::new(64, 8, 4, &mut rng));
+    init::init_dcgan(&net, &mut rng);
+    for (name, p) in net.named_params() {
+        let v = p.value().to_vec_f64();
+        if name.ends_with("weight") {
+            let (m, s) = mean_std(&v);
+            assert!(
+                m.abs() < 0.002 && (s - 0.02).abs() < 0.001,
+                "{name}: {m} {s}"
+            );
+        } else {
+            assert!(v.iter().all(|x| *x == 0.0), "{name} must be zero");
+        }
+    }
+}
+
+#[test]
+fn pooling_and_upsampling_by_hand() {
+    let x = f32s(
+        &(1..=16).map(|v| v as f64).collect::<Vec<_>>(),
+        &[1, 1, 4, 4],
+    );
+    let y = run(&AvgPool2d::new(2), x.clone());
+    assert_eq!(y.dims(), &[1, 1, 2, 2]);
+    assert_close(&y, &[3.5, 5.5, 11.5, 13.5], 1e-6);
+    // padding counts as zeros (count_include_pad): corner window [0 0; 0 1] / 4
+    let y = run(&AvgPool2d::with_options((2, 2), (2, 2), (1, 1)), x.clone());
+    assert_eq!(y.dims(), &[1, 1, 3, 3]);
+    assert_close(
+        &y.narrow(3, 0, 1),
+        &[0.25, (5.0 + 9.0) / 4.0, 13.0 / 4.0],
+        1e-6,
+    );
+    let y = run(&MaxPool2d::new(2), x.clone());
+    assert_close(&y, &[6.0, 8.0, 14.0, 16.0], 0.0);
+    let y = run(
+        &Upsample::new(2),
+        f32s(&[1.0, 2.0, 3.0, 4.0], &[1, 1, 2, 2]),
+    );
+    assert_eq!(y.dims(), &[1, 1, 4, 4]);
+    #[rustfmt::skip]
+    let want = [1.0, 1.0, 2.0, 2.0,
+                1.0, 1.0, 2.0, 2.0,
+                3.0, 3.0, 4.0, 4.0,
+                3.0, 3.0, 4.0, 4.0];
+    assert_close(&y, &want, 0.0);
+}
+
+#[test]
+fn residual_block_is_cyclegans() {
+    let rb = ResidualBlock::cyclegan(3, &mut Rng::seed(0));
+    let names: Vec<String> = rb.named_params().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "conv_block.1.weight",
+            "conv_block.1.bias",
+            "conv_block.5.weight",
+            "conv_block.5.bias"
+        ]
+    );
+    assert!(
+        rb.named_buffers().is_empty(),
+        "instance norms without running statistics"
+    );
+    let kinds: Vec<String> = rb
+        .conv_block()
+        .children()
+        .iter()
+        .map(|(_, m)| init::class_name(*m))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ReflectionPad2d",
+            "Conv2d",
+            "InstanceNorm2d",
+            "ReLU",
+            "ReflectionPad2d",
+            "Conv2d",
+            "InstanceNorm2d"
+        ]
+    );
+    let x = Tensor::randn([2, 3, 5, 5], 0.0, 1.0, DType::F32, &mut Rng::seed(1));
+    assert_eq!(run(&rb, x.clone()).dims(), &[2, 3, 5, 5]);
+    // with the last conv at zero the branch is instance-normalised zeros: y = x
+    for p in rb.conv_block().get(5).unwrap().params() {
+        init::zeros(&p);
+    }
+    assert_close(&run(&rb, x.clone()), &x.to_vec_f64(), 1e-6);
+    // and a block on its own: y = x + block(x)
+    let plain = ResidualBlock::new(Sequential::new().add(LeakyReLU::new(0.5)));
+    let y = run(&plain, f32s(&[-2.0, 2.0], &[2]));
+    assert_close(&y, &[-3.0, 4.0], 1e-6);
+}
+
+#[test]
+fn describe_convolutions_and_pools_like_pytorch() {
+    let mut rng = Rng::seed(0);
+    let p = tensor::Conv2dParams::new((2, 2), (1, 1));
+    assert_eq!(
+        Conv2d::new(3, 8, 3, &mut rng).describe(),
+        "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))"
+    );
+    assert_eq!(
+        Conv2d::with_options(3, 64, (4, 4), p, false, &mut rng).describe(),
+        "Conv2d(3, 64, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), bias=False)"
+    );
+    assert_eq!(
+        Conv2d::with_options(
+            4,
+            4,
+            (3, 3),
+            tensor::Conv2dParams::default()
+                .with_dilation((2, 2))
+                .with_groups(2),
+            true,
+            &mut rng
+        )
+        .describe(),
+        "Conv2d(4, 4, kernel_size=(3, 3), stride=(1, 1), dilation=(2, 2), groups=2)"
+    );
+    let tp = tensor::ConvTranspose2dParams::new((2, 2), (1, 1)).with_output_padding((1, 1));
+    assert_eq!(
+        ConvTranspose2d::with_options(128, 64, (3, 3), tp, true, &mut rng).describe(),
+        "ConvTranspose2d(128, 64, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1))"
+    );
+    assert_eq!(
+        ConvTranspose2d::with_options(
+            100,
+            512,
+            (4, 4),
+            tensor::ConvTranspose2dParams::default(),
+            false,
+            &mut rng
+        )
+        .describe(),
+        "ConvTranspose2d(100, 512, kernel_size=(4, 4), stride=(1, 1), bias=False)"
+    );
+    assert_eq!(
+        AvgPool2d::new(2).describe(),
+        "AvgPool2d(kernel_size=2, stride=2, padding=0)"
+    );
+    assert_eq!(
+        AvgPool2d::with_options((3, 3), (2, 2), (1, 1)).describe(),
+        "AvgPool2d(kernel_size=3, stride=2, padding=1)"
+    );
+    assert_eq!(
+        MaxPool2d::new(2).describe(),
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    );
+    assert_eq!(
+        Upsample::new(2).describe(),
+        "Upsample(scale_factor=2.0, mode='nearest')"
+    );
+    assert_eq!(
+        ResidualBlock::cyclegan(2, &mut rng).describe(),
+        "ResidualBlock"
+    );
+}

@@ -1,9 +1,11 @@
 //! Containers: [`Sequential`] and CycleGAN's [`ResidualBlock`]; and `Rc<M>` / `Box<M>` as
 //! modules, so one layer instance can sit in two models.
 
+use super::{Conv2d, InstanceNorm2d, ReLU, ReflectionPad2d};
 use crate::Module;
 use autograd::{Param, Var};
 use std::rc::Rc;
+use tensor::Rng;
 
 /// Layers applied one after the other, like `torch.nn.Sequential`. Children are named
 /// `"0"`, `"1"`, …, so parameter paths are `"0.weight"`, `"2.bias"`, as in PyTorch.
@@ -11,7 +13,8 @@ use std::rc::Rc;
 /// ```
 /// use nn::layers::{Linear, ReLU, Sequential};
 /// use nn::Module;
-/// /// let mut rng = Rng::seed(0);
+/// use tensor::Rng;
+/// let mut rng = Rng::seed(0);
 /// let mlp = Sequential::new()
 ///     .add(Linear::new(2, 8, true, &mut rng))
 ///     .add(ReLU::new())
@@ -156,6 +159,20 @@ impl ResidualBlock {
     /// x + `conv_block`(x); `conv_block` must keep the shape.
     pub fn new(conv_block: Sequential) -> ResidualBlock {
         ResidualBlock { conv_block }
+    }
+
+    /// CycleGAN's block for `dim` channels (instance norm, reflection padding, no dropout).
+    pub fn cyclegan(dim: usize, rng: &mut Rng) -> ResidualBlock {
+        ResidualBlock::new(
+            Sequential::new()
+                .add(ReflectionPad2d::all(1))
+                .add(Conv2d::new(dim, dim, 3, rng))
+                .add(InstanceNorm2d::new(dim))
+                .add(ReLU::new())
+                .add(ReflectionPad2d::all(1))
+                .add(Conv2d::new(dim, dim, 3, rng))
+                .add(InstanceNorm2d::new(dim)),
+        )
     }
 
     /// The residual branch.

@@ -8,7 +8,7 @@
 //! | `norm.rs` | [`BatchNorm1d`], [`BatchNorm2d`], [`InstanceNorm2d`], [`LayerNorm`] |
 //! | `activation.rs` | [`ReLU`], [`LeakyReLU`], [`Tanh`], [`Sigmoid`], [`Softplus`], [`GradientReversal`] |
 //! | `dropout.rs` | [`Dropout`], [`Dropout2d`] |
-//! | `shape.rs` | [`Flatten`], [`Unflatten`], [`ReflectionPad2d`], [`ZeroPad2d`], [`Upsample`], [`AvgPool2d`] |
+//! | `shape.rs` | [`Flatten`], [`Unflatten`], [`ReflectionPad2d`], [`ZeroPad2d`], [`Upsample`], [`AvgPool2d`], [`MaxPool2d`] |
 //! | `embedding.rs` | [`Embedding`] |
 //! | `container.rs` | [`Sequential`], [`ResidualBlock`] |
 //!
@@ -40,6 +40,7 @@
 
 mod activation;
 mod container;
+mod conv;
 mod dropout;
 mod embedding;
 mod linear;
@@ -48,11 +49,12 @@ mod shape;
 
 pub use activation::{GradientReversal, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh};
 pub use container::{ResidualBlock, Sequential};
+pub use conv::{Conv2d, ConvTranspose2d};
 pub use dropout::{Dropout, Dropout2d};
 pub use embedding::Embedding;
 pub use linear::Linear;
 pub use norm::{BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm, NormOptions};
-pub use shape::{Flatten, ReflectionPad2d, Unflatten, ZeroPad2d};
+pub use shape::{AvgPool2d, Flatten, MaxPool2d, ReflectionPad2d, Unflatten, Upsample, ZeroPad2d};
 
 use crate::Module;
 use autograd::{Param, Var};

@@ -167,3 +167,139 @@ impl Module for ZeroPad2d {
     }
     crate::as_dyn!();
 }
+
+/// Formats `(a, b)` as PyTorch prints a pooling argument given as an int (`2`) when both are
+/// equal, else as a tuple (`(2, 3)`).
+fn int_or_pair((a, b): (usize, usize)) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("({a}, {b})")
+    }
+}
+
+/// Nearest-neighbour upsampling of `[N, C, H, W]` by an integer factor (each pixel becomes a
+/// `scale × scale` block), like `torch.nn.Upsample(scale_factor=scale, mode='nearest')`.
+#[derive(Clone, Copy, Debug)]
+pub struct Upsample {
+    /// The integer scale factor.
+    pub scale_factor: usize,
+}
+
+impl Upsample {
+    /// Nearest upsampling by `scale_factor` (≥ 1).
+    #[track_caller]
+    pub fn new(scale_factor: usize) -> Upsample {
+        assert!(
+            scale_factor >= 1,
+            "Upsample: scale_factor must be at least 1"
+        );
+        Upsample { scale_factor }
+    }
+}
+
+impl Module for Upsample {
+    fn forward(&self, x: &Var) -> Var {
+        x.upsample_nearest2d(self.scale_factor)
+    }
+    fn describe(&self) -> String {
+        format!(
+            "Upsample(scale_factor={:.1}, mode='nearest')",
+            self.scale_factor as f64
+        )
+    }
+    crate::as_dyn!();
+}
+
+/// Average pooling of `[N, C, H, W]`, like `torch.nn.AvgPool2d` (with its defaults
+/// `count_include_pad = True`, `ceil_mode = False`: each window's sum is divided by kh·kw,
+/// padding counting as zeros). The stride defaults to the kernel size.
+#[derive(Clone, Copy, Debug)]
+pub struct AvgPool2d {
+    /// `(kh, kw)`.
+    pub kernel_size: (usize, usize),
+    /// `(sh, sw)`.
+    pub stride: (usize, usize),
+    /// `(ph, pw)`, at most half the kernel.
+    pub padding: (usize, usize),
+}
+
+impl AvgPool2d {
+    /// A `k × k` pool with stride `k` and no padding (`nn.AvgPool2d(k)`).
+    pub fn new(k: usize) -> AvgPool2d {
+        AvgPool2d::with_options((k, k), (k, k), (0, 0))
+    }
+    /// With explicit kernel size, stride and padding.
+    pub fn with_options(
+        kernel_size: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> AvgPool2d {
+        AvgPool2d {
+            kernel_size,
+            stride,
+            padding,
+        }
+    }
+}
+
+impl Module for AvgPool2d {
+    fn forward(&self, x: &Var) -> Var {
+        x.avg_pool2d(self.kernel_size, self.stride, self.padding)
+    }
+    fn describe(&self) -> String {
+        format!(
+            "AvgPool2d(kernel_size={}, stride={}, padding={})",
+            int_or_pair(self.kernel_size),
+            int_or_pair(self.stride),
+            int_or_pair(self.padding)
+        )
+    }
+    crate::as_dyn!();
+}
+
+/// Max pooling of `[N, C, H, W]`, like `torch.nn.MaxPool2d` (dilation 1, `ceil_mode =
+/// False`); the gradient goes to each window's arg-max. The stride defaults to the kernel size.
+#[derive(Clone, Copy, Debug)]
+pub struct MaxPool2d {
+    /// `(kh, kw)`.
+    pub kernel_size: (usize, usize),
+    /// `(sh, sw)`.
+    pub stride: (usize, usize),
+    /// `(ph, pw)`, at most half the kernel.
+    pub padding: (usize, usize),
+}
+
+impl MaxPool2d {
+    /// A `k × k` pool with stride `k` and no padding (`nn.MaxPool2d(k)`).
+    pub fn new(k: usize) -> MaxPool2d {
+        MaxPool2d::with_options((k, k), (k, k), (0, 0))
+    }
+    /// With explicit kernel size, stride and padding.
+    pub fn with_options(
+        kernel_size: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> MaxPool2d {
+        MaxPool2d {
+            kernel_size,
+            stride,
+            padding,
+        }
+    }
+}
+
+impl Module for MaxPool2d {
+    fn forward(&self, x: &Var) -> Var {
+        x.max_pool2d(self.kernel_size, self.stride, self.padding)
+    }
+    fn describe(&self) -> String {
+        format!(
+            "MaxPool2d(kernel_size={}, stride={}, padding={}, dilation=1, ceil_mode=False)",
+            int_or_pair(self.kernel_size),
+            int_or_pair(self.stride),
+            int_or_pair(self.padding)
+        )
+    }
+    crate::as_dyn!();
+}
