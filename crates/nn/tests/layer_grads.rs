@@ -179,7 +179,7 @@ proptest! {
     fn dropout(x in tensor_in(shape(1..=3, 1..=4), -2.0, 2.0), p in 0.0f64..0.9, seed in any::<u64>()) {
         // a fresh layer per call, so every evaluation draws the same mask
         let f = |v: &[Var]| Dropout::new(p, &mut Rng::seed(seed)).forward(&v[0]);
-        check(&f, &[x.clone()])?;
+        check(&f, std::slice::from_ref(&x))?;
         let d = Dropout::new(p, &mut Rng::seed(seed));
         d.eval();
         check_module(&d, x)?;
