@@ -2,7 +2,7 @@
 
 use crate::derivatives;
 use crate::op::Op;
-use crate::tape::{set_grad_enabled, LeafKind, Tape, Var};
+use crate::tape::{set_grad_enabled, LeafKind, Small, Tape, Var};
 use std::fmt;
 use tensor::Tensor;
 
@@ -91,14 +91,11 @@ impl Engine<'_> {
                 grads[i] = Some(g);
                 continue;
             }
-            let x: Vec<Var> = inputs
-                .iter()
-                .map(|inp| Var {
-                    tape: tape.clone(),
-                    id: inp.id,
-                    value: inp.value.clone(),
-                })
-                .collect();
+            let x = Small::collect(inputs.iter().map(|inp| Var {
+                tape: tape.clone(),
+                id: inp.id,
+                value: inp.value.clone(),
+            }));
             let out = Var {
                 tape: tape.clone(),
                 id: Some(i),
@@ -115,7 +112,7 @@ impl Engine<'_> {
                 need_vec = inputs.iter().map(|inp| inp.id.is_some()).collect();
                 &need_vec
             };
-            let res = derivatives::backward(op, &x, &out, &g, need);
+            let mut res = derivatives::backward(op, &x, &out, &g, need);
             if let Some(h) = self.hook.as_mut() {
                 let ids: Vec<Option<usize>> = inputs.iter().map(|i| i.id).collect();
                 h(&Step {
@@ -123,12 +120,12 @@ impl Engine<'_> {
                     op,
                     label: node.label.as_deref(),
                     grad: &g.value,
-                    input_grads: &res,
+                    input_grads: &res[..],
                     input_ids: &ids,
                 });
             }
-            for (k, r) in res.into_iter().enumerate() {
-                let (Some(r), Some(j)) = (r, inputs[k].id) else {
+            for (k, r) in res.iter_mut().enumerate() {
+                let (Some(r), Some(j)) = (r.take(), inputs[k].id) else {
                     continue;
                 };
                 if anomaly && !r.value.all_finite() {

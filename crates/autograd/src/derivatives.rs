@@ -7,14 +7,14 @@
 //! constants: they are piecewise constant, so their derivative is zero almost everywhere.
 
 use crate::op::Op;
-use crate::tape::Var;
+use crate::tape::{Small, Var};
 use tensor::{Conv2dParams, ConvTranspose2dParams, PadMode, Tensor};
 
 /// Gradients of one node's inputs, given the gradient `g` of its output. `need[i]` says whether
 /// input `i` needs one (a constant input gets `None`).
-pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Option<Var>> {
+pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<Option<Var>> {
     let c = |t: Tensor| g.constant(t);
-    let one = |v: Var| vec![Some(v)];
+    let one = |v: Var| Small::One([Some(v)]);
     // For broadcasting binary ops: reduce a gradient back to the input's shape.
     let fit = |v: Var, i: usize| -> Option<Var> {
         if need[i] {
@@ -24,7 +24,7 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
         }
     };
     match op {
-        Op::Leaf => vec![],
+        Op::Leaf => Small::Zero,
         Op::Neg => one(g.neg()),
         Op::Abs => one(g.mul(&c(x[0].value.sign()))),
         Op::Exp => one(g.mul(out)),
@@ -65,24 +65,24 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 one(g.mul(&x[0].pow_scalar(k - 1.0)).mul_scalar(*k))
             }
         }
-        Op::Add => vec![fit(g.clone(), 0), fit(g.clone(), 1)],
-        Op::Sub => vec![
+        Op::Add => Small::Two([fit(g.clone(), 0), fit(g.clone(), 1)]),
+        Op::Sub => Small::Two([
             fit(g.clone(), 0),
             if need[1] { fit(g.neg(), 1) } else { None },
-        ],
-        Op::Mul => vec![
+        ]),
+        Op::Mul => Small::Two([
             if need[0] { fit(g.mul(&x[1]), 0) } else { None },
             if need[1] { fit(g.mul(&x[0]), 1) } else { None },
-        ],
-        Op::Div => vec![
+        ]),
+        Op::Div => Small::Two([
             if need[0] { fit(g.div(&x[1]), 0) } else { None },
             if need[1] {
                 fit(g.mul(out).div(&x[1]).neg(), 1)
             } else {
                 None
             },
-        ],
-        Op::Pow => vec![
+        ]),
+        Op::Pow => Small::Two([
             if need[0] {
                 fit(g.mul(&x[1]).mul(&x[0].pow(&x[1].add_scalar(-1.0))), 0)
             } else {
@@ -93,7 +93,7 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
             } else {
                 None
             },
-        ],
+        ]),
         Op::Maximum | Op::Minimum => {
             let (a, b) = (&x[0].value, &x[1].value);
             let wins = if matches!(op, Op::Maximum) {
@@ -104,14 +104,14 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
             let tie = a.eq(b).mul_scalar(0.5);
             let ma = wins.add(&tie);
             let mb = ma.neg().add_scalar(1.0);
-            vec![
+            Small::Two([
                 if need[0] { fit(g.mul(&c(ma)), 0) } else { None },
                 if need[1] { fit(g.mul(&c(mb)), 1) } else { None },
-            ]
+            ])
         }
         Op::Where(cond) => {
             let zero = c(Tensor::zeros([1], g.dtype()).reshape(tensor::Shape::scalar()));
-            vec![
+            Small::Two([
                 if need[0] {
                     fit(Var::where_(cond, g, &zero), 0)
                 } else {
@@ -122,7 +122,7 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 } else {
                     None
                 },
-            ]
+            ])
         }
         Op::Sum { axes, keepdim } => {
             let kept = x[0].value.reduced_shape(axes, true);
@@ -182,7 +182,8 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                     start += len;
                     r
                 })
-                .collect()
+                .collect::<Vec<_>>()
+                .into()
         }
         Op::IndexSelect { axis, indices } => {
             one(g.index_add(*x[0].shape(), *axis as isize, indices))
@@ -193,7 +194,7 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
         Op::Flip(axes) => one(g.flip(axes)),
         Op::Matmul => {
             let (a, b) = (&x[0], &x[1]);
-            vec![
+            Small::Two([
                 if need[0] {
                     Some(g.matmul(&b.transpose(-1, -2)).sum_to(a.shape()))
                 } else {
@@ -204,12 +205,12 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 } else {
                     None
                 },
-            ]
+            ])
         }
         Op::GradReverse(l) => one(g.mul_scalar(-l)),
         Op::Conv2d(p) => {
             let (xv, w) = (&x[0], &x[1]);
-            vec![
+            Small::Two([
                 if need[0] {
                     Some(g.conv_transpose2d(w, transpose_for(*p, w, hw(xv))))
                 } else {
@@ -220,11 +221,11 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 } else {
                     None
                 },
-            ]
+            ])
         }
         Op::ConvTranspose2d(p) => {
             let (xv, w) = (&x[0], &x[1]);
-            vec![
+            Small::Two([
                 if need[0] {
                     Some(crop_to(g.conv2d(w, p.conv_params()), hw(xv)))
                 } else {
@@ -235,12 +236,12 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 } else {
                     None
                 },
-            ]
+            ])
         }
         Op::Conv2dWeightGrad(p) => {
             // out = Σₙ gₙ · im2col(xₙ)ᵀ is bilinear: ⟨out, V⟩ = ⟨g, conv2d(x, V)⟩ = ⟨x, conv2dᵀ(g, V)⟩
             let (xv, gv) = (&x[0], &x[1]);
-            vec![
+            Small::Two([
                 if need[0] {
                     Some(gv.conv_transpose2d(g, transpose_for(*p, g, hw(xv))))
                 } else {
@@ -251,13 +252,13 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 } else {
                     None
                 },
-            ]
+            ])
         }
         Op::ConvTranspose2dWeightGrad(p) => {
             // out = conv2d_weight_grad(input = g, grad_out = x)
             let (xv, gv) = (&x[0], &x[1]);
             let pc = p.conv_params();
-            vec![
+            Small::Two([
                 if need[0] {
                     Some(crop_to(gv.conv2d(g, pc), hw(xv)))
                 } else {
@@ -269,7 +270,7 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 } else {
                     None
                 },
-            ]
+            ])
         }
         Op::AvgPool2d {
             kernel,

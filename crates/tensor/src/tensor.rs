@@ -113,8 +113,12 @@ impl Tensor {
                 .map(|i| {
                     if n == 1 {
                         T::from_f64(start)
-                    } else {
+                    } else if 2 * i < n {
                         T::from_f64(start + (end - start) * i as f64 / (n - 1) as f64)
+                    } else {
+                        // the second half counts back from `end`, so the last value is
+                        // exactly `end` (start + (end - start) need not be)
+                        T::from_f64(end - (end - start) * (n - 1 - i) as f64 / (n - 1) as f64)
                     }
                 })
                 .collect();
@@ -133,7 +137,8 @@ impl Tensor {
         })
     }
 
-    /// Uniform draws in `[low, high)` from `rng`.
+    /// Uniform draws in `[low, high)` from `rng`. A draw that rounds up to `high` in the
+    /// tensor's dtype is redrawn (so f32 draws never equal `high`).
     pub fn rand_uniform(
         shape: impl Into<Shape>,
         low: f64,
@@ -143,8 +148,16 @@ impl Tensor {
     ) -> Tensor {
         let shape = shape.into();
         with_dtype!(dtype, T => {
+            let hi = T::from_f64(high);
+            // if [low, high) is empty in T, any draw is accepted (no infinite redraw)
+            let open = hi > T::from_f64(low);
             let v: Vec<T> = (0..shape.numel())
-                .map(|_| T::from_f64(low + (high - low) * rng.uniform()))
+                .map(|_| loop {
+                    let x = T::from_f64(low + (high - low) * rng.uniform());
+                    if x < hi || !open {
+                        break x;
+                    }
+                })
                 .collect();
             Tensor::from_vec(v, shape)
         })

@@ -235,7 +235,7 @@ impl Tensor {
     }
     /// x / c
     pub fn div_scalar(&self, c: f64) -> Tensor {
-        self.unary(UnaryOp::MulScalar(1.0 / c))
+        self.unary(UnaryOp::DivScalar(c))
     }
     /// x^c
     pub fn pow_scalar(&self, c: f64) -> Tensor {

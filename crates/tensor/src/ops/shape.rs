@@ -267,12 +267,20 @@ impl Tensor {
         let shape = shape.into();
         let a = shape.axis(axis, "index_add");
         assert!(
-            src.shape[a] == indices.len(),
-            "index_add: src {:?} has {} entries along axis {a}, but {} indices were given",
+            src.ndim() == shape.ndim()
+                && (0..shape.ndim())
+                    .all(|d| src.shape[d] == if d == a { indices.len() } else { shape[d] }),
+            "index_add: src {:?} does not match shape {:?} with {} indices along axis {a}",
             src.shape,
-            src.shape[a],
+            shape,
             indices.len()
         );
+        for &i in indices {
+            assert!(
+                i < shape[a],
+                "index_add: index {i} is out of bounds for dimension {a} of shape {shape:?}"
+            );
+        }
         let outer: usize = shape[..a].iter().product();
         let inner: usize = shape[a + 1..].iter().product();
         let src = src.contiguous();
@@ -349,7 +357,20 @@ impl Tensor {
             index.shape,
             src.shape
         );
+        assert!(
+            index.ndim() == shape.ndim(),
+            "scatter_add: index shape {:?} must have as many dimensions as shape {:?}",
+            index.shape,
+            shape
+        );
         let idx = index.to_vec_f64();
+        for &v in &idx {
+            assert!(
+                v >= 0.0 && v.fract() == 0.0 && (v as usize) < shape[a],
+                "scatter_add: index value {v} is not a valid index into dimension {a} of size {}",
+                shape[a]
+            );
+        }
         let xs = shape.contiguous_strides();
         let os = index.shape.contiguous_strides();
         let src = src.contiguous();
@@ -442,7 +463,11 @@ impl Tensor {
     /// Stacks equal-shaped tensors along a new dimension `axis`.
     #[track_caller]
     pub fn stack(tensors: &[&Tensor], axis: isize) -> Tensor {
-        let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(axis)).collect();
+        // a loop, not a closure, so an axis error is reported at the caller's line
+        let mut us = Vec::with_capacity(tensors.len());
+        for t in tensors {
+            us.push(t.unsqueeze(axis));
+        }
         Tensor::cat(&us.iter().collect::<Vec<_>>(), axis)
     }
 
@@ -596,19 +621,25 @@ impl Tensor {
         );
         let mut d = vec![1usize; reps.len() - self.ndim()];
         d.extend_from_slice(self.dims());
-        let x = self.reshape(d.clone());
-        // view as [r0, d0, r1, d1, ...] with zero strides on the r's, then materialise
-        let mut big = Vec::new();
-        for (i, &r) in reps.iter().enumerate() {
-            big.push(r);
-            big.push(d[i]);
-        }
-        let mut inter = Vec::new();
-        for &di in &d {
-            inter.push(1);
-            inter.push(di);
-        }
         let out_dims: Vec<usize> = reps.iter().zip(&d).map(|(r, di)| r * di).collect();
-        x.reshape(inter).expand(big).contiguous().reshape(out_dims)
+        let out_shape = Shape::new(&out_dims);
+        // output element (.., c_k, ..) copies input element (.., c_k mod d_k, ..)
+        let x = self.contiguous();
+        let st = Shape::new(&d).contiguous_strides();
+        let ost = out_shape.contiguous_strides();
+        with_dtype!(self.dtype(), T => {
+            let s = x.as_slice::<T>();
+            let out: Vec<T> = (0..out_shape.numel())
+                .map(|lin| {
+                    let mut off = 0;
+                    for k in 0..d.len() {
+                        let c = (lin / ost[k]) % out_dims[k];
+                        off += (c % d[k]) * st[k];
+                    }
+                    s[off]
+                })
+                .collect();
+            Tensor::from_vec(out, out_shape)
+        })
     }
 }
