@@ -5,7 +5,10 @@
 #![warn(missing_docs)]
 
 pub mod format;
+pub mod init;
+pub mod layers;
 pub mod module;
 
 pub use autograd::Param;
+pub use layers::*;
 pub use module::Module;
