@@ -112,7 +112,12 @@ pub struct CheckpointError {
 }
 
 impl CheckpointError {
-    fn new(kind: CheckpointErrorKind, file: &str, tensor: Option<&str>, message: impl Into<String>) -> Self {
+    fn new(
+        kind: CheckpointErrorKind,
+        file: &str,
+        tensor: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
         CheckpointError {
             kind,
             file: file.to_string(),
@@ -168,7 +173,9 @@ impl fmt::Display for CheckpointError {
 
 impl std::error::Error for CheckpointError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_ref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -199,7 +206,8 @@ impl Extras {
 
     /// Adds a tensor, stored as `__extra__.<name>` (any name).
     pub fn tensor(&mut self, name: &str, t: &Tensor) -> &mut Self {
-        self.tensors.push((format!("{EXTRA_PREFIX}{name}"), to_raw(t)));
+        self.tensors
+            .push((format!("{EXTRA_PREFIX}{name}"), to_raw(t)));
         self
     }
 
@@ -212,7 +220,10 @@ impl Extras {
             self.tensors.push((format!("{OPTIM_PREFIX}{name}.{k}"), t));
         }
         let names = Json::Array(opt.param_names().into_iter().map(Json::String).collect());
-        self.state_metadata.push((format!("{OPTIM_PREFIX}{name}.params"), names.to_json_string()));
+        self.state_metadata.push((
+            format!("{OPTIM_PREFIX}{name}.params"),
+            names.to_json_string(),
+        ));
         self
     }
 
@@ -222,7 +233,8 @@ impl Extras {
     pub fn schedule(&mut self, name: &str, schedule: &dyn LrSchedule) -> &mut Self {
         check_name("schedule", name);
         for (k, t) in schedule.state_tensors() {
-            self.tensors.push((format!("{SCHEDULE_PREFIX}{name}.{k}"), t));
+            self.tensors
+                .push((format!("{SCHEDULE_PREFIX}{name}.{k}"), t));
         }
         self
     }
@@ -232,7 +244,8 @@ impl Extras {
     #[track_caller]
     pub fn rng(&mut self, name: &str, rng: &Rng) -> &mut Self {
         check_name("rng", name);
-        self.tensors.push((format!("{RNG_PREFIX}{name}"), u64s_to_raw(&rng.state())));
+        self.tensors
+            .push((format!("{RNG_PREFIX}{name}"), u64s_to_raw(&rng.state())));
         self
     }
 
@@ -247,11 +260,19 @@ impl Extras {
 /// Writes `module`'s parameters and buffers and `extras` to a safetensors file at `path`,
 /// atomically. Errors (writing nothing) if a module path or metadata key starts with `__`,
 /// two tensors or keys share a name, or the file cannot be written.
-pub fn save_checkpoint(path: impl AsRef<Path>, module: &dyn Module, extras: &Extras) -> Result<(), CheckpointError> {
+pub fn save_checkpoint(
+    path: impl AsRef<Path>,
+    module: &dyn Module,
+    extras: &Extras,
+) -> Result<(), CheckpointError> {
     let path = path.as_ref();
     let file = path.display().to_string();
     let mut tensors = Vec::new();
-    for (name, p) in module.named_params().into_iter().chain(module.named_buffers()) {
+    for (name, p) in module
+        .named_params()
+        .into_iter()
+        .chain(module.named_buffers())
+    {
         if name.starts_with(RESERVED) {
             return Err(CheckpointError::new(
                 CheckpointErrorKind::Reserved,
@@ -263,7 +284,11 @@ pub fn save_checkpoint(path: impl AsRef<Path>, module: &dyn Module, extras: &Ext
         tensors.push((name, to_raw(&p.value())));
     }
     tensors.extend(extras.tensors.iter().cloned());
-    if let Some((k, _)) = extras.metadata.iter().find(|(k, _)| k.starts_with(RESERVED)) {
+    if let Some((k, _)) = extras
+        .metadata
+        .iter()
+        .find(|(k, _)| k.starts_with(RESERVED))
+    {
         return Err(CheckpointError::new(
             CheckpointErrorKind::Reserved,
             &file,
@@ -271,14 +296,21 @@ pub fn save_checkpoint(path: impl AsRef<Path>, module: &dyn Module, extras: &Ext
             format!("metadata key \"{k}\" is reserved (keys starting with \"__\" are)"),
         ));
     }
-    let metadata: Vec<(String, String)> =
-        extras.state_metadata.iter().chain(&extras.metadata).cloned().collect();
+    let metadata: Vec<(String, String)> = extras
+        .state_metadata
+        .iter()
+        .chain(&extras.metadata)
+        .cloned()
+        .collect();
     safetensors::save(path, &tensors, &metadata).map_err(|e| CheckpointError::format(&file, e))
 }
 
 /// Loads a checkpoint into `module` strictly (like PyTorch's `load_state_dict(strict=True)`):
 /// see [`load_checkpoint_with`].
-pub fn load_checkpoint(path: impl AsRef<Path>, module: &dyn Module) -> Result<LoadedExtras, CheckpointError> {
+pub fn load_checkpoint(
+    path: impl AsRef<Path>,
+    module: &dyn Module,
+) -> Result<LoadedExtras, CheckpointError> {
     load_checkpoint_with(path, module, true)
 }
 
@@ -302,10 +334,15 @@ pub fn load_checkpoint_with(
 ) -> Result<LoadedExtras, CheckpointError> {
     let path = path.as_ref();
     let file = path.display().to_string();
-    let (tensors, metadata) = safetensors::load(path).map_err(|e| CheckpointError::format(&file, e))?;
+    let (tensors, metadata) =
+        safetensors::load(path).map_err(|e| CheckpointError::format(&file, e))?;
     let by_name: HashMap<&str, &RawTensor> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
 
-    let targets: Vec<(String, Param)> = module.named_params().into_iter().chain(module.named_buffers()).collect();
+    let targets: Vec<(String, Param)> = module
+        .named_params()
+        .into_iter()
+        .chain(module.named_buffers())
+        .collect();
     let mut problems: Vec<(CheckpointErrorKind, String, String)> = Vec::new();
     let mut missing = Vec::new();
     let mut values: Vec<(&Param, Tensor)> = Vec::with_capacity(targets.len());
@@ -316,7 +353,10 @@ pub fn load_checkpoint_with(
                 problems.push((
                     CheckpointErrorKind::Missing,
                     name.clone(),
-                    format!("missing from the checkpoint (the module expects {})", describe(&cur)),
+                    format!(
+                        "missing from the checkpoint (the module expects {})",
+                        describe(&cur)
+                    ),
                 ));
             } else {
                 missing.push(name.clone());
@@ -349,7 +389,11 @@ pub fn load_checkpoint_with(
         }
         match from_raw(raw) {
             Ok(t) => values.push((p, t)),
-            Err(e) => problems.push((CheckpointErrorKind::DtypeMismatch, name.clone(), e.message().to_string())),
+            Err(e) => problems.push((
+                CheckpointErrorKind::DtypeMismatch,
+                name.clone(),
+                e.message().to_string(),
+            )),
         }
     }
     let known: HashSet<&str> = targets.iter().map(|(n, _)| n.as_str()).collect();
@@ -424,7 +468,10 @@ impl LoadedExtras {
 
     /// The names of the extra tensors saved with [`Extras::tensor`].
     pub fn tensor_names(&self) -> Vec<&str> {
-        self.tensors.iter().filter_map(|(n, _)| n.strip_prefix(EXTRA_PREFIX)).collect()
+        self.tensors
+            .iter()
+            .filter_map(|(n, _)| n.strip_prefix(EXTRA_PREFIX))
+            .collect()
     }
 
     /// The extra tensor saved as `name` with [`Extras::tensor`].
@@ -450,7 +497,10 @@ impl LoadedExtras {
 
     /// One metadata value.
     pub fn metadata_value(&self, key: &str) -> Option<&str> {
-        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The entries under `prefix`, with the prefix removed.
@@ -464,26 +514,46 @@ impl LoadedExtras {
     /// Restores the state saved with [`Extras::optimizer`] under `name` into `opt`, which must
     /// be the same kind of optimizer over parameters with the same names, in the same order.
     /// Changes nothing on error.
-    pub fn restore_optimizer(&self, name: &str, opt: &mut dyn Optimizer) -> Result<(), CheckpointError> {
+    pub fn restore_optimizer(
+        &self,
+        name: &str,
+        opt: &mut dyn Optimizer,
+    ) -> Result<(), CheckpointError> {
         let prefix = format!("{OPTIM_PREFIX}{name}.");
         let names_key = format!("{prefix}params");
         let Some(saved) = self.metadata_value(&names_key) else {
-            return Err(self.err(None, format!("no optimizer state named '{name}' in the checkpoint")));
+            return Err(self.err(
+                None,
+                format!("no optimizer state named '{name}' in the checkpoint"),
+            ));
         };
         let saved: Option<Vec<String>> = Json::parse(saved).ok().and_then(|j| {
             j.as_array()
                 .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_string)).collect())
         });
         let Some(saved) = saved else {
-            return Err(self.err(None, format!("metadata '{names_key}' is not a JSON array of strings")));
+            return Err(self.err(
+                None,
+                format!("metadata '{names_key}' is not a JSON array of strings"),
+            ));
         };
         let have = opt.param_names();
         if saved != have {
             let detail = match saved.iter().zip(&have).position(|(a, b)| a != b) {
-                Some(i) => format!("parameter {i} is '{}' in the checkpoint but '{}' here", saved[i], have[i]),
-                None => format!("the checkpoint has {} parameters, this optimizer {}", saved.len(), have.len()),
+                Some(i) => format!(
+                    "parameter {i} is '{}' in the checkpoint but '{}' here",
+                    saved[i], have[i]
+                ),
+                None => format!(
+                    "the checkpoint has {} parameters, this optimizer {}",
+                    saved.len(),
+                    have.len()
+                ),
             };
-            return Err(self.err(None, format!("optimizer '{name}' was saved over other parameters: {detail}")));
+            return Err(self.err(
+                None,
+                format!("optimizer '{name}' was saved over other parameters: {detail}"),
+            ));
         }
         let state = self.under(&prefix);
         opt.load_state_tensors(&state)
@@ -491,10 +561,17 @@ impl LoadedExtras {
     }
 
     /// Restores the state saved with [`Extras::schedule`] under `name` into `schedule`.
-    pub fn restore_schedule(&self, name: &str, schedule: &mut dyn LrSchedule) -> Result<(), CheckpointError> {
+    pub fn restore_schedule(
+        &self,
+        name: &str,
+        schedule: &mut dyn LrSchedule,
+    ) -> Result<(), CheckpointError> {
         let state = self.under(&format!("{SCHEDULE_PREFIX}{name}."));
         if state.is_empty() {
-            return Err(self.err(None, format!("no schedule state named '{name}' in the checkpoint")));
+            return Err(self.err(
+                None,
+                format!("no schedule state named '{name}' in the checkpoint"),
+            ));
         }
         schedule
             .load_state_tensors(&state)
@@ -511,7 +588,10 @@ impl LoadedExtras {
         match <[u64; 4]>::try_from(words) {
             Ok(s) if s != [0; 4] => Ok(Rng::from_state(s)),
             Ok(_) => Err(self.err(Some(&key), "the all-zero generator state is invalid")),
-            Err(w) => Err(self.err(Some(&key), format!("expected 4 state words, found {}", w.len()))),
+            Err(w) => Err(self.err(
+                Some(&key),
+                format!("expected 4 state words, found {}", w.len()),
+            )),
         }
     }
 }

@@ -116,7 +116,10 @@ mod tests {
 
     #[test]
     fn round_trips_are_bit_exact_for_views_and_both_dtypes() {
-        let t = Tensor::from_vec(vec![1.5f32, -0.0, f32::MIN_POSITIVE, 7.25, f32::NAN, 3.0], [2, 3]);
+        let t = Tensor::from_vec(
+            vec![1.5f32, -0.0, f32::MIN_POSITIVE, 7.25, f32::NAN, 3.0],
+            [2, 3],
+        );
         let tt = t.t(); // a non-contiguous view
         let back = from_raw(&to_raw(&tt)).unwrap();
         assert_eq!(back.dims(), &[3, 2]);
@@ -140,7 +143,10 @@ mod tests {
         bad.data.pop();
         assert!(from_raw(&bad).is_err());
         let deep = RawTensor::from_f32(&[1; 9], &[1.0]);
-        assert!(from_raw(&deep).unwrap_err().to_string().contains("9 dimensions"));
+        assert!(from_raw(&deep)
+            .unwrap_err()
+            .to_string()
+            .contains("9 dimensions"));
     }
 
     #[test]

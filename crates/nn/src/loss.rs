@@ -126,7 +126,12 @@ pub fn bce(prob: &Var, target: &Var, reduction: Reduction) -> Var {
 /// `pos_weight` (w) weights the positive term and broadcasts against the target (usually one
 /// weight per class, shape `[C]` for targets `[N, C]`). Panics if shapes or dtypes differ.
 #[track_caller]
-pub fn bce_with_logits(logits: &Var, target: &Var, pos_weight: Option<&Var>, reduction: Reduction) -> Var {
+pub fn bce_with_logits(
+    logits: &Var,
+    target: &Var,
+    pos_weight: Option<&Var>,
+    reduction: Reduction,
+) -> Var {
     same_shape("bce_with_logits", logits, target);
     let sp = logits.neg().softplus();
     let lin = (1.0 - target).mul(logits);
@@ -161,7 +166,10 @@ pub fn l1(input: &Var, target: &Var, reduction: Reduction) -> Var {
 #[track_caller]
 pub fn smooth_l1(input: &Var, target: &Var, beta: f64, reduction: Reduction) -> Var {
     same_shape("smooth_l1", input, target);
-    assert!(beta >= 0.0, "smooth_l1: beta must be non-negative, got {beta}");
+    assert!(
+        beta >= 0.0,
+        "smooth_l1: beta must be non-negative, got {beta}"
+    );
     let d = input.sub(target);
     let ad = d.abs();
     if beta == 0.0 {
@@ -191,7 +199,8 @@ fn pick(loss: &str, x: &Var, classes: &[usize]) -> Var {
         panic!("{loss}: target class {k} at position {i} is out of range for {c} classes");
     }
     let idx: Vec<f64> = classes.iter().map(|&k| k as f64).collect();
-    x.gather(1, &Tensor::from_vec(idx, [n, 1])).reshape(Shape::new(&[n]))
+    x.gather(1, &Tensor::from_vec(idx, [n, 1]))
+        .reshape(Shape::new(&[n]))
 }
 
 /// Negative log-likelihood (PyTorch's `NLLLoss`) of log-probabilities `[N, C]` and one class
@@ -214,7 +223,10 @@ pub fn cross_entropy(logits: &Var, classes: &[usize], reduction: Reduction) -> V
         "cross_entropy: expects logits of shape [N, C], got {:?}",
         logits.shape()
     );
-    reduce(&pick("cross_entropy", &logits.log_softmax(1), classes).neg(), reduction)
+    reduce(
+        &pick("cross_entropy", &logits.log_softmax(1), classes).neg(),
+        reduction,
+    )
 }
 
 /// KL divergence KL(N(μ, σ²) ‖ N(0, I)) of a diagonal Gaussian given by `mu` and
@@ -230,7 +242,11 @@ pub fn cross_entropy(logits: &Var, classes: &[usize], reduction: Reduction) -> V
 #[track_caller]
 pub fn kl_normal(mu: &Var, logvar: &Var, reduction: Reduction) -> Var {
     same_shape("kl_normal", mu, logvar);
-    assert!(mu.ndim() >= 1, "kl_normal: expects a batch dimension, got shape {:?}", mu.shape());
+    assert!(
+        mu.ndim() >= 1,
+        "kl_normal: expects a batch dimension, got shape {:?}",
+        mu.shape()
+    );
     let term = logvar.add_scalar(1.0).sub(&mu.square()).sub(&logvar.exp());
     let per_elem = term.mul_scalar(-0.5);
     let per_sample = if mu.ndim() == 1 {

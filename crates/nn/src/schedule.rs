@@ -53,7 +53,10 @@ pub trait LrSchedule {
     }
     /// The state to save: `"epoch"`, an I64 scalar.
     fn state_tensors(&self) -> Vec<(String, RawTensor)> {
-        vec![("epoch".to_string(), RawTensor::from_i64(&[], &[self.epoch() as i64]))]
+        vec![(
+            "epoch".to_string(),
+            RawTensor::from_i64(&[], &[self.epoch() as i64]),
+        )]
     }
     /// Restores what [`LrSchedule::state_tensors`] returned (changes nothing on error).
     fn load_state_tensors(&mut self, state: &[(String, RawTensor)]) -> Result<(), OptimError> {
@@ -62,7 +65,11 @@ pub trait LrSchedule {
             return Err(err("the saved state has no 'epoch'".into()));
         };
         let v = raw.to_i64_vec();
-        if raw.dtype != RawDType::I64 || !raw.shape.is_empty() || raw.validate().is_err() || v[0] < 0 {
+        if raw.dtype != RawDType::I64
+            || !raw.shape.is_empty()
+            || raw.validate().is_err()
+            || v[0] < 0
+        {
             return Err(err(format!(
                 "'epoch' must be a non-negative I64 scalar (found {} {:?})",
                 raw.dtype, raw.shape
@@ -214,7 +221,10 @@ mod tests {
         assert_eq!(fresh.epoch(), 2);
         let bad = vec![("epoch".to_string(), RawTensor::from_i64(&[], &[-1]))];
         let e = fresh.load_state_tensors(&bad).unwrap_err();
-        assert_eq!(e.to_string(), "steplr: 'epoch' must be a non-negative I64 scalar (found I64 [])");
+        assert_eq!(
+            e.to_string(),
+            "steplr: 'epoch' must be a non-negative I64 scalar (found I64 [])"
+        );
         assert_eq!(fresh.epoch(), 2);
     }
 }

@@ -7,7 +7,8 @@
 
 use autograd::{Param, Tape, Var};
 use nn::optim::{
-    Adam, AdamConfig, AdamW, AdamWConfig, OptimErrorKind, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+    Adam, AdamConfig, AdamW, AdamWConfig, OptimErrorKind, Optimizer, RmsProp, RmsPropConfig, Sgd,
+    SgdConfig,
 };
 use nn::{as_dyn, Module};
 use tensor::{DType, Tensor};
@@ -20,7 +21,9 @@ fn param(name: &str, v: &[f64]) -> Param {
 }
 
 fn set_grad(p: &Param, g: &[f64]) {
-    p.set_grad(Some(Tensor::from_slice(g, [g.len()]).to_dtype(p.value().dtype())));
+    p.set_grad(Some(
+        Tensor::from_slice(g, [g.len()]).to_dtype(p.value().dtype()),
+    ));
 }
 
 fn vals(p: &Param) -> Vec<f64> {
@@ -31,7 +34,10 @@ fn vals(p: &Param) -> Vec<f64> {
 fn assert_close(got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len());
     for (i, (a, b)) in got.iter().zip(want).enumerate() {
-        assert!((a - b).abs() <= tol * (1.0 + b.abs()), "element {i}: got {a}, want {b} (all: {got:?} vs {want:?})");
+        assert!(
+            (a - b).abs() <= tol * (1.0 + b.abs()),
+            "element {i}: got {a}, want {b} (all: {got:?} vs {want:?})"
+        );
     }
 }
 
@@ -49,10 +55,22 @@ fn run(opt: &mut dyn Optimizer, p: &Param, steps: usize) -> Vec<Vec<f64>> {
 
 // ---------------------------------------------------------------------------------- Adam
 
-const ADAM_REF: [[f64; 2]; 2] = [[0.900000002, -1.900000001], [0.8101424839029282, -1.8572151424292265]];
-const ADAM_WD_REF: [[f64; 2]; 2] = [[0.9000000016666666, -1.9000000008333333], [0.8072814605072346, -1.8400703555381717]];
-const ADAMW_REF: [[f64; 2]; 2] = [[0.890000002, -1.880000001], [0.7912424838829282, -1.8184151424192265]];
-const AMSGRAD_REF: [[f64; 2]; 2] = [[0.900000001, -1.9000000005], [0.8322835510128204, -1.8333997552615722]];
+const ADAM_REF: [[f64; 2]; 2] = [
+    [0.900000002, -1.900000001],
+    [0.8101424839029282, -1.8572151424292265],
+];
+const ADAM_WD_REF: [[f64; 2]; 2] = [
+    [0.9000000016666666, -1.9000000008333333],
+    [0.8072814605072346, -1.8400703555381717],
+];
+const ADAMW_REF: [[f64; 2]; 2] = [
+    [0.890000002, -1.880000001],
+    [0.7912424838829282, -1.8184151424192265],
+];
+const AMSGRAD_REF: [[f64; 2]; 2] = [
+    [0.900000001, -1.9000000005],
+    [0.8322835510128204, -1.8333997552615722],
+];
 
 /// Adam by the paper's formulas: m, v moments; m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ);
 /// θ ← θ − lr·m̂/(√v̂ + ε). `wd` is added to the gradient, or decoupled (AdamW).
@@ -118,7 +136,11 @@ fn adam_l2_weight_decay_goes_into_the_gradient() {
 #[test]
 fn adamw_decays_the_weights_separately() {
     let p = param("w", &THETA0);
-    let cfg = AdamWConfig::default().lr(0.1).betas(0.9, 0.999).eps(1e-8).weight_decay(0.1);
+    let cfg = AdamWConfig::default()
+        .lr(0.1)
+        .betas(0.9, 0.999)
+        .eps(1e-8)
+        .weight_decay(0.1);
     let mut opt = AdamW::new(vec![p.clone()], cfg).unwrap();
     let got = run(&mut opt, &p, 2);
     let want = adam_by_hand(&GRADS[..2], 0.1, true, false);
@@ -150,7 +172,10 @@ fn amsgrad_divides_by_the_running_maximum() {
         assert_close(&got[t], &want[t], 1e-12);
         assert_close(&got[t], &AMSGRAD_REF[t], 1e-12);
     }
-    assert!((got[1][0] - plain[1][0]).abs() > 1e-5, "amsgrad must differ from Adam here (by 3e-5)");
+    assert!(
+        (got[1][0] - plain[1][0]).abs() > 1e-5,
+        "amsgrad must differ from Adam here (by 3e-5)"
+    );
     let vmax = opt.buffer(0, "max_exp_avg_sq").unwrap().to_vec_f64();
     assert_close(&vmax, &[0.001, 0.004], 1e-15);
 }
@@ -178,7 +203,11 @@ fn sgd_by_hand(mu: f64, damp: f64, wd: f64, nesterov: bool) -> Vec<Vec<f64>> {
     for (t, g) in GRADS.iter().enumerate() {
         for i in 0..2 {
             let gi = g[i] + wd * th[i];
-            b[i] = if t == 0 { gi } else { mu * b[i] + (1.0 - damp) * gi };
+            b[i] = if t == 0 {
+                gi
+            } else {
+                mu * b[i] + (1.0 - damp) * gi
+            };
             let step = if nesterov { gi + mu * b[i] } else { b[i] };
             th[i] -= lr * step;
         }
@@ -190,7 +219,11 @@ fn sgd_by_hand(mu: f64, damp: f64, wd: f64, nesterov: bool) -> Vec<Vec<f64>> {
 #[test]
 fn sgd_momentum_dampening_weight_decay_three_steps() {
     let p = param("w", &THETA0);
-    let cfg = SgdConfig::default().lr(0.1).momentum(0.9).dampening(0.1).weight_decay(0.01);
+    let cfg = SgdConfig::default()
+        .lr(0.1)
+        .momentum(0.9)
+        .dampening(0.1)
+        .weight_decay(0.01);
     let mut opt = Sgd::new(vec![p.clone()], cfg).unwrap();
     let got = run(&mut opt, &p, 3);
     let want = sgd_by_hand(0.9, 0.1, 0.01, false);
@@ -199,13 +232,21 @@ fn sgd_momentum_dampening_weight_decay_three_steps() {
         assert_close(&got[t], &SGD_DAMP_REF[t], 1e-13);
     }
     // the first step uses b = g: dampening does not apply to it
-    assert_close(&got[0], &[1.0 - 0.1 * (0.5 + 0.01), -2.0 - 0.1 * (-1.0 - 0.02)], 1e-15);
+    assert_close(
+        &got[0],
+        &[1.0 - 0.1 * (0.5 + 0.01), -2.0 - 0.1 * (-1.0 - 0.02)],
+        1e-15,
+    );
 }
 
 #[test]
 fn sgd_nesterov_weight_decay_three_steps() {
     let p = param("w", &THETA0);
-    let cfg = SgdConfig::default().lr(0.1).momentum(0.9).nesterov(true).weight_decay(0.01);
+    let cfg = SgdConfig::default()
+        .lr(0.1)
+        .momentum(0.9)
+        .nesterov(true)
+        .weight_decay(0.01);
     let mut opt = Sgd::new(vec![p.clone()], cfg).unwrap();
     let got = run(&mut opt, &p, 3);
     let want = sgd_by_hand(0.9, 0.0, 0.01, true);
@@ -218,21 +259,37 @@ fn sgd_nesterov_weight_decay_three_steps() {
 #[test]
 fn sgd_plain_is_theta_minus_lr_grad_in_f32_and_f64() {
     for dtype in [DType::F32, DType::F64] {
-        let p = Param::new("w", Tensor::from_vec(vec![1.0f64, -2.0], [2]).to_dtype(dtype));
+        let p = Param::new(
+            "w",
+            Tensor::from_vec(vec![1.0f64, -2.0], [2]).to_dtype(dtype),
+        );
         let mut opt = Sgd::new(vec![p.clone()], SgdConfig::default().lr(0.5)).unwrap();
         set_grad(&p, &[0.25, -0.5]);
         opt.step().unwrap();
         assert_eq!(p.value().dtype(), dtype);
         assert_eq!(vals(&p), vec![0.875, -1.75]);
-        assert!(opt.buffer(0, "momentum_buffer").is_none(), "no buffer without momentum");
+        assert!(
+            opt.buffer(0, "momentum_buffer").is_none(),
+            "no buffer without momentum"
+        );
     }
 }
 
 #[test]
 fn invalid_configs_are_rejected_with_pytorchs_messages() {
     let p = || vec![param("w", &[1.0])];
-    let e = Sgd::new(p(), SgdConfig::default().momentum(0.9).dampening(0.1).nesterov(true)).unwrap_err();
-    assert_eq!(e.to_string(), "sgd: Nesterov momentum requires a momentum and zero dampening");
+    let e = Sgd::new(
+        p(),
+        SgdConfig::default()
+            .momentum(0.9)
+            .dampening(0.1)
+            .nesterov(true),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "sgd: Nesterov momentum requires a momentum and zero dampening"
+    );
     assert_eq!(e.kind(), OptimErrorKind::InvalidConfig);
     let e = Adam::new(p(), AdamConfig::default().lr(-1.0)).unwrap_err();
     assert_eq!(e.to_string(), "adam: Invalid learning rate: -1");
@@ -304,7 +361,11 @@ fn maximize_is_descent_on_the_negated_gradient_for_every_optimizer() {
     }
     check(&|mx| {
         Box::new(move |p: &Param| {
-            let cfg = SgdConfig::default().lr(0.1).momentum(0.9).weight_decay(0.01).maximize(mx);
+            let cfg = SgdConfig::default()
+                .lr(0.1)
+                .momentum(0.9)
+                .weight_decay(0.01)
+                .maximize(mx);
             Box::new(Sgd::new(vec![p.clone()], cfg).unwrap()) as Box<dyn Optimizer>
         })
     });
@@ -316,12 +377,17 @@ fn maximize_is_descent_on_the_negated_gradient_for_every_optimizer() {
     });
     check(&|mx| {
         Box::new(move |p: &Param| {
-            Box::new(AdamW::new(vec![p.clone()], AdamWConfig::default().maximize(mx)).unwrap()) as Box<dyn Optimizer>
+            Box::new(AdamW::new(vec![p.clone()], AdamWConfig::default().maximize(mx)).unwrap())
+                as Box<dyn Optimizer>
         })
     });
     check(&|mx| {
         Box::new(move |p: &Param| {
-            let cfg = RmsPropConfig::default().momentum(0.5).centered(true).weight_decay(0.01).maximize(mx);
+            let cfg = RmsPropConfig::default()
+                .momentum(0.5)
+                .centered(true)
+                .weight_decay(0.01)
+                .maximize(mx);
             Box::new(RmsProp::new(vec![p.clone()], cfg).unwrap()) as Box<dyn Optimizer>
         })
     });
@@ -342,7 +408,11 @@ fn maximize_sgd_is_gradient_ascent() {
 #[test]
 fn params_without_gradient_or_frozen_are_skipped_and_reported() {
     let (a, b, c) = (param("a", &[1.0]), param("b", &[2.0]), param("c", &[3.0]));
-    let named = vec![("m.a".to_string(), a.clone()), ("m.b".to_string(), b.clone()), ("m.c".to_string(), c.clone())];
+    let named = vec![
+        ("m.a".to_string(), a.clone()),
+        ("m.b".to_string(), b.clone()),
+        ("m.c".to_string(), c.clone()),
+    ];
     let mut opt = Adam::new(named, adam_cfg()).unwrap();
     set_grad(&a, &[1.0]);
     set_grad(&c, &[1.0]);
@@ -353,9 +423,15 @@ fn params_without_gradient_or_frozen_are_skipped_and_reported() {
     assert_eq!(r.frozen, vec!["m.c".to_string()]);
     assert_eq!(r.skipped(), 2);
     assert!(!r.all_updated());
-    assert_eq!(r.to_string(), "updated 1 of 3 parameters; no gradient: 'm.b'; frozen: 'm.c'");
+    assert_eq!(
+        r.to_string(),
+        "updated 1 of 3 parameters; no gradient: 'm.b'; frozen: 'm.c'"
+    );
     assert_eq!((vals(&b), vals(&c)), (vec![2.0], vec![3.0]));
-    assert_eq!((opt.step_count(0), opt.step_count(1), opt.step_count(2)), (1, 0, 0));
+    assert_eq!(
+        (opt.step_count(0), opt.step_count(1), opt.step_count(2)),
+        (1, 0, 0)
+    );
     // b's first gradient arrives later: its own step counter starts at 1 (bias correction)
     set_grad(&b, &[1.0]);
     opt.step().unwrap();
@@ -370,10 +446,16 @@ fn params_without_gradient_or_frozen_are_skipped_and_reported() {
 #[test]
 fn a_non_finite_gradient_is_an_error_and_nothing_moves() {
     let a = param("gen.0.weight", &[1.0, 2.0, 3.0, 4.0]);
-    let b = Param::new("gen.1.weight", Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], [2, 2]));
+    let b = Param::new(
+        "gen.1.weight",
+        Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], [2, 2]),
+    );
     let mut opt = Sgd::new(vec![a.clone(), b.clone()], SgdConfig::default().lr(0.1)).unwrap();
     set_grad(&a, &[1.0, 1.0, 1.0, 1.0]);
-    b.set_grad(Some(Tensor::from_vec(vec![0.0f64, f64::NAN, f64::INFINITY, 1.0], [2, 2])));
+    b.set_grad(Some(Tensor::from_vec(
+        vec![0.0f64, f64::NAN, f64::INFINITY, 1.0],
+        [2, 2],
+    )));
     let e = opt.step().unwrap_err();
     assert_eq!(e.kind(), OptimErrorKind::NonFiniteGrad);
     assert_eq!(e.param(), Some("gen.1.weight"));
@@ -381,7 +463,11 @@ fn a_non_finite_gradient_is_an_error_and_nothing_moves() {
         e.to_string(),
         "sgd: parameter 'gen.1.weight': gradient has 2 non-finite elements (first: NaN at [0, 1]); no parameter was updated"
     );
-    assert_eq!(vals(&a), vec![1.0, 2.0, 3.0, 4.0], "a was checked after b? it must not move");
+    assert_eq!(
+        vals(&a),
+        vec![1.0, 2.0, 3.0, 4.0],
+        "a was checked after b? it must not move"
+    );
     assert_eq!(opt.step_count(0), 0);
 }
 
@@ -392,7 +478,10 @@ fn a_gradient_of_the_wrong_shape_or_dtype_is_an_error() {
     a.set_grad(Some(Tensor::zeros([3], DType::F64)));
     let e = opt.step().unwrap_err();
     assert_eq!(e.kind(), OptimErrorKind::GradMismatch);
-    assert_eq!(e.to_string(), "sgd: parameter 'w': gradient is [3] float64 but the parameter is [2] float64");
+    assert_eq!(
+        e.to_string(),
+        "sgd: parameter 'w': gradient is [3] float64 but the parameter is [2] float64"
+    );
     a.set_grad(Some(Tensor::zeros([2], DType::F32)));
     assert_eq!(opt.step().unwrap_err().kind(), OptimErrorKind::GradMismatch);
 }
@@ -429,8 +518,14 @@ struct Tiny {
 impl Tiny {
     fn new(seed: f64, dtype: DType) -> Tiny {
         Tiny {
-            w: Param::new("weight", Tensor::from_vec(vec![seed, -0.5, 0.25, seed / 2.0], [2, 2]).to_dtype(dtype)),
-            b: Param::new("bias", Tensor::from_vec(vec![0.1, -0.1], [2]).to_dtype(dtype)),
+            w: Param::new(
+                "weight",
+                Tensor::from_vec(vec![seed, -0.5, 0.25, seed / 2.0], [2, 2]).to_dtype(dtype),
+            ),
+            b: Param::new(
+                "bias",
+                Tensor::from_vec(vec![0.1, -0.1], [2]).to_dtype(dtype),
+            ),
         }
     }
 }
@@ -444,7 +539,10 @@ impl Module for Tiny {
         "Tiny".into()
     }
     fn own_params(&self) -> Vec<(String, Param)> {
-        vec![("weight".into(), self.w.clone()), ("bias".into(), self.b.clone())]
+        vec![
+            ("weight".into(), self.w.clone()),
+            ("bias".into(), self.b.clone()),
+        ]
     }
     as_dyn!();
 }
@@ -452,12 +550,22 @@ impl Module for Tiny {
 /// One step of both modules on a shared loss: Σ (m1(x) · m2(x))².
 fn backward_both(m1: &Tiny, m2: &Tiny, k: usize) {
     let tape = Tape::new();
-    let x = tape.constant(Tensor::from_vec(vec![1.0, k as f64, -0.5, 0.3], [2, 2]).to_dtype(m1.w.value().dtype()));
-    m1.forward(&x).mul(&m2.forward(&x)).square().sum_all().backward();
+    let x = tape.constant(
+        Tensor::from_vec(vec![1.0, k as f64, -0.5, 0.3], [2, 2]).to_dtype(m1.w.value().dtype()),
+    );
+    m1.forward(&x)
+        .mul(&m2.forward(&x))
+        .square()
+        .sum_all()
+        .backward();
 }
 
 fn snapshot(m: &Tiny) -> Vec<u64> {
-    m.params().iter().flat_map(|p| p.value().to_vec_f64()).map(f64::to_bits).collect()
+    m.params()
+        .iter()
+        .flat_map(|p| p.value().to_vec_f64())
+        .map(f64::to_bits)
+        .collect()
 }
 
 #[test]
@@ -466,11 +574,19 @@ fn two_optimizers_over_two_modules_do_not_interfere() {
         // together: one backward feeds both, then each optimizer steps its own module
         let (g, d) = (Tiny::new(0.7, dtype), Tiny::new(-0.3, dtype));
         let mut og = Adam::new(g.named_params(), adam_cfg()).unwrap();
-        let mut od = Sgd::new(d.named_params(), SgdConfig::default().lr(0.05).momentum(0.9).maximize(true)).unwrap();
+        let mut od = Sgd::new(
+            d.named_params(),
+            SgdConfig::default().lr(0.05).momentum(0.9).maximize(true),
+        )
+        .unwrap();
         // apart: the same gradients, but each optimizer alone on a copy
         let (g2, d2) = (Tiny::new(0.7, dtype), Tiny::new(-0.3, dtype));
         let mut og2 = Adam::new(g2.named_params(), adam_cfg()).unwrap();
-        let mut od2 = Sgd::new(d2.named_params(), SgdConfig::default().lr(0.05).momentum(0.9).maximize(true)).unwrap();
+        let mut od2 = Sgd::new(
+            d2.named_params(),
+            SgdConfig::default().lr(0.05).momentum(0.9).maximize(true),
+        )
+        .unwrap();
         for k in 0..4 {
             backward_both(&g, &d, k);
             let rg = og.step().unwrap();
@@ -482,7 +598,10 @@ fn two_optimizers_over_two_modules_do_not_interfere() {
             backward_both(&g2, &d2, k);
             og2.step().unwrap();
             og2.zero_grad(); // clears only g2's grads
-            assert!(d2.w.grad().is_some(), "zero_grad of one optimizer touched another module");
+            assert!(
+                d2.w.grad().is_some(),
+                "zero_grad of one optimizer touched another module"
+            );
             od2.step().unwrap();
             od2.zero_grad();
             assert_eq!(snapshot(&g), snapshot(&g2));
@@ -499,7 +618,10 @@ fn two_optimizers_over_two_modules_do_not_interfere() {
 #[test]
 fn state_round_trips_and_the_next_step_is_bit_identical() {
     let make = |p: &Param| {
-        let cfg = RmsPropConfig::default().momentum(0.9).centered(true).lr(0.01);
+        let cfg = RmsPropConfig::default()
+            .momentum(0.9)
+            .centered(true)
+            .lr(0.01);
         RmsProp::new(vec![("w".to_string(), p.clone())], cfg).unwrap()
     };
     let (a, b) = (param("w", &THETA0), param("w", &THETA0));
@@ -509,7 +631,13 @@ fn state_round_trips_and_the_next_step_is_bit_identical() {
     let keys: Vec<&str> = saved.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         keys,
-        ["rmsprop.lr", "rmsprop.0.step", "rmsprop.0.square_avg", "rmsprop.0.momentum_buffer", "rmsprop.0.grad_avg"]
+        [
+            "rmsprop.lr",
+            "rmsprop.0.step",
+            "rmsprop.0.square_avg",
+            "rmsprop.0.momentum_buffer",
+            "rmsprop.0.grad_avg"
+        ]
     );
     b.set_value(a.value());
     let mut ob = make(&b);
@@ -534,12 +662,18 @@ fn loading_state_that_does_not_fit_is_an_error_and_changes_nothing() {
 
     let mut sgd = Sgd::new(vec![p.clone()], SgdConfig::default()).unwrap();
     let e = sgd.load_state_tensors(&saved).unwrap_err();
-    assert_eq!(e.to_string(), "sgd: saved state 'adam.lr' belongs to a 'adam' optimizer, not 'sgd'");
+    assert_eq!(
+        e.to_string(),
+        "sgd: saved state 'adam.lr' belongs to a 'adam' optimizer, not 'sgd'"
+    );
 
     let q = param("w", &[1.0, 2.0, 3.0]);
     let mut other = Adam::new(vec![q], adam_cfg()).unwrap();
     let e = other.load_state_tensors(&saved).unwrap_err();
-    assert_eq!(e.to_string(), "adam: parameter 'w': 'adam.0.exp_avg' is F64 [2] but the parameter is F64 [3]");
+    assert_eq!(
+        e.to_string(),
+        "adam: parameter 'w': 'adam.0.exp_avg' is F64 [2] but the parameter is F64 [3]"
+    );
     assert_eq!(other.step_count(0), 0);
 
     let mut ams = Adam::new(vec![p.clone()], adam_cfg().amsgrad(true)).unwrap();
@@ -548,8 +682,15 @@ fn loading_state_that_does_not_fit_is_an_error_and_changes_nothing() {
         e.to_string(),
         "adam: parameter 'w': the saved state is incomplete: missing 'adam.0.max_exp_avg_sq'"
     );
-    let partial: Vec<_> = saved.iter().filter(|(k, _)| k != "adam.lr").cloned().collect();
+    let partial: Vec<_> = saved
+        .iter()
+        .filter(|(k, _)| k != "adam.lr")
+        .cloned()
+        .collect();
     let mut fresh = Adam::new(vec![p.clone()], adam_cfg()).unwrap();
-    assert_eq!(fresh.load_state_tensors(&partial).unwrap_err().to_string(), "adam: the saved state has no 'adam.lr'");
+    assert_eq!(
+        fresh.load_state_tensors(&partial).unwrap_err().to_string(),
+        "adam: the saved state has no 'adam.lr'"
+    );
     assert_eq!(fresh.load_state_tensors(&saved), Ok(()));
 }

@@ -167,7 +167,12 @@ impl fmt::Display for StepReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let total = self.updated + self.skipped();
         write!(f, "updated {} of {total} parameters", self.updated)?;
-        let list = |v: &[String]| v.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if !self.no_grad.is_empty() {
             write!(f, "; no gradient: {}", list(&self.no_grad))?;
         }
@@ -203,7 +208,12 @@ pub struct OptimError {
 
 impl OptimError {
     /// An error raised by `who` (an optimizer or schedule kind).
-    pub fn new(kind: OptimErrorKind, who: impl Into<String>, param: Option<String>, message: impl Into<String>) -> OptimError {
+    pub fn new(
+        kind: OptimErrorKind,
+        who: impl Into<String>,
+        param: Option<String>,
+        message: impl Into<String>,
+    ) -> OptimError {
         OptimError {
             kind,
             who: who.into(),
@@ -301,7 +311,11 @@ impl<R: UpdateRule> Optim<R> {
             ));
         }
         let state = vec![None; params.len()];
-        Ok(Optim { config, params, state })
+        Ok(Optim {
+            config,
+            params,
+            state,
+        })
     }
 
     /// The hyperparameters (with the current learning rate).
@@ -316,18 +330,30 @@ impl<R: UpdateRule> Optim<R> {
 
     /// How many updates parameter `index` has received (0 before its first).
     pub fn step_count(&self, index: usize) -> u64 {
-        self.state.get(index).and_then(|s| s.as_ref()).map_or(0, |s| s.step)
+        self.state
+            .get(index)
+            .and_then(|s| s.as_ref())
+            .map_or(0, |s| s.step)
     }
 
     /// A copy of one state buffer of parameter `index` (`"exp_avg"`, `"momentum_buffer"`, …),
     /// or `None` before its first update or for a field this configuration does not keep.
     pub fn buffer(&self, index: usize, field: &str) -> Option<Tensor> {
         let st = self.state.get(index)?.as_ref()?;
-        let k = self.config.state_fields().iter().position(|f| *f == field)?;
+        let k = self
+            .config
+            .state_fields()
+            .iter()
+            .position(|f| *f == field)?;
         Some(st.bufs[k].clone())
     }
 
-    fn err(&self, kind: OptimErrorKind, param: Option<&str>, message: impl Into<String>) -> OptimError {
+    fn err(
+        &self,
+        kind: OptimErrorKind,
+        param: Option<&str>,
+        message: impl Into<String>,
+    ) -> OptimError {
         OptimError::new(kind, R::KIND, param.map(str::to_string), message)
     }
 
@@ -381,13 +407,19 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             work.push((i, g.contiguous()));
         }
         // 2. update
-        let Optim { config, params, state } = self;
+        let Optim {
+            config,
+            params,
+            state,
+        } = self;
         let fields = config.state_fields().len();
         for (i, g) in work {
             let p = &params[i].1;
             let st = state[i].get_or_insert_with(|| ParamState {
                 step: 0,
-                bufs: (0..fields).map(|_| Tensor::zeros(*g.shape(), g.dtype())).collect(),
+                bufs: (0..fields)
+                    .map(|_| Tensor::zeros(*g.shape(), g.dtype()))
+                    .collect(),
             });
             st.step += 1;
             let step = st.step;
@@ -429,7 +461,10 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         let mut out = vec![(format!("{kind}.lr"), RawTensor::from_f64(&[], &[self.lr()]))];
         for (i, st) in self.state.iter().enumerate() {
             let Some(st) = st else { continue };
-            out.push((format!("{kind}.{i}.step"), RawTensor::from_i64(&[], &[st.step as i64])));
+            out.push((
+                format!("{kind}.{i}.step"),
+                RawTensor::from_i64(&[], &[st.step as i64]),
+            ));
             for (f, b) in fields.iter().zip(&st.bufs) {
                 out.push((format!("{kind}.{i}.{f}"), crate::io::to_raw(b)));
             }
@@ -445,7 +480,8 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         let mut steps: Vec<Option<u64>> = vec![None; n];
         let mut bufs: Vec<Vec<Option<Tensor>>> = vec![vec![None; fields.len()]; n];
         for (key, raw) in saved {
-            raw.validate().map_err(|e| self.state_error(format!("'{key}': {e}")))?;
+            raw.validate()
+                .map_err(|e| self.state_error(format!("'{key}': {e}")))?;
             let Some(rest) = key.strip_prefix(kind).and_then(|r| r.strip_prefix('.')) else {
                 let other = key.split('.').next().unwrap_or("");
                 return Err(self.state_error(format!(
@@ -471,7 +507,9 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
                 )));
             };
             let name = &self.params[i].0;
-            let perr = |m: String| OptimError::new(OptimErrorKind::InvalidState, kind, Some(name.clone()), m);
+            let perr = |m: String| {
+                OptimError::new(OptimErrorKind::InvalidState, kind, Some(name.clone()), m)
+            };
             if field == "step" {
                 let v = raw.to_i64_vec();
                 if raw.dtype != RawDType::I64 || !raw.shape.is_empty() || v[0] < 1 {
@@ -514,20 +552,32 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             match steps[i] {
                 None if have == 0 => {}
                 Some(step) if have == fields.len() => {
-                    let b = bufs[i].iter_mut().map(|b| b.take().expect("all present")).collect();
+                    let b = bufs[i]
+                        .iter_mut()
+                        .map(|b| b.take().expect("all present"))
+                        .collect();
                     state[i] = Some(ParamState { step, bufs: b });
                 }
                 _ => {
                     let missing: Vec<String> = std::iter::once("step")
                         .filter(|_| steps[i].is_none())
-                        .chain(fields.iter().zip(&bufs[i]).filter(|(_, b)| b.is_none()).map(|(f, _)| *f))
+                        .chain(
+                            fields
+                                .iter()
+                                .zip(&bufs[i])
+                                .filter(|(_, b)| b.is_none())
+                                .map(|(f, _)| *f),
+                        )
                         .map(|f| format!("'{kind}.{i}.{f}'"))
                         .collect();
                     return Err(OptimError::new(
                         OptimErrorKind::InvalidState,
                         kind,
                         Some(self.params[i].0.clone()),
-                        format!("the saved state is incomplete: missing {}", missing.join(", ")),
+                        format!(
+                            "the saved state is incomplete: missing {}",
+                            missing.join(", ")
+                        ),
                     ));
                 }
             }

@@ -138,7 +138,11 @@ impl UpdateRule for RmsPropConfig {
         );
         let mut bufs = state.iter_mut();
         let sq = bufs.next().expect("square_avg");
-        let mut buf = if self.momentum > 0.0 { bufs.next() } else { None };
+        let mut buf = if self.momentum > 0.0 {
+            bufs.next()
+        } else {
+            None
+        };
         let mut gavg = if self.centered { bufs.next() } else { None };
         for k in 0..w.len() {
             let mut d = if self.maximize { -g[k] } else { g[k] };
