@@ -73,13 +73,14 @@ fn same_shape(loss: &str, input: &Var, target: &Var) {
 
 /// max(ln x, −100), elementwise, without NaN in the gradient where it is clamped.
 ///
-/// Where ln x ≥ −100 (and where x is NaN, so NaN propagates) this is `x.log()`; elsewhere
-/// it is the constant −100 with zero gradient. The clamped elements go through ln 1 so the
-/// backward pass never computes 0/0 (the "double where" trick).
+/// Where ln x ≥ −100, i.e. x ≥ e^−100 (and where x is NaN, so NaN propagates) this is
+/// `x.log()`; elsewhere it is the constant −100 with zero gradient. The clamped elements go
+/// through ln 1, so neither the forward pass (anomaly mode) nor the backward pass (0/0) ever
+/// sees ln 0 (the "double where" trick).
 fn clamped_log(x: &Var) -> Var {
-    let low = x.value().log().lt_scalar(-100.0); // 1 where clamped; NaN compares false
+    let low = x.value().lt_scalar((-100f64).exp()); // 1 where clamped; NaN compares false
     if low.sum_all().item() == 0.0 {
-        return x.log();
+        return x.log(); // the usual case: nothing to clamp
     }
     let keep = low.neg().add_scalar(1.0);
     let one = x.constant(Tensor::ones(*x.shape(), x.dtype()));

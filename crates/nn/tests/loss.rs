@@ -95,6 +95,18 @@ fn bce_values_clamp_the_log_at_minus_100_with_finite_gradients() {
 }
 
 #[test]
+fn bce_at_0_and_1_is_clean_in_anomaly_mode() {
+    let tape = Tape::new();
+    tape.set_anomaly(true); // panics on the first op that produces a NaN or Inf
+    let p = tape.leaf(t64(&[0.0, 1.0, 0.5]));
+    let t = tape.constant(t64(&[1.0, 0.0, 1.0]));
+    let l = bce(&p, &t, Reduction::Sum);
+    close(&l.value().to_vec_f64(), &[200.0 + 2f64.ln()], 1e-15);
+    l.backward();
+    assert!(p.grad().unwrap().all_finite());
+}
+
+#[test]
 fn bce_propagates_nan_instead_of_hiding_it() {
     let (val, _) = eval(&[t64(&[f64::NAN, 0.5]), t64(&[1.0, 1.0])], |v| {
         bce(&v[0], &v[1], Reduction::None)
