@@ -19,13 +19,22 @@ fn iteration() -> f64 {
 
 fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
-    if filter.as_deref().is_some_and(|f| !"w4-scalar-chain".starts_with(f)) {
+    if filter
+        .as_deref()
+        .is_some_and(|f| !"w4-scalar-chain".starts_with(f))
+    {
         return;
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     pool.install(|| {
         let g = iteration();
-        assert!((g - 1.0001f64.powi(1000)).abs() < 1e-2, "wrong gradient {g}");
+        assert!(
+            (g - 1.0001f64.powi(1000)).abs() < 1e-2,
+            "wrong gradient {g}"
+        );
         for _ in 0..3 {
             iteration();
         }

@@ -2,7 +2,7 @@
 
 use crate::derivatives;
 use crate::op::Op;
-use crate::tape::{set_grad_enabled, LeafKind, Tape, Var};
+use crate::tape::{set_grad_enabled, LeafKind, Small, Tape, Var};
 use std::fmt;
 use tensor::Tensor;
 
@@ -64,7 +64,10 @@ impl Engine<'_> {
                 self.0 .0.borrow_mut().in_backward = self.1;
             }
         }
-        let _flag = InBackward(tape, std::mem::replace(&mut tape.0.borrow_mut().in_backward, true));
+        let _flag = InBackward(
+            tape,
+            std::mem::replace(&mut tape.0.borrow_mut().in_backward, true),
+        );
         for i in (lowest..=top).rev() {
             let g = match grads[i].take() {
                 Some(g) => g,
@@ -88,14 +91,11 @@ impl Engine<'_> {
                 grads[i] = Some(g);
                 continue;
             }
-            let x: Vec<Var> = inputs
-                .iter()
-                .map(|inp| Var {
-                    tape: tape.clone(),
-                    id: inp.id,
-                    value: inp.value.clone(),
-                })
-                .collect();
+            let x = Small::collect(inputs.iter().map(|inp| Var {
+                tape: tape.clone(),
+                id: inp.id,
+                value: inp.value.clone(),
+            }));
             let out = Var {
                 tape: tape.clone(),
                 id: Some(i),
@@ -112,7 +112,7 @@ impl Engine<'_> {
                 need_vec = inputs.iter().map(|inp| inp.id.is_some()).collect();
                 &need_vec
             };
-            let res = derivatives::backward(op, &x, &out, &g, need);
+            let mut res = derivatives::backward(op, &x, &out, &g, need);
             if let Some(h) = self.hook.as_mut() {
                 let ids: Vec<Option<usize>> = inputs.iter().map(|i| i.id).collect();
                 h(&Step {
@@ -120,12 +120,12 @@ impl Engine<'_> {
                     op,
                     label: node.label.as_deref(),
                     grad: &g.value,
-                    input_grads: &res,
+                    input_grads: &res[..],
                     input_ids: &ids,
                 });
             }
-            for (k, r) in res.into_iter().enumerate() {
-                let (Some(r), Some(j)) = (r, inputs[k].id) else {
+            for (k, r) in res.iter_mut().enumerate() {
+                let (Some(r), Some(j)) = (r.take(), inputs[k].id) else {
                     continue;
                 };
                 if anomaly && !r.value.all_finite() {
@@ -134,7 +134,12 @@ impl Engine<'_> {
                         op.name()
                     )));
                 }
-                debug_assert_eq!(r.shape(), &inputs[k].value.shape().clone());
+                debug_assert_eq!(
+                    r.shape(),
+                    inputs[k].value.shape(),
+                    "backward of {} gave input {k} a gradient of the wrong shape",
+                    op.name()
+                );
                 accumulate(&mut grads[j], r);
             }
             grads[i] = Some(g);
@@ -187,16 +192,24 @@ impl Var {
             create_graph: false,
             hook: None,
         };
-        e.run(&self.tape, &[(id, self.tape.constant(grad_output.clone()))], 0)?;
+        e.run(
+            &self.tape,
+            &[(id, self.tape.constant(grad_output.clone()))],
+            0,
+        )?;
         Ok(())
     }
 
     /// Backward with a callback for every node it passes (used by the step-by-step trace).
     pub fn backward_with_hook(&self, hook: &mut dyn FnMut(&Step<'_>)) -> Result<(), AutogradError> {
         let Some(id) = self.id else {
-            return Err(AutogradError("backward: this value does not require a gradient".into()));
+            return Err(AutogradError(
+                "backward: this value does not require a gradient".into(),
+            ));
         };
-        let seed = self.tape.constant(Tensor::ones(*self.shape(), self.dtype()));
+        let seed = self
+            .tape
+            .constant(Tensor::ones(*self.shape(), self.dtype()));
         let mut e = Engine {
             accumulate: true,
             create_graph: false,
@@ -212,7 +225,12 @@ impl Var {
 /// returned gradients are themselves on the tape and can be differentiated again. An input the
 /// outputs do not depend on gets a zero gradient.
 #[track_caller]
-pub fn grad(outputs: &[&Var], inputs: &[&Var], grad_outputs: Option<&[Tensor]>, create_graph: bool) -> Vec<Var> {
+pub fn grad(
+    outputs: &[&Var],
+    inputs: &[&Var],
+    grad_outputs: Option<&[Tensor]>,
+    create_graph: bool,
+) -> Vec<Var> {
     match try_grad(outputs, inputs, grad_outputs, create_graph) {
         Ok(g) => g,
         Err(e) => panic!("{e}"),
@@ -234,7 +252,13 @@ pub fn try_grad(
     for (k, o) in outputs.iter().enumerate() {
         let go = match grad_outputs {
             Some(gs) => {
-                let g = gs.get(k).ok_or_else(|| AutogradError(format!("grad: {} outputs but {} grad_outputs", outputs.len(), gs.len())))?;
+                let g = gs.get(k).ok_or_else(|| {
+                    AutogradError(format!(
+                        "grad: {} outputs but {} grad_outputs",
+                        outputs.len(),
+                        gs.len()
+                    ))
+                })?;
                 if g.shape() != o.shape() {
                     return Err(AutogradError(format!(
                         "grad: grad_output {k} has shape {:?} but output {k} has shape {:?}",

@@ -97,7 +97,10 @@ pub fn gradcheck_report(
     inputs: &[Tensor],
     opts: CheckOptions,
 ) -> CheckReport {
-    let xs: Vec<Tensor> = inputs.iter().map(|t| t.to_dtype(DType::F64).contiguous()).collect();
+    let xs: Vec<Tensor> = inputs
+        .iter()
+        .map(|t| t.to_dtype(DType::F64).contiguous())
+        .collect();
     let scalar = |vals: &[Tensor]| -> f64 {
         let tape = Tape::new();
         // leaves, not constants: a function that differentiates internally (gradgradcheck)
@@ -135,7 +138,11 @@ pub fn gradcheck_report(
             let num = (scalar(&plus) - scalar(&minus)) / (2.0 * opts.eps);
             let an = analytic[k][lin];
             let err = (an - num).abs();
-            let excess = if err.is_nan() { f64::INFINITY } else { err - (opts.atol + opts.rtol * num.abs()) };
+            let excess = if err.is_nan() {
+                f64::INFINITY
+            } else {
+                err - (opts.atol + opts.rtol * num.abs())
+            };
             worst.checked += 1;
             if excess > worst.excess {
                 worst = CheckReport {
@@ -154,7 +161,11 @@ pub fn gradcheck_report(
 }
 
 /// [`gradcheck_report`] that returns `Err(report)` when any element is out of tolerance.
-pub fn gradcheck(f: &dyn Fn(&[Var]) -> Var, inputs: &[Tensor], opts: CheckOptions) -> Result<CheckReport, CheckReport> {
+pub fn gradcheck(
+    f: &dyn Fn(&[Var]) -> Var,
+    inputs: &[Tensor],
+    opts: CheckOptions,
+) -> Result<CheckReport, CheckReport> {
     let r = gradcheck_report(f, inputs, opts);
     if r.passed() {
         Ok(r)
@@ -165,7 +176,11 @@ pub fn gradcheck(f: &dyn Fn(&[Var]) -> Var, inputs: &[Tensor], opts: CheckOption
 
 /// Checks second derivatives: builds g(x) = Σᵢ ⟨∂⟨f(x), w⟩/∂xᵢ, uᵢ⟩ with `create_graph` (fixed
 /// random w, u) and gradchecks it — so the backward formulas are themselves differentiated.
-pub fn gradgradcheck(f: &dyn Fn(&[Var]) -> Var, inputs: &[Tensor], opts: CheckOptions) -> Result<CheckReport, CheckReport> {
+pub fn gradgradcheck(
+    f: &dyn Fn(&[Var]) -> Var,
+    inputs: &[Tensor],
+    opts: CheckOptions,
+) -> Result<CheckReport, CheckReport> {
     let h = |vs: &[Var]| -> Var {
         let y = project(&f(vs), 17);
         let live: Vec<&Var> = vs.iter().filter(|v| v.requires_grad()).collect();

@@ -7,14 +7,14 @@
 //! constants: they are piecewise constant, so their derivative is zero almost everywhere.
 
 use crate::op::Op;
-use crate::tape::Var;
-use tensor::{PadMode, Tensor};
+use crate::tape::{Small, Var};
+use tensor::{Conv2dParams, ConvTranspose2dParams, PadMode, Tensor};
 
 /// Gradients of one node's inputs, given the gradient `g` of its output. `need[i]` says whether
 /// input `i` needs one (a constant input gets `None`).
-pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Option<Var>> {
+pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<Option<Var>> {
     let c = |t: Tensor| g.constant(t);
-    let one = |v: Var| vec![Some(v)];
+    let one = |v: Var| Small::One([Some(v)]);
     // For broadcasting binary ops: reduce a gradient back to the input's shape.
     let fit = |v: Var, i: usize| -> Option<Var> {
         if need[i] {
@@ -24,7 +24,7 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
         }
     };
     match op {
-        Op::Leaf => vec![],
+        Op::Leaf => Small::Zero,
         Op::Neg => one(g.neg()),
         Op::Abs => one(g.mul(&c(x[0].value.sign()))),
         Op::Exp => one(g.mul(out)),
@@ -46,7 +46,10 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
         Op::Softplus => one(g.mul(&x[0].sigmoid())),
         Op::LogSigmoid => one(g.mul(&x[0].neg().sigmoid())),
         Op::Clamp(lo, hi) => {
-            let m = x[0].value.ge_scalar(*lo).mul(&x[0].value.neg().ge_scalar(-*hi));
+            let m = x[0]
+                .value
+                .ge_scalar(*lo)
+                .mul(&x[0].value.neg().ge_scalar(-*hi));
             one(g.mul(&c(m)))
         }
         Op::AddScalar(_) => one(g.clone()),
@@ -62,21 +65,24 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 one(g.mul(&x[0].pow_scalar(k - 1.0)).mul_scalar(*k))
             }
         }
-        Op::Add => vec![fit(g.clone(), 0), fit(g.clone(), 1)],
-        Op::Sub => vec![fit(g.clone(), 0), if need[1] { fit(g.neg(), 1) } else { None }],
-        Op::Mul => vec![
+        Op::Add => Small::Two([fit(g.clone(), 0), fit(g.clone(), 1)]),
+        Op::Sub => Small::Two([
+            fit(g.clone(), 0),
+            if need[1] { fit(g.neg(), 1) } else { None },
+        ]),
+        Op::Mul => Small::Two([
             if need[0] { fit(g.mul(&x[1]), 0) } else { None },
             if need[1] { fit(g.mul(&x[0]), 1) } else { None },
-        ],
-        Op::Div => vec![
+        ]),
+        Op::Div => Small::Two([
             if need[0] { fit(g.div(&x[1]), 0) } else { None },
             if need[1] {
                 fit(g.mul(out).div(&x[1]).neg(), 1)
             } else {
                 None
             },
-        ],
-        Op::Pow => vec![
+        ]),
+        Op::Pow => Small::Two([
             if need[0] {
                 fit(g.mul(&x[1]).mul(&x[0].pow(&x[1].add_scalar(-1.0))), 0)
             } else {
@@ -87,24 +93,36 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
             } else {
                 None
             },
-        ],
+        ]),
         Op::Maximum | Op::Minimum => {
             let (a, b) = (&x[0].value, &x[1].value);
-            let wins = if matches!(op, Op::Maximum) { a.gt(b) } else { a.lt(b) };
+            let wins = if matches!(op, Op::Maximum) {
+                a.gt(b)
+            } else {
+                a.lt(b)
+            };
             let tie = a.eq(b).mul_scalar(0.5);
             let ma = wins.add(&tie);
             let mb = ma.neg().add_scalar(1.0);
-            vec![
+            Small::Two([
                 if need[0] { fit(g.mul(&c(ma)), 0) } else { None },
                 if need[1] { fit(g.mul(&c(mb)), 1) } else { None },
-            ]
+            ])
         }
         Op::Where(cond) => {
             let zero = c(Tensor::zeros([1], g.dtype()).reshape(tensor::Shape::scalar()));
-            vec![
-                if need[0] { fit(Var::where_(cond, g, &zero), 0) } else { None },
-                if need[1] { fit(Var::where_(cond, &zero, g), 1) } else { None },
-            ]
+            Small::Two([
+                if need[0] {
+                    fit(Var::where_(cond, g, &zero), 0)
+                } else {
+                    None
+                },
+                if need[1] {
+                    fit(Var::where_(cond, &zero, g), 1)
+                } else {
+                    None
+                },
+            ])
         }
         Op::Sum { axes, keepdim } => {
             let kept = x[0].value.reduced_shape(axes, true);
@@ -164,7 +182,8 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                     start += len;
                     r
                 })
-                .collect()
+                .collect::<Vec<_>>()
+                .into()
         }
         Op::IndexSelect { axis, indices } => {
             one(g.index_add(*x[0].shape(), *axis as isize, indices))
@@ -175,7 +194,7 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
         Op::Flip(axes) => one(g.flip(axes)),
         Op::Matmul => {
             let (a, b) = (&x[0], &x[1]);
-            vec![
+            Small::Two([
                 if need[0] {
                     Some(g.matmul(&b.transpose(-1, -2)).sum_to(a.shape()))
                 } else {
@@ -186,8 +205,122 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Vec<Op
                 } else {
                     None
                 },
-            ]
+            ])
         }
         Op::GradReverse(l) => one(g.mul_scalar(-l)),
+        Op::Conv2d(p) => {
+            let (xv, w) = (&x[0], &x[1]);
+            Small::Two([
+                if need[0] {
+                    Some(g.conv_transpose2d(w, transpose_for(*p, w, hw(xv))))
+                } else {
+                    None
+                },
+                if need[1] {
+                    Some(Var::conv2d_weight_grad(xv, g, *w.shape(), *p))
+                } else {
+                    None
+                },
+            ])
+        }
+        Op::ConvTranspose2d(p) => {
+            let (xv, w) = (&x[0], &x[1]);
+            Small::Two([
+                if need[0] {
+                    Some(crop_to(g.conv2d(w, p.conv_params()), hw(xv)))
+                } else {
+                    None
+                },
+                if need[1] {
+                    Some(Var::conv_transpose2d_weight_grad(xv, g, *w.shape(), *p))
+                } else {
+                    None
+                },
+            ])
+        }
+        Op::Conv2dWeightGrad(p) => {
+            // out = Σₙ gₙ · im2col(xₙ)ᵀ is bilinear: ⟨out, V⟩ = ⟨g, conv2d(x, V)⟩ = ⟨x, conv2dᵀ(g, V)⟩
+            let (xv, gv) = (&x[0], &x[1]);
+            Small::Two([
+                if need[0] {
+                    Some(gv.conv_transpose2d(g, transpose_for(*p, g, hw(xv))))
+                } else {
+                    None
+                },
+                if need[1] {
+                    Some(xv.conv2d(g, *p))
+                } else {
+                    None
+                },
+            ])
+        }
+        Op::ConvTranspose2dWeightGrad(p) => {
+            // out = conv2d_weight_grad(input = g, grad_out = x)
+            let (xv, gv) = (&x[0], &x[1]);
+            let pc = p.conv_params();
+            Small::Two([
+                if need[0] {
+                    Some(crop_to(gv.conv2d(g, pc), hw(xv)))
+                } else {
+                    None
+                },
+                // the transposed conv of x with the forward's own parameters has g's shape
+                if need[1] {
+                    Some(xv.conv_transpose2d(g, *p))
+                } else {
+                    None
+                },
+            ])
+        }
+        Op::AvgPool2d {
+            kernel,
+            stride,
+            padding,
+        } => one(g.avg_pool2d_backward(*x[0].shape(), *kernel, *stride, *padding)),
+        Op::AvgPool2dBackward {
+            kernel,
+            stride,
+            padding,
+        } => one(g.avg_pool2d(*kernel, *stride, *padding)),
+        Op::MaxPool2d { indices } => one(g.max_pool2d_backward(indices, *x[0].shape())),
+        Op::MaxPool2dBackward { indices } => one(g.max_pool2d_gather(indices, *x[0].shape())),
+        Op::MaxPool2dGather { indices } => one(g.max_pool2d_backward(indices, *x[0].shape())),
+        Op::UpsampleNearest2d(s) => one(g.upsample_nearest2d_backward(*s)),
+        Op::UpsampleNearest2dBackward(s) => one(g.upsample_nearest2d(*s)),
     }
+}
+
+/// Drops trailing rows/columns beyond `hw`: with an output_padding of at least the stride
+/// (allowed when the dilation is larger), a transposed conv's output has border rows no input
+/// reaches, and the conv2d that is its adjoint sees one row more.
+fn crop_to(v: Var, hw: (usize, usize)) -> Var {
+    let (h, w) = (v.dims()[2], v.dims()[3]);
+    let v = if h > hw.0 { v.narrow(2, 0, hw.0) } else { v };
+    if w > hw.1 {
+        v.narrow(3, 0, hw.1)
+    } else {
+        v
+    }
+}
+
+fn hw(v: &Var) -> (usize, usize) {
+    (v.dims()[2], v.dims()[3])
+}
+
+/// The transposed-convolution parameters that map a conv2d output back to an input of size
+/// `in_hw` (the `output_padding` absorbs the rows a strided conv dropped).
+fn transpose_for(p: Conv2dParams, w: &Var, in_hw: (usize, usize)) -> ConvTranspose2dParams {
+    let k = (w.dims()[2], w.dims()[3]);
+    let out =
+        |i: usize, k: usize, s: usize, pd: usize, d: usize| (i + 2 * pd - d * (k - 1) - 1) / s + 1;
+    let back =
+        |o: usize, k: usize, s: usize, pd: usize, d: usize| (o - 1) * s + d * (k - 1) + 1 - 2 * pd;
+    let oh = out(in_hw.0, k.0, p.stride.0, p.padding.0, p.dilation.0);
+    let ow = out(in_hw.1, k.1, p.stride.1, p.padding.1, p.dilation.1);
+    let op_h = in_hw.0 - back(oh, k.0, p.stride.0, p.padding.0, p.dilation.0);
+    let op_w = in_hw.1 - back(ow, k.1, p.stride.1, p.padding.1, p.dilation.1);
+    ConvTranspose2dParams::new(p.stride, p.padding)
+        .with_output_padding((op_h, op_w))
+        .with_dilation(p.dilation)
+        .with_groups(p.groups)
 }

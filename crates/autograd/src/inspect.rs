@@ -74,7 +74,9 @@ impl Tape {
     /// The graph in Graphviz DOT: one box per node (op, shape, value), constants as grey
     /// ellipses, edges from inputs to the ops that use them.
     pub fn to_dot(&self) -> String {
-        let mut s = String::from("digraph tape {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+        let mut s = String::from(
+            "digraph tape {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n",
+        );
         let n = self.len();
         for i in 0..n {
             let name = node_name(self, i);
@@ -89,7 +91,11 @@ impl Tape {
                 "  n{i} [label=\"#{i} {name}\\n{:?}\\n{}{grad}\"{}];",
                 node.value.shape(),
                 stats(&node.value),
-                if matches!(node.leaf, LeafKind::None) { "" } else { ", style=filled, fillcolor=lightblue" }
+                if matches!(node.leaf, LeafKind::None) {
+                    ""
+                } else {
+                    ", style=filled, fillcolor=lightblue"
+                }
             );
             for (k, x) in node.inputs.iter().enumerate() {
                 match x.id {
@@ -120,7 +126,13 @@ impl Var {
         let tape = self.tape.clone();
         let mut hook = |s: &Step<'_>| {
             let name = node_name(&tape, s.index);
-            let _ = writeln!(out, "#{} {}: incoming ∂L/∂out = {}", s.index, name, short(s.grad));
+            let _ = writeln!(
+                out,
+                "#{} {}: incoming ∂L/∂out = {}",
+                s.index,
+                name,
+                short(s.grad)
+            );
             let _ = writeln!(out, "    rule: {}", s.op.rule());
             for (k, g) in s.input_grads.iter().enumerate() {
                 if let (Some(g), Some(j)) = (g, s.input_ids[k]) {

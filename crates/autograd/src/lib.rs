@@ -40,4 +40,6 @@ pub use backward::{grad, try_grad, AutogradError};
 pub use check::{gradcheck, gradcheck_report, gradgradcheck, CheckOptions, CheckReport};
 pub use op::{Op, OP_NAMES};
 pub use param::Param;
-pub use tape::{is_grad_enabled, no_grad, set_anomaly_default, set_grad_enabled, LeafKind, Tape, Var};
+pub use tape::{
+    is_grad_enabled, no_grad, set_anomaly_default, set_grad_enabled, LeafKind, Tape, Var,
+};

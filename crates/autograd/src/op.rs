@@ -1,7 +1,8 @@
 //! The recorded operations. Each tape node holds one [`Op`]: its name, its parameters and (in
 //! the node) its inputs, so the tape can be printed, drawn and stepped through.
 
-use tensor::{PadMode, Shape, Tensor};
+use std::rc::Rc;
+use tensor::{Conv2dParams, ConvTranspose2dParams, PadMode, Shape, Tensor};
 
 /// A differentiable operation recorded on the tape.
 #[derive(Clone, Debug)]
@@ -149,6 +150,51 @@ pub enum Op {
     Matmul,
     /// identity forward, −λ·grad backward
     GradReverse(f64),
+    /// 2-D convolution of x [N, Cin, H, W] with w [Cout, Cin/groups, kh, kw]
+    Conv2d(Conv2dParams),
+    /// 2-D transposed convolution of x with w [Cin, Cout/groups, kh, kw]
+    ConvTranspose2d(ConvTranspose2dParams),
+    /// the weight gradient of conv2d, as a function of (input, grad_out)
+    Conv2dWeightGrad(Conv2dParams),
+    /// the weight gradient of conv_transpose2d, as a function of (input, grad_out)
+    ConvTranspose2dWeightGrad(ConvTranspose2dParams),
+    /// average pooling
+    AvgPool2d {
+        /// window
+        kernel: (usize, usize),
+        /// step
+        stride: (usize, usize),
+        /// zero padding
+        padding: (usize, usize),
+    },
+    /// adjoint of average pooling
+    AvgPool2dBackward {
+        /// window
+        kernel: (usize, usize),
+        /// step
+        stride: (usize, usize),
+        /// zero padding
+        padding: (usize, usize),
+    },
+    /// max pooling (the arg-max positions are kept)
+    MaxPool2d {
+        /// flat h·W + w index of each maximum within its plane
+        indices: Rc<Vec<usize>>,
+    },
+    /// scatter of a pooled gradient to the arg-max positions (adjoint of the gather below)
+    MaxPool2dBackward {
+        /// positions
+        indices: Rc<Vec<usize>>,
+    },
+    /// gather at the arg-max positions
+    MaxPool2dGather {
+        /// positions
+        indices: Rc<Vec<usize>>,
+    },
+    /// nearest-neighbour upsampling by an integer factor
+    UpsampleNearest2d(usize),
+    /// adjoint of nearest upsampling (sum over each block)
+    UpsampleNearest2dBackward(usize),
 }
 
 impl Op {
@@ -200,6 +246,17 @@ impl Op {
             Op::Flip(_) => "flip",
             Op::Matmul => "matmul",
             Op::GradReverse(_) => "grad_reverse",
+            Op::Conv2d(_) => "conv2d",
+            Op::ConvTranspose2d(_) => "conv_transpose2d",
+            Op::Conv2dWeightGrad(_) => "conv2d_weight_grad",
+            Op::ConvTranspose2dWeightGrad(_) => "conv_transpose2d_weight_grad",
+            Op::AvgPool2d { .. } => "avg_pool2d",
+            Op::AvgPool2dBackward { .. } => "avg_pool2d_backward",
+            Op::MaxPool2d { .. } => "max_pool2d",
+            Op::MaxPool2dBackward { .. } => "max_pool2d_backward",
+            Op::MaxPool2dGather { .. } => "max_pool2d_gather",
+            Op::UpsampleNearest2d(_) => "upsample_nearest2d",
+            Op::UpsampleNearest2dBackward(_) => "upsample_nearest2d_backward",
         }
     }
 
@@ -251,6 +308,29 @@ impl Op {
             Op::Flip(_) => "∂L/∂a = flip(∂L/∂out)",
             Op::Matmul => "∂L/∂A = ∂L/∂out · Bᵀ, ∂L/∂B = Aᵀ · ∂L/∂out",
             Op::GradReverse(_) => "∂L/∂a = -λ · ∂L/∂out",
+            Op::Conv2d(_) => {
+                "∂L/∂x = conv_transpose2d(∂L/∂out, w), ∂L/∂w = conv2d_weight_grad(x, ∂L/∂out)"
+            }
+            Op::ConvTranspose2d(_) => {
+                "∂L/∂x = conv2d(∂L/∂out, w), ∂L/∂w = conv_transpose2d_weight_grad(x, ∂L/∂out)"
+            }
+            Op::Conv2dWeightGrad(_) => {
+                "bilinear in (x, g): ∂/∂x = conv_transpose2d(g, V), ∂/∂g = conv2d(x, V)"
+            }
+            Op::ConvTranspose2dWeightGrad(_) => {
+                "bilinear in (x, g): ∂/∂x = conv2d(g, V), ∂/∂g = conv_transpose2d(x, V)"
+            }
+            Op::AvgPool2d { .. } => {
+                "∂L/∂x = avg_pool2d_backward(∂L/∂out): each window's gradient spread evenly"
+            }
+            Op::AvgPool2dBackward { .. } => "∂L/∂a = avg_pool2d(∂L/∂out)",
+            Op::MaxPool2d { .. } => {
+                "∂L/∂x = ∂L/∂out routed to the position of each window's maximum"
+            }
+            Op::MaxPool2dBackward { .. } => "∂L/∂a = ∂L/∂out gathered at the maxima",
+            Op::MaxPool2dGather { .. } => "∂L/∂a = ∂L/∂out scattered to the maxima",
+            Op::UpsampleNearest2d(_) => "∂L/∂x = ∂L/∂out summed over each scale×scale block",
+            Op::UpsampleNearest2dBackward(_) => "∂L/∂a = nearest-upsample(∂L/∂out)",
         }
     }
 }
@@ -302,4 +382,15 @@ pub const OP_NAMES: &[&str] = &[
     "flip",
     "matmul",
     "grad_reverse",
+    "conv2d",
+    "conv_transpose2d",
+    "conv2d_weight_grad",
+    "conv_transpose2d_weight_grad",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_gather",
+    "upsample_nearest2d",
+    "upsample_nearest2d_backward",
 ];

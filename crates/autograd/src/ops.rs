@@ -4,7 +4,8 @@
 
 use crate::op::Op;
 use crate::tape::Var;
-use tensor::{PadMode, Shape, Tensor, TensorError};
+use std::rc::Rc;
+use tensor::{Conv2dParams, ConvTranspose2dParams, PadMode, Shape, Tensor, TensorError};
 
 macro_rules! unary_ops {
     ($($(#[$m:meta])* $name:ident => $op:expr, $f:expr;)*) => {
@@ -60,32 +61,38 @@ impl Var {
     /// x if x > 0, else slope·x
     #[track_caller]
     pub fn leaky_relu(&self, slope: f64) -> Var {
-        self.tape.record(Op::LeakyRelu(slope), &[self], self.value.leaky_relu(slope))
+        self.tape
+            .record(Op::LeakyRelu(slope), &[self], self.value.leaky_relu(slope))
     }
     /// min(max(x, lo), hi)
     #[track_caller]
     pub fn clamp(&self, lo: f64, hi: f64) -> Var {
-        self.tape.record(Op::Clamp(lo, hi), &[self], self.value.clamp(lo, hi))
+        self.tape
+            .record(Op::Clamp(lo, hi), &[self], self.value.clamp(lo, hi))
     }
     /// x + c
     #[track_caller]
     pub fn add_scalar(&self, c: f64) -> Var {
-        self.tape.record(Op::AddScalar(c), &[self], self.value.add_scalar(c))
+        self.tape
+            .record(Op::AddScalar(c), &[self], self.value.add_scalar(c))
     }
     /// x · c
     #[track_caller]
     pub fn mul_scalar(&self, c: f64) -> Var {
-        self.tape.record(Op::MulScalar(c), &[self], self.value.mul_scalar(c))
+        self.tape
+            .record(Op::MulScalar(c), &[self], self.value.mul_scalar(c))
     }
     /// x^c
     #[track_caller]
     pub fn pow_scalar(&self, c: f64) -> Var {
-        self.tape.record(Op::PowScalar(c), &[self], self.value.pow_scalar(c))
+        self.tape
+            .record(Op::PowScalar(c), &[self], self.value.pow_scalar(c))
     }
     /// Identity forward, −λ·gradient backward (the gradient-reversal layer of DANN/XGAN).
     #[track_caller]
     pub fn grad_reverse(&self, lambda: f64) -> Var {
-        self.tape.record(Op::GradReverse(lambda), &[self], self.value.clone())
+        self.tape
+            .record(Op::GradReverse(lambda), &[self], self.value.clone())
     }
 
     #[track_caller]
@@ -223,7 +230,11 @@ impl Var {
                 axes.push((lead + i) as isize);
             }
         }
-        let s = if axes.is_empty() { self.clone() } else { self.sum(&axes, true) };
+        let s = if axes.is_empty() {
+            self.clone()
+        } else {
+            self.sum(&axes, true)
+        };
         s.reshape(*shape)
     }
 
@@ -266,7 +277,10 @@ impl Var {
     /// Swaps two dimensions.
     #[track_caller]
     pub fn transpose(&self, a: isize, b: isize) -> Var {
-        let (a, b) = (self.shape().axis(a, "transpose"), self.shape().axis(b, "transpose"));
+        let (a, b) = (
+            self.shape().axis(a, "transpose"),
+            self.shape().axis(b, "transpose"),
+        );
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         perm.swap(a, b);
         self.permute(&perm)
@@ -274,7 +288,11 @@ impl Var {
     /// Transpose of a 2-D value.
     #[track_caller]
     pub fn t(&self) -> Var {
-        assert!(self.ndim() == 2, "t: expects a 2-D value, got shape {:?}", self.shape());
+        assert!(
+            self.ndim() == 2,
+            "t: expects a 2-D value, got shape {:?}",
+            self.shape()
+        );
         self.permute(&[1, 0])
     }
     /// Broadcasts to `shape`.
@@ -331,7 +349,13 @@ impl Var {
     #[track_caller]
     pub fn pad_reflect_adjoint(&self, pads: &[(usize, usize)], shape: impl Into<Shape>) -> Var {
         let v = self.value.pad_reflect_adjoint(pads, shape);
-        self.tape.record(Op::PadReflectAdjoint { pads: pads.to_vec() }, &[self], v)
+        self.tape.record(
+            Op::PadReflectAdjoint {
+                pads: pads.to_vec(),
+            },
+            &[self],
+            v,
+        )
     }
     /// Concatenates along `axis`.
     #[track_caller]
@@ -419,7 +443,12 @@ impl Var {
     /// Tiles `reps[d]` times along each dimension (composite: reshape, expand, reshape).
     #[track_caller]
     pub fn repeat(&self, reps: &[usize]) -> Var {
-        assert!(reps.len() >= self.ndim(), "repeat: {} repetitions given for shape {:?}", reps.len(), self.shape());
+        assert!(
+            reps.len() >= self.ndim(),
+            "repeat: {} repetitions given for shape {:?}",
+            reps.len(),
+            self.shape()
+        );
         let mut d = vec![1usize; reps.len() - self.ndim()];
         d.extend_from_slice(self.dims());
         let mut inter = Vec::new();
@@ -435,13 +464,24 @@ impl Var {
     /// Matrix product with PyTorch's `matmul` rules (1-D operands promoted, batch broadcast).
     #[track_caller]
     pub fn matmul(&self, other: &Var) -> Var {
-        let a = if self.ndim() == 1 { self.unsqueeze(0) } else { self.clone() };
-        let b = if other.ndim() == 1 { other.unsqueeze(1) } else { other.clone() };
+        let a = if self.ndim() == 1 {
+            self.unsqueeze(0)
+        } else {
+            self.clone()
+        };
+        let b = if other.ndim() == 1 {
+            other.unsqueeze(1)
+        } else {
+            other.clone()
+        };
         let v = match a.value.try_matmul(&b.value) {
             Ok(v) => v,
             Err(_) => panic!(
                 "{}",
-                self.value.try_matmul(&other.value).err().expect("same failure")
+                self.value
+                    .try_matmul(&other.value)
+                    .err()
+                    .expect("same failure")
             ),
         };
         let out = self.tape.record(Op::Matmul, &[&a, &b], v);
@@ -451,6 +491,152 @@ impl Var {
             (_, 1) => out.squeeze(-1),
             _ => out,
         }
+    }
+}
+
+impl Var {
+    /// 2-D convolution (no bias; add it with a broadcast add of `bias.reshape([1, C, 1, 1])`).
+    #[track_caller]
+    pub fn conv2d(&self, w: &Var, p: Conv2dParams) -> Var {
+        let v = match self.value.try_conv2d(&w.value, None, p) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        };
+        self.tape.record(Op::Conv2d(p), &[self, w], v)
+    }
+    /// 2-D transposed convolution (no bias), weight layout [Cin, Cout/groups, kh, kw].
+    #[track_caller]
+    pub fn conv_transpose2d(&self, w: &Var, p: ConvTranspose2dParams) -> Var {
+        let v = match self.value.try_conv_transpose2d(&w.value, None, p) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        };
+        self.tape.record(Op::ConvTranspose2d(p), &[self, w], v)
+    }
+    /// The weight gradient of conv2d as a differentiable function of (input, grad_out).
+    #[track_caller]
+    pub fn conv2d_weight_grad(
+        input: &Var,
+        grad_out: &Var,
+        weight_shape: Shape,
+        p: Conv2dParams,
+    ) -> Var {
+        let v = input
+            .value
+            .conv2d_weight_grad(&grad_out.value, weight_shape, p);
+        input
+            .tape
+            .record(Op::Conv2dWeightGrad(p), &[input, grad_out], v)
+    }
+    /// The weight gradient of conv_transpose2d as a differentiable function of (input, grad_out).
+    #[track_caller]
+    pub fn conv_transpose2d_weight_grad(
+        input: &Var,
+        grad_out: &Var,
+        weight_shape: Shape,
+        p: ConvTranspose2dParams,
+    ) -> Var {
+        let v = input
+            .value
+            .conv_transpose2d_weight_grad(&grad_out.value, weight_shape, p);
+        input
+            .tape
+            .record(Op::ConvTranspose2dWeightGrad(p), &[input, grad_out], v)
+    }
+    /// Average pooling (count_include_pad, like PyTorch's default).
+    #[track_caller]
+    pub fn avg_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Var {
+        let v = self.value.avg_pool2d(kernel, stride, padding);
+        self.tape.record(
+            Op::AvgPool2d {
+                kernel,
+                stride,
+                padding,
+            },
+            &[self],
+            v,
+        )
+    }
+    /// The adjoint of average pooling, producing `input_shape`.
+    #[track_caller]
+    pub fn avg_pool2d_backward(
+        &self,
+        input_shape: Shape,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Var {
+        let v = self
+            .value
+            .avg_pool2d_backward(input_shape, kernel, stride, padding);
+        self.tape.record(
+            Op::AvgPool2dBackward {
+                kernel,
+                stride,
+                padding,
+            },
+            &[self],
+            v,
+        )
+    }
+    /// Max pooling.
+    #[track_caller]
+    pub fn max_pool2d(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Var {
+        let (v, idx) = self.value.max_pool2d(kernel, stride, padding);
+        self.tape.record(
+            Op::MaxPool2d {
+                indices: Rc::new(idx),
+            },
+            &[self],
+            v,
+        )
+    }
+    /// Scatter-add of a pooled gradient to the arg-max `indices` (output `input_shape`).
+    #[track_caller]
+    pub fn max_pool2d_backward(&self, indices: &Rc<Vec<usize>>, input_shape: Shape) -> Var {
+        let v = self.value.max_pool2d_backward(indices, input_shape);
+        self.tape.record(
+            Op::MaxPool2dBackward {
+                indices: indices.clone(),
+            },
+            &[self],
+            v,
+        )
+    }
+    /// Gather at the arg-max `indices` (output `out_shape`).
+    #[track_caller]
+    pub fn max_pool2d_gather(&self, indices: &Rc<Vec<usize>>, out_shape: Shape) -> Var {
+        let v = self.value.max_pool2d_gather(indices, out_shape);
+        self.tape.record(
+            Op::MaxPool2dGather {
+                indices: indices.clone(),
+            },
+            &[self],
+            v,
+        )
+    }
+    /// Nearest-neighbour upsampling by an integer factor.
+    #[track_caller]
+    pub fn upsample_nearest2d(&self, scale: usize) -> Var {
+        let v = self.value.upsample_nearest2d(scale);
+        self.tape.record(Op::UpsampleNearest2d(scale), &[self], v)
+    }
+    /// The adjoint of nearest upsampling.
+    #[track_caller]
+    pub fn upsample_nearest2d_backward(&self, scale: usize) -> Var {
+        let v = self.value.upsample_nearest2d_backward(scale);
+        self.tape
+            .record(Op::UpsampleNearest2dBackward(scale), &[self], v)
     }
 }
 
@@ -518,10 +704,16 @@ macro_rules! impl_var_op {
         }
     };
 }
-impl_var_op!(Add, add, add, |v, c| v.add_scalar(c), |c, v| v.add_scalar(c));
-impl_var_op!(Sub, sub, sub, |v, c| v.add_scalar(-c), |c, v| v.neg().add_scalar(c));
-impl_var_op!(Mul, mul, mul, |v, c| v.mul_scalar(c), |c, v| v.mul_scalar(c));
-impl_var_op!(Div, div, div, |v, c| v.mul_scalar(1.0 / c), |c, v| v.reciprocal().mul_scalar(c));
+impl_var_op!(Add, add, add, |v, c| v.add_scalar(c), |c, v| v
+    .add_scalar(c));
+impl_var_op!(Sub, sub, sub, |v, c| v.add_scalar(-c), |c, v| v
+    .neg()
+    .add_scalar(c));
+impl_var_op!(Mul, mul, mul, |v, c| v.mul_scalar(c), |c, v| v
+    .mul_scalar(c));
+impl_var_op!(Div, div, div, |v, c| v.mul_scalar(1.0 / c), |c, v| v
+    .reciprocal()
+    .mul_scalar(c));
 
 impl std::ops::Neg for &Var {
     type Output = Var;

@@ -19,6 +19,64 @@ pub struct Input {
     pub value: Tensor,
 }
 
+/// A short list stored inline for one or two items (most ops), on the heap beyond that — so
+/// recording a node or running its rule allocates no list.
+#[derive(Clone, Debug)]
+pub enum Small<T> {
+    /// No item.
+    Zero,
+    /// One item.
+    One([T; 1]),
+    /// Two items.
+    Two([T; 2]),
+    /// Any number.
+    Many(Vec<T>),
+}
+
+impl<T> std::ops::Deref for Small<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Small::Zero => &[],
+            Small::One(a) => a,
+            Small::Two(a) => a,
+            Small::Many(v) => v,
+        }
+    }
+}
+
+impl<T> std::ops::DerefMut for Small<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Small::Zero => &mut [],
+            Small::One(a) => a,
+            Small::Two(a) => a,
+            Small::Many(v) => v,
+        }
+    }
+}
+
+impl<T> From<Vec<T>> for Small<T> {
+    fn from(v: Vec<T>) -> Small<T> {
+        Small::Many(v)
+    }
+}
+
+impl<T> Small<T> {
+    /// Builds from an iterator of known length.
+    pub fn collect<I: ExactSizeIterator<Item = T>>(mut it: I) -> Small<T> {
+        match it.len() {
+            0 => Small::Zero,
+            1 => Small::One([it.next().unwrap()]),
+            2 => {
+                let a = it.next().unwrap();
+                Small::Two([a, it.next().unwrap()])
+            }
+            _ => Small::Many(it.collect()),
+        }
+    }
+}
+
 /// What kind of leaf a node is.
 #[derive(Clone, Debug)]
 pub enum LeafKind {
@@ -36,7 +94,7 @@ pub struct Node {
     /// The operation and its parameters.
     pub op: Op,
     /// Its inputs.
-    pub inputs: Vec<Input>,
+    pub inputs: Small<Input>,
     /// The value it produced.
     pub value: Tensor,
     /// Where in the user's code it was recorded.
@@ -167,7 +225,7 @@ impl Tape {
     pub fn leaf(&self, t: Tensor) -> Var {
         let id = self.push(Node {
             op: Op::Leaf,
-            inputs: Vec::new(),
+            inputs: Small::Zero,
             value: t.clone(),
             location: Location::caller(),
             leaf: LeafKind::Input,
@@ -190,7 +248,7 @@ impl Tape {
         }
         let id = self.push(Node {
             op: Op::Leaf,
-            inputs: Vec::new(),
+            inputs: Small::Zero,
             value: value.clone(),
             location: Location::caller(),
             leaf: LeafKind::Param(p.clone()),
@@ -262,13 +320,10 @@ impl Tape {
         }
         let id = self.push(Node {
             op,
-            inputs: inputs
-                .iter()
-                .map(|v| Input {
-                    id: v.id,
-                    value: v.value.clone(),
-                })
-                .collect(),
+            inputs: Small::collect(inputs.iter().map(|v| Input {
+                id: v.id,
+                value: v.value.clone(),
+            })),
             value: value.clone(),
             location,
             leaf: LeafKind::None,
@@ -350,7 +405,6 @@ impl Var {
     /// The gradient stored on this node by the last backward pass (for leaves created with
     /// [`Tape::leaf`], and for any node for inspection).
     pub fn grad(&self) -> Option<Tensor> {
-        self.id
-            .and_then(|i| self.tape.0.borrow().grads[i].clone())
+        self.id.and_then(|i| self.tape.0.borrow().grads[i].clone())
     }
 }

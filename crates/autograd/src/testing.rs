@@ -36,7 +36,9 @@ pub fn shape(
     ranks: std::ops::RangeInclusive<usize>,
     dims: std::ops::RangeInclusive<usize>,
 ) -> impl Strategy<Value = Shape> {
-    ranks.prop_flat_map(move |r| proptest::collection::vec(dims.clone(), r).prop_map(|d| Shape::new(&d)))
+    ranks.prop_flat_map(move |r| {
+        proptest::collection::vec(dims.clone(), r).prop_map(|d| Shape::new(&d))
+    })
 }
 
 /// Two shapes that broadcast together: a base shape, and a second one made by dropping some
@@ -45,28 +47,38 @@ pub fn broadcast_pair(
     ranks: std::ops::RangeInclusive<usize>,
     dims: std::ops::RangeInclusive<usize>,
 ) -> impl Strategy<Value = (Shape, Shape)> {
-    shape(ranks, dims).prop_flat_map(|s| {
-        let n = s.ndim();
-        (Just(s), 0..=n, proptest::collection::vec(any::<bool>(), n), any::<bool>())
-    })
-    .prop_map(|(s, drop, ones, swap)| {
-        let mut d: Vec<usize> = s.dims()[drop..].to_vec();
-        for (i, x) in d.iter_mut().enumerate() {
-            if ones[drop + i] {
-                *x = 1;
+    shape(ranks, dims)
+        .prop_flat_map(|s| {
+            let n = s.ndim();
+            (
+                Just(s),
+                0..=n,
+                proptest::collection::vec(any::<bool>(), n),
+                any::<bool>(),
+            )
+        })
+        .prop_map(|(s, drop, ones, swap)| {
+            let mut d: Vec<usize> = s.dims()[drop..].to_vec();
+            for (i, x) in d.iter_mut().enumerate() {
+                if ones[drop + i] {
+                    *x = 1;
+                }
             }
-        }
-        let b = Shape::new(&d);
-        if swap {
-            (b, s)
-        } else {
-            (s, b)
-        }
-    })
+            let b = Shape::new(&d);
+            if swap {
+                (b, s)
+            } else {
+                (s, b)
+            }
+        })
 }
 
 /// f64 tensors of the given shapes with values in `[lo, hi]`.
-pub fn tensor_in(shape: impl Strategy<Value = Shape>, lo: f64, hi: f64) -> impl Strategy<Value = Tensor> {
+pub fn tensor_in(
+    shape: impl Strategy<Value = Shape>,
+    lo: f64,
+    hi: f64,
+) -> impl Strategy<Value = Tensor> {
     shape.prop_flat_map(move |s| {
         proptest::collection::vec(lo..=hi, s.numel()).prop_map(move |v| Tensor::from_vec(v, s))
     })
@@ -74,15 +86,27 @@ pub fn tensor_in(shape: impl Strategy<Value = Shape>, lo: f64, hi: f64) -> impl 
 
 /// f64 tensors in [-2, 2] with every |x| ≥ `margin` (away from the kink of relu, abs, …) —
 /// finite differences across a kink are meaningless.
-pub fn tensor_away_from_kinks(shape: impl Strategy<Value = Shape>, margin: f64) -> impl Strategy<Value = Tensor> {
+pub fn tensor_away_from_kinks(
+    shape: impl Strategy<Value = Shape>,
+    margin: f64,
+) -> impl Strategy<Value = Tensor> {
     shape.prop_flat_map(move |s| {
-        proptest::collection::vec((margin..=2.0f64, any::<bool>()), s.numel())
-            .prop_map(move |v| Tensor::from_vec(v.into_iter().map(|(x, neg)| if neg { -x } else { x }).collect::<Vec<f64>>(), s))
+        proptest::collection::vec((margin..=2.0f64, any::<bool>()), s.numel()).prop_map(move |v| {
+            Tensor::from_vec(
+                v.into_iter()
+                    .map(|(x, neg)| if neg { -x } else { x })
+                    .collect::<Vec<f64>>(),
+                s,
+            )
+        })
     })
 }
 
 /// Strictly positive f64 tensors in [`lo`, 3] (for log, sqrt, pow bases), `lo > 0`.
-pub fn positive_tensor(shape: impl Strategy<Value = Shape>, lo: f64) -> impl Strategy<Value = Tensor> {
+pub fn positive_tensor(
+    shape: impl Strategy<Value = Shape>,
+    lo: f64,
+) -> impl Strategy<Value = Tensor> {
     tensor_in(shape, lo, 3.0)
 }
 

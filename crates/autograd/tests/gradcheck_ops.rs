@@ -28,7 +28,11 @@ fn small() -> impl Strategy<Value = Shape> {
 fn one(s: impl Strategy<Value = Tensor>) -> impl Strategy<Value = Case> {
     s.prop_map(|t| (vec![t], vec![]))
 }
-fn two(pair: impl Strategy<Value = (Shape, Shape)>, lo: f64, hi: f64) -> impl Strategy<Value = Case> {
+fn two(
+    pair: impl Strategy<Value = (Shape, Shape)>,
+    lo: f64,
+    hi: f64,
+) -> impl Strategy<Value = Case> {
     pair.prop_flat_map(move |(a, b)| (tensor_in(Just(a), lo, hi), tensor_in(Just(b), lo, hi)))
         .prop_map(|(a, b)| (vec![a, b], vec![]))
 }
@@ -69,10 +73,74 @@ fn gather_case() -> impl Strategy<Value = (Tensor, usize, Tensor)> {
         let n = d[a];
         d[a] = 3;
         let len: usize = d.iter().product();
-        (Just(t), Just(a), proptest::collection::vec(0..n, len).prop_map(move |v| {
-            Tensor::from_vec(v.into_iter().map(|x| x as f64).collect::<Vec<f64>>(), d.clone())
-        }))
+        (
+            Just(t),
+            Just(a),
+            proptest::collection::vec(0..n, len).prop_map(move |v| {
+                Tensor::from_vec(
+                    v.into_iter().map(|x| x as f64).collect::<Vec<f64>>(),
+                    d.clone(),
+                )
+            }),
+        )
     })
+}
+
+/// A small convolution case: x [N, Cin, H, W], w, and (stride, padding, dilation, groups).
+/// `transposed` picks the weight layout [Cin, Cout/g, k, k] instead of [Cout, Cin/g, k, k].
+fn conv_case(transposed: bool) -> impl Strategy<Value = Case> {
+    (
+        1usize..=2,
+        1usize..=2,
+        1usize..=2,
+        1usize..=2,
+        3usize..=5,
+        1usize..=3,
+        1usize..=2,
+        0usize..=1,
+        1usize..=2,
+    )
+        .prop_filter(
+            "kernel larger than the padded input",
+            |&(_, _, _, _, h, k, _, p, d)| h + 2 * p >= d * (k - 1) + 1,
+        )
+        .prop_flat_map(move |(n, g, ci, co, h, k, s, p, d)| {
+            let (cin, cout) = (ci * g, co * g);
+            let ws = if transposed {
+                [cin, cout / g, k, k]
+            } else {
+                [cout, cin / g, k, k]
+            };
+            (
+                tensor_in(Just(Shape::new(&[n, cin, h, h + 1])), -1.0, 1.0),
+                tensor_in(Just(Shape::new(&ws)), -1.0, 1.0),
+                Just([s as f64, p as f64, d as f64, g as f64]),
+            )
+        })
+        .prop_map(|(x, w, hp)| (vec![x, w], vec![Tensor::from_vec(hp.to_vec(), [4])]))
+}
+fn conv_p(aux: &[Tensor]) -> tensor::Conv2dParams {
+    let h: Vec<usize> = aux[0].to_vec_f64().iter().map(|&v| v as usize).collect();
+    tensor::Conv2dParams::new((h[0], h[0]), (h[1], h[1]))
+        .with_dilation((h[2], h[2]))
+        .with_groups(h[3])
+}
+fn convt_p(aux: &[Tensor]) -> tensor::ConvTranspose2dParams {
+    let h: Vec<usize> = aux[0].to_vec_f64().iter().map(|&v| v as usize).collect();
+    // output_padding must be smaller than the stride or the dilation
+    tensor::ConvTranspose2dParams::new((h[0], h[0]), (h[1], h[1]))
+        .with_dilation((h[2], h[2]))
+        .with_groups(h[3])
+        .with_output_padding((h[0].max(h[2]) - 1, 0))
+}
+fn pool_input() -> impl Strategy<Value = Case> {
+    one(tensor_in(
+        shape(4..=4, 1..=2)
+            .prop_flat_map(|s| (Just(s), 4usize..=5, 4usize..=6))
+            .prop_map(|(s, h, w)| Shape::new(&[s[0], s[1], h, w])),
+        -2.0,
+        2.0,
+    ))
 }
 
 macro_rules! op_tests {
@@ -178,6 +246,39 @@ op_tests! {
     matmul: (1usize..=3, 1usize..=3, 1usize..=3, 1usize..=2).prop_flat_map(|(m, k, n, b)| {
         (tensor_in(Just(Shape::new(&[b, m, k])), -2.0, 2.0), tensor_in(Just(Shape::new(&[k, n])), -2.0, 2.0))
     }).prop_map(|(a, b)| (vec![a, b], vec![])) => |v, aux| v[0].matmul(&v[1]).square();
+    conv2d: conv_case(false) => |v, aux| v[0].conv2d(&v[1], conv_p(&aux)).square();
+    conv_transpose2d: conv_case(true) => |v, aux| v[0].conv_transpose2d(&v[1], convt_p(&aux)).square();
+    conv2d_weight_grad: conv_case(false) => |v, aux| {
+        let p = conv_p(&aux);
+        // grad_out as a function of both inputs, so both arguments of the op get gradients
+        let g = v[0].conv2d(&v[1], p);
+        Var::conv2d_weight_grad(&v[0], &g, *v[1].shape(), p).square()
+    };
+    conv_transpose2d_weight_grad: conv_case(true) => |v, aux| {
+        let p = convt_p(&aux);
+        let g = v[0].conv_transpose2d(&v[1], p);
+        Var::conv_transpose2d_weight_grad(&v[0], &g, *v[1].shape(), p).square()
+    };
+    avg_pool2d: pool_input() => |v, aux| v[0].avg_pool2d((2, 3), (2, 1), (1, 1)).square();
+    avg_pool2d_backward: pool_input() => |v, aux| {
+        let s = *v[0].shape();
+        let y = v[0].avg_pool2d((3, 2), (1, 2), (1, 0));
+        y.avg_pool2d_backward(s, (3, 2), (1, 2), (1, 0)).square()
+    };
+    max_pool2d: pool_input() => |v, aux| v[0].max_pool2d((2, 2), (2, 2), (0, 1)).square();
+    max_pool2d_backward: pool_input() => |v, aux| {
+        let (_, idx) = v[0].value().max_pool2d((2, 2), (1, 2), (0, 0));
+        let idx = std::rc::Rc::new(idx);
+        let y = v[0].max_pool2d((2, 2), (1, 2), (0, 0));
+        y.max_pool2d_backward(&idx, *v[0].shape()).mul(&v[0])
+    };
+    max_pool2d_gather: pool_input() => |v, aux| {
+        let (y, idx) = v[0].value().max_pool2d((3, 3), (1, 1), (1, 1));
+        let idx = std::rc::Rc::new(idx);
+        v[0].square().max_pool2d_gather(&idx, *y.shape())
+    };
+    upsample_nearest2d: pool_input() => |v, aux| v[0].upsample_nearest2d(2).square();
+    upsample_nearest2d_backward: one(tensor_in(shape(2..=2, 1..=2).prop_flat_map(|s| (Just(s), 1usize..=3, 1usize..=3)).prop_map(|(s, h, w)| Shape::new(&[s[0], s[1], 2 * h, 2 * w])), -2.0, 2.0)) => |v, aux| v[0].upsample_nearest2d_backward(2).square();
 }
 
 /// grad_reverse is deliberately not the derivative of its forward (identity), so finite
@@ -189,18 +290,33 @@ fn grad_reverse() {
     let x = tape.leaf(Tensor::from_vec(vec![0.5f64, -1.5, 2.0], [3]));
     let y = x.grad_reverse(0.5).pow_scalar(3.0).sum_all();
     let g = autograd::grad(&[&y], &[&x], None, true)[0].clone();
-    assert_eq!(g.value().to_vec_f64(), vec![-0.5 * 3.0 * 0.25, -0.5 * 3.0 * 2.25, -0.5 * 3.0 * 4.0]);
+    assert_eq!(
+        g.value().to_vec_f64(),
+        vec![-0.5 * 3.0 * 0.25, -0.5 * 3.0 * 2.25, -0.5 * 3.0 * 4.0]
+    );
     let gg = autograd::grad(&[&g.sum_all()], &[&x], None, false)[0].clone();
     // d/dx of (−λ·3x²) where the inner x went through the reversal once more: (−λ)²·6x
-    assert_eq!(gg.value().to_vec_f64(), vec![0.25 * 6.0 * 0.5, 0.25 * 6.0 * -1.5, 0.25 * 6.0 * 2.0]);
+    assert_eq!(
+        gg.value().to_vec_f64(),
+        vec![0.25 * 6.0 * 0.5, 0.25 * 6.0 * -1.5, 0.25 * 6.0 * 2.0]
+    );
 }
 
 #[test]
 fn every_op_has_a_gradient_test() {
-    let mut tested: Vec<String> = TESTED.iter().map(|s| s.trim_start_matches("r#").to_string()).collect();
+    let mut tested: Vec<String> = TESTED
+        .iter()
+        .map(|s| s.trim_start_matches("r#").to_string())
+        .collect();
     tested.push("grad_reverse".into()); // checked exactly in `grad_reverse` above
-    let missing: Vec<&&str> = OP_NAMES.iter().filter(|n| !tested.contains(&n.to_string())).collect();
-    assert!(missing.is_empty(), "ops without a gradcheck/gradgradcheck test: {missing:?}");
+    let missing: Vec<&&str> = OP_NAMES
+        .iter()
+        .filter(|n| !tested.contains(&n.to_string()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ops without a gradcheck/gradgradcheck test: {missing:?}"
+    );
 }
 
 #[test]

@@ -100,12 +100,18 @@ fn gradient_reversal_flips_and_scales() {
 #[test]
 fn broadcasting_gradients_sum_back_to_the_input_shape() {
     let tape = Tape::new();
-    let a = tape.leaf(Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]));
+    let a = tape.leaf(Tensor::from_vec(
+        vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0],
+        [2, 3],
+    ));
     let b = tape.leaf(t(&[10.0, 20.0, 30.0]));
     let y = (&a * &b).sum_all();
     y.backward();
     assert_eq!(b.grad().unwrap().to_vec_f64(), vec![5.0, 7.0, 9.0]);
-    assert_eq!(a.grad().unwrap().to_vec_f64(), vec![10.0, 20.0, 30.0, 10.0, 20.0, 30.0]);
+    assert_eq!(
+        a.grad().unwrap().to_vec_f64(),
+        vec![10.0, 20.0, 30.0, 10.0, 20.0, 30.0]
+    );
 }
 
 #[test]
@@ -130,7 +136,10 @@ fn anomaly_mode_names_zero_over_zero_in_backward() {
     let line = line!() + 1;
     let y = x.sqrt().sum_all();
     let err = y.try_backward().unwrap_err();
-    assert!(err.0.contains("the backward of sqrt (tape index 1"), "{err}");
+    assert!(
+        err.0.contains("the backward of sqrt (tape index 1"),
+        "{err}"
+    );
     assert!(err.0.contains(&format!("semantics.rs:{line}")), "{err}");
     // without anomaly mode the same graph runs and gives inf
     let tape = Tape::new();
@@ -146,7 +155,10 @@ fn mixing_tapes_is_a_clear_error() {
     let b = Tape::new().leaf(t(&[1.0]));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| &a + &b));
     let msg = *r.unwrap_err().downcast::<String>().unwrap();
-    assert!(msg.starts_with("add: inputs come from different tapes"), "{msg}");
+    assert!(
+        msg.starts_with("add: inputs come from different tapes"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -156,10 +168,16 @@ fn shape_errors_name_the_op_and_shapes_at_the_callers_line() {
     let b = tape.leaf(Tensor::zeros([4], DType::F64));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.mul(&b)));
     let msg = *r.unwrap_err().downcast::<String>().unwrap();
-    assert_eq!(msg, "mul: shapes cannot be broadcast together: [2, 3] and [4]");
+    assert_eq!(
+        msg,
+        "mul: shapes cannot be broadcast together: [2, 3] and [4]"
+    );
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.matmul(&b)));
     let msg = *r.unwrap_err().downcast::<String>().unwrap();
-    assert!(msg.starts_with("matmul: inner dimensions differ (3 vs 4)"), "{msg}");
+    assert!(
+        msg.starts_with("matmul: inner dimensions differ (3 vs 4)"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -178,11 +196,17 @@ fn tape_table_dot_and_trace_show_values_and_gradients() {
     assert!(row_a.trim_end().ends_with("-3.0000"), "{row_a}");
     let row_b = table.lines().find(|l| l.contains("leaf b")).unwrap();
     assert!(row_b.trim_end().ends_with("2.0000"), "{row_b}");
-    assert!(trace.contains("rule: ∂L/∂a = ∂L/∂out · b, ∂L/∂b = ∂L/∂out · a"), "{trace}");
+    assert!(
+        trace.contains("rule: ∂L/∂a = ∂L/∂out · b, ∂L/∂b = ∂L/∂out · a"),
+        "{trace}"
+    );
     assert!(trace.contains("→ #0 receives [-3.0000]"), "{trace}");
     let dot = tape.to_dot();
     assert!(dot.starts_with("digraph tape {"));
-    assert!(dot.contains("n0 -> n2;") && dot.contains("n1 -> n2;"), "{dot}");
+    assert!(
+        dot.contains("n0 -> n2;") && dot.contains("n1 -> n2;"),
+        "{dot}"
+    );
 }
 
 #[test]
@@ -202,4 +226,27 @@ fn gradient_penalty_through_linear_and_leaky_relu_gets_weight_gradients() {
     };
     let r = autograd::gradcheck(&penalty, &[w1, w2], Default::default());
     assert!(r.is_ok(), "{}", r.unwrap_err());
+}
+
+#[test]
+fn gradient_penalty_through_conv2d_linear_and_leaky_relu() {
+    // D(x) = w2 · flatten(leaky_relu(conv2d(x, k, stride 2, pad 1))); x̂ per sample;
+    // penalty E(‖∇ₓ̂D(x̂)‖₂ − 1)² with the norm over each flattened sample, differentiated
+    // with respect to the conv kernel and the linear weight, checked by finite differences.
+    let mut rng = tensor::Rng::seed(5);
+    let k = Tensor::randn([2, 1, 3, 3], 0.0, 0.5, DType::F64, &mut rng);
+    let w2 = Tensor::randn([1, 8], 0.0, 0.5, DType::F64, &mut rng);
+    let xs = Tensor::randn([3, 1, 4, 4], 0.0, 1.0, DType::F64, &mut rng);
+    let p = tensor::Conv2dParams::new((2, 2), (1, 1));
+    let penalty = |w: &[Var]| -> Var {
+        let x = w[0].tape().leaf(xs.clone());
+        let h = x.conv2d(&w[0], p).leaky_relu(0.2).flatten(1, -1);
+        let d = h.matmul(&w[1].t()).sum_all();
+        let g = grad(&[&d], &[&x], None, true)[0].clone();
+        let norm = g.flatten(1, -1).square().sum(&[1], false).sqrt();
+        norm.add_scalar(-1.0).square().mean_all()
+    };
+    let r = autograd::gradcheck(&penalty, &[k, w2], Default::default());
+    assert!(r.is_ok(), "{}", r.unwrap_err());
+    assert!(r.unwrap().checked == 18 + 8);
 }

@@ -1,1 +1,7 @@
-//! gan
+//! # minimax gan
+//!
+//! GAN objectives, training loops, models, datasets, metrics and reports — one readable file
+//! per method of the tutorial (see `docs/`).
+#![warn(missing_docs)]
+
+pub mod objectives;

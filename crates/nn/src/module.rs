@@ -98,7 +98,11 @@ pub trait Module {
         fn rec(m: &dyn Module, name: &str, depth: usize, out: &mut String) {
             let pad = "  ".repeat(depth);
             let own: usize = m.own_params().iter().map(|(_, p)| p.numel()).sum();
-            let label = if name.is_empty() { String::new() } else { format!("({name}): ") };
+            let label = if name.is_empty() {
+                String::new()
+            } else {
+                format!("({name}): ")
+            };
             let children = m.children();
             if children.is_empty() {
                 let shapes: Vec<String> = m
@@ -106,7 +110,11 @@ pub trait Module {
                     .iter()
                     .map(|(n, p)| format!("{n} {:?}", p.value().dims()))
                     .collect();
-                let extra = if shapes.is_empty() { String::new() } else { format!("  [{}; {own} params]", shapes.join(", ")) };
+                let extra = if shapes.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}; {own} params]", shapes.join(", "))
+                };
                 out.push_str(&format!("{pad}{label}{}{extra}\n", m.describe()));
             } else {
                 out.push_str(&format!("{pad}{label}{}(\n", m.describe()));

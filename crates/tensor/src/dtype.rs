@@ -122,6 +122,8 @@ pub trait Element:
     fn fast_exp(self) -> Self;
     /// ln x, vectorisable approximation for f32, std for f64.
     fn fast_ln(self) -> Self;
+    /// ln(1 + x), vectorisable approximation for f32 (accurate near 0), std `ln_1p` for f64.
+    fn fast_ln_1p(self) -> Self;
     /// tanh x, vectorisable approximation for f32, std for f64.
     fn fast_tanh(self) -> Self;
     /// 1 / (1 + e^-x), vectorisable approximation for f32, exact formula for f64.
@@ -157,7 +159,7 @@ pub trait Element:
 }
 
 macro_rules! impl_element {
-    ($t:ty, $tag:ident, $fe:expr, $fl:expr, $ft:expr, $fs:expr) => {
+    ($t:ty, $tag:ident, $fe:expr, $fl:expr, $fl1p:expr, $ft:expr, $fs:expr) => {
         impl Element for $t {
             const DTYPE: DType = DType::$tag;
             const ZERO: Self = 0.0;
@@ -215,6 +217,10 @@ macro_rules! impl_element {
                 $fl(self)
             }
             #[inline(always)]
+            fn fast_ln_1p(self) -> Self {
+                $fl1p(self)
+            }
+            #[inline(always)]
             fn fast_tanh(self) -> Self {
                 $ft(self)
             }
@@ -258,11 +264,19 @@ impl_element!(
     F32,
     crate::kernels::fastmath::exp_f32,
     crate::kernels::fastmath::ln_f32,
+    crate::kernels::fastmath::ln_1p_f32,
     crate::kernels::fastmath::tanh_f32,
     crate::kernels::fastmath::sigmoid_f32
 );
-impl_element!(f64, F64, f64::exp, f64::ln, f64::tanh, |x: f64| 1.0 / (1.0
-    + (-x).exp()));
+impl_element!(
+    f64,
+    F64,
+    f64::exp,
+    f64::ln,
+    f64::ln_1p,
+    f64::tanh,
+    |x: f64| 1.0 / (1.0 + (-x).exp())
+);
 
 /// Runs `$body` with the type alias `$T` bound to the Rust type of the runtime dtype `$dt`.
 ///

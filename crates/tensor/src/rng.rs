@@ -40,7 +40,10 @@ impl Rng {
     /// xoshiro cannot leave.
     #[track_caller]
     pub fn from_state(s: [u64; 4]) -> Rng {
-        assert!(s != [0; 4], "Rng::from_state: the all-zero state is invalid");
+        assert!(
+            s != [0; 4],
+            "Rng::from_state: the all-zero state is invalid"
+        );
         Rng { s }
     }
     /// The next 64 random bits.

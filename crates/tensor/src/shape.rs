@@ -64,8 +64,10 @@ impl Shape {
     #[track_caller]
     pub fn axis(&self, axis: isize, op: &str) -> usize {
         let n = self.ndim() as isize;
-        let a = if axis < 0 { axis + n } else { axis };
-        if a < 0 || a >= n.max(1) && !(n == 0 && a == 0) {
+        // A 0-d shape accepts axis 0 and -1, like PyTorch.
+        let m = n.max(1);
+        let a = if axis < 0 { axis + m } else { axis };
+        if a < 0 || a >= m {
             panic!("{op}: axis {axis} is out of range for shape {self:?} ({n} dimensions)");
         }
         a as usize
@@ -138,8 +140,16 @@ pub fn broadcast_shapes(a: &Shape, b: &Shape) -> Option<Shape> {
     let n = a.ndim().max(b.ndim());
     let mut out = [0usize; MAX_DIMS];
     for i in 0..n {
-        let da = if i < n - a.ndim() { 1 } else { a[i - (n - a.ndim())] };
-        let db = if i < n - b.ndim() { 1 } else { b[i - (n - b.ndim())] };
+        let da = if i < n - a.ndim() {
+            1
+        } else {
+            a[i - (n - a.ndim())]
+        };
+        let db = if i < n - b.ndim() {
+            1
+        } else {
+            b[i - (n - b.ndim())]
+        };
         out[i] = if da == db {
             da
         } else if da == 1 {

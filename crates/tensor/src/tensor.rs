@@ -113,8 +113,12 @@ impl Tensor {
                 .map(|i| {
                     if n == 1 {
                         T::from_f64(start)
-                    } else {
+                    } else if 2 * i < n {
                         T::from_f64(start + (end - start) * i as f64 / (n - 1) as f64)
+                    } else {
+                        // the second half counts back from `end`, so the last value is
+                        // exactly `end` (start + (end - start) need not be)
+                        T::from_f64(end - (end - start) * (n - 1 - i) as f64 / (n - 1) as f64)
                     }
                 })
                 .collect();
@@ -133,7 +137,8 @@ impl Tensor {
         })
     }
 
-    /// Uniform draws in `[low, high)` from `rng`.
+    /// Uniform draws in `[low, high)` from `rng`. A draw that rounds up to `high` in the
+    /// tensor's dtype is redrawn (so f32 draws never equal `high`).
     pub fn rand_uniform(
         shape: impl Into<Shape>,
         low: f64,
@@ -143,15 +148,29 @@ impl Tensor {
     ) -> Tensor {
         let shape = shape.into();
         with_dtype!(dtype, T => {
+            let hi = T::from_f64(high);
+            // if [low, high) is empty in T, any draw is accepted (no infinite redraw)
+            let open = hi > T::from_f64(low);
             let v: Vec<T> = (0..shape.numel())
-                .map(|_| T::from_f64(low + (high - low) * rng.uniform()))
+                .map(|_| loop {
+                    let x = T::from_f64(low + (high - low) * rng.uniform());
+                    if x < hi || !open {
+                        break x;
+                    }
+                })
                 .collect();
             Tensor::from_vec(v, shape)
         })
     }
 
     /// Normal draws with the given mean and standard deviation from `rng`.
-    pub fn randn(shape: impl Into<Shape>, mean: f64, std: f64, dtype: DType, rng: &mut Rng) -> Tensor {
+    pub fn randn(
+        shape: impl Into<Shape>,
+        mean: f64,
+        std: f64,
+        dtype: DType,
+        rng: &mut Rng,
+    ) -> Tensor {
         let shape = shape.into();
         with_dtype!(dtype, T => {
             let v: Vec<T> = (0..shape.numel())
@@ -164,7 +183,10 @@ impl Tensor {
     /// 1 with probability `p`, else 0, drawn from `rng`.
     #[track_caller]
     pub fn bernoulli(shape: impl Into<Shape>, p: f64, dtype: DType, rng: &mut Rng) -> Tensor {
-        assert!((0.0..=1.0).contains(&p), "bernoulli: p = {p} is not in [0, 1]");
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "bernoulli: p = {p} is not in [0, 1]"
+        );
         let shape = shape.into();
         with_dtype!(dtype, T => {
             let v: Vec<T> = (0..shape.numel())
@@ -306,7 +328,10 @@ impl Tensor {
         let dt = self.dtype();
         match T::make_mut(&mut self.storage) {
             Some(v) => v.as_mut_slice(),
-            None => panic!("data_mut: tensor has dtype {dt} but {} was asked for", T::DTYPE),
+            None => panic!(
+                "data_mut: tensor has dtype {dt} but {} was asked for",
+                T::DTYPE
+            ),
         }
     }
 
@@ -390,7 +415,12 @@ impl Tensor {
                 .all(|(a, b)| (a - b).abs() <= atol + rtol * b.abs() || (a.is_nan() && b.is_nan()))
     }
 
-    pub(crate) fn from_parts(storage: Storage, shape: Shape, strides: [usize; MAX_DIMS], offset: usize) -> Tensor {
+    pub(crate) fn from_parts(
+        storage: Storage,
+        shape: Shape,
+        strides: [usize; MAX_DIMS],
+        offset: usize,
+    ) -> Tensor {
         Tensor {
             storage,
             shape,
@@ -406,7 +436,11 @@ fn fmt_value(v: f64, prec: usize) -> String {
     if v.is_nan() {
         "nan".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "inf".into() } else { "-inf".into() }
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-4) {
         format!("{v:.prec$e}")
     } else {

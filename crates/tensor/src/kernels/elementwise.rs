@@ -29,7 +29,7 @@ pub enum UnaryOp {
     Sin,
     /// cos x
     Cos,
-    /// max(x, 0)
+    /// max(x, 0) (NaN stays NaN)
     Relu,
     /// x if x > 0 else slope·x
     LeakyRelu(f64),
@@ -47,6 +47,8 @@ pub enum UnaryOp {
     AddScalar(f64),
     /// x · c
     MulScalar(f64),
+    /// x / c (a true division, not a multiplication by 1/c)
+    DivScalar(f64),
     /// x^c
     PowScalar(f64),
     /// c^x
@@ -65,9 +67,10 @@ pub enum UnaryOp {
 
 #[inline(always)]
 fn softplus<T: Element>(x: T) -> T {
-    // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|)
+    // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|); ln_1p keeps the tail term accurate when
+    // e^-|x| is small (ln(1 + e) would round 1 + e and lose it).
     let ax = x.abs();
-    x.max_e(T::ZERO) + (T::ONE + (-ax).fast_exp()).fast_ln()
+    x.max_e(T::ZERO) + (-ax).fast_exp().fast_ln_1p()
 }
 
 #[inline(always)]
@@ -108,7 +111,12 @@ pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
         UnaryOp::Recip => map!(|x| T::ONE / x),
         UnaryOp::Sin => map!(|x| x.sin()),
         UnaryOp::Cos => map!(|x| x.cos()),
-        UnaryOp::Relu => map!(|x| if x > T::ZERO { x } else { T::ZERO }),
+        // NaN propagates (as in PyTorch), so anomaly checks still see it
+        UnaryOp::Relu => map!(|x| if x > T::ZERO || x.is_nan() {
+            x
+        } else {
+            T::ZERO
+        }),
         UnaryOp::LeakyRelu(s) => {
             let s = T::from_f64(s);
             map!(|x| if x > T::ZERO { x } else { x * s })
@@ -134,6 +142,10 @@ pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
         UnaryOp::MulScalar(c) => {
             let c = T::from_f64(c);
             map!(|x| x * c)
+        }
+        UnaryOp::DivScalar(c) => {
+            let c = T::from_f64(c);
+            map!(|x| x / c)
         }
         UnaryOp::PowScalar(c) => {
             if c == 2.0 {

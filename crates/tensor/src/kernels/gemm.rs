@@ -87,6 +87,23 @@ pub unsafe fn gemm_raw<T: Element>(
     }
 }
 
+impl<T> MatRef<'_, T> {
+    /// Whether every element of a `rows × cols` matrix with these strides lies in `data`.
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        if rows == 0 || cols == 0 {
+            return true;
+        }
+        let (rs, cs) = (self.rs.unsigned_abs(), self.cs.unsigned_abs());
+        self.rs >= 0
+            && self.cs >= 0
+            && (rows - 1)
+                .checked_mul(rs)
+                .and_then(|r| (cols - 1).checked_mul(cs).and_then(|c| r.checked_add(c)))
+                .and_then(|e| e.checked_add(self.offset))
+                .is_some_and(|last| last < self.data.len())
+    }
+}
+
 struct SendPtr<T>(*mut T);
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
@@ -107,6 +124,10 @@ pub fn gemm<T: Element>(
     if m == 0 || n == 0 {
         return;
     }
+    if k > 0 {
+        assert!(a.fits(m, k), "gemm: A ({m}×{k}) exceeds its buffer");
+        assert!(b.fits(k, n), "gemm: B ({k}×{n}) exceeds its buffer");
+    }
     if k == 0 {
         for x in c[..m * n].iter_mut() {
             *x = if beta == T::ZERO { T::ZERO } else { *x * beta };
@@ -120,7 +141,9 @@ pub fn gemm<T: Element>(
     let threads = parallel::current_threads();
     if threads <= 1 || work < GEMM_SPLIT_FLOPS || (m <= GEMM_BLOCK && n <= GEMM_BLOCK) {
         unsafe {
-            gemm_raw(m, k, n, alpha, ap, a.rs, a.cs, bp, b.rs, b.cs, beta, cp.0, n as isize, 1)
+            gemm_raw(
+                m, k, n, alpha, ap, a.rs, a.cs, bp, b.rs, b.cs, beta, cp.0, n as isize, 1,
+            )
         };
         return;
     }

@@ -121,35 +121,58 @@ pub fn reduce_runs<T: Element>(op: ReduceOp, src: &[T], run: usize, out: &mut [T
         out[0] = reduce_run(op, src);
         return;
     }
-    // Each output is reduced whole by one thread, so its order is fixed.
+    // Each output is reduced by reduce_run (blocked for long runs, like the single-output
+    // case), so its order is fixed whatever the thread count.
     let per = (parallel::CHUNK / run).max(1);
     parallel::for_chunks_mut(out, per, |ci, o| {
         for (j, oj) in o.iter_mut().enumerate() {
             let r = ci * per + j;
-            let mut tmp = [T::ZERO];
-            reduce_run_simd(op, &src[r * run..(r + 1) * run], &mut tmp);
-            *oj = tmp[0];
+            *oj = reduce_run(op, &src[r * run..(r + 1) * run]);
         }
     });
 }
 
-/// Reduces over the leading `rows` of a `[rows, cols]` row-major block: `out[j] = op_i src[i, j]`,
-/// accumulating rows in order (vectorised across `j`).
+/// Rows per leaf of the pairwise row summation in [`reduce_rows`].
+pub const ROW_BLOCK: usize = 1024;
+
+/// Reduces over the leading `rows` of a `[rows, cols]` row-major block: `out[j] = op_i src[i, j]`
+/// (vectorised across `j`). Sums add up to [`ROW_BLOCK`] rows in order, then combine blocks
+/// pairwise, so the order is fixed and the rounding error grows with log(rows), not rows.
 pub fn reduce_rows<T: Element>(op: ReduceOp, src: &[T], rows: usize, cols: usize, out: &mut [T]) {
     out.iter_mut().for_each(|o| *o = op.identity());
     let per = (parallel::CHUNK / rows.max(1)).max(64);
     parallel::for_chunks_mut(out, per, |ci, o| {
-        let c0 = ci * per;
-        for i in 0..rows {
-            let row = &src[i * cols + c0..i * cols + c0 + o.len()];
-            match op {
-                ReduceOp::Sum => crate::kernels::elementwise::add_assign(o, row),
-                _ => {
-                    for (d, &x) in o.iter_mut().zip(row) {
-                        *d = op.combine(*d, x);
-                    }
+        rows_into(op, src, cols, ci * per, 0, rows, o);
+    });
+}
+
+/// Combines rows `r0..r1` of columns `c0..c0 + o.len()` into `o`.
+fn rows_into<T: Element>(
+    op: ReduceOp,
+    src: &[T],
+    cols: usize,
+    c0: usize,
+    r0: usize,
+    r1: usize,
+    o: &mut [T],
+) {
+    if op == ReduceOp::Sum && r1 - r0 > ROW_BLOCK {
+        let mid = r0 + (r1 - r0) / 2;
+        rows_into(op, src, cols, c0, r0, mid, o);
+        let mut tmp = vec![T::ZERO; o.len()];
+        rows_into(op, src, cols, c0, mid, r1, &mut tmp);
+        crate::kernels::elementwise::add_assign(o, &tmp);
+        return;
+    }
+    for i in r0..r1 {
+        let row = &src[i * cols + c0..i * cols + c0 + o.len()];
+        match op {
+            ReduceOp::Sum => crate::kernels::elementwise::add_assign(o, row),
+            _ => {
+                for (d, &x) in o.iter_mut().zip(row) {
+                    *d = op.combine(*d, x);
                 }
             }
         }
-    });
+    }
 }

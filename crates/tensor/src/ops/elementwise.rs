@@ -34,7 +34,12 @@ impl Tensor {
             )));
         }
         let out_shape = broadcast_shapes(&self.shape, &other.shape).ok_or_else(|| {
-            TensorError::shapes(op.name(), "shapes cannot be broadcast together", &self.shape, &other.shape)
+            TensorError::shapes(
+                op.name(),
+                "shapes cannot be broadcast together",
+                &self.shape,
+                &other.shape,
+            )
         })?;
         Ok(with_dtype!(self.dtype(), T => binary_impl::<T>(self, other, op, out_shape)))
     }
@@ -123,10 +128,21 @@ impl Tensor {
         if a.dtype() != b.dtype() {
             return Err(TensorError::dtypes("where", a.dtype(), b.dtype()));
         }
-        let ab = broadcast_shapes(&a.shape, &b.shape)
-            .ok_or_else(|| TensorError::shapes("where", "shapes cannot be broadcast together", &a.shape, &b.shape))?;
+        let ab = broadcast_shapes(&a.shape, &b.shape).ok_or_else(|| {
+            TensorError::shapes(
+                "where",
+                "shapes cannot be broadcast together",
+                &a.shape,
+                &b.shape,
+            )
+        })?;
         let s = broadcast_shapes(&cond.shape, &ab).ok_or_else(|| {
-            TensorError::shapes("where", "condition shape cannot be broadcast to", &cond.shape, &ab)
+            TensorError::shapes(
+                "where",
+                "condition shape cannot be broadcast to",
+                &cond.shape,
+                &ab,
+            )
         })?;
         let c = cond.to_dtype(a.dtype()).expand(s).contiguous();
         let (ea, eb) = (a.expand(s).contiguous(), b.expand(s).contiguous());
@@ -219,7 +235,7 @@ impl Tensor {
     }
     /// x / c
     pub fn div_scalar(&self, c: f64) -> Tensor {
-        self.unary(UnaryOp::MulScalar(1.0 / c))
+        self.unary(UnaryOp::DivScalar(c))
     }
     /// x^c
     pub fn pow_scalar(&self, c: f64) -> Tensor {
@@ -283,7 +299,10 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
     // General path: walk rows of the output's last dimension with broadcast (zero) strides.
     let ea = a.expand(out_shape);
     let eb = b.expand(out_shape);
-    let (xa, xb) = (T::slice(&ea.storage).unwrap(), T::slice(&eb.storage).unwrap());
+    let (xa, xb) = (
+        T::slice(&ea.storage).unwrap(),
+        T::slice(&eb.storage).unwrap(),
+    );
     let nd = out_shape.ndim();
     let inner = if nd == 0 { 1 } else { out_shape[nd - 1] };
     let (sa, sb) = if nd == 0 {
@@ -301,8 +320,14 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
             idx[d] = r % out_shape[d];
             r /= out_shape[d];
         }
-        let mut oa = ea.offset + (0..nd.saturating_sub(1)).map(|d| idx[d] * ea.strides[d]).sum::<usize>();
-        let mut ob = eb.offset + (0..nd.saturating_sub(1)).map(|d| idx[d] * eb.strides[d]).sum::<usize>();
+        let mut oa = ea.offset
+            + (0..nd.saturating_sub(1))
+                .map(|d| idx[d] * ea.strides[d])
+                .sum::<usize>();
+        let mut ob = eb.offset
+            + (0..nd.saturating_sub(1))
+                .map(|d| idx[d] * eb.strides[d])
+                .sum::<usize>();
         let mut tmp_a = vec![T::ZERO; if sa > 1 { inner } else { 0 }];
         let mut tmp_b = vec![T::ZERO; if sb > 1 { inner } else { 0 }];
         for orow in o.chunks_mut(inner) {

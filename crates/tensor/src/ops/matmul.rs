@@ -27,10 +27,23 @@ impl Tensor {
             )));
         }
         if self.ndim() == 0 || other.ndim() == 0 {
-            return Err(TensorError::shapes("matmul", "both operands need at least 1 dimension", &self.shape, &other.shape));
+            return Err(TensorError::shapes(
+                "matmul",
+                "both operands need at least 1 dimension",
+                &self.shape,
+                &other.shape,
+            ));
         }
-        let a = if self.ndim() == 1 { self.unsqueeze(0) } else { self.clone() };
-        let b = if other.ndim() == 1 { other.unsqueeze(1) } else { other.clone() };
+        let a = if self.ndim() == 1 {
+            self.unsqueeze(0)
+        } else {
+            self.clone()
+        };
+        let b = if other.ndim() == 1 {
+            other.unsqueeze(1)
+        } else {
+            other.clone()
+        };
         let (an, bn) = (a.ndim(), b.ndim());
         let (m, k) = (a.shape[an - 2], a.shape[an - 1]);
         let (k2, n) = (b.shape[bn - 2], b.shape[bn - 1]);
@@ -45,7 +58,12 @@ impl Tensor {
         let ba = Shape::new(&a.shape[..an - 2]);
         let bb = Shape::new(&b.shape[..bn - 2]);
         let batch = broadcast_shapes(&ba, &bb).ok_or_else(|| {
-            TensorError::shapes("matmul", "batch dimensions cannot be broadcast", &self.shape, &other.shape)
+            TensorError::shapes(
+                "matmul",
+                "batch dimensions cannot be broadcast",
+                &self.shape,
+                &other.shape,
+            )
         })?;
         let mut out_dims = batch.dims().to_vec();
         out_dims.extend_from_slice(&[m, n]);

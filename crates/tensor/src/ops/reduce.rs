@@ -11,7 +11,15 @@ impl Tensor {
         if axes.is_empty() {
             return (0..self.ndim()).collect();
         }
-        let mut v: Vec<usize> = axes.iter().map(|&a| self.shape.axis(a, op)).collect();
+        // a loop, not a closure, so an axis error is reported at the caller's line
+        let mut v: Vec<usize> = Vec::with_capacity(axes.len());
+        for &a in axes {
+            v.push(self.shape.axis(a, op));
+        }
+        if self.ndim() == 0 {
+            // axis 0 / -1 of a 0-d tensor (checked above) names no dimension to reduce
+            return Vec::new();
+        }
         v.sort_unstable();
         v.dedup();
         v
@@ -32,6 +40,7 @@ impl Tensor {
         Shape::new(&d)
     }
 
+    #[track_caller]
     fn reduce(&self, op: ReduceOp, axes: &[isize], keepdim: bool, name: &str) -> Tensor {
         let ax = self.resolve_axes(axes, name);
         let out_shape = self.reduced_shape(&ax, keepdim);
@@ -39,14 +48,19 @@ impl Tensor {
         let kept: Vec<usize> = (0..nd).filter(|i| !ax.contains(i)).collect();
         let run: usize = ax.iter().map(|&a| self.shape[a]).product();
         if ax.len() < nd && op != ReduceOp::Sum && run == 0 {
-            panic!("{name}: cannot reduce over an empty dimension of shape {:?}", self.shape);
+            panic!(
+                "{name}: cannot reduce over an empty dimension of shape {:?}",
+                self.shape
+            );
         }
         with_dtype!(self.dtype(), T => {
             let mut out = vec![T::ZERO; out_shape.numel()];
             let prefix = ax.iter().enumerate().all(|(i, &a)| i == a);
-            if prefix && !ax.is_empty() && ax.len() < nd && self.is_contiguous() {
+            let cols = self.numel() / run.max(1);
+            // (with a single column the data is one run: the blocked run reduction below is
+            // faster and no permuted copy is made)
+            if prefix && !ax.is_empty() && ax.len() < nd && self.is_contiguous() && cols > 1 {
                 // leading axes: accumulate rows in order
-                let cols = self.numel() / run.max(1);
                 reduce_rows(op, self.as_slice::<T>(), run, cols, &mut out);
             } else {
                 let mut perm = kept.clone();
@@ -72,7 +86,7 @@ impl Tensor {
     pub fn mean(&self, axes: &[isize], keepdim: bool) -> Tensor {
         let ax = self.resolve_axes(axes, "mean");
         let n: usize = ax.iter().map(|&a| self.shape[a]).product();
-        self.sum(axes, keepdim).mul_scalar(1.0 / n as f64)
+        self.sum(axes, keepdim).div_scalar(n as f64)
     }
     /// Mean of all elements, as a 0-d tensor.
     pub fn mean_all(&self) -> Tensor {
@@ -86,7 +100,7 @@ impl Tensor {
         let m = self.mean(axes, true);
         let d = self.sub(&m).square().sum(axes, keepdim);
         let denom = if unbiased { n as f64 - 1.0 } else { n as f64 };
-        d.mul_scalar(1.0 / denom)
+        d.div_scalar(denom)
     }
     /// Maximum over `axes` (NaN propagates).
     #[track_caller]
@@ -111,7 +125,11 @@ impl Tensor {
     pub fn argmax_indices(&self, axis: isize) -> Vec<usize> {
         let a = self.shape.axis(axis, "argmax");
         let n = self.shape[a];
-        assert!(n > 0, "argmax: dimension {a} of shape {:?} is empty", self.shape);
+        assert!(
+            n > 0,
+            "argmax: dimension {a} of shape {:?} is empty",
+            self.shape
+        );
         let mut perm: Vec<usize> = (0..self.ndim()).filter(|&i| i != a).collect();
         perm.push(a);
         let x = self.permute(&perm).contiguous();
@@ -167,6 +185,14 @@ impl Tensor {
             return self.clone();
         }
         let nd = self.ndim();
+        let fits = shape.ndim() <= nd
+            && (0..shape.ndim())
+                .all(|i| shape[i] == 1 || shape[i] == self.shape[nd - shape.ndim() + i]);
+        assert!(
+            fits,
+            "sum_to: cannot sum {:?} to {:?} (the target must broadcast to the source)",
+            self.shape, shape
+        );
         let lead = nd - shape.ndim();
         let mut axes: Vec<isize> = (0..lead as isize).collect();
         for (i, &d) in shape.iter().enumerate() {

@@ -45,7 +45,12 @@ impl Tensor {
             )));
         }
         let c = self.contiguous();
-        Ok(Tensor::from_parts(c.storage, shape, shape.contiguous_strides(), c.offset))
+        Ok(Tensor::from_parts(
+            c.storage,
+            shape,
+            shape.contiguous_strides(),
+            c.offset,
+        ))
     }
 
     /// Merges dimensions `start..=end` into one.
@@ -54,8 +59,15 @@ impl Tensor {
         if self.ndim() == 0 {
             return self.reshape([1]);
         }
-        let (s, e) = (self.shape.axis(start, "flatten"), self.shape.axis(end, "flatten"));
-        assert!(s <= e, "flatten: start {start} is after end {end} for shape {:?}", self.shape);
+        let (s, e) = (
+            self.shape.axis(start, "flatten"),
+            self.shape.axis(end, "flatten"),
+        );
+        assert!(
+            s <= e,
+            "flatten: start {start} is after end {end} for shape {:?}",
+            self.shape
+        );
         let mut d: Vec<usize> = self.dims()[..s].to_vec();
         d.push(self.dims()[s..=e].iter().product());
         d.extend_from_slice(&self.dims()[e + 1..]);
@@ -67,21 +79,36 @@ impl Tensor {
     pub fn permute(&self, perm: &[usize]) -> Tensor {
         let nd = self.ndim();
         let mut seen = [false; MAX_DIMS];
-        let valid = perm.len() == nd && perm.iter().all(|&p| p < nd && !std::mem::replace(&mut seen[p], true));
-        assert!(valid, "permute: {:?} is not a permutation of the {} dimensions of shape {:?}", perm, nd, self.shape);
+        let valid = perm.len() == nd
+            && perm
+                .iter()
+                .all(|&p| p < nd && !std::mem::replace(&mut seen[p], true));
+        assert!(
+            valid,
+            "permute: {:?} is not a permutation of the {} dimensions of shape {:?}",
+            perm, nd, self.shape
+        );
         let mut shape = [0usize; MAX_DIMS];
         let mut strides = [0usize; MAX_DIMS];
         for (i, &p) in perm.iter().enumerate() {
             shape[i] = self.shape[p];
             strides[i] = self.strides[p];
         }
-        Tensor::from_parts(self.storage.clone(), Shape::new(&shape[..nd]), strides, self.offset)
+        Tensor::from_parts(
+            self.storage.clone(),
+            Shape::new(&shape[..nd]),
+            strides,
+            self.offset,
+        )
     }
 
     /// Swaps two dimensions (a view).
     #[track_caller]
     pub fn transpose(&self, a: isize, b: isize) -> Tensor {
-        let (a, b) = (self.shape.axis(a, "transpose"), self.shape.axis(b, "transpose"));
+        let (a, b) = (
+            self.shape.axis(a, "transpose"),
+            self.shape.axis(b, "transpose"),
+        );
         let mut perm: Vec<usize> = (0..self.ndim()).collect();
         perm.swap(a, b);
         self.permute(&perm)
@@ -90,7 +117,11 @@ impl Tensor {
     /// Transpose of a 2-D tensor (a view).
     #[track_caller]
     pub fn t(&self) -> Tensor {
-        assert!(self.ndim() == 2, "t: expects a 2-D tensor, got shape {:?}", self.shape);
+        assert!(
+            self.ndim() == 2,
+            "t: expects a 2-D tensor, got shape {:?}",
+            self.shape
+        );
         self.transpose(0, 1)
     }
 
@@ -125,7 +156,12 @@ impl Tensor {
                 return Err(err());
             }
         }
-        Ok(Tensor::from_parts(self.storage.clone(), shape, strides, self.offset))
+        Ok(Tensor::from_parts(
+            self.storage.clone(),
+            shape,
+            strides,
+            self.offset,
+        ))
     }
 
     /// Same as [`Tensor::expand`] (NumPy's name).
@@ -138,7 +174,12 @@ impl Tensor {
     #[track_caller]
     pub fn squeeze(&self, axis: isize) -> Tensor {
         let a = self.shape.axis(axis, "squeeze");
-        assert!(self.shape[a] == 1, "squeeze: dimension {a} of shape {:?} has size {}, not 1", self.shape, self.shape[a]);
+        assert!(
+            self.shape[a] == 1,
+            "squeeze: dimension {a} of shape {:?} has size {}, not 1",
+            self.shape,
+            self.shape[a]
+        );
         let mut d = self.dims().to_vec();
         let mut s = self.strides().to_vec();
         d.remove(a);
@@ -153,11 +194,19 @@ impl Tensor {
     pub fn unsqueeze(&self, axis: isize) -> Tensor {
         let n = self.ndim() as isize + 1;
         let a = if axis < 0 { axis + n } else { axis };
-        assert!((0..n).contains(&a), "unsqueeze: axis {axis} is out of range for shape {:?}", self.shape);
+        assert!(
+            (0..n).contains(&a),
+            "unsqueeze: axis {axis} is out of range for shape {:?}",
+            self.shape
+        );
         let a = a as usize;
         let mut d = self.dims().to_vec();
         let mut s = self.strides().to_vec();
-        let inner = if a < self.ndim() { self.strides[a] * self.shape[a] } else { 1 };
+        let inner = if a < self.ndim() {
+            self.strides[a] * self.shape[a]
+        } else {
+            1
+        };
         d.insert(a, 1);
         s.insert(a, inner);
         let mut st = [0usize; MAX_DIMS];
@@ -177,7 +226,12 @@ impl Tensor {
             a,
             self.shape
         );
-        Tensor::from_parts(self.storage.clone(), self.shape.with(a, len), self.strides, self.offset + start * self.strides[a])
+        Tensor::from_parts(
+            self.storage.clone(),
+            self.shape.with(a, len),
+            self.strides,
+            self.offset + start * self.strides[a],
+        )
     }
 
     /// Selects the given indices along `axis` (a copy).
@@ -185,9 +239,16 @@ impl Tensor {
     pub fn index_select(&self, axis: isize, indices: &[usize]) -> Tensor {
         let a = self.shape.axis(axis, "index_select");
         for &i in indices {
-            assert!(i < self.shape[a], "index_select: index {i} is out of bounds for dimension {a} of shape {:?}", self.shape);
+            assert!(
+                i < self.shape[a],
+                "index_select: index {i} is out of bounds for dimension {a} of shape {:?}",
+                self.shape
+            );
         }
-        let parts: Vec<Tensor> = indices.iter().map(|&i| self.narrow(a as isize, i, 1)).collect();
+        let parts: Vec<Tensor> = indices
+            .iter()
+            .map(|&i| self.narrow(a as isize, i, 1))
+            .collect();
         if parts.is_empty() {
             return Tensor::zeros(self.shape.with(a, 0), self.dtype());
         }
@@ -197,10 +258,29 @@ impl Tensor {
     /// Adds the slices of `src` (whose dimension `axis` has `indices.len()` entries) into a
     /// zero tensor of `shape` at `indices` along `axis` — the adjoint of [`Tensor::index_select`].
     #[track_caller]
-    pub fn index_add(shape: impl Into<Shape>, axis: isize, indices: &[usize], src: &Tensor) -> Tensor {
+    pub fn index_add(
+        shape: impl Into<Shape>,
+        axis: isize,
+        indices: &[usize],
+        src: &Tensor,
+    ) -> Tensor {
         let shape = shape.into();
         let a = shape.axis(axis, "index_add");
-        assert!(src.shape[a] == indices.len(), "index_add: src {:?} has {} entries along axis {a}, but {} indices were given", src.shape, src.shape[a], indices.len());
+        assert!(
+            src.ndim() == shape.ndim()
+                && (0..shape.ndim())
+                    .all(|d| src.shape[d] == if d == a { indices.len() } else { shape[d] }),
+            "index_add: src {:?} does not match shape {:?} with {} indices along axis {a}",
+            src.shape,
+            shape,
+            indices.len()
+        );
+        for &i in indices {
+            assert!(
+                i < shape[a],
+                "index_add: index {i} is out of bounds for dimension {a} of shape {shape:?}"
+            );
+        }
         let outer: usize = shape[..a].iter().product();
         let inner: usize = shape[a + 1..].iter().product();
         let src = src.contiguous();
@@ -227,7 +307,12 @@ impl Tensor {
     #[track_caller]
     pub fn gather(&self, axis: isize, index: &Tensor) -> Tensor {
         let a = self.shape.axis(axis, "gather");
-        assert!(index.ndim() == self.ndim(), "gather: index shape {:?} must have as many dimensions as input {:?}", index.shape, self.shape);
+        assert!(
+            index.ndim() == self.ndim(),
+            "gather: index shape {:?} must have as many dimensions as input {:?}",
+            index.shape,
+            self.shape
+        );
         let idx = index.to_vec_f64();
         let x = self.contiguous();
         let xs = self.shape.contiguous_strides();
@@ -258,11 +343,34 @@ impl Tensor {
     /// Adds `src` into a zero tensor of `shape` at the positions `index` names along `axis` —
     /// the adjoint of [`Tensor::gather`].
     #[track_caller]
-    pub fn scatter_add(shape: impl Into<Shape>, axis: isize, index: &Tensor, src: &Tensor) -> Tensor {
+    pub fn scatter_add(
+        shape: impl Into<Shape>,
+        axis: isize,
+        index: &Tensor,
+        src: &Tensor,
+    ) -> Tensor {
         let shape = shape.into();
         let a = shape.axis(axis, "scatter_add");
-        assert!(index.shape == src.shape, "scatter_add: index shape {:?} and src shape {:?} differ", index.shape, src.shape);
+        assert!(
+            index.shape == src.shape,
+            "scatter_add: index shape {:?} and src shape {:?} differ",
+            index.shape,
+            src.shape
+        );
+        assert!(
+            index.ndim() == shape.ndim(),
+            "scatter_add: index shape {:?} must have as many dimensions as shape {:?}",
+            index.shape,
+            shape
+        );
         let idx = index.to_vec_f64();
+        for &v in &idx {
+            assert!(
+                v >= 0.0 && v.fract() == 0.0 && (v as usize) < shape[a],
+                "scatter_add: index value {v} is not a valid index into dimension {a} of size {}",
+                shape[a]
+            );
+        }
         let xs = shape.contiguous_strides();
         let os = index.shape.contiguous_strides();
         let src = src.contiguous();
@@ -303,15 +411,22 @@ impl Tensor {
 
     /// Fallible [`Tensor::cat`].
     pub fn try_cat(tensors: &[&Tensor], axis: isize) -> Result<Tensor, TensorError> {
-        let first = tensors.first().ok_or_else(|| TensorError::new("cat: expects at least one tensor"))?;
+        let first = tensors
+            .first()
+            .ok_or_else(|| TensorError::new("cat: expects at least one tensor"))?;
         let nd = first.ndim();
         if nd == 0 {
-            return Err(TensorError::new("cat: cannot concatenate 0-dimensional tensors (unsqueeze them first)"));
+            return Err(TensorError::new(
+                "cat: cannot concatenate 0-dimensional tensors (unsqueeze them first)",
+            ));
         }
         let n = nd as isize;
         let a = if axis < 0 { axis + n } else { axis };
         if a < 0 || a >= n {
-            return Err(TensorError::new(format!("cat: axis {axis} is out of range for shape {:?}", first.shape)));
+            return Err(TensorError::new(format!(
+                "cat: axis {axis} is out of range for shape {:?}",
+                first.shape
+            )));
         }
         let a = a as usize;
         let mut total = 0;
@@ -348,7 +463,11 @@ impl Tensor {
     /// Stacks equal-shaped tensors along a new dimension `axis`.
     #[track_caller]
     pub fn stack(tensors: &[&Tensor], axis: isize) -> Tensor {
-        let us: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(axis)).collect();
+        // a loop, not a closure, so an axis error is reported at the caller's line
+        let mut us = Vec::with_capacity(tensors.len());
+        for t in tensors {
+            us.push(t.unsqueeze(axis));
+        }
         Tensor::cat(&us.iter().collect::<Vec<_>>(), axis)
     }
 
@@ -378,11 +497,18 @@ impl Tensor {
     #[track_caller]
     pub fn pad(&self, pads: &[(usize, usize)], mode: PadMode) -> Tensor {
         let nd = self.ndim();
-        assert!(pads.len() <= nd, "pad: {} (before, after) pairs given for shape {:?}", pads.len(), self.shape);
+        assert!(
+            pads.len() <= nd,
+            "pad: {} (before, after) pairs given for shape {:?}",
+            pads.len(),
+            self.shape
+        );
         let first = nd - pads.len();
         let mut full = vec![(0usize, 0usize); nd];
         full[first..].copy_from_slice(pads);
-        let out_dims: Vec<usize> = (0..nd).map(|d| self.shape[d] + full[d].0 + full[d].1).collect();
+        let out_dims: Vec<usize> = (0..nd)
+            .map(|d| self.shape[d] + full[d].0 + full[d].1)
+            .collect();
         let out_shape = Shape::new(&out_dims);
         if let PadMode::Reflect = mode {
             for d in first..nd {
@@ -486,22 +612,34 @@ impl Tensor {
     /// have more entries than dimensions, adding leading ones).
     #[track_caller]
     pub fn repeat(&self, reps: &[usize]) -> Tensor {
-        assert!(reps.len() >= self.ndim(), "repeat: {} repetitions given for shape {:?}; need at least {}", reps.len(), self.shape, self.ndim());
+        assert!(
+            reps.len() >= self.ndim(),
+            "repeat: {} repetitions given for shape {:?}; need at least {}",
+            reps.len(),
+            self.shape,
+            self.ndim()
+        );
         let mut d = vec![1usize; reps.len() - self.ndim()];
         d.extend_from_slice(self.dims());
-        let x = self.reshape(d.clone());
-        // view as [r0, d0, r1, d1, ...] with zero strides on the r's, then materialise
-        let mut big = Vec::new();
-        for (i, &r) in reps.iter().enumerate() {
-            big.push(r);
-            big.push(d[i]);
-        }
-        let mut inter = Vec::new();
-        for &di in &d {
-            inter.push(1);
-            inter.push(di);
-        }
         let out_dims: Vec<usize> = reps.iter().zip(&d).map(|(r, di)| r * di).collect();
-        x.reshape(inter).expand(big).contiguous().reshape(out_dims)
+        let out_shape = Shape::new(&out_dims);
+        // output element (.., c_k, ..) copies input element (.., c_k mod d_k, ..)
+        let x = self.contiguous();
+        let st = Shape::new(&d).contiguous_strides();
+        let ost = out_shape.contiguous_strides();
+        with_dtype!(self.dtype(), T => {
+            let s = x.as_slice::<T>();
+            let out: Vec<T> = (0..out_shape.numel())
+                .map(|lin| {
+                    let mut off = 0;
+                    for k in 0..d.len() {
+                        let c = (lin / ost[k]) % out_dims[k];
+                        off += (c % d[k]) * st[k];
+                    }
+                    s[off]
+                })
+                .collect();
+            Tensor::from_vec(out, out_shape)
+        })
     }
 }
