@@ -1,0 +1,605 @@
+//! Optimizers: SGD, Adam, AdamW and RMSprop, with PyTorch's update rules and defaults.
+//!
+//! An optimizer is a list of named [`Param`]s, per-parameter state it keeps itself (so two
+//! optimizers over two modules never touch each other's state) and an [`UpdateRule`]: the
+//! element-wise formula of one step, written once for `f32` and `f64`. [`Optim`] does the rest
+//! for every rule: it checks the gradients, skips and reports parameters without one, keeps
+//! the step counters, dispatches on the dtype, and saves and restores the state.
+//!
+//! ```
+//! use autograd::{Param, Tape};
+//! use nn::optim::{Adam, AdamConfig, Optimizer};
+//! use tensor::Tensor;
+//!
+//! let w = Param::new("w", Tensor::from_vec(vec![1.0f32, -2.0], [2]));
+//! let mut opt = Adam::new(vec![w.clone()], AdamConfig::default().lr(0.1)).unwrap();
+//! let tape = Tape::new();
+//! let loss = tape.param(&w).square().sum_all(); // Σ w², gradient 2w
+//! loss.backward();
+//! let report = opt.step().unwrap();
+//! assert_eq!(report.updated, 1);
+//! // Adam's first step moves every element by lr against the sign of its gradient
+//! assert!((w.value().to_vec_f32()[0] - 0.9).abs() < 1e-6);
+//! opt.zero_grad();
+//! ```
+//!
+//! # What `step` does with unusual parameters
+//!
+//! - A parameter whose gradient is `None` (no backward pass reached it) is **skipped** and its
+//!   name listed in [`StepReport::no_grad`]; it is never treated as a zero gradient (which
+//!   would still move it under momentum or weight decay). Its state and step counter do not
+//!   advance, as in PyTorch.
+//! - A frozen parameter (`requires_grad == false`) is skipped and listed in
+//!   [`StepReport::frozen`], even if it holds a stale gradient.
+//! - A non-finite gradient (NaN or ±Inf) makes `step` return an [`OptimError`] of kind
+//!   [`OptimErrorKind::NonFiniteGrad`] naming the parameter and the first bad element, and
+//!   **no parameter is updated** (all gradients are checked before any update), so a training
+//!   loop can stop on the first NaN with the model still at its last finite state.
+//! - The same `Param` listed twice (a layer shared by two modules) is updated once.
+
+mod adam;
+mod rmsprop;
+mod sgd;
+
+pub use adam::{AdamConfig, AdamWConfig};
+pub use rmsprop::RmsPropConfig;
+pub use sgd::SgdConfig;
+
+use crate::format::{RawDType, RawTensor};
+use autograd::Param;
+use std::collections::HashSet;
+use std::fmt;
+use tensor::{with_dtype, Element, Tensor};
+
+/// Stochastic gradient descent with momentum, dampening, Nesterov, weight decay.
+pub type Sgd = Optim<SgdConfig>;
+/// Adam (Kingma & Ba) with L2 weight decay added to the gradient, and AMSGrad.
+pub type Adam = Optim<AdamConfig>;
+/// AdamW (Loshchilov & Hutter): Adam with decoupled weight decay.
+pub type AdamW = Optim<AdamWConfig>;
+/// RMSprop (Hinton), optionally centered and with momentum.
+pub type RmsProp = Optim<RmsPropConfig>;
+
+/// What every optimizer can do; object-safe, so a training loop can hold `&mut dyn Optimizer`.
+pub trait Optimizer {
+    /// Applies one update to every parameter that has a gradient.
+    ///
+    /// Errors (updating nothing) on a non-finite gradient, or a gradient whose shape or dtype
+    /// differs from its parameter's. See the [module docs](self) for skipped parameters.
+    fn step(&mut self) -> Result<StepReport, OptimError>;
+    /// Clears the gradients of all the optimizer's parameters (sets them to `None`, like
+    /// PyTorch's `zero_grad(set_to_none=True)`).
+    fn zero_grad(&self);
+    /// The current learning rate.
+    fn lr(&self) -> f64;
+    /// Sets the learning rate (what schedules do).
+    fn set_lr(&mut self, lr: f64);
+    /// Short lower-case name used in state keys: `"sgd"`, `"adam"`, `"adamw"`, `"rmsprop"`.
+    fn kind(&self) -> &'static str;
+    /// The names of the parameters, in the optimizer's order (state index `i` is name `i`).
+    fn param_names(&self) -> Vec<String>;
+    /// The state needed to resume bit for bit: `"<kind>.lr"` (F64 scalar), and for each
+    /// parameter `i` that has been stepped `"<kind>.<i>.step"` (I64 scalar) and its buffers
+    /// `"<kind>.<i>.<field>"` (PyTorch's names: `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`,
+    /// `momentum_buffer`, `square_avg`, `grad_avg`), in the parameter's dtype and shape.
+    fn state_tensors(&self) -> Vec<(String, RawTensor)>;
+    /// Restores what [`Optimizer::state_tensors`] returned. Validates everything first (kind,
+    /// indices, fields, shapes, dtypes, step counts, lr) and changes nothing on error.
+    fn load_state_tensors(&mut self, state: &[(String, RawTensor)]) -> Result<(), OptimError>;
+}
+
+/// The element-wise formula of one optimizer, written once for `f32` and `f64`.
+///
+/// Implement it (with a config struct holding the hyperparameters) to add an optimizer;
+/// [`Optim`] turns it into an [`Optimizer`].
+pub trait UpdateRule: Clone + fmt::Debug {
+    /// Short lower-case name used in state keys and error messages.
+    const KIND: &'static str;
+    /// The learning rate.
+    fn learning_rate(&self) -> f64;
+    /// Sets the learning rate.
+    fn set_learning_rate(&mut self, lr: f64);
+    /// Checks the hyperparameters, with PyTorch's messages (`"Invalid learning rate: -1"`).
+    fn validate(&self) -> Result<(), String>;
+    /// Names of the per-parameter buffers this configuration keeps (zeros before the first
+    /// step), in the order [`UpdateRule::update`] receives them.
+    fn state_fields(&self) -> Vec<&'static str>;
+    /// Updates one parameter in place: `w` its elements, `g` its gradient, `state` its buffers
+    /// (as listed by [`UpdateRule::state_fields`]); `step` counts this parameter's updates,
+    /// this one included (1 on the first).
+    fn update<T: Element>(&self, step: u64, w: &mut [T], g: &[T], state: &mut [&mut [T]]);
+}
+
+/// Named parameters an optimizer can be built from: `module.named_params()`
+/// (`Vec<(String, Param)>`), or plain `Vec<Param>` (named with [`Param::name`]).
+pub trait IntoNamedParams {
+    /// The parameters with their names.
+    fn into_named_params(self) -> Vec<(String, Param)>;
+}
+
+impl IntoNamedParams for Vec<(String, Param)> {
+    fn into_named_params(self) -> Vec<(String, Param)> {
+        self
+    }
+}
+
+impl IntoNamedParams for &[(String, Param)] {
+    fn into_named_params(self) -> Vec<(String, Param)> {
+        self.to_vec()
+    }
+}
+
+impl IntoNamedParams for Vec<Param> {
+    fn into_named_params(self) -> Vec<(String, Param)> {
+        self.into_iter().map(|p| (p.name(), p)).collect()
+    }
+}
+
+impl IntoNamedParams for &[Param] {
+    fn into_named_params(self) -> Vec<(String, Param)> {
+        self.iter().map(|p| (p.name(), p.clone())).collect()
+    }
+}
+
+/// What one [`Optimizer::step`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepReport {
+    /// Number of parameters updated.
+    pub updated: usize,
+    /// Parameters skipped because their gradient was `None`.
+    pub no_grad: Vec<String>,
+    /// Parameters skipped because they are frozen (`requires_grad == false`).
+    pub frozen: Vec<String>,
+}
+
+impl StepReport {
+    /// Number of parameters skipped, for either reason.
+    pub fn skipped(&self) -> usize {
+        self.no_grad.len() + self.frozen.len()
+    }
+    /// Whether every parameter was updated.
+    pub fn all_updated(&self) -> bool {
+        self.skipped() == 0
+    }
+}
+
+impl fmt::Display for StepReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.updated + self.skipped();
+        write!(f, "updated {} of {total} parameters", self.updated)?;
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|n| format!("'{n}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.no_grad.is_empty() {
+            write!(f, "; no gradient: {}", list(&self.no_grad))?;
+        }
+        if !self.frozen.is_empty() {
+            write!(f, "; frozen: {}", list(&self.frozen))?;
+        }
+        Ok(())
+    }
+}
+
+/// Category of an [`OptimError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OptimErrorKind {
+    /// A gradient holds NaN or ±Inf.
+    NonFiniteGrad,
+    /// A gradient's shape or dtype differs from its parameter's.
+    GradMismatch,
+    /// A hyperparameter is out of range, or the parameter list is empty.
+    InvalidConfig,
+    /// Saved state does not fit this optimizer or its parameters.
+    InvalidState,
+}
+
+/// An optimizer error; its message names the optimizer and the parameter, e.g.
+/// `adam: parameter 'gen.0.weight': gradient has 1 non-finite element (first: NaN at [0, 1]); no parameter was updated`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptimError {
+    kind: OptimErrorKind,
+    who: String,
+    param: Option<String>,
+    message: String,
+}
+
+impl OptimError {
+    /// An error raised by `who` (an optimizer or schedule kind).
+    pub fn new(
+        kind: OptimErrorKind,
+        who: impl Into<String>,
+        param: Option<String>,
+        message: impl Into<String>,
+    ) -> OptimError {
+        OptimError {
+            kind,
+            who: who.into(),
+            param,
+            message: message.into(),
+        }
+    }
+    /// The category.
+    pub fn kind(&self) -> OptimErrorKind {
+        self.kind
+    }
+    /// The parameter concerned, if any.
+    pub fn param(&self) -> Option<&str> {
+        self.param.as_deref()
+    }
+    /// The problem alone, without the optimizer and parameter prefixes.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for OptimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.who)?;
+        if let Some(p) = &self.param {
+            write!(f, "parameter '{p}': ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for OptimError {}
+
+/// The state an optimizer keeps for one parameter.
+#[derive(Clone, Debug)]
+struct ParamState {
+    /// Updates applied so far (PyTorch's `state['step']`).
+    step: u64,
+    /// The buffers named by [`UpdateRule::state_fields`], in the parameter's dtype and shape.
+    bufs: Vec<Tensor>,
+}
+
+/// An optimizer: named parameters, their state, and an [`UpdateRule`].
+///
+/// Use it through the aliases [`Sgd`], [`Adam`], [`AdamW`] and [`RmsProp`], e.g.
+/// `Adam::new(g.named_params(), AdamConfig::default().lr(2e-4).betas(0.5, 0.999))`.
+#[derive(Clone, Debug)]
+pub struct Optim<R: UpdateRule> {
+    config: R,
+    params: Vec<(String, Param)>,
+    state: Vec<Option<ParamState>>,
+}
+
+fn multi_index(mut lin: usize, dims: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; dims.len()];
+    for d in (0..dims.len()).rev() {
+        if dims[d] > 0 {
+            idx[d] = lin % dims[d];
+            lin /= dims[d];
+        }
+    }
+    idx
+}
+
+/// Number of non-finite elements of `t`, and the first one (flat index and value).
+fn non_finite(t: &Tensor) -> Option<(usize, usize, f64)> {
+    with_dtype!(t.dtype(), T => {
+        let c = t.contiguous();
+        let s = c.as_slice::<T>();
+        let first = s.iter().position(|x| !x.is_finite())?;
+        let count = s[first..].iter().filter(|x| !x.is_finite()).count();
+        Some((count, first, s[first].to_f64()))
+    })
+}
+
+impl<R: UpdateRule> Optim<R> {
+    /// An optimizer over `params` (duplicates of the same `Param` are kept once, under their
+    /// first name). Errors if `config` is invalid or the list is empty, like PyTorch.
+    pub fn new(params: impl IntoNamedParams, config: R) -> Result<Self, OptimError> {
+        config
+            .validate()
+            .map_err(|m| OptimError::new(OptimErrorKind::InvalidConfig, R::KIND, None, m))?;
+        let mut seen = HashSet::new();
+        let params: Vec<(String, Param)> = params
+            .into_named_params()
+            .into_iter()
+            .filter(|(_, p)| seen.insert(p.id()))
+            .collect();
+        if params.is_empty() {
+            return Err(OptimError::new(
+                OptimErrorKind::InvalidConfig,
+                R::KIND,
+                None,
+                "optimizer got an empty parameter list",
+            ));
+        }
+        let state = vec![None; params.len()];
+        Ok(Optim {
+            config,
+            params,
+            state,
+        })
+    }
+
+    /// The hyperparameters (with the current learning rate).
+    pub fn config(&self) -> &R {
+        &self.config
+    }
+
+    /// The parameters with their names, in order.
+    pub fn params(&self) -> &[(String, Param)] {
+        &self.params
+    }
+
+    /// How many updates parameter `index` has received (0 before its first).
+    pub fn step_count(&self, index: usize) -> u64 {
+        self.state
+            .get(index)
+            .and_then(|s| s.as_ref())
+            .map_or(0, |s| s.step)
+    }
+
+    /// A copy of one state buffer of parameter `index` (`"exp_avg"`, `"momentum_buffer"`, …),
+    /// or `None` before its first update or for a field this configuration does not keep.
+    pub fn buffer(&self, index: usize, field: &str) -> Option<Tensor> {
+        let st = self.state.get(index)?.as_ref()?;
+        let k = self
+            .config
+            .state_fields()
+            .iter()
+            .position(|f| *f == field)?;
+        Some(st.bufs[k].clone())
+    }
+
+    fn err(
+        &self,
+        kind: OptimErrorKind,
+        param: Option<&str>,
+        message: impl Into<String>,
+    ) -> OptimError {
+        OptimError::new(kind, R::KIND, param.map(str::to_string), message)
+    }
+
+    fn state_error(&self, message: impl Into<String>) -> OptimError {
+        self.err(OptimErrorKind::InvalidState, None, message)
+    }
+}
+
+impl<R: UpdateRule> Optimizer for Optim<R> {
+    fn step(&mut self) -> Result<StepReport, OptimError> {
+        let mut report = StepReport::default();
+        // 1. check every gradient before touching any parameter
+        let mut work: Vec<(usize, Tensor)> = Vec::with_capacity(self.params.len());
+        for (i, (name, p)) in self.params.iter().enumerate() {
+            if !p.requires_grad() {
+                report.frozen.push(name.clone());
+                continue;
+            }
+            let Some(g) = p.grad() else {
+                report.no_grad.push(name.clone());
+                continue;
+            };
+            let (shape, dtype) = {
+                let v = p.value();
+                (*v.shape(), v.dtype())
+            };
+            if *g.shape() != shape || g.dtype() != dtype {
+                return Err(self.err(
+                    OptimErrorKind::GradMismatch,
+                    Some(name),
+                    format!(
+                        "gradient is {:?} {} but the parameter is {:?} {}",
+                        g.shape(),
+                        g.dtype(),
+                        shape,
+                        dtype
+                    ),
+                ));
+            }
+            if let Some((count, first, value)) = non_finite(&g) {
+                let s = if count == 1 { "" } else { "s" };
+                return Err(self.err(
+                    OptimErrorKind::NonFiniteGrad,
+                    Some(name),
+                    format!(
+                        "gradient has {count} non-finite element{s} (first: {value} at {:?}); no parameter was updated",
+                        multi_index(first, shape.dims())
+                    ),
+                ));
+            }
+            work.push((i, g.contiguous()));
+        }
+        // 2. update
+        let Optim {
+            config,
+            params,
+            state,
+        } = self;
+        let fields = config.state_fields().len();
+        for (i, g) in work {
+            let p = &params[i].1;
+            let st = state[i].get_or_insert_with(|| ParamState {
+                step: 0,
+                bufs: (0..fields)
+                    .map(|_| Tensor::zeros(*g.shape(), g.dtype()))
+                    .collect(),
+            });
+            st.step += 1;
+            let step = st.step;
+            with_dtype!(g.dtype(), T => {
+                let gs = g.as_slice::<T>();
+                let mut bufs: Vec<&mut [T]> = st.bufs.iter_mut().map(|b| b.data_mut::<T>()).collect();
+                p.update::<T>(|w| config.update(step, w, gs, &mut bufs));
+            });
+            report.updated += 1;
+        }
+        Ok(report)
+    }
+
+    fn zero_grad(&self) {
+        for (_, p) in &self.params {
+            p.zero_grad();
+        }
+    }
+
+    fn lr(&self) -> f64 {
+        self.config.learning_rate()
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.config.set_learning_rate(lr);
+    }
+
+    fn kind(&self) -> &'static str {
+        R::KIND
+    }
+
+    fn param_names(&self) -> Vec<String> {
+        self.params.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    fn state_tensors(&self) -> Vec<(String, RawTensor)> {
+        let kind = R::KIND;
+        let fields = self.config.state_fields();
+        let mut out = vec![(format!("{kind}.lr"), RawTensor::from_f64(&[], &[self.lr()]))];
+        for (i, st) in self.state.iter().enumerate() {
+            let Some(st) = st else { continue };
+            out.push((
+                format!("{kind}.{i}.step"),
+                RawTensor::from_i64(&[], &[st.step as i64]),
+            ));
+            for (f, b) in fields.iter().zip(&st.bufs) {
+                out.push((format!("{kind}.{i}.{f}"), crate::io::to_raw(b)));
+            }
+        }
+        out
+    }
+
+    fn load_state_tensors(&mut self, saved: &[(String, RawTensor)]) -> Result<(), OptimError> {
+        let kind = R::KIND;
+        let fields = self.config.state_fields();
+        let n = self.params.len();
+        let mut lr = None;
+        let mut steps: Vec<Option<u64>> = vec![None; n];
+        let mut bufs: Vec<Vec<Option<Tensor>>> = vec![vec![None; fields.len()]; n];
+        for (key, raw) in saved {
+            raw.validate()
+                .map_err(|e| self.state_error(format!("'{key}': {e}")))?;
+            let Some(rest) = key.strip_prefix(kind).and_then(|r| r.strip_prefix('.')) else {
+                let other = key.split('.').next().unwrap_or("");
+                return Err(self.state_error(format!(
+                    "saved state '{key}' belongs to a '{other}' optimizer, not '{kind}'"
+                )));
+            };
+            if rest == "lr" {
+                let ok = raw.dtype == RawDType::F64 && raw.shape.is_empty();
+                let v = raw.to_f64_vec().first().copied().unwrap_or(f64::NAN);
+                if !ok || !v.is_finite() || v < 0.0 {
+                    return Err(self.state_error(format!(
+                        "'{key}' must be a finite, non-negative F64 scalar (found {} {:?} = {v})",
+                        raw.dtype, raw.shape
+                    )));
+                }
+                lr = Some(v);
+                continue;
+            }
+            let (idx, field) = rest.split_once('.').unwrap_or((rest, ""));
+            let Some(i) = idx.parse::<usize>().ok().filter(|&i| i < n) else {
+                return Err(self.state_error(format!(
+                    "'{key}' does not name one of the {n} parameters by index"
+                )));
+            };
+            let name = &self.params[i].0;
+            let perr = |m: String| {
+                OptimError::new(OptimErrorKind::InvalidState, kind, Some(name.clone()), m)
+            };
+            if field == "step" {
+                let v = raw.to_i64_vec();
+                if raw.dtype != RawDType::I64 || !raw.shape.is_empty() || v[0] < 1 {
+                    return Err(perr(format!(
+                        "'{key}' must be an I64 scalar ≥ 1 (found {} {:?})",
+                        raw.dtype, raw.shape
+                    )));
+                }
+                steps[i] = Some(v[0] as u64);
+                continue;
+            }
+            let Some(k) = fields.iter().position(|f| *f == field) else {
+                return Err(perr(format!(
+                    "'{key}': this {kind} configuration keeps no '{field}' (it keeps: {})",
+                    fields.join(", ")
+                )));
+            };
+            let (shape, dtype) = {
+                let v = self.params[i].1.value();
+                (*v.shape(), v.dtype())
+            };
+            if raw.shape != shape.dims() || raw.dtype != crate::io::raw_dtype(dtype) {
+                return Err(perr(format!(
+                    "'{key}' is {} {:?} but the parameter is {} {:?}",
+                    raw.dtype,
+                    raw.shape,
+                    crate::io::raw_dtype(dtype),
+                    shape.dims()
+                )));
+            }
+            let t = crate::io::from_raw(raw).map_err(|e| perr(format!("'{key}': {e}")))?;
+            bufs[i][k] = Some(t);
+        }
+        let Some(lr) = lr else {
+            return Err(self.state_error(format!("the saved state has no '{kind}.lr'")));
+        };
+        let mut state = vec![None; n];
+        for i in 0..n {
+            let have = bufs[i].iter().filter(|b| b.is_some()).count();
+            match steps[i] {
+                None if have == 0 => {}
+                Some(step) if have == fields.len() => {
+                    let b = bufs[i]
+                        .iter_mut()
+                        .map(|b| b.take().expect("all present"))
+                        .collect();
+                    state[i] = Some(ParamState { step, bufs: b });
+                }
+                _ => {
+                    let missing: Vec<String> = std::iter::once("step")
+                        .filter(|_| steps[i].is_none())
+                        .chain(
+                            fields
+                                .iter()
+                                .zip(&bufs[i])
+                                .filter(|(_, b)| b.is_none())
+                                .map(|(f, _)| *f),
+                        )
+                        .map(|f| format!("'{kind}.{i}.{f}'"))
+                        .collect();
+                    return Err(OptimError::new(
+                        OptimErrorKind::InvalidState,
+                        kind,
+                        Some(self.params[i].0.clone()),
+                        format!(
+                            "the saved state is incomplete: missing {}",
+                            missing.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        self.state = state;
+        self.config.set_learning_rate(lr);
+        Ok(())
+    }
+}
+
+/// A scalar hyperparameter in the element type (the update formulas are computed in the
+/// parameter's own precision, as PyTorch does).
+#[inline(always)]
+fn c<T: Element>(v: f64) -> T {
+    T::from_f64(v)
+}
+
+/// `Ok` if `v ≥ 0` (NaN fails), else PyTorch's message `"Invalid <what>: <v>"`.
+fn non_negative(what: &str, v: f64) -> Result<(), String> {
+    if v >= 0.0 {
+        Ok(())
+    } else {
+        Err(format!("Invalid {what}: {v}"))
+    }
+}
