@@ -1,1 +1,2 @@
 //! gan
+pub mod data;
