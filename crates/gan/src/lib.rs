@@ -1,2 +1,3 @@
 //! gan
 pub mod data;
+pub mod metrics;
