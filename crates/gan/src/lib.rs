@@ -4,4 +4,6 @@
 //! per method of the tutorial (see `docs/`).
 #![warn(missing_docs)]
 
+pub mod data;
+pub mod metrics;
 pub mod objectives;

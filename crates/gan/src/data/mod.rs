@@ -1,0 +1,147 @@
+//! Datasets: where real samples come from.
+//!
+//! Every dataset implements [`Dataset`]: `sample(m, rng)` draws a batch of `m` examples as an f32
+//! [`Tensor`] of shape `[m, …]`, with every random draw taken from the caller's [`Rng`], so a seed
+//! fixes the data stream exactly.
+//!
+//! | dataset | sample shape | what it is for |
+//! |---|---|---|
+//! | [`Gaussian1d`] | `[1]` | the seed's §1 theory on one dimension: D*, V(G, D*) and the true JSD |
+//! | [`GaussianMixture1d`] | `[1]` | the same with two modes, where a generator can drop one |
+//! | [`Ring8`] | `[2]` | PacGAN's ring of 8 Gaussians, the mode-collapse benchmark |
+//! | [`Grid25`] | `[2]` | PacGAN's 5×5 grid of Gaussians |
+//! | [`Digits`] | `[1, 8, 8]` | 1,797 real handwritten digits, embedded in the crate |
+//! | [`NpyDataset`] | anything | a NumPy array of examples `[N, …]` that a user has |
+//!
+//! [`idx`] reads MNIST-style IDX files (`train-images-idx3-ubyte`) into tensors, with errors
+//! that say what is wrong with the file.
+
+#![warn(missing_docs)]
+
+mod digits;
+pub mod idx;
+mod npy;
+mod toy;
+
+pub use digits::Digits;
+pub use npy::NpyDataset;
+pub use toy::{Gaussian1d, GaussianMixture1d, Grid25, Ring8};
+
+use std::fmt;
+use std::path::Path;
+use tensor::{Rng, Tensor};
+
+/// A source of real examples.
+///
+/// Implementations are deterministic given the generator: the same `Rng` state gives the same
+/// batch.
+pub trait Dataset {
+    /// Draws `m` examples as an f32 tensor of shape `[m, …sample_shape()]`.
+    fn sample(&self, m: usize, rng: &mut Rng) -> Tensor;
+    /// The shape of one example (`[2]` for a point in the plane, `[1, 8, 8]` for a digit).
+    fn sample_shape(&self) -> Vec<usize>;
+    /// A short name for logs and reports (`"ring8"`, `"digits"`, …).
+    fn name(&self) -> &str;
+}
+
+/// What kind of problem a [`DataError`] reports, for callers that react differently to a missing
+/// file and a corrupt one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataErrorKind {
+    /// The file does not exist.
+    NotFound,
+    /// Reading the file failed for another reason (permissions, a directory, …).
+    Io,
+    /// The file is compressed (gzip) and must be decompressed first.
+    Compressed,
+    /// The file does not start with the magic number of the expected format.
+    BadMagic,
+    /// The file is shorter than its header says.
+    Truncated,
+    /// The file is readable but its contents are not usable (wrong rank, extra bytes, an
+    /// unsupported element type, an empty array, …).
+    Invalid,
+}
+
+/// An error from loading a dataset file. Its message names the file and says what was found and
+/// what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataError {
+    kind: DataErrorKind,
+    path: Option<String>,
+    message: String,
+}
+
+impl DataError {
+    /// An error of the given kind with a message (no file attached).
+    pub fn new(kind: DataErrorKind, message: impl Into<String>) -> DataError {
+        DataError {
+            kind,
+            path: None,
+            message: message.into(),
+        }
+    }
+
+    /// Attaches the file the error is about; `Display` then prints `"<path>: <message>"`.
+    pub fn with_path(mut self, path: impl AsRef<Path>) -> DataError {
+        self.path = Some(path.as_ref().display().to_string());
+        self
+    }
+
+    /// The kind of problem.
+    pub fn kind(&self) -> DataErrorKind {
+        self.kind
+    }
+
+    /// The file the error is about, if known.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The description of the problem, without the file name.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{p}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// Reads a whole file, turning a missing file into a [`DataErrorKind::NotFound`] error that names
+/// the path.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|e| {
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            DataErrorKind::NotFound
+        } else {
+            DataErrorKind::Io
+        };
+        let msg = if kind == DataErrorKind::NotFound {
+            "no such file".to_string()
+        } else {
+            format!("cannot read file: {e}")
+        };
+        DataError::new(kind, msg).with_path(path)
+    })
+}
+
+/// `m` rows drawn uniformly with replacement from `data`, a flat row-major array of `n` rows of
+/// `row` values each.
+pub(crate) fn sample_rows(data: &[f32], n: usize, row: usize, m: usize, rng: &mut Rng) -> Vec<f32> {
+    assert!(n > 0, "cannot sample from an empty dataset");
+    let mut out = Vec::with_capacity(m * row);
+    for _ in 0..m {
+        let i = rng.below(n);
+        out.extend_from_slice(&data[i * row..(i + 1) * row]);
+    }
+    out
+}
