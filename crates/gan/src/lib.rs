@@ -5,5 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod methods;
 pub mod metrics;
+pub mod models;
 pub mod objectives;
