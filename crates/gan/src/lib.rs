@@ -1,3 +1,4 @@
 //! gan
 pub mod data;
 pub mod metrics;
+pub mod report;
