@@ -68,7 +68,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// `[lo, hi]` (up to rounding).
 pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> (f64, Vec<f64>) {
     let span = hi - lo;
-    if !(span > 0.0) || !span.is_finite() {
+    if !span.is_finite() || span <= 0.0 {
         return (1.0, vec![lo]);
     }
     let step = nice_step(span / target.max(2) as f64);

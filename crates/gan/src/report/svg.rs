@@ -178,7 +178,7 @@ impl LineChart {
                 }
             }
         }
-        if !(lo <= hi) {
+        if lo > hi {
             return (0.0, 1.0, 0.2);
         }
         if lo == hi {
