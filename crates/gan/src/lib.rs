@@ -9,3 +9,4 @@ pub mod methods;
 pub mod metrics;
 pub mod models;
 pub mod objectives;
+pub mod report;
