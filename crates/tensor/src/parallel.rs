@@ -5,8 +5,9 @@
 //! 1 thread and 16 threads give the same bits. With the `parallel` feature off, the chunks run
 //! in a plain loop.
 
-/// Below this many elements an elementwise op runs on the calling thread.
-pub const PAR_THRESHOLD: usize = 1 << 15;
+/// Below this many elements an elementwise op runs on the calling thread (waking rayon's
+/// workers costs more than a memory-bound loop over a few hundred KB saves).
+pub const PAR_THRESHOLD: usize = 1 << 18;
 /// Chunk length for parallel elementwise work and reductions.
 pub const CHUNK: usize = 1 << 14;
 

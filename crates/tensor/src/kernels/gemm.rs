@@ -13,7 +13,7 @@ use crate::parallel;
 use crate::{DType, Element};
 
 /// Products with fewer multiply-adds than this run as one call on the calling thread.
-pub const GEMM_SPLIT_FLOPS: usize = 1 << 20;
+pub const GEMM_SPLIT_FLOPS: usize = 1 << 23;
 /// The smallest block (rows or columns) a product is split into.
 pub const GEMM_BLOCK: usize = 64;
 
@@ -121,6 +121,45 @@ pub fn gemm<T: Element>(
     c: &mut [T],
 ) {
     assert!(c.len() >= m * n, "gemm: output buffer too small");
+    if k == 0 {
+        for x in c[..m * n].iter_mut() {
+            *x = if beta == T::ZERO { T::ZERO } else { *x * beta };
+        }
+        return;
+    }
+    // SAFETY: `c` is a valid, initialised m×n buffer.
+    unsafe { gemm_ptr(m, k, n, alpha, a, b, beta, c.as_mut_ptr()) }
+}
+
+/// C = alpha·A·B into a fresh, uninitialised `m×n` buffer (β = 0: matrixmultiply writes every
+/// element without reading it), so the output is not zero-filled first.
+pub fn gemm_new<T: Element>(m: usize, k: usize, n: usize, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
+    if k == 0 {
+        return vec![T::ZERO; m * n];
+    }
+    let mut out: Vec<T> = Vec::with_capacity(m * n);
+    // SAFETY: with β = 0 and k > 0 every element of the m×n output is written before the
+    // length is set; nothing reads the uninitialised memory.
+    unsafe {
+        gemm_ptr(m, k, n, alpha, a, b, T::ZERO, out.as_mut_ptr());
+        out.set_len(m * n);
+    }
+    out
+}
+
+/// # Safety
+/// `c` must be valid for writes (and for reads when `beta != 0`) of `m·n` elements, and k > 0.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_ptr<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: *mut T,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -128,15 +167,9 @@ pub fn gemm<T: Element>(
         assert!(a.fits(m, k), "gemm: A ({m}×{k}) exceeds its buffer");
         assert!(b.fits(k, n), "gemm: B ({k}×{n}) exceeds its buffer");
     }
-    if k == 0 {
-        for x in c[..m * n].iter_mut() {
-            *x = if beta == T::ZERO { T::ZERO } else { *x * beta };
-        }
-        return;
-    }
     let ap = a.data[a.offset..].as_ptr();
     let bp = b.data[b.offset..].as_ptr();
-    let cp = SendPtr(c.as_mut_ptr());
+    let cp = SendPtr(c);
     let work = m * n * k;
     let threads = parallel::current_threads();
     if threads <= 1 || work < GEMM_SPLIT_FLOPS || (m <= GEMM_BLOCK && n <= GEMM_BLOCK) {

@@ -2,7 +2,7 @@
 //! [`crate::kernels::gemm`] with the operands' own strides (transposed views are not copied).
 
 use crate::error::{ok, TensorError};
-use crate::kernels::gemm::{gemm, MatRef};
+use crate::kernels::gemm::{gemm, gemm_new, MatRef};
 use crate::parallel;
 use crate::shape::{broadcast_shapes, Shape};
 use crate::{with_dtype, Element, Tensor};
@@ -76,7 +76,6 @@ impl Tensor {
         let nb = batch.numel();
         let nd = out_dims.len();
         let out = with_dtype!(self.dtype(), T => {
-            let mut out = vec![T::ZERO; nb * m * n];
             let (xa, xb) = (T::slice(&ea.storage).unwrap(), T::slice(&eb.storage).unwrap());
             let offsets = |t: &Tensor, bi: usize| -> usize {
                 let mut off = t.offset;
@@ -92,7 +91,14 @@ impl Tensor {
                 let bm = MatRef { data: xb, offset: offsets(&eb, bi), rs: eb.strides[nd - 2] as isize, cs: eb.strides[nd - 1] as isize };
                 gemm(m, k, n, T::ONE, am, bm, T::ZERO, c);
             };
-            if nb > 1 && m * n * k * nb >= (1 << 18) {
+            if nb == 1 {
+                // one product: write it into a fresh buffer without zero-filling it first
+                let am = MatRef { data: xa, offset: offsets(&ea, 0), rs: ea.strides[nd - 2] as isize, cs: ea.strides[nd - 1] as isize };
+                let bm = MatRef { data: xb, offset: offsets(&eb, 0), rs: eb.strides[nd - 2] as isize, cs: eb.strides[nd - 1] as isize };
+                return Ok(finish(Tensor::from_vec(gemm_new(m, k, n, T::ONE, am, bm), out_dims), self.ndim(), other.ndim()));
+            }
+            let mut out = vec![T::ZERO; nb * m * n];
+            if m * n * k * nb >= (1 << 20) {
                 parallel::for_chunks_mut(&mut out, m * n, |bi, c| run(bi, c));
             } else if m * n > 0 {
                 for (bi, c) in out.chunks_mut(m * n).enumerate() {
@@ -101,12 +107,16 @@ impl Tensor {
             }
             Tensor::from_vec(out, out_dims)
         });
-        let out = match (self.ndim(), other.ndim()) {
-            (1, 1) => out.reshape(Shape::scalar()),
-            (1, _) => out.squeeze(-2),
-            (_, 1) => out.squeeze(-1),
-            _ => out,
-        };
-        Ok(out)
+        Ok(finish(out, self.ndim(), other.ndim()))
+    }
+}
+
+/// Removes the dimensions added for 1-D operands.
+fn finish(out: Tensor, a_nd: usize, b_nd: usize) -> Tensor {
+    match (a_nd, b_nd) {
+        (1, 1) => out.reshape(Shape::scalar()),
+        (1, _) => out.squeeze(-2),
+        (_, 1) => out.squeeze(-1),
+        _ => out,
     }
 }
