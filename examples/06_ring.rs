@@ -13,9 +13,18 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let steps: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(3000);
     let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let z_dim = std::env::var("Z").ok().and_then(|s| s.parse().ok()).unwrap_or(16);
-    let hidden = std::env::var("H").ok().and_then(|s| s.parse().ok()).unwrap_or(128);
-    let lr = std::env::var("LR").ok().and_then(|s| s.parse().ok()).unwrap_or(1e-3);
+    let z_dim = std::env::var("Z")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(16);
+    let hidden = std::env::var("H")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(128);
+    let lr = std::env::var("LR")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1e-3);
     let data = Ring8::new();
     let mut rng = Rng::seed(seed);
     let g = mlp_generator(z_dim, hidden, 2, &mut rng);
@@ -40,6 +49,10 @@ fn main() {
             );
         }
     }
-    println!("{:.1} s, {:.2} ms/iteration", t0.elapsed().as_secs_f64(), t0.elapsed().as_secs_f64() * 1e3 / steps as f64);
+    println!(
+        "{:.1} s, {:.2} ms/iteration",
+        t0.elapsed().as_secs_f64(),
+        t0.elapsed().as_secs_f64() * 1e3 / steps as f64
+    );
     let _ = data.name();
 }

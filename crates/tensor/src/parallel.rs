@@ -11,16 +11,29 @@ pub const PAR_THRESHOLD: usize = 1 << 18;
 /// Chunk length for parallel elementwise work and reductions.
 pub const CHUNK: usize = 1 << 14;
 
-/// Applies `f(chunk_index, chunk)` to fixed-size chunks of `data`, in parallel when large.
+/// Applies `f(chunk_index, chunk)` to fixed-size chunks of `data`, in parallel when there are
+/// at least two chunks. Use it when each chunk is substantial work (a sample of a convolution);
+/// for cheap per-element work use [`for_chunks_mut_if`] with a size test.
 #[inline]
 pub fn for_chunks_mut<T: Send, F>(data: &mut [T], chunk: usize, f: F)
 where
     F: Fn(usize, &mut [T]) + Send + Sync,
 {
     let chunk = chunk.max(1);
+    for_chunks_mut_if(data.len() > chunk, data, chunk, f)
+}
+
+/// Like [`for_chunks_mut`], in parallel only when `parallel` is true (and the feature is on).
+/// The chunks are the same either way, so the results are too.
+#[inline]
+pub fn for_chunks_mut_if<T: Send, F>(parallel: bool, data: &mut [T], chunk: usize, f: F)
+where
+    F: Fn(usize, &mut [T]) + Send + Sync,
+{
+    let chunk = chunk.max(1);
     #[cfg(feature = "parallel")]
     {
-        if data.len() > chunk && data.len() >= PAR_THRESHOLD.min(chunk * 2) {
+        if parallel && data.len() > chunk {
             use rayon::prelude::*;
             data.par_chunks_mut(chunk)
                 .enumerate()
@@ -28,6 +41,7 @@ where
             return;
         }
     }
+    let _ = parallel;
     for (i, c) in data.chunks_mut(chunk).enumerate() {
         f(i, c);
     }
@@ -40,13 +54,23 @@ pub fn map_indexed<R: Send, F>(n: usize, f: F) -> Vec<R>
 where
     F: Fn(usize) -> R + Send + Sync,
 {
+    map_indexed_if(true, n, f)
+}
+
+/// [`map_indexed`], in parallel only when `parallel` is true.
+#[inline]
+pub fn map_indexed_if<R: Send, F>(parallel: bool, n: usize, f: F) -> Vec<R>
+where
+    F: Fn(usize) -> R + Send + Sync,
+{
     #[cfg(feature = "parallel")]
     {
-        if n > 1 {
+        if parallel && n > 1 {
             use rayon::prelude::*;
             return (0..n).into_par_iter().map(f).collect();
         }
     }
+    let _ = parallel;
     (0..n).map(f).collect()
 }
 

@@ -133,7 +133,14 @@ pub fn gemm<T: Element>(
 
 /// C = alpha·A·B into a fresh, uninitialised `m×n` buffer (β = 0: matrixmultiply writes every
 /// element without reading it), so the output is not zero-filled first.
-pub fn gemm_new<T: Element>(m: usize, k: usize, n: usize, alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>) -> Vec<T> {
+pub fn gemm_new<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+) -> Vec<T> {
     if k == 0 {
         return vec![T::ZERO; m * n];
     }

@@ -99,7 +99,7 @@ pub fn reduce_run<T: Element>(op: ReduceOp, s: &[T]) -> T {
         return o[0];
     }
     let nb = s.len().div_ceil(block);
-    let partials: Vec<T> = parallel::map_indexed(nb, |i| {
+    let partials: Vec<T> = parallel::map_indexed_if(s.len() >= parallel::PAR_THRESHOLD, nb, |i| {
         let mut o = [T::ZERO];
         reduce_run_simd(op, &s[i * block..((i + 1) * block).min(s.len())], &mut o);
         o[0]
@@ -124,7 +124,7 @@ pub fn reduce_runs<T: Element>(op: ReduceOp, src: &[T], run: usize, out: &mut [T
     // Each output is reduced by reduce_run (blocked for long runs, like the single-output
     // case), so its order is fixed whatever the thread count.
     let per = (parallel::CHUNK / run).max(1);
-    parallel::for_chunks_mut(out, per, |ci, o| {
+    parallel::for_chunks_mut_if(src.len() >= parallel::PAR_THRESHOLD, out, per, |ci, o| {
         for (j, oj) in o.iter_mut().enumerate() {
             let r = ci * per + j;
             *oj = reduce_run(op, &src[r * run..(r + 1) * run]);

@@ -13,7 +13,7 @@ impl Tensor {
             let x = self.contiguous();
             let src = x.as_slice::<T>();
             let mut out = vec![T::ZERO; src.len()];
-            parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
+            parallel::for_chunks_mut_if(src.len() >= parallel::PAR_THRESHOLD, &mut out, parallel::CHUNK, |ci, o| {
                 let s = &src[ci * parallel::CHUNK..ci * parallel::CHUNK + o.len()];
                 kern::unary(op, s, o);
             });
@@ -272,28 +272,43 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
     // Fast paths: same shape (both contiguous) or one side a single element.
     if a.shape == b.shape && a.is_contiguous() && b.is_contiguous() {
         let (x, y) = (a.as_slice::<T>(), b.as_slice::<T>());
-        parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
-            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
-            kern::binary(op, Stepping::Both, &x[r.clone()], &y[r], o);
-        });
+        parallel::for_chunks_mut_if(
+            n >= parallel::PAR_THRESHOLD,
+            &mut out,
+            parallel::CHUNK,
+            |ci, o| {
+                let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
+                kern::binary(op, Stepping::Both, &x[r.clone()], &y[r], o);
+            },
+        );
         return Tensor::from_vec(out, out_shape);
     }
     if b.numel() == 1 && a.shape == out_shape && a.is_contiguous() {
         let (x, y) = (a.as_slice::<T>(), b.contiguous());
         let y = y.as_slice::<T>();
-        parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
-            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
-            kern::binary(op, Stepping::ScalarB, &x[r], y, o);
-        });
+        parallel::for_chunks_mut_if(
+            n >= parallel::PAR_THRESHOLD,
+            &mut out,
+            parallel::CHUNK,
+            |ci, o| {
+                let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
+                kern::binary(op, Stepping::ScalarB, &x[r], y, o);
+            },
+        );
         return Tensor::from_vec(out, out_shape);
     }
     if a.numel() == 1 && b.shape == out_shape && b.is_contiguous() {
         let (x, y) = (a.contiguous(), b.as_slice::<T>());
         let x = x.as_slice::<T>();
-        parallel::for_chunks_mut(&mut out, parallel::CHUNK, |ci, o| {
-            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
-            kern::binary(op, Stepping::ScalarA, x, &y[r], o);
-        });
+        parallel::for_chunks_mut_if(
+            n >= parallel::PAR_THRESHOLD,
+            &mut out,
+            parallel::CHUNK,
+            |ci, o| {
+                let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
+                kern::binary(op, Stepping::ScalarA, x, &y[r], o);
+            },
+        );
         return Tensor::from_vec(out, out_shape);
     }
     // General path: walk rows of the output's last dimension with broadcast (zero) strides.
@@ -311,72 +326,77 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
         (ea.strides[nd - 1], eb.strides[nd - 1])
     };
     let rows_per = (parallel::CHUNK / inner.max(1)).max(1);
-    parallel::for_chunks_mut(&mut out, rows_per * inner, |ci, o| {
-        let row0 = ci * rows_per;
-        let mut idx = [0usize; MAX_DIMS];
-        // multi-index of row0 over dims 0..nd-1
-        let mut r = row0;
-        for d in (0..nd.saturating_sub(1)).rev() {
-            idx[d] = r % out_shape[d];
-            r /= out_shape[d];
-        }
-        let mut oa = ea.offset
-            + (0..nd.saturating_sub(1))
-                .map(|d| idx[d] * ea.strides[d])
-                .sum::<usize>();
-        let mut ob = eb.offset
-            + (0..nd.saturating_sub(1))
-                .map(|d| idx[d] * eb.strides[d])
-                .sum::<usize>();
-        let mut tmp_a = vec![T::ZERO; if sa > 1 { inner } else { 0 }];
-        let mut tmp_b = vec![T::ZERO; if sb > 1 { inner } else { 0 }];
-        for orow in o.chunks_mut(inner) {
-            let (pa, sta) = match sa {
-                0 => (&xa[oa..oa + 1], true),
-                1 => (&xa[oa..oa + inner], false),
-                _ => {
-                    for j in 0..inner {
-                        tmp_a[j] = xa[oa + j * sa];
+    parallel::for_chunks_mut_if(
+        n >= parallel::PAR_THRESHOLD,
+        &mut out,
+        rows_per * inner,
+        |ci, o| {
+            let row0 = ci * rows_per;
+            let mut idx = [0usize; MAX_DIMS];
+            // multi-index of row0 over dims 0..nd-1
+            let mut r = row0;
+            for d in (0..nd.saturating_sub(1)).rev() {
+                idx[d] = r % out_shape[d];
+                r /= out_shape[d];
+            }
+            let mut oa = ea.offset
+                + (0..nd.saturating_sub(1))
+                    .map(|d| idx[d] * ea.strides[d])
+                    .sum::<usize>();
+            let mut ob = eb.offset
+                + (0..nd.saturating_sub(1))
+                    .map(|d| idx[d] * eb.strides[d])
+                    .sum::<usize>();
+            let mut tmp_a = vec![T::ZERO; if sa > 1 { inner } else { 0 }];
+            let mut tmp_b = vec![T::ZERO; if sb > 1 { inner } else { 0 }];
+            for orow in o.chunks_mut(inner) {
+                let (pa, sta) = match sa {
+                    0 => (&xa[oa..oa + 1], true),
+                    1 => (&xa[oa..oa + inner], false),
+                    _ => {
+                        for j in 0..inner {
+                            tmp_a[j] = xa[oa + j * sa];
+                        }
+                        (&tmp_a[..], false)
                     }
-                    (&tmp_a[..], false)
-                }
-            };
-            let (pb, stb) = match sb {
-                0 => (&xb[ob..ob + 1], true),
-                1 => (&xb[ob..ob + inner], false),
-                _ => {
-                    for j in 0..inner {
-                        tmp_b[j] = xb[ob + j * sb];
+                };
+                let (pb, stb) = match sb {
+                    0 => (&xb[ob..ob + 1], true),
+                    1 => (&xb[ob..ob + inner], false),
+                    _ => {
+                        for j in 0..inner {
+                            tmp_b[j] = xb[ob + j * sb];
+                        }
+                        (&tmp_b[..], false)
                     }
-                    (&tmp_b[..], false)
+                };
+                match (sta, stb) {
+                    (false, false) => kern::binary(op, Stepping::Both, pa, pb, orow),
+                    (true, false) => kern::binary(op, Stepping::ScalarA, pa, pb, orow),
+                    (false, true) => kern::binary(op, Stepping::ScalarB, pa, pb, orow),
+                    (true, true) => {
+                        let mut one = [T::ZERO];
+                        kern::binary(op, Stepping::Both, pa, pb, &mut one);
+                        orow.iter_mut().for_each(|v| *v = one[0]);
+                    }
                 }
-            };
-            match (sta, stb) {
-                (false, false) => kern::binary(op, Stepping::Both, pa, pb, orow),
-                (true, false) => kern::binary(op, Stepping::ScalarA, pa, pb, orow),
-                (false, true) => kern::binary(op, Stepping::ScalarB, pa, pb, orow),
-                (true, true) => {
-                    let mut one = [T::ZERO];
-                    kern::binary(op, Stepping::Both, pa, pb, &mut one);
-                    orow.iter_mut().for_each(|v| *v = one[0]);
+                // advance to the next row
+                let mut d = nd.saturating_sub(1);
+                while d > 0 {
+                    d -= 1;
+                    idx[d] += 1;
+                    oa += ea.strides[d];
+                    ob += eb.strides[d];
+                    if idx[d] < out_shape[d] {
+                        break;
+                    }
+                    oa -= ea.strides[d] * out_shape[d];
+                    ob -= eb.strides[d] * out_shape[d];
+                    idx[d] = 0;
                 }
             }
-            // advance to the next row
-            let mut d = nd.saturating_sub(1);
-            while d > 0 {
-                d -= 1;
-                idx[d] += 1;
-                oa += ea.strides[d];
-                ob += eb.strides[d];
-                if idx[d] < out_shape[d] {
-                    break;
-                }
-                oa -= ea.strides[d] * out_shape[d];
-                ob -= eb.strides[d] * out_shape[d];
-                idx[d] = 0;
-            }
-        }
-    });
+        },
+    );
     Tensor::from_vec(out, out_shape)
 }
 
