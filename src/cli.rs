@@ -54,7 +54,9 @@ impl Args {
                 };
                 if spec.switches.contains(&name) {
                     if inline.is_some() {
-                        return Err(UsageError(format!("{command}: --{name} is a switch and takes no value")));
+                        return Err(UsageError(format!(
+                            "{command}: --{name} is a switch and takes no value"
+                        )));
                     }
                     a.switches.push(name.to_string());
                 } else if spec.values.contains(&name) {
@@ -64,7 +66,11 @@ impl Args {
                             i += 1;
                             match words.get(i) {
                                 Some(v) if !v.starts_with("--") => v.clone(),
-                                _ => return Err(UsageError(format!("{command}: --{name} needs a value"))),
+                                _ => {
+                                    return Err(UsageError(format!(
+                                        "{command}: --{name} needs a value"
+                                    )))
+                                }
                             }
                         }
                     };
@@ -97,17 +103,30 @@ impl Args {
 
     /// A parsed value, or `default` when absent; a malformed value is a usage error that names
     /// the option, the value and what was expected.
-    pub fn get<T: std::str::FromStr>(&self, name: &str, default: T, expected: &str) -> Result<T, UsageError> {
+    pub fn get<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        default: T,
+        expected: &str,
+    ) -> Result<T, UsageError> {
         match self.value(name) {
             None => Ok(default),
             Some(v) => v.parse().map_err(|_| {
-                UsageError(format!("{}: --{name} expects {expected}, got '{v}'", self.command))
+                UsageError(format!(
+                    "{}: --{name} expects {expected}, got '{v}'",
+                    self.command
+                ))
             }),
         }
     }
 
     /// A value that must be one of `choices`.
-    pub fn choice(&self, name: &str, default: &str, choices: &[&str]) -> Result<String, UsageError> {
+    pub fn choice(
+        &self,
+        name: &str,
+        default: &str,
+        choices: &[&str],
+    ) -> Result<String, UsageError> {
         let v = self.value(name).unwrap_or(default);
         if choices.contains(&v) {
             Ok(v.to_string())
@@ -122,9 +141,12 @@ impl Args {
 
     /// A required option.
     pub fn required(&self, name: &str) -> Result<String, UsageError> {
-        self.value(name)
-            .map(|s| s.to_string())
-            .ok_or_else(|| UsageError(format!("{}: --{name} is required (see `minimax {} --help`)", self.command, self.command)))
+        self.value(name).map(|s| s.to_string()).ok_or_else(|| {
+            UsageError(format!(
+                "{}: --{name} is required (see `minimax {} --help`)",
+                self.command, self.command
+            ))
+        })
     }
 }
 
@@ -143,7 +165,9 @@ mod tests {
 
     #[test]
     fn parses_values_switches_and_positionals() {
-        let a = Args::parse("train", &w("gan --steps 10 --data=ring8 --resume"), &SPEC).unwrap().unwrap();
+        let a = Args::parse("train", &w("gan --steps 10 --data=ring8 --resume"), &SPEC)
+            .unwrap()
+            .unwrap();
         assert_eq!(a.positional, vec!["gan"]);
         assert_eq!(a.get::<usize>("steps", 0, "a whole number").unwrap(), 10);
         assert_eq!(a.value("data"), Some("ring8"));
@@ -154,13 +178,31 @@ mod tests {
     #[test]
     fn mistakes_get_one_clear_line() {
         let e = |s: &str| Args::parse("train", &w(s), &SPEC).unwrap_err().0;
-        assert_eq!(e("--stepz 3"), "train: unknown option --stepz (see `minimax train --help`)");
+        assert_eq!(
+            e("--stepz 3"),
+            "train: unknown option --stepz (see `minimax train --help`)"
+        );
         assert_eq!(e("--steps"), "train: --steps needs a value");
         assert_eq!(e("--steps 1 --steps 2"), "train: --steps is given twice");
-        assert_eq!(e("--resume=yes"), "train: --resume is a switch and takes no value");
-        let a = Args::parse("train", &w("--steps ten"), &SPEC).unwrap().unwrap();
-        assert_eq!(a.get::<usize>("steps", 0, "a whole number").unwrap_err().0, "train: --steps expects a whole number, got 'ten'");
-        let a = Args::parse("train", &w("--data mnist"), &SPEC).unwrap().unwrap();
-        assert_eq!(a.choice("data", "ring8", &["ring8", "grid25"]).unwrap_err().0, "train: --data must be one of ring8|grid25, got 'mnist'");
+        assert_eq!(
+            e("--resume=yes"),
+            "train: --resume is a switch and takes no value"
+        );
+        let a = Args::parse("train", &w("--steps ten"), &SPEC)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            a.get::<usize>("steps", 0, "a whole number").unwrap_err().0,
+            "train: --steps expects a whole number, got 'ten'"
+        );
+        let a = Args::parse("train", &w("--data mnist"), &SPEC)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            a.choice("data", "ring8", &["ring8", "grid25"])
+                .unwrap_err()
+                .0,
+            "train: --data must be one of ring8|grid25, got 'mnist'"
+        );
     }
 }

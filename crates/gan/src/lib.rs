@@ -5,8 +5,10 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod explain;
 pub mod methods;
 pub mod metrics;
 pub mod models;
 pub mod objectives;
 pub mod report;
+pub mod run;

@@ -312,14 +312,15 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
         return Tensor::from_vec(out, out_shape);
     }
     // General path: walk rows of the output's last dimension with broadcast (zero) strides.
-    let ea = a.expand(out_shape);
-    let eb = b.expand(out_shape);
+    // Adjacent dimensions laid out alike in both operands are merged first, so a broadcast
+    // over the trailing dims of a batch-norm ([N, C, H, W] − [1, C, 1, 1]) walks rows of H·W.
+    let (ea, eb, iter_shape) = coalesce(&a.expand(out_shape), &b.expand(out_shape));
     let (xa, xb) = (
         T::slice(&ea.storage).unwrap(),
         T::slice(&eb.storage).unwrap(),
     );
-    let nd = out_shape.ndim();
-    let inner = if nd == 0 { 1 } else { out_shape[nd - 1] };
+    let nd = iter_shape.ndim();
+    let inner = if nd == 0 { 1 } else { iter_shape[nd - 1] };
     let (sa, sb) = if nd == 0 {
         (0, 0)
     } else {
@@ -336,8 +337,8 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
             // multi-index of row0 over dims 0..nd-1
             let mut r = row0;
             for d in (0..nd.saturating_sub(1)).rev() {
-                idx[d] = r % out_shape[d];
-                r /= out_shape[d];
+                idx[d] = r % iter_shape[d];
+                r /= iter_shape[d];
             }
             let mut oa = ea.offset
                 + (0..nd.saturating_sub(1))
@@ -370,13 +371,21 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
                         (&tmp_b[..], false)
                     }
                 };
+                // short rows: the plain loop inline, no dispatch per row
+                let run = |st: Stepping, pa: &[T], pb: &[T], o: &mut [T]| {
+                    if inner < 32 {
+                        kern::binary_loop(op, st, pa, pb, o)
+                    } else {
+                        kern::binary(op, st, pa, pb, o)
+                    }
+                };
                 match (sta, stb) {
-                    (false, false) => kern::binary(op, Stepping::Both, pa, pb, orow),
-                    (true, false) => kern::binary(op, Stepping::ScalarA, pa, pb, orow),
-                    (false, true) => kern::binary(op, Stepping::ScalarB, pa, pb, orow),
+                    (false, false) => run(Stepping::Both, pa, pb, orow),
+                    (true, false) => run(Stepping::ScalarA, pa, pb, orow),
+                    (false, true) => run(Stepping::ScalarB, pa, pb, orow),
                     (true, true) => {
                         let mut one = [T::ZERO];
-                        kern::binary(op, Stepping::Both, pa, pb, &mut one);
+                        run(Stepping::Both, pa, pb, &mut one);
                         orow.iter_mut().for_each(|v| *v = one[0]);
                     }
                 }
@@ -387,17 +396,57 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
                     idx[d] += 1;
                     oa += ea.strides[d];
                     ob += eb.strides[d];
-                    if idx[d] < out_shape[d] {
+                    if idx[d] < iter_shape[d] {
                         break;
                     }
-                    oa -= ea.strides[d] * out_shape[d];
-                    ob -= eb.strides[d] * out_shape[d];
+                    oa -= ea.strides[d] * iter_shape[d];
+                    ob -= eb.strides[d] * iter_shape[d];
                     idx[d] = 0;
                 }
             }
         },
     );
     Tensor::from_vec(out, out_shape)
+}
+
+/// Merges adjacent dimensions that both (broadcast) operands lay out contiguously relative to
+/// each other, and drops size-1 dimensions; returns views with the merged shape and strides.
+fn coalesce(a: &Tensor, b: &Tensor) -> (Tensor, Tensor, Shape) {
+    let shape = *a.shape();
+    let mut dims: Vec<usize> = Vec::new();
+    let mut sa: Vec<usize> = Vec::new();
+    let mut sb: Vec<usize> = Vec::new();
+    for d in 0..shape.ndim() {
+        if shape[d] == 1 {
+            continue;
+        }
+        if let Some(last) = dims.len().checked_sub(1) {
+            if sa[last] == a.strides[d] * shape[d] && sb[last] == b.strides[d] * shape[d] {
+                dims[last] *= shape[d];
+                sa[last] = a.strides[d];
+                sb[last] = b.strides[d];
+                continue;
+            }
+        }
+        dims.push(shape[d]);
+        sa.push(a.strides[d]);
+        sb.push(b.strides[d]);
+    }
+    if dims.is_empty() {
+        dims.push(1);
+        sa.push(0);
+        sb.push(0);
+    }
+    let ns = Shape::new(&dims);
+    let mut ast = [0usize; MAX_DIMS];
+    let mut bst = [0usize; MAX_DIMS];
+    ast[..sa.len()].copy_from_slice(&sa);
+    bst[..sb.len()].copy_from_slice(&sb);
+    (
+        Tensor::from_parts(a.storage.clone(), ns, ast, a.offset),
+        Tensor::from_parts(b.storage.clone(), ns, bst, b.offset),
+        ns,
+    )
 }
 
 macro_rules! impl_op {
