@@ -1,0 +1,146 @@
+//! The `minimax` command as a user runs it: usage errors (one line, exit code 2), run folders,
+//! bit-for-bit resume, sampling, inspection and the step-by-step explanation.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn minimax(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_minimax"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", "2")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("minimax-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    p
+}
+
+#[test]
+fn usage_errors_are_one_line_with_exit_code_2() {
+    for (args, msg) in [
+        (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae or energy (see `minimax train --help`)\n"),
+        (vec!["train", "dcgan", "--steps", "ten"], "minimax: train: --steps expects a whole number, got 'ten'\n"),
+        (vec!["train", "gan", "--data", "mnist"], "minimax: train: --data must be ring8, grid25, gauss1d, digits, idx:PATH or npy:PATH, got 'mnist'\n"),
+        (vec!["train", "gan", "--loss", "fancy"], "minimax: train: --loss must be one of minimax|nonsaturating|lsgan|wgan|wgan-gp|hinge, got 'fancy'\n"),
+        (vec!["train", "gan", "--stepz", "3"], "minimax: train: unknown option --stepz (see `minimax train --help`)\n"),
+        (vec!["frobnicate"], "minimax: unknown command 'frobnicate' (commands: train, sample, explain, inspect; see `minimax --help`)\n"),
+        (vec!["sample", "--out", "x.npy"], "minimax: sample: --checkpoint is required (see `minimax sample --help`)\n"),
+        (vec!["sample", "--checkpoint", "c", "--out", "x.jpg"], "minimax: sample: --out must end in .npy or .png, got 'x.jpg'\n"),
+    ] {
+        let o = minimax(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&o), msg, "{args:?}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [vec!["--help"], vec!["train", "--help"], vec!["sample", "--help"], vec!["explain", "--help"], vec!["inspect", "--help"]] {
+        let o = minimax(&args);
+        assert!(o.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("usage: minimax"), "{args:?}");
+    }
+}
+
+#[test]
+fn bad_files_get_an_actionable_message_and_exit_code_1() {
+    let o = minimax(&["train", "gan", "--data", "idx:/nonexistent/train-images", "--steps", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("/nonexistent/train-images"), "{e}");
+    let gz = tmp("gz");
+    std::fs::create_dir_all(&gz).unwrap();
+    let f = gz.join("images.idx.gz");
+    std::fs::write(&f, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]).unwrap();
+    let o = minimax(&["train", "gan", "--data", &format!("idx:{}", f.display()), "--steps", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("gunzip"), "{}", stderr(&o));
+    let o = minimax(&["inspect", "--checkpoint", &f.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("images.idx.gz"), "{}", stderr(&o));
+}
+
+fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let (t, _) = nn::format::safetensors::load(path).expect("a valid checkpoint");
+    let mut v: Vec<(String, Vec<u8>)> = t.into_iter().map(|(n, r)| (n, r.data)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn resume_continues_bit_for_bit_and_the_run_folder_is_complete() {
+    let (a, b) = (tmp("straight"), tmp("resumed"));
+    let common = ["train", "gan", "--data", "ring8", "--batch", "32", "--log-every", "5", "--seed", "3"];
+    let run = |dir: &Path, steps: &str, resume: bool| {
+        let mut args: Vec<&str> = common.to_vec();
+        let d = dir.display().to_string();
+        args.extend(["--steps", steps, "--out"]);
+        let mut owned: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        owned.push(d);
+        if resume {
+            owned.push("--resume".into());
+        }
+        let refs: Vec<&str> = owned.iter().map(|s| s.as_str()).collect();
+        let o = minimax(&refs);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    run(&a, "20", false);
+    run(&b, "10", false);
+    run(&b, "20", true);
+    assert_eq!(tensors(&a.join("checkpoint.safetensors")), tensors(&b.join("checkpoint.safetensors")));
+    assert_eq!(std::fs::read(a.join("samples.npy")).unwrap(), std::fs::read(b.join("samples.npy")).unwrap());
+    let csv = std::fs::read_to_string(b.join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4, "header + a row every 5 of 20 iterations:\n{csv}");
+    for f in ["samples.png", "report.html"] {
+        assert!(std::fs::metadata(b.join(f)).unwrap().len() > 1000, "{f}");
+    }
+    let html = std::fs::read_to_string(b.join("report.html")).unwrap();
+    assert!(html.contains("data:image/png;base64,") && html.contains("<svg"));
+    // resuming with other data is refused
+    let o = minimax(&["train", "gan", "--data", "grid25", "--steps", "30", "--out", &b.display().to_string(), "--resume"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("trained with data 'ring8'"), "{}", stderr(&o));
+    // sample and inspect read the same checkpoint
+    let npy = b.join("more.npy");
+    let ck = b.join("checkpoint.safetensors").display().to_string();
+    let o = minimax(&["sample", "--checkpoint", &ck, "--n", "7", "--out", &npy.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = nn::io::load_npy(&npy).unwrap();
+    assert_eq!(t.dims(), &[7, 2]);
+    let o = minimax(&["inspect", "--checkpoint", &ck]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("trained 20 iterations on ring8") && out.contains("gen.0.weight") && out.contains("[128, 16]"), "{out}");
+}
+
+#[test]
+fn explain_gan_prints_the_algorithm_with_live_numbers() {
+    let o = minimax(&["explain", "gan"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "Learning D (repeated k = 1 time)",
+        "x: m real examples",
+        "Ṽ = 1/m Σ ln D(xⁱ) + 1/m Σ ln(1 − D(x̃ⁱ))",
+        "θd after θd ← θd + η∇Ṽ (ascent)",
+        "Learning G (once)",
+        "JSD estimate (V + ln 4)/2",
+    ] {
+        assert!(out.contains(needle), "missing '{needle}' in:\n{out}");
+    }
+    // the printed update is the ascent: θd after = θd before + 0.1 · gradient
+    let grab = |label: &str| -> Vec<f64> {
+        let line = out.lines().find(|l| l.trim_start().starts_with(label)).unwrap();
+        line.split(['[', ']']).skip(1).step_by(2).map(|s| s.trim().parse::<f64>().unwrap()).collect()
+    };
+    let (before, grad, after) = (grab("θd before"), grab("∇θd Ṽ"), grab("θd after"));
+    for i in 0..2 {
+        assert!((after[i] - (before[i] + 0.1 * grad[i])).abs() < 2e-4, "{before:?} {grad:?} {after:?}");
+    }
+}
