@@ -9,17 +9,22 @@
 //!   Fréchet distance behind FID, here on features of our own digit classifier).
 //! - [`class_coverage`] and [`confidence_summary`] summarise a classifier's view of generated
 //!   images: which classes appear, and how confidently.
+//! - [`DigitClassifier`] is a small classifier (an MLP) trained here on the embedded
+//!   digits; [`evaluate_digits`] uses it to score generated digits (class coverage, confidence
+//!   and a Fréchet distance on its features) in a [`DigitReport`].
 //!
 //! Everything is computed in f64.
 
 #![warn(missing_docs)]
 
 mod classes;
+pub mod classifier;
 mod frechet;
 mod jsd;
 mod modes;
 
 pub use classes::{class_coverage, confidence_summary, ClassCoverage, ConfidenceSummary};
+pub use classifier::{evaluate_digits, ClassifierConfig, DigitClassifier, DigitReport};
 pub use frechet::{
     frechet_distance, frechet_distance_gaussians, sqrtm_psd, symmetric_eigen, GaussianFit,
 };
