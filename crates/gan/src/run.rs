@@ -5,7 +5,7 @@
 
 use crate::data::{idx, Dataset, Digits, Gaussian1d, Grid25, NpyDataset, Ring8};
 use crate::methods::vanilla::{sample_generator, Gan, GanConfig, Noise, StepRecord};
-use crate::metrics::{jsd_1d, kde_1d, mode_report};
+use crate::metrics::{evaluate_digits, jsd_1d, kde_1d, mode_report, DigitClassifier};
 use crate::models;
 use crate::objectives::GanLoss;
 use crate::report::{image_grid, Image, LineChart, Report, ScatterPlot};
@@ -606,6 +606,16 @@ fn finish(
     nn::io::save_npy(cfg.out.join("samples.npy"), &saved).map_err(io)?;
     let mut metrics: Vec<(String, String)> = vec![("iterations".into(), gan.step.to_string())];
     let picture = if shape.len() >= 2 {
+        if cfg.data == DataSpec::Digits {
+            // a classifier trained here (seeded) judges the samples
+            let clf = DigitClassifier::train(0);
+            let r = evaluate_digits(&clf, &samples, clf.held_out().images());
+            metrics.push(("classifier held-out accuracy".into(), format!("{:.1} %", 100.0 * clf.held_out_accuracy())));
+            metrics.push(("classes covered (p > 0.9 on ≥ 1 % of samples)".into(), format!("{} / 10", r.class_coverage)));
+            metrics.push(("mean classifier confidence".into(), format!("{:.3}", r.mean_confidence)));
+            metrics.push(("samples classified with p > 0.9".into(), format!("{:.1} %", 100.0 * r.confident_fraction)));
+            metrics.push(("Fréchet distance to held-out digits (classifier features)".into(), format!("{:.2}", r.frechet)));
+        }
         let n = 100.min(saved.dims()[0]);
         image_grid(
             &samples.narrow(0, 0, n),
