@@ -24,7 +24,10 @@ fn main() {
         ..GanConfig::default()
     };
     let mut gan = Gan::new(Box::new(g), Box::new(d), cfg, 1).expect("valid optimizer settings");
-    println!("{:>6} {:>10} {:>12} {:>12} {:>10} {:>10}", "step", "V", "(V+ln4)/2", "true JSD", "mean G", "std G");
+    println!(
+        "{:>6} {:>10} {:>12} {:>12} {:>10} {:>10}",
+        "step", "V", "(V+ln4)/2", "true JSD", "mean G", "std G"
+    );
     let mut eval_rng = Rng::seed(42);
     for step in 1..=3000 {
         let r = gan.step(&data).expect("no NaN");
@@ -34,7 +37,10 @@ fn main() {
             let true_jsd = jsd_1d(|x| data.pdf(x), |x| kde.pdf(x), -6.0, 14.0, 4000);
             let mean = s.iter().sum::<f64>() / s.len() as f64;
             let std = (s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / s.len() as f64).sqrt();
-            println!("{step:>6} {:>10.4} {:>12.4} {:>12.4} {mean:>10.3} {std:>10.3}", r.v, r.jsd, true_jsd);
+            println!(
+                "{step:>6} {:>10.4} {:>12.4} {:>12.4} {mean:>10.3} {std:>10.3}",
+                r.v, r.jsd, true_jsd
+            );
         }
     }
     println!("\nThe data is N(4, 1.25²). As G matches it, the true JSD falls towards 0 and V towards −ln 4 = −1.3863;");

@@ -42,16 +42,32 @@ fn usage_errors_are_one_line_with_exit_code_2() {
 
 #[test]
 fn every_subcommand_has_help() {
-    for args in [vec!["--help"], vec!["train", "--help"], vec!["sample", "--help"], vec!["explain", "--help"], vec!["inspect", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["train", "--help"],
+        vec!["sample", "--help"],
+        vec!["explain", "--help"],
+        vec!["inspect", "--help"],
+    ] {
         let o = minimax(&args);
         assert!(o.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&o.stdout).contains("usage: minimax"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("usage: minimax"),
+            "{args:?}"
+        );
     }
 }
 
 #[test]
 fn bad_files_get_an_actionable_message_and_exit_code_1() {
-    let o = minimax(&["train", "gan", "--data", "idx:/nonexistent/train-images", "--steps", "1"]);
+    let o = minimax(&[
+        "train",
+        "gan",
+        "--data",
+        "idx:/nonexistent/train-images",
+        "--steps",
+        "1",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("/nonexistent/train-images"), "{e}");
@@ -59,7 +75,14 @@ fn bad_files_get_an_actionable_message_and_exit_code_1() {
     std::fs::create_dir_all(&gz).unwrap();
     let f = gz.join("images.idx.gz");
     std::fs::write(&f, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0]).unwrap();
-    let o = minimax(&["train", "gan", "--data", &format!("idx:{}", f.display()), "--steps", "1"]);
+    let o = minimax(&[
+        "train",
+        "gan",
+        "--data",
+        &format!("idx:{}", f.display()),
+        "--steps",
+        "1",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("gunzip"), "{}", stderr(&o));
     let o = minimax(&["inspect", "--checkpoint", &f.display().to_string()]);
@@ -77,7 +100,18 @@ fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn resume_continues_bit_for_bit_and_the_run_folder_is_complete() {
     let (a, b) = (tmp("straight"), tmp("resumed"));
-    let common = ["train", "gan", "--data", "ring8", "--batch", "32", "--log-every", "5", "--seed", "3"];
+    let common = [
+        "train",
+        "gan",
+        "--data",
+        "ring8",
+        "--batch",
+        "32",
+        "--log-every",
+        "5",
+        "--seed",
+        "3",
+    ];
     let run = |dir: &Path, steps: &str, resume: bool| {
         let mut args: Vec<&str> = common.to_vec();
         let d = dir.display().to_string();
@@ -94,29 +128,66 @@ fn resume_continues_bit_for_bit_and_the_run_folder_is_complete() {
     run(&a, "20", false);
     run(&b, "10", false);
     run(&b, "20", true);
-    assert_eq!(tensors(&a.join("checkpoint.safetensors")), tensors(&b.join("checkpoint.safetensors")));
-    assert_eq!(std::fs::read(a.join("samples.npy")).unwrap(), std::fs::read(b.join("samples.npy")).unwrap());
+    assert_eq!(
+        tensors(&a.join("checkpoint.safetensors")),
+        tensors(&b.join("checkpoint.safetensors"))
+    );
+    assert_eq!(
+        std::fs::read(a.join("samples.npy")).unwrap(),
+        std::fs::read(b.join("samples.npy")).unwrap()
+    );
     let csv = std::fs::read_to_string(b.join("metrics.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 4, "header + a row every 5 of 20 iterations:\n{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 4,
+        "header + a row every 5 of 20 iterations:\n{csv}"
+    );
     for f in ["samples.png", "report.html"] {
         assert!(std::fs::metadata(b.join(f)).unwrap().len() > 1000, "{f}");
     }
     let html = std::fs::read_to_string(b.join("report.html")).unwrap();
     assert!(html.contains("data:image/png;base64,") && html.contains("<svg"));
     // resuming with other data is refused
-    let o = minimax(&["train", "gan", "--data", "grid25", "--steps", "30", "--out", &b.display().to_string(), "--resume"]);
+    let o = minimax(&[
+        "train",
+        "gan",
+        "--data",
+        "grid25",
+        "--steps",
+        "30",
+        "--out",
+        &b.display().to_string(),
+        "--resume",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("trained with data 'ring8'"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("trained with data 'ring8'"),
+        "{}",
+        stderr(&o)
+    );
     // sample and inspect read the same checkpoint
     let npy = b.join("more.npy");
     let ck = b.join("checkpoint.safetensors").display().to_string();
-    let o = minimax(&["sample", "--checkpoint", &ck, "--n", "7", "--out", &npy.display().to_string()]);
+    let o = minimax(&[
+        "sample",
+        "--checkpoint",
+        &ck,
+        "--n",
+        "7",
+        "--out",
+        &npy.display().to_string(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let t = nn::io::load_npy(&npy).unwrap();
     assert_eq!(t.dims(), &[7, 2]);
     let o = minimax(&["inspect", "--checkpoint", &ck]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("trained 20 iterations on ring8") && out.contains("gen.0.weight") && out.contains("[128, 16]"), "{out}");
+    assert!(
+        out.contains("trained 20 iterations on ring8")
+            && out.contains("gen.0.weight")
+            && out.contains("[128, 16]"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -136,11 +207,21 @@ fn explain_gan_prints_the_algorithm_with_live_numbers() {
     }
     // the printed update is the ascent: θd after = θd before + 0.1 · gradient
     let grab = |label: &str| -> Vec<f64> {
-        let line = out.lines().find(|l| l.trim_start().starts_with(label)).unwrap();
-        line.split(['[', ']']).skip(1).step_by(2).map(|s| s.trim().parse::<f64>().unwrap()).collect()
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap();
+        line.split(['[', ']'])
+            .skip(1)
+            .step_by(2)
+            .map(|s| s.trim().parse::<f64>().unwrap())
+            .collect()
     };
     let (before, grad, after) = (grab("θd before"), grab("∇θd Ṽ"), grab("θd after"));
     for i in 0..2 {
-        assert!((after[i] - (before[i] + 0.1 * grad[i])).abs() < 2e-4, "{before:?} {grad:?} {after:?}");
+        assert!(
+            (after[i] - (before[i] + 0.1 * grad[i])).abs() < 2e-4,
+            "{before:?} {grad:?} {after:?}"
+        );
     }
 }

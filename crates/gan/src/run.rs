@@ -610,11 +610,26 @@ fn finish(
             // a classifier trained here (seeded) judges the samples
             let clf = DigitClassifier::train(0);
             let r = evaluate_digits(&clf, &samples, clf.held_out().images());
-            metrics.push(("classifier held-out accuracy".into(), format!("{:.1} %", 100.0 * clf.held_out_accuracy())));
-            metrics.push(("classes covered (p > 0.9 on ≥ 1 % of samples)".into(), format!("{} / 10", r.class_coverage)));
-            metrics.push(("mean classifier confidence".into(), format!("{:.3}", r.mean_confidence)));
-            metrics.push(("samples classified with p > 0.9".into(), format!("{:.1} %", 100.0 * r.confident_fraction)));
-            metrics.push(("Fréchet distance to held-out digits (classifier features)".into(), format!("{:.2}", r.frechet)));
+            metrics.push((
+                "classifier held-out accuracy".into(),
+                format!("{:.1} %", 100.0 * clf.held_out_accuracy()),
+            ));
+            metrics.push((
+                "classes covered (p > 0.9 on ≥ 1 % of samples)".into(),
+                format!("{} / 10", r.class_coverage),
+            ));
+            metrics.push((
+                "mean classifier confidence".into(),
+                format!("{:.3}", r.mean_confidence),
+            ));
+            metrics.push((
+                "samples classified with p > 0.9".into(),
+                format!("{:.1} %", 100.0 * r.confident_fraction),
+            ));
+            metrics.push((
+                "Fréchet distance to held-out digits (classifier features)".into(),
+                format!("{:.2}", r.frechet),
+            ));
         }
         let n = 100.min(saved.dims()[0]);
         image_grid(

@@ -4,7 +4,13 @@
 use gan::methods::vanilla::GanConfig;
 use gan::run::{train, DataSpec, ModelKind, RunConfig};
 
-fn run(model: ModelKind, data: DataSpec, steps: usize, gan: GanConfig, name: &str) -> Vec<(String, String)> {
+fn run(
+    model: ModelKind,
+    data: DataSpec,
+    steps: usize,
+    gan: GanConfig,
+    name: &str,
+) -> Vec<(String, String)> {
     let out = std::env::temp_dir().join(format!("minimax-quality-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let cfg = RunConfig {
@@ -24,7 +30,11 @@ fn run(model: ModelKind, data: DataSpec, steps: usize, gan: GanConfig, name: &st
 }
 
 fn metric(m: &[(String, String)], key: &str) -> f64 {
-    let v = &m.iter().find(|(k, _)| k.starts_with(key)).unwrap_or_else(|| panic!("no metric {key} in {m:?}")).1;
+    let v = &m
+        .iter()
+        .find(|(k, _)| k.starts_with(key))
+        .unwrap_or_else(|| panic!("no metric {key} in {m:?}"))
+        .1;
     v.split([' ', '/']).next().unwrap().parse().unwrap()
 }
 

@@ -64,10 +64,8 @@ impl Shape {
     #[track_caller]
     pub fn axis(&self, axis: isize, op: &str) -> usize {
         let n = self.ndim() as isize;
-        // A 0-d shape accepts axis 0 and -1, like PyTorch.
-        let m = n.max(1);
-        let a = if axis < 0 { axis + m } else { axis };
-        if a < 0 || a >= m {
+        let a = if axis < 0 { axis + n } else { axis };
+        if a < 0 || a >= n {
             panic!("{op}: axis {axis} is out of range for shape {self:?} ({n} dimensions)");
         }
         a as usize

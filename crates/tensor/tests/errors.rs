@@ -377,6 +377,19 @@ fn construction_and_access_errors() {
         l,
         "data_mut: tensor has dtype float32 but float64 was asked for",
     );
+    let s = Tensor::scalar(1.0, DType::F32);
+    let l = line!() + 1;
+    let p = catch(|| s.dim(0));
+    p.at(l, "dim: axis 0 is out of range for shape [] (0 dimensions)");
+    let l = line!() + 1;
+    let p = catch(|| s.transpose(0, -1));
+    p.at(
+        l,
+        "transpose: axis 0 is out of range for shape [] (0 dimensions)",
+    );
+    let l = line!() + 1;
+    let p = catch(|| s.sum(&[1], false));
+    p.at(l, "sum: axis 1 is out of range for shape [] (0 dimensions)");
     let l = line!() + 1;
     let p = catch(|| a.dim(2));
     p.at(l, "dim: axis 2 is out of range for shape [2, 3]");

@@ -11,6 +11,7 @@
 
 use crate::parallel;
 use crate::{DType, Element};
+use std::mem::MaybeUninit;
 
 /// Products with fewer multiply-adds than this run as one call on the calling thread.
 pub const GEMM_SPLIT_FLOPS: usize = 1 << 23;
@@ -121,41 +122,33 @@ pub fn gemm<T: Element>(
     c: &mut [T],
 ) {
     assert!(c.len() >= m * n, "gemm: output buffer too small");
-    if k == 0 {
-        for x in c[..m * n].iter_mut() {
-            *x = if beta == T::ZERO { T::ZERO } else { *x * beta };
-        }
-        return;
-    }
-    // SAFETY: `c` is a valid, initialised m×n buffer.
+    // SAFETY: c holds at least m·n initialised elements.
     unsafe { gemm_ptr(m, k, n, alpha, a, b, beta, c.as_mut_ptr()) }
 }
 
-/// C = alpha·A·B into a fresh, uninitialised `m×n` buffer (β = 0: matrixmultiply writes every
-/// element without reading it), so the output is not zero-filled first.
-pub fn gemm_new<T: Element>(
+/// C (row-major `m×n`, contiguous) = alpha·A·B written into uninitialised memory: like
+/// [`gemm`] with beta = 0, where C is only written, never read, so the caller need not
+/// zero-fill a fresh output buffer. Every one of the `m·n` elements is written.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_uninit<T: Element>(
     m: usize,
     k: usize,
     n: usize,
     alpha: T,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
-) -> Vec<T> {
-    if k == 0 {
-        return vec![T::ZERO; m * n];
-    }
-    let mut out: Vec<T> = Vec::with_capacity(m * n);
-    // SAFETY: with β = 0 and k > 0 every element of the m×n output is written before the
-    // length is set; nothing reads the uninitialised memory.
-    unsafe {
-        gemm_ptr(m, k, n, alpha, a, b, T::ZERO, out.as_mut_ptr());
-        out.set_len(m * n);
-    }
-    out
+    c: &mut [MaybeUninit<T>],
+) {
+    assert!(c.len() >= m * n, "gemm: output buffer too small");
+    // SAFETY: c has room for m·n elements; with beta = 0 neither the k = 0 fill below nor
+    // matrixmultiply reads C before writing it (its kernels skip loading C when beta is 0).
+    unsafe { gemm_ptr(m, k, n, alpha, a, b, T::ZERO, c.as_mut_ptr() as *mut T) }
 }
 
+/// The body of [`gemm`] and [`gemm_uninit`].
+///
 /// # Safety
-/// `c` must be valid for writes (and for reads when `beta != 0`) of `m·n` elements, and k > 0.
+/// `c` must be valid for writing `m·n` elements, and for reading them if `beta != 0`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_ptr<T: Element>(
     m: usize,
@@ -173,6 +166,17 @@ unsafe fn gemm_ptr<T: Element>(
     if k > 0 {
         assert!(a.fits(m, k), "gemm: A ({m}×{k}) exceeds its buffer");
         assert!(b.fits(k, n), "gemm: B ({k}×{n}) exceeds its buffer");
+    }
+    if k == 0 {
+        for i in 0..m * n {
+            let x = c.add(i);
+            if beta == T::ZERO {
+                x.write(T::ZERO);
+            } else {
+                *x = *x * beta;
+            }
+        }
+        return;
     }
     let ap = a.data[a.offset..].as_ptr();
     let bp = b.data[b.offset..].as_ptr();

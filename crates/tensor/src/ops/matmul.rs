@@ -2,10 +2,11 @@
 //! [`crate::kernels::gemm`] with the operands' own strides (transposed views are not copied).
 
 use crate::error::{ok, TensorError};
-use crate::kernels::gemm::{gemm, gemm_new, MatRef};
+use crate::kernels::gemm::{gemm_uninit, MatRef};
 use crate::parallel;
 use crate::shape::{broadcast_shapes, Shape};
 use crate::{with_dtype, Element, Tensor};
+use std::mem::MaybeUninit;
 
 impl Tensor {
     /// Matrix product with PyTorch's `matmul` rules: 1-D operands are promoted (and the added
@@ -76,6 +77,9 @@ impl Tensor {
         let nb = batch.numel();
         let nd = out_dims.len();
         let out = with_dtype!(self.dtype(), T => {
+            // gemm_uninit writes every element, so the output is not zero-filled first
+            let total = nb * m * n;
+            let mut out: Vec<T> = Vec::with_capacity(total);
             let (xa, xb) = (T::slice(&ea.storage).unwrap(), T::slice(&eb.storage).unwrap());
             let offsets = |t: &Tensor, bi: usize| -> usize {
                 let mut off = t.offset;
@@ -86,25 +90,21 @@ impl Tensor {
                 }
                 off
             };
-            let run = |bi: usize, c: &mut [T]| {
+            let run = |bi: usize, c: &mut [MaybeUninit<T>]| {
                 let am = MatRef { data: xa, offset: offsets(&ea, bi), rs: ea.strides[nd - 2] as isize, cs: ea.strides[nd - 1] as isize };
                 let bm = MatRef { data: xb, offset: offsets(&eb, bi), rs: eb.strides[nd - 2] as isize, cs: eb.strides[nd - 1] as isize };
-                gemm(m, k, n, T::ONE, am, bm, T::ZERO, c);
+                gemm_uninit(m, k, n, T::ONE, am, bm, c);
             };
-            if nb == 1 {
-                // one product: write it into a fresh buffer without zero-filling it first
-                let am = MatRef { data: xa, offset: offsets(&ea, 0), rs: ea.strides[nd - 2] as isize, cs: ea.strides[nd - 1] as isize };
-                let bm = MatRef { data: xb, offset: offsets(&eb, 0), rs: eb.strides[nd - 2] as isize, cs: eb.strides[nd - 1] as isize };
-                return Ok(finish(Tensor::from_vec(gemm_new(m, k, n, T::ONE, am, bm), out_dims), self.ndim(), other.ndim()));
-            }
-            let mut out = vec![T::ZERO; nb * m * n];
-            if m * n * k * nb >= (1 << 20) {
-                parallel::for_chunks_mut(&mut out, m * n, |bi, c| run(bi, c));
+            let buf = &mut out.spare_capacity_mut()[..total];
+            if nb > 1 && m * n * k * nb >= (1 << 18) {
+                parallel::for_chunks_mut(buf, m * n, |bi, c| run(bi, c));
             } else if m * n > 0 {
-                for (bi, c) in out.chunks_mut(m * n).enumerate() {
+                for (bi, c) in buf.chunks_mut(m * n).enumerate() {
                     run(bi, c);
                 }
             }
+            // SAFETY: each of the nb batches wrote its whole m×n block above.
+            unsafe { out.set_len(total) };
             Tensor::from_vec(out, out_dims)
         });
         Ok(finish(out, self.ndim(), other.ndim()))

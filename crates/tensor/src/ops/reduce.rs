@@ -11,14 +11,20 @@ impl Tensor {
         if axes.is_empty() {
             return (0..self.ndim()).collect();
         }
+        if self.ndim() == 0 {
+            // like PyTorch, a 0-d tensor accepts axis 0 and -1, which name nothing to reduce
+            for &a in axes {
+                assert!(
+                    a == 0 || a == -1,
+                    "{op}: axis {a} is out of range for shape [] (0 dimensions)"
+                );
+            }
+            return Vec::new();
+        }
         // a loop, not a closure, so an axis error is reported at the caller's line
         let mut v: Vec<usize> = Vec::with_capacity(axes.len());
         for &a in axes {
             v.push(self.shape.axis(a, op));
-        }
-        if self.ndim() == 0 {
-            // axis 0 / -1 of a 0-d tensor (checked above) names no dimension to reduce
-            return Vec::new();
         }
         v.sort_unstable();
         v.dedup();
