@@ -26,8 +26,8 @@
 use crate::data::{Dataset, Grid25, Ring8};
 use crate::methods::vanilla::{OptimizerKind, TrainError};
 use crate::metrics::{mode_report, ModeReport};
+use crate::models::mlp_discriminator;
 use autograd::{grad, no_grad, Tape};
-use nn::layers::{Linear, Sequential, Softplus};
 use nn::optim::{AdamConfig, OptimError, SgdConfig};
 use nn::{Adam, Module, Optimizer, Sgd};
 use std::time::Instant;
@@ -63,7 +63,7 @@ pub struct EnergyConfig {
     pub rounds: usize,
     /// Batch size m (real examples and negatives per round).
     pub batch: usize,
-    /// Hidden units of [`energy_mlp`].
+    /// Hidden units of D ([`mlp_discriminator`], the vanilla GAN's D).
     pub hidden: usize,
     /// D's learning rate η_d.
     pub lr: f64,
@@ -80,40 +80,32 @@ pub struct EnergyConfig {
     pub restart: f64,
     /// Noise is U(−r, r) per coordinate.
     pub init_range: f64,
+    /// Clamp the negatives to the noise box [−r, r] after every ascent step.
+    pub clamp: bool,
 }
 
 impl Default for EnergyConfig {
-    /// Tuned on the ring of 8 (see `docs/energy.md`): T = 20 steps of η = 0.05 from persistent
-    /// chains (5 % restarted), 500 rounds of batch 256, D a 2 → 128 → 128 → 1 softplus MLP with
-    /// Adam 1e-3, betas (0.5, 0.999), λ = 0.1, noise U(−2, 2)².
+    /// Tuned on the ring of 8 (see `docs/energy.md`): T = 10 steps of η = 0.05 from persistent
+    /// chains (20 % restarted each round), clamped to the noise box U(−2, 2)²; 2,000 rounds of
+    /// batch 128; D the GAN's 2 → 64 → 64 → 1 LeakyReLU(0.2) MLP with Adam 1e-3, betas (0.5,
+    /// 0.999); λ = 1.
     fn default() -> Self {
         EnergyConfig {
-            t: 20,
+            t: 10,
             eta: 0.05,
-            rounds: 500,
-            batch: 256,
-            hidden: 128,
+            rounds: 2000,
+            batch: 128,
+            hidden: 64,
             lr: 1e-3,
             betas: (0.5, 0.999),
             optimizer: OptimizerKind::Adam,
-            penalty: 0.1,
+            penalty: 1.0,
             start: Start::Persistent,
-            restart: 0.05,
+            restart: 0.2,
             init_range: 2.0,
+            clamp: true,
         }
     }
-}
-
-/// D: x → Linear(in, h) → Softplus → Linear(h, h) → Softplus → Linear(h, 1): one score per
-/// sample. Softplus rather than LeakyReLU, so that ∇ₓD is continuous and the ascent can settle
-/// at a maximum instead of bouncing across the kinks of a piecewise-linear D.
-pub fn energy_mlp(in_dim: usize, hidden: usize, rng: &mut Rng) -> Sequential {
-    Sequential::new()
-        .add(Linear::new(in_dim, hidden, true, rng))
-        .add(Softplus::new())
-        .add(Linear::new(hidden, hidden, true, rng))
-        .add(Softplus::new())
-        .add(Linear::new(hidden, 1, true, rng))
 }
 
 /// The modes of a 2-D benchmark, to score negatives with.
@@ -172,12 +164,14 @@ impl Modes {
 }
 
 /// T steps of gradient ascent x ← x + η ∇ₓD(x) from `x0` `[N, …]`; returns the final points.
+/// With `bound = Some(r)` every step is followed by clamping each coordinate to [−r, r]
+/// (projected gradient ascent), so points cannot run off where nothing constrains D.
 ///
 /// Each step records D on a fresh tape with the points as a leaf and D's parameters frozen (so
 /// they are constants and get no gradient), and takes ∇ₓ Σᵢ D(xᵢ) with [`autograd::grad`]: the
 /// points are detached from everything before them. D's parameters are unfrozen afterwards.
 /// Costs T forward and backward passes of D on N points.
-pub fn ascend(d: &dyn Module, x0: &Tensor, t: usize, eta: f64) -> Tensor {
+pub fn ascend(d: &dyn Module, x0: &Tensor, t: usize, eta: f64, bound: Option<f64>) -> Tensor {
     d.set_requires_grad(false);
     let mut x = x0.clone();
     for _ in 0..t {
@@ -186,6 +180,9 @@ pub fn ascend(d: &dyn Module, x0: &Tensor, t: usize, eta: f64) -> Tensor {
         let score = d.forward(&xv).sum_all();
         let g = grad(&[&score], &[&xv], None, false);
         x = x.add(&g[0].value().mul_scalar(eta));
+        if let Some(r) = bound {
+            x = x.clamp(-r, r);
+        }
     }
     d.set_requires_grad(true);
     x
@@ -308,10 +305,10 @@ impl EnergyModel {
         })
     }
 
-    /// [`energy_mlp`] on points of `in_dim` coordinates, initialised from `Rng::seed(seed)`,
-    /// trained with `cfg` (training draws from `Rng::seed(seed + 1)`).
+    /// D = [`mlp_discriminator`]`(in_dim, cfg.hidden)` (the vanilla GAN's D), initialised from
+    /// `Rng::seed(seed)`, trained with `cfg` (training draws from `Rng::seed(seed + 1)`).
     pub fn mlp(in_dim: usize, cfg: EnergyConfig, seed: u64) -> Result<EnergyModel, OptimError> {
-        let d = energy_mlp(in_dim, cfg.hidden, &mut Rng::seed(seed));
+        let d = mlp_discriminator(in_dim, cfg.hidden, &mut Rng::seed(seed));
         EnergyModel::new(Box::new(d), cfg, seed.wrapping_add(1))
     }
 
@@ -346,6 +343,10 @@ impl EnergyModel {
         chains.mul(&keep).add(&fresh.mul(&restart))
     }
 
+    fn bound(&self) -> Option<f64> {
+        self.cfg.clamp.then_some(self.cfg.init_range)
+    }
+
     fn check(&self, term: &'static str, value: f64) -> Result<(), TrainError> {
         if value.is_finite() {
             Ok(())
@@ -368,7 +369,7 @@ impl EnergyModel {
         let x0 = self.starting_points(m, &data.sample_shape());
         let d_start = self.score(&x0).mean_all().item();
         let ta = Instant::now();
-        let neg = ascend(self.d.as_dyn(), &x0, self.cfg.t, self.cfg.eta);
+        let neg = ascend(self.d.as_dyn(), &x0, self.cfg.t, self.cfg.eta, self.bound());
         let ascent_seconds = ta.elapsed().as_secs_f64();
         let grad_evals = self.cfg.t * m;
         self.total_grad_evals += grad_evals;
@@ -455,7 +456,10 @@ impl EnergyModel {
         dims.extend_from_slice(shape);
         let r = self.cfg.init_range;
         let x0 = Tensor::rand_uniform(dims, -r, r, DType::F32, rng);
-        (ascend(self.d.as_dyn(), &x0, t, self.cfg.eta), t * n)
+        (
+            ascend(self.d.as_dyn(), &x0, t, self.cfg.eta, self.bound()),
+            t * n,
+        )
     }
 }
 
