@@ -47,7 +47,7 @@ fn main() {
     let mut first = None;
     let ae = train_ae(AeConfig::default(), &train, steps, seed, &mut |r| {
         first.get_or_insert(r.recon);
-        if r.step % (steps / 5).max(1) == 0 {
+        if r.step.is_multiple_of((steps / 5).max(1)) {
             println!(
                 "AE  step {:5}  recon (mean per pixel) {:.4}",
                 r.step, r.recon
@@ -62,7 +62,7 @@ fn main() {
     let mut first = None;
     let vae = train_vae(VaeConfig::default(), &train, steps, seed, &mut |r| {
         first.get_or_insert(r.recon_mse);
-        if r.step % (steps / 5).max(1) == 0 {
+        if r.step.is_multiple_of((steps / 5).max(1)) {
             println!(
                 "VAE step {:5}  loss {:.3}  recon {:.3} ({:.4} per pixel)  KL {:.3}  mean σ {:.3}",
                 r.step, r.loss, r.recon, r.recon_mse, r.kl, r.mean_sigma

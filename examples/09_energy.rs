@@ -56,7 +56,7 @@ fn main() {
     let mut on = |r: &EnergyRecord| {
         ascent += r.ascent_seconds;
         total += r.seconds;
-        if r.round % (rounds / 10).max(1) == 0 || r.round == 1 {
+        if r.round.is_multiple_of((rounds / 10).max(1)) || r.round == 1 {
             println!(
                 "round {:4}  E D(x) {:+.3}  E D(x̃⁰) {:+.3} → E D(x̃) {:+.3}  dist x̃⁰ {:.3} → x̃ {:.3}  {}  {:.2} ms/round",
                 r.round,
