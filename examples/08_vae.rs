@@ -8,11 +8,11 @@
 //! - the VAE decoding z ~ N(0, I), and its midpoints.
 //!
 //! Run: `cargo run --release --example 08_vae [-- STEPS SEED [OUT_DIR]]` (OUT_DIR: write PNG
-//! grids of the samples there).
+//! grids of the samples there; `ARCH=conv` in the environment for the convolutional pair).
 
 use gan::data::Digits;
 use gan::methods::autoencoder::{
-    nearest_neighbour_mse, train_ae, train_vae, AeConfig, CodeGaussian, VaeConfig,
+    nearest_neighbour_mse, train_ae, train_vae, AeConfig, Arch, CodeGaussian, VaeConfig,
 };
 use gan::report::image_grid;
 use std::time::Instant;
@@ -42,10 +42,22 @@ fn main() {
     let out = args.get(2).cloned();
     let (train, test) = Digits::new().split(0.2, 0);
     let n_samples = 500;
+    let arch = match std::env::var("ARCH").as_deref() {
+        Ok("conv") => Arch::Conv,
+        _ => Arch::Mlp,
+    };
+    let ae_cfg = AeConfig {
+        arch,
+        ..AeConfig::default()
+    };
+    let vae_cfg = VaeConfig {
+        arch,
+        ..VaeConfig::default()
+    };
 
     let t0 = Instant::now();
     let mut first = None;
-    let ae = train_ae(AeConfig::default(), &train, steps, seed, &mut |r| {
+    let ae = train_ae(ae_cfg, &train, steps, seed, &mut |r| {
         first.get_or_insert(r.recon);
         if r.step.is_multiple_of((steps / 5).max(1)) {
             println!(
@@ -60,7 +72,7 @@ fn main() {
 
     let t0 = Instant::now();
     let mut first = None;
-    let vae = train_vae(VaeConfig::default(), &train, steps, seed, &mut |r| {
+    let vae = train_vae(vae_cfg, &train, steps, seed, &mut |r| {
         first.get_or_insert(r.recon_mse);
         if r.step.is_multiple_of((steps / 5).max(1)) {
             println!(
@@ -96,7 +108,8 @@ fn main() {
 
     println!();
     println!(
-        "{steps} steps, seed {seed}, train {} / test {} digits",
+        "{steps} steps, seed {seed}, {} encoder/decoder, train {} / test {} digits",
+        arch.name(),
         train.len(),
         test.len()
     );
