@@ -21,7 +21,7 @@
 //! [`Autoencoder::interpolate`] decodes mixtures of two codes. The VAE's KL term pulls every
 //! code distribution towards N(0, I) and its noise makes the decoder handle a neighbourhood
 //! of each code, so [`Vae::sample`] decodes codes of the distribution it was trained for.
-//! [`nearest_neighbour_mse`] measures the difference.
+//! [`nearest_neighbour_mse`] measures the difference; `docs/ae-vae.md` has the figures.
 
 use crate::data::Dataset;
 use crate::methods::vanilla::TrainError;
@@ -29,7 +29,7 @@ use autograd::{no_grad, Tape, Var};
 use nn::layers::{
     Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Linear, ReLU, Sequential, Tanh, Unflatten,
 };
-use nn::loss::{kl_normal, Reduction};
+use nn::loss::{kl_normal, mse, Reduction};
 use nn::optim::{AdamConfig, OptimError};
 use nn::{Adam, Module, Optimizer};
 use std::time::Instant;
@@ -404,8 +404,8 @@ impl Autoencoder {
         })
     }
 
-    /// One step: sample m images x, L = mean (x − Dec(Enc(x)))², one Adam update of θ_enc and
-    /// θ_dec.
+    /// One step: sample m images x, L = mean (x − Dec(Enc(x)))² ([`mse`] with `Mean`), one Adam
+    /// update of θ_enc and θ_dec.
     pub fn step(&mut self, data: &dyn Dataset) -> Result<AeRecord, TrainError> {
         let t0 = Instant::now();
         self.step += 1;
@@ -414,7 +414,7 @@ impl Autoencoder {
         let x = tape.constant(x);
         let code = self.enc.forward(&x);
         let x_hat = self.dec.forward(&code);
-        let loss = x_hat.sub(&x).square().mean_all();
+        let loss = mse(&x_hat, &x, Reduction::Mean);
         let recon = loss.item();
         check(self.step, "reconstruction loss", recon)?;
         self.opt.zero_grad();
@@ -646,7 +646,8 @@ impl Vae {
 
     /// The loss on images `x` (a Var on the tape to record on) with the noise `eps` `[m, d]`:
     /// (μ, log σ²) = Enc(x); z = μ + exp(½ log σ²) ⊙ ε; x̂ = Dec(z);
-    /// recon = 1/m Σᵢ ‖xᵢ − x̂ᵢ‖²; KL = [`kl_normal`](μ, log σ², Mean); L = recon + β·KL.
+    /// recon = 1/m Σᵢ ‖xᵢ − x̂ᵢ‖² ([`mse`] with `Sum`, divided by m);
+    /// KL = [`kl_normal`](μ, log σ², `Mean`); L = recon + β·KL.
     ///
     /// The KL is the closed form −½ Σ_d (1 + log σ² − μ² − σ²), summed over the d latent
     /// dimensions and averaged over the batch (nats per image), the same reduction as the
@@ -662,7 +663,7 @@ impl Vae {
         let sigma = logvar.mul_scalar(0.5).exp();
         let z = mu.add(&sigma.mul(&x.constant(eps.clone())));
         let x_hat = self.dec.forward(&z);
-        let recon = x_hat.sub(x).square().sum_all().mul_scalar(1.0 / m as f64);
+        let recon = mse(&x_hat, x, Reduction::Sum).mul_scalar(1.0 / m as f64);
         let kl = kl_normal(&mu, &logvar, Reduction::Mean);
         let loss = recon.add(&kl.mul_scalar(self.cfg.kl_weight));
         VaeTerms {
