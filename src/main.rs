@@ -30,7 +30,11 @@ The embedded digits are the UCI optdigits test set (E. Alpaydin, C. Kaynak, 1998
 as redistributed by scikit-learn.";
 
 const TRAIN_HELP: &str = "\
-usage: minimax train <gan|dcgan> [OPTIONS]
+usage: minimax train <gan|dcgan|ae|vae|energy> [OPTIONS]
+
+gan and dcgan train the original algorithm with the options below. ae and vae train the §2
+auto-encoder baselines on the digits (--steps, default 3000; --seed; --out), and energy trains the
+discriminator alone as an energy on ring8 or grid25 (--steps = rounds, default 2000).
 
   --data D        ring8 | grid25 | gauss1d | digits | idx:PATH | npy:PATH   (default: digits for
                   dcgan, ring8 for gan)
@@ -165,12 +169,13 @@ fn train(words: &[String]) -> Result<(), Failure> {
     let model = match what {
         "gan" => ModelKind::Mlp,
         "dcgan" => ModelKind::Dcgan,
-        "ae" | "vae" | "energy" => {
-            return Err(Failure::Run(format!(
-                "train {what}: this method is not wired into the command yet (see the open issue); use `minimax train gan` or `dcgan`"
-            )))
+        "ae" | "vae" | "energy" => return train_baseline(what, &a),
+        other => {
+            return Err(UsageError(format!(
+                "train: unknown model '{other}' (gan, dcgan, ae, vae, energy)"
+            ))
+            .into())
         }
-        other => return Err(UsageError(format!("train: unknown model '{other}' (gan, dcgan, ae, vae, energy)")).into()),
     };
     let dcgan = model == ModelKind::Dcgan;
     let data_s = a
@@ -268,6 +273,60 @@ fn train(words: &[String]) -> Result<(), Failure> {
         println!("  {k}: {v}");
     }
     println!("run folder: {} (open report.html)", cfg.out.display());
+    Ok(())
+}
+
+fn train_baseline(what: &str, a: &Args) -> Result<(), Failure> {
+    let which = match what {
+        "ae" => run::Baseline::Ae,
+        "vae" => run::Baseline::Vae,
+        _ => run::Baseline::Energy,
+    };
+    let energy = which == run::Baseline::Energy;
+    let data_s = a
+        .value("data")
+        .unwrap_or(if energy { "ring8" } else { "digits" })
+        .to_string();
+    let data = DataSpec::parse(&data_s).ok_or_else(|| {
+        UsageError(format!("train: --data must be ring8, grid25, gauss1d, digits, idx:PATH or npy:PATH, got '{data_s}'"))
+    })?;
+    let steps: usize = a.get("steps", if energy { 2000 } else { 3000 }, "a whole number")?;
+    let seed: u64 = a.get("seed", 0, "a whole number")?;
+    let out = PathBuf::from(
+        a.value("out")
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| format!("runs/{what}-{data_s}")),
+    );
+    set_threads(a)?;
+    let tty = std::io::stderr().is_terminal();
+    eprintln!(
+        "minimax: training {what} on {} for {steps} {} → {}",
+        data.spec(),
+        if energy { "rounds" } else { "steps" },
+        out.display()
+    );
+    let mut last = std::time::Instant::now();
+    let mut progress = |line: &str| {
+        if tty && last.elapsed().as_millis() >= 100 {
+            run::show_progress_line(line);
+            last = std::time::Instant::now();
+        }
+    };
+    let s = run::train_baseline(which, &data, steps, seed, &out, &mut progress)
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    if tty {
+        eprintln!();
+    }
+    println!(
+        "{} {} in {:.1} s",
+        s.steps,
+        if energy { "rounds" } else { "steps" },
+        s.seconds
+    );
+    for (k, v) in &s.metrics {
+        println!("  {k}: {v}");
+    }
+    println!("run folder: {} (open report.html)", out.display());
     Ok(())
 }
 

@@ -752,3 +752,220 @@ pub fn show_progress_line(line: &str) {
     let _ = write!(e, "\r{line}\x1b[K");
     let _ = e.flush();
 }
+
+/// The baselines of seed §2 that `minimax train ae|vae|energy` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Baseline {
+    /// Auto-encoder, sampled by decoding codes from N(0, I).
+    Ae,
+    /// Variational auto-encoder.
+    Vae,
+    /// The discriminator alone as an energy, its negatives found by gradient ascent.
+    Energy,
+}
+
+/// Trains a §2 baseline on `data` (digits for ae/vae, ring8 or grid25 for energy) for `steps`
+/// steps (rounds for energy) and writes the run folder: `checkpoint.safetensors` (the networks),
+/// `metrics.csv`, `samples.npy`, `samples.png`, `report.html`.
+pub fn train_baseline(
+    which: Baseline,
+    data: &DataSpec,
+    steps: usize,
+    seed: u64,
+    out: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<RunSummary, RunError> {
+    use crate::methods::autoencoder::{
+        nearest_neighbour_mse, AeConfig, Autoencoder, Vae, VaeConfig,
+    };
+    use crate::methods::energy::{EnergyConfig, EnergyModel, Modes};
+    let t0 = Instant::now();
+    fs::create_dir_all(out).map_err(|e| {
+        RunError(format!(
+            "cannot create the run folder {}: {e}",
+            out.display()
+        ))
+    })?;
+    let ds = data.open()?;
+    let fail = |e: crate::methods::vanilla::TrainError| RunError(format!("training stopped: {e}"));
+    let mut rng = Rng::seed(seed.wrapping_add(99));
+    let mut metrics: Vec<(String, String)> = Vec::new();
+    let mut csv = String::new();
+    let mut losses: Vec<(f64, f64)> = Vec::new();
+    let name = match which {
+        Baseline::Ae => "ae",
+        Baseline::Vae => "vae",
+        Baseline::Energy => "energy",
+    };
+    let (samples, picture) = match which {
+        Baseline::Ae | Baseline::Vae => {
+            if *data != DataSpec::Digits {
+                return Err(RunError(format!(
+                    "train {name}: the auto-encoders are built for the 8×8 digits (--data digits), not {}",
+                    data.spec()
+                )));
+            }
+            let digits = Digits::new();
+            let (train_set, test_set) = digits.split(0.2, 0);
+            let samples = if which == Baseline::Ae {
+                let mut m = Autoencoder::new(AeConfig::default(), seed)
+                    .map_err(|e| RunError(e.to_string()))?;
+                csv.push_str(crate::methods::autoencoder::AeRecord::CSV_HEADER);
+                csv.push('\n');
+                for _ in 0..steps {
+                    let r = m.step(&train_set).map_err(fail)?;
+                    losses.push((r.step as f64, r.recon));
+                    csv.push_str(&r.csv_row());
+                    csv.push('\n');
+                    progress(&format!(
+                        "step {}/{steps} reconstruction {:.4}",
+                        r.step, r.recon
+                    ));
+                }
+                metrics.push((
+                    "held-out reconstruction MSE".into(),
+                    format!("{:.4}", m.recon_mse(test_set.images())),
+                ));
+                let pair = Pair {
+                    g: &m.dec,
+                    d: &m.enc,
+                };
+                save_checkpoint(out.join("checkpoint.safetensors"), &pair, &Extras::new())
+                    .map_err(|e| RunError(e.to_string()))?;
+                m.sample(2500, &mut rng)
+            } else {
+                let mut m =
+                    Vae::new(VaeConfig::default(), seed).map_err(|e| RunError(e.to_string()))?;
+                csv.push_str(crate::methods::autoencoder::VaeRecord::CSV_HEADER);
+                csv.push('\n');
+                for _ in 0..steps {
+                    let r = m.step(&train_set).map_err(fail)?;
+                    losses.push((r.step as f64, r.loss));
+                    csv.push_str(&r.csv_row());
+                    csv.push('\n');
+                    progress(&format!(
+                        "step {}/{steps} loss {:.3} (recon {:.3} + KL {:.3})",
+                        r.step, r.loss, r.recon, r.kl
+                    ));
+                }
+                metrics.push((
+                    "held-out reconstruction MSE".into(),
+                    format!("{:.4}", m.recon_mse(test_set.images())),
+                ));
+                let pair = Pair {
+                    g: &m.dec,
+                    d: &m.enc,
+                };
+                save_checkpoint(out.join("checkpoint.safetensors"), &pair, &Extras::new())
+                    .map_err(|e| RunError(e.to_string()))?;
+                m.sample(2500, &mut rng)
+            };
+            metrics.push((
+                "mean squared distance of a sample to its nearest training digit".into(),
+                format!(
+                    "{:.4}",
+                    nearest_neighbour_mse(&samples.narrow(0, 0, 500), train_set.images())
+                ),
+            ));
+            let clf = DigitClassifier::train(0);
+            let r = evaluate_digits(&clf, &samples, clf.held_out().images());
+            metrics.push((
+                "classes covered (p > 0.9 on ≥ 1 % of samples)".into(),
+                format!("{} / 10", r.class_coverage),
+            ));
+            metrics.push((
+                "mean classifier confidence".into(),
+                format!("{:.3}", r.mean_confidence),
+            ));
+            metrics.push((
+                "Fréchet distance to held-out digits (classifier features)".into(),
+                format!("{:.2}", r.frechet),
+            ));
+            let picture = image_grid(&samples.narrow(0, 0, 100), 10, 1, 4);
+            (for_saving(&samples, &[1, 8, 8]), picture)
+        }
+        Baseline::Energy => {
+            let modes = match data {
+                DataSpec::Ring8 => Modes::ring8(),
+                DataSpec::Grid25 => Modes::grid25(),
+                other => {
+                    return Err(RunError(format!(
+                        "train energy: the energy model is measured on ring8 or grid25, not {}",
+                        other.spec()
+                    )))
+                }
+            };
+            let cfg = EnergyConfig {
+                rounds: steps,
+                ..EnergyConfig::default()
+            };
+            let mut em = EnergyModel::mlp(2, cfg, seed).map_err(|e| RunError(e.to_string()))?;
+            csv.push_str(crate::methods::energy::EnergyRecord::CSV_HEADER);
+            csv.push('\n');
+            for _ in 0..steps {
+                let r = em.round(ds.as_ref(), &modes).map_err(fail)?;
+                losses.push((r.round as f64, r.loss));
+                csv.push_str(&r.csv_row());
+                csv.push('\n');
+                progress(&format!(
+                    "round {}/{steps} E D(x) {:.3} E D(x̃) {:.3} negatives' distance to modes {:.3}",
+                    r.round, r.d_real, r.d_neg, r.neg_mode_dist
+                ));
+            }
+            let (samples, evals) = em.sample(2500, &[2], &mut rng);
+            let m = modes.report(&samples);
+            metrics.push((
+                "modes covered by 2,500 fresh negatives".into(),
+                format!("{} / {}", m.modes_covered, m.num_modes()),
+            ));
+            metrics.push((
+                "high-quality negatives".into(),
+                format!("{:.1} %", 100.0 * m.high_quality_frac),
+            ));
+            metrics.push((
+                "gradient evaluations to draw them".into(),
+                evals.to_string(),
+            ));
+            metrics.push((
+                "total gradient evaluations in training".into(),
+                em.total_grad_evals.to_string(),
+            ));
+            save_checkpoint(
+                out.join("checkpoint.safetensors"),
+                em.d.as_dyn(),
+                &Extras::new(),
+            )
+            .map_err(|e| RunError(e.to_string()))?;
+            let real = ds.sample(2500, &mut rng);
+            let picture = ScatterPlot::fit(480, 480, &[&real, &samples])
+                .real(&real)
+                .fake(&samples)
+                .render();
+            (samples, picture)
+        }
+    };
+    fs::write(out.join("metrics.csv"), &csv)
+        .map_err(|e| RunError(format!("cannot write metrics.csv: {e}")))?;
+    nn::io::save_npy(out.join("samples.npy"), &samples).map_err(|e| RunError(e.to_string()))?;
+    picture
+        .write_png(out.join("samples.png"))
+        .map_err(|e| RunError(format!("cannot write samples.png: {e}")))?;
+    let mut rep = Report::new(format!("minimax train {name} --data {}", data.spec()));
+    rep.table("Final measurements", &metrics);
+    rep.image("Samples", &picture);
+    rep.svg(
+        "Loss",
+        LineChart::new("loss")
+            .x_label("step")
+            .series("loss", &losses)
+            .to_svg(),
+    );
+    rep.write(out.join("report.html"))
+        .map_err(|e| RunError(format!("cannot write report.html: {e}")))?;
+    Ok(RunSummary {
+        steps,
+        interrupted: false,
+        metrics,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
