@@ -235,3 +235,27 @@ fn gemm_rejects_operands_outside_their_buffers() {
     };
     gemm(2, 3, 2, 1.0, am, bm, 0.0, &mut c);
 }
+
+/// Negative strides are fine as long as every element is inside the buffer.
+#[test]
+fn gemm_accepts_negative_strides_inside_the_buffer() {
+    use tensor::kernels::gemm::{gemm, MatRef};
+    // A = [[1, 2], [3, 4]] read bottom-up: [[3, 4], [1, 2]]
+    let a = [1.0f64, 2.0, 3.0, 4.0];
+    let b = [1.0f64, 0.0, 0.0, 1.0];
+    let mut c = [0.0f64; 4];
+    let am = MatRef {
+        data: &a[..],
+        offset: 2,
+        rs: -2,
+        cs: 1,
+    };
+    let bm = MatRef {
+        data: &b[..],
+        offset: 0,
+        rs: 2,
+        cs: 1,
+    };
+    gemm(2, 2, 2, 1.0, am, bm, 0.0, &mut c);
+    assert_eq!(c, [3.0, 4.0, 1.0, 2.0]);
+}

@@ -89,19 +89,17 @@ pub unsafe fn gemm_raw<T: Element>(
 }
 
 impl<T> MatRef<'_, T> {
-    /// Whether every element of a `rows × cols` matrix with these strides lies in `data`.
+    /// Whether every element of a `rows × cols` matrix with these strides (either sign) lies
+    /// in `data`.
     fn fits(&self, rows: usize, cols: usize) -> bool {
         if rows == 0 || cols == 0 {
             return true;
         }
-        let (rs, cs) = (self.rs.unsigned_abs(), self.cs.unsigned_abs());
-        self.rs >= 0
-            && self.cs >= 0
-            && (rows - 1)
-                .checked_mul(rs)
-                .and_then(|r| (cols - 1).checked_mul(cs).and_then(|c| r.checked_add(c)))
-                .and_then(|e| e.checked_add(self.offset))
-                .is_some_and(|last| last < self.data.len())
+        let r = (rows - 1) as i128 * self.rs as i128;
+        let c = (cols - 1) as i128 * self.cs as i128;
+        let first = self.offset as i128 + r.min(0) + c.min(0);
+        let last = self.offset as i128 + r.max(0) + c.max(0);
+        first >= 0 && last < self.data.len() as i128
     }
 }
 
