@@ -53,6 +53,13 @@ impl Engine<'_> {
             None => return Ok(vec![]),
         };
         let mut grads: Vec<Option<Var>> = vec![None; top + 1];
+        if self.accumulate {
+            let mut d = tape.0.borrow_mut();
+            let n = d.nodes.len();
+            if d.grads.len() < n {
+                d.grads.resize(n, None);
+            }
+        }
         for (i, g) in roots {
             accumulate(&mut grads[*i], g.clone());
         }

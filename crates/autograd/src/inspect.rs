@@ -53,7 +53,12 @@ impl fmt::Display for Tape {
                 })
                 .collect::<Vec<_>>()
                 .join(",");
-            let grad = d.grads[i].as_ref().map(stats).unwrap_or_else(|| "-".into());
+            let grad = d
+                .grads
+                .get(i)
+                .and_then(|g| g.as_ref())
+                .map(stats)
+                .unwrap_or_else(|| "-".into());
             writeln!(
                 f,
                 "{:>4}  {:<22} {:<16} {:<14} {:<8} {:<30} {}",
@@ -82,8 +87,10 @@ impl Tape {
             let name = node_name(self, i);
             let d = self.0.borrow();
             let node = &d.nodes[i];
-            let grad = d.grads[i]
-                .as_ref()
+            let grad = d
+                .grads
+                .get(i)
+                .and_then(|g| g.as_ref())
                 .map(|g| format!("\\ngrad {}", stats(g)))
                 .unwrap_or_default();
             let _ = writeln!(

@@ -110,7 +110,8 @@ pub(crate) struct TapeData {
     /// Nodes are shared (`Rc`) so the backward pass reads them without copying.
     pub(crate) nodes: Vec<Rc<Node>>,
     /// The gradient of the last backward pass with respect to each node (kept for inspection
-    /// and for input leaves, whose gradients accumulate).
+    /// and for input leaves, whose gradients accumulate). Sized by the backward pass, not by
+    /// recording, so the forward pass does not pay for it.
     pub(crate) grads: Vec<Option<Tensor>>,
     pub(crate) anomaly: bool,
     /// Set while a backward pass runs: its gradients are checked by the backward engine,
@@ -207,7 +208,7 @@ impl Tape {
 
     /// The gradient stored on node `i` by the last backward pass.
     pub fn node_grad(&self, i: usize) -> Option<Tensor> {
-        self.0.borrow().grads[i].clone()
+        self.0.borrow().grads.get(i).cloned().flatten()
     }
 
     /// A constant: its value takes part in computations but gets no gradient.
@@ -265,10 +266,8 @@ impl Tape {
         let mut d = self.0.borrow_mut();
         if d.nodes.capacity() == 0 {
             d.nodes.reserve(256);
-            d.grads.reserve(256);
         }
         d.nodes.push(Rc::new(n));
-        d.grads.push(None);
         d.nodes.len() - 1
     }
 
@@ -405,6 +404,7 @@ impl Var {
     /// The gradient stored on this node by the last backward pass (for leaves created with
     /// [`Tape::leaf`], and for any node for inspection).
     pub fn grad(&self) -> Option<Tensor> {
-        self.id.and_then(|i| self.tape.0.borrow().grads[i].clone())
+        self.id
+            .and_then(|i| self.tape.0.borrow().grads.get(i).cloned().flatten())
     }
 }
