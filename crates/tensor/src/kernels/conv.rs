@@ -16,9 +16,9 @@
 //!
 //! Both work on plain slices, for any [`Element`]; the rows of `cols` may be spaced `ld`
 //! elements apart (`ld ≥ Hout·Wout`), so that several images can fill side-by-side column blocks
-//! of one wide matrix. The loops find, once per kernel tap, the range of output positions whose
-//! input lies inside the image, so the inner loops have no bounds tests: a contiguous copy
-//! (stride 1) or a strided gather, and the zero border is written once.
+//! of one wide matrix. A padded convolution first copies the image into a zero-bordered buffer,
+//! so that the inner loops read without bounds tests: a contiguous copy (stride 1) or a strided
+//! gather with the same trip count for every row.
 
 use crate::Element;
 
@@ -90,63 +90,275 @@ impl ConvGeom {
     }
 }
 
-/// The output positions `o` in `0..out` whose input coordinate `o·stride + off` lies in
-/// `0..len`, as a half-open range (empty when none does).
-#[inline]
-fn valid_range(off: isize, stride: usize, len: usize, out: usize) -> (usize, usize) {
-    let s = stride as isize;
-    let lo = if off >= 0 { 0 } else { ((-off) + s - 1) / s };
-    let hi = if (len as isize) <= off {
-        0
-    } else {
-        ((len as isize - off + s - 1) / s) as usize
-    };
-    let lo = (lo as usize).min(out);
-    let hi = hi.min(out);
-    (lo, hi.max(lo))
+/// im2col and col2im for one [`ConvGeom`].
+///
+/// When the convolution pads its input, the image is first copied into a zero-bordered buffer
+/// of `C × (H + 2·ph) × (W + 2·pw)` (see [`Im2col::pad`]); every tap then reads inside that
+/// buffer, so the copy loops have fixed trip counts and no bounds tests, which keeps them fast
+/// on the small images of a GAN (a 7×7 output row is only 7 elements long).
+#[derive(Clone, Debug)]
+pub struct Im2col {
+    g: ConvGeom,
+    hp: usize,
+    wp: usize,
+    /// For narrow outputs, the offset of every output position's pixel from the tap's first
+    /// one: one loop of `oh·ow` iterations per row beats `oh` loops of a few iterations each.
+    offs: Vec<u32>,
+    /// For every im2col row `(c, ky, kx)`, the offset of its first pixel in the padded image.
+    row_base: Vec<usize>,
 }
 
-/// The input offset of kernel tap `k` along one axis: `k·dilation − padding`.
-#[inline]
-fn tap_offset(k: usize, dilation: usize, padding: usize) -> isize {
-    (k * dilation) as isize - padding as isize
-}
+/// Below this output width, rows are copied through the offset table.
+const TABLE_BELOW_WIDTH: usize = 16;
 
-/// Fills row `row = (c·kh + ky)·kw + kx` of the im2col matrix of image `x` (`[C, H, W]`,
-/// contiguous) into `dst` (length `oh·ow`).
-#[inline]
-pub fn im2col_row<T: Element>(x: &[T], g: &ConvGeom, row: usize, dst: &mut [T]) {
-    let (oh, ow) = (g.oh, g.ow);
-    let dst = &mut dst[..oh * ow];
-    let kx = row % g.kw;
-    let ky = (row / g.kw) % g.kh;
-    let c = row / (g.kw * g.kh);
-    let (sh, sw) = g.stride;
-    let offy = tap_offset(ky, g.dilation.0, g.padding.0);
-    let offx = tap_offset(kx, g.dilation.1, g.padding.1);
-    let (y0, y1) = valid_range(offy, sh, g.h, oh);
-    let (x0, x1) = valid_range(offx, sw, g.w, ow);
-    let plane = &x[c * g.h * g.w..(c + 1) * g.h * g.w];
-    dst[..y0 * ow].fill(T::ZERO);
-    dst[y1 * ow..].fill(T::ZERO);
-    if x1 == x0 {
-        dst[y0 * ow..y1 * ow].fill(T::ZERO);
-        return;
+/// Copies `n` elements read `stride` apart from `s` to consecutive places at `d`.
+///
+/// # Safety
+/// `s` must be readable at `j·stride` and `d` writable at `j` for `j < n`.
+#[inline(always)]
+unsafe fn gather<T: Copy>(s: *const T, stride: usize, d: *mut T, n: usize) {
+    match stride {
+        1 => std::ptr::copy_nonoverlapping(s, d, n),
+        2 => {
+            for j in 0..n {
+                *d.add(j) = *s.add(2 * j);
+            }
+        }
+        _ => {
+            for j in 0..n {
+                *d.add(j) = *s.add(j * stride);
+            }
+        }
     }
-    for oy in y0..y1 {
-        let iy = (oy * sh) as isize + offy;
-        let src = &plane[iy as usize * g.w..(iy as usize + 1) * g.w];
-        let d = &mut dst[oy * ow..(oy + 1) * ow];
-        d[..x0].fill(T::ZERO);
-        d[x1..].fill(T::ZERO);
-        let ix0 = (x0 * sw) as isize + offx;
-        let ix0 = ix0 as usize;
-        let d = &mut d[x0..x1];
-        if sw == 1 {
-            d.copy_from_slice(&src[ix0..ix0 + d.len()]);
+}
+
+/// Adds `n` consecutive elements from `s` to places `stride` apart at `d`.
+///
+/// # Safety
+/// `s` must be readable at `j` and `d` writable at `j·stride` for `j < n`.
+#[inline(always)]
+unsafe fn scatter_add<T: Element>(s: *const T, d: *mut T, stride: usize, n: usize) {
+    match stride {
+        1 => {
+            for j in 0..n {
+                *d.add(j) += *s.add(j);
+            }
+        }
+        2 => {
+            for j in 0..n {
+                *d.add(2 * j) += *s.add(j);
+            }
+        }
+        _ => {
+            for j in 0..n {
+                *d.add(j * stride) += *s.add(j);
+            }
+        }
+    }
+}
+
+impl Im2col {
+    /// The plan for `g`. Panics if a stride or dilation is 0 or `oh × ow` exceeds what fits.
+    pub fn new(g: &ConvGeom) -> Im2col {
+        assert!(
+            g.stride.0 > 0 && g.stride.1 > 0 && g.dilation.0 > 0 && g.dilation.1 > 0,
+            "im2col: stride {:?} and dilation {:?} must be positive",
+            g.stride,
+            g.dilation
+        );
+        let fits = |o: usize, len, k, s, p, d| {
+            o == 0 || ConvGeom::out_len(len, k, s, p, d).is_some_and(|m| o <= m)
+        };
+        assert!(
+            fits(g.oh, g.h, g.kh, g.stride.0, g.padding.0, g.dilation.0)
+                && fits(g.ow, g.w, g.kw, g.stride.1, g.padding.1, g.dilation.1),
+            "im2col: {}×{} kernel positions do not fit geometry {g:?}",
+            g.oh,
+            g.ow
+        );
+        let (hp, wp) = (g.h + 2 * g.padding.0, g.w + 2 * g.padding.1);
+        let offs = if g.ow < TABLE_BELOW_WIDTH && hp * wp <= u32::MAX as usize {
+            let (sh, sw) = g.stride;
+            (0..g.oh)
+                .flat_map(|oy| (0..g.ow).map(move |ox| (oy * sh * wp + ox * sw) as u32))
+                .collect()
         } else {
-            for (j, v) in d.iter_mut().enumerate() {
-                *v = src[ix0 + j * sw];
+            Vec::new()
+        };
+        let mut row_base = Vec::with_capacity(g.rows());
+        for c in 0..g.channels {
+            for ky in 0..g.kh {
+                for kx in 0..g.kw {
+                    row_base.push(c * hp * wp + ky * g.dilation.0 * wp + kx * g.dilation.1);
+                }
+            }
+        }
+        Im2col {
+            g: *g,
+            hp,
+            wp,
+            offs,
+            row_base,
+        }
+    }
+
+    /// The geometry this plan is for.
+    pub fn geom(&self) -> &ConvGeom {
+        &self.g
+    }
+
+    /// Whether the image is padded (and must go through [`Im2col::pad`] first).
+    pub fn is_padded(&self) -> bool {
+        self.g.padding != (0, 0)
+    }
+
+    /// Elements of one padded image, `C · (H + 2·ph) · (W + 2·pw)`.
+    pub fn padded_len(&self) -> usize {
+        self.g.channels * self.hp * self.wp
+    }
+
+    /// Copies image `x` (`[C, H, W]`) into the middle of `xp` (`[C, H + 2·ph, W + 2·pw]`),
+    /// zeroing the border.
+    pub fn pad<T: Element>(&self, x: &[T], xp: &mut [T]) {
+        let g = &self.g;
+        let (h, w, hp, wp) = (g.h, g.w, self.hp, self.wp);
+        let (ph, pw) = g.padding;
+        for (c, dst) in xp[..self.padded_len()]
+            .chunks_exact_mut(hp * wp)
+            .enumerate()
+        {
+            let src = &x[c * h * w..(c + 1) * h * w];
+            dst[..ph * wp].fill(T::ZERO);
+            dst[(ph + h) * wp..].fill(T::ZERO);
+            for y in 0..h {
+                let row = &mut dst[(ph + y) * wp..(ph + y + 1) * wp];
+                row[..pw].fill(T::ZERO);
+                row[pw..pw + w].copy_from_slice(&src[y * w..(y + 1) * w]);
+                row[pw + w..].fill(T::ZERO);
+            }
+        }
+    }
+
+    /// Fills row `row = (c·kh + ky)·kw + kx` of the im2col matrix into `dst[..oh·ow]`, reading
+    /// the *padded* image `xp` (the output of [`Im2col::pad`], or the image itself when the
+    /// convolution has no padding).
+    #[inline]
+    pub fn padded_row<T: Element>(&self, xp: &[T], row: usize, dst: &mut [T]) {
+        let g = &self.g;
+        assert!(xp.len() >= self.padded_len() && dst.len() >= g.cols() && row < g.rows());
+        // SAFETY: lengths checked above; `new` checked that every tap stays inside the image.
+        unsafe { self.fill_row(xp.as_ptr(), row, dst.as_mut_ptr()) }
+    }
+
+    /// # Safety
+    /// `xp` must hold `padded_len()` elements, `dst` `oh·ow`, and `row < rows()`.
+    #[inline(always)]
+    unsafe fn fill_row<T: Element>(&self, xp: *const T, row: usize, dst: *mut T) {
+        let g = &self.g;
+        let base = xp.add(*self.row_base.get_unchecked(row));
+        if !self.offs.is_empty() {
+            for (k, &o) in self.offs.iter().enumerate() {
+                *dst.add(k) = *base.add(o as usize);
+            }
+            return;
+        }
+        let step = g.stride.0 * self.wp;
+        for oy in 0..g.oh {
+            gather(base.add(oy * step), g.stride.1, dst.add(oy * g.ow), g.ow);
+        }
+    }
+
+    /// im2col of one image `x` (`[C, H, W]`, contiguous) into `cols`, row `r` starting at
+    /// `cols[r·ld]` (`ld ≥ oh·ow`; elements between rows are untouched). `scratch` holds the
+    /// padded copy of the image when the convolution pads (it is resized as needed, so one
+    /// buffer can serve many images).
+    pub fn image<T: Element>(&self, x: &[T], cols: &mut [T], ld: usize, scratch: &mut Vec<T>) {
+        let g = &self.g;
+        let (rows, n) = (g.rows(), g.cols());
+        assert!(
+            ld >= n,
+            "im2col: row stride {ld} is below the row length {n}"
+        );
+        assert!(x.len() >= g.image_len(), "im2col: image slice too short");
+        if n == 0 || rows == 0 {
+            return;
+        }
+        assert!(
+            cols.len() >= (rows - 1) * ld + n,
+            "im2col: column slice too short"
+        );
+        let xp: &[T] = if self.is_padded() {
+            scratch.resize(self.padded_len(), T::ZERO);
+            self.pad(x, scratch);
+            scratch
+        } else {
+            x
+        };
+        for r in 0..rows {
+            // SAFETY: bounds checked above.
+            unsafe { self.fill_row(xp.as_ptr(), r, cols.as_mut_ptr().add(r * ld)) }
+        }
+    }
+
+    /// col2im, the adjoint of [`Im2col::image`]: adds every entry of `cols` (rows `ld` apart)
+    /// into the pixel of `out` (`[C, H, W]`, contiguous) that im2col reads it from; entries
+    /// that fall in the padding are dropped. `out` is accumulated into, not overwritten;
+    /// `scratch` holds the padded image when the convolution pads.
+    ///
+    /// Each pixel receives its contributions in a fixed order (kernel tap, then output
+    /// position), so the result does not depend on how callers spread images over threads.
+    pub fn col2im<T: Element>(&self, cols: &[T], ld: usize, out: &mut [T], scratch: &mut Vec<T>) {
+        let g = &self.g;
+        let (rows, n) = (g.rows(), g.cols());
+        assert!(
+            ld >= n,
+            "col2im: row stride {ld} is below the row length {n}"
+        );
+        assert!(out.len() >= g.image_len(), "col2im: image slice too short");
+        if n == 0 || rows == 0 {
+            return;
+        }
+        assert!(
+            cols.len() >= (rows - 1) * ld + n,
+            "col2im: column slice too short"
+        );
+        let padded = self.is_padded();
+        let xp: &mut [T] = if padded {
+            scratch.clear();
+            scratch.resize(self.padded_len(), T::ZERO);
+            scratch
+        } else {
+            out
+        };
+        let (hp, wp) = (self.hp, self.wp);
+        let step = g.stride.0 * wp;
+        for (r, &rb) in self.row_base.iter().enumerate() {
+            // SAFETY: lengths checked above; every tap stays inside the padded image.
+            unsafe {
+                let base = xp.as_mut_ptr().add(rb);
+                let src = cols.as_ptr().add(r * ld);
+                if !self.offs.is_empty() {
+                    for (k, &o) in self.offs.iter().enumerate() {
+                        *base.add(o as usize) += *src.add(k);
+                    }
+                    continue;
+                }
+                for oy in 0..g.oh {
+                    scatter_add(src.add(oy * g.ow), base.add(oy * step), g.stride.1, g.ow);
+                }
+            }
+        }
+        if padded {
+            let (h, w) = (g.h, g.w);
+            let (ph, pw) = g.padding;
+            for c in 0..g.channels {
+                for y in 0..h {
+                    let s = &scratch[c * hp * wp + (ph + y) * wp + pw..][..w];
+                    let d = &mut out[(c * h + y) * w..][..w];
+                    for (o, &v) in d.iter_mut().zip(s) {
+                        *o += v;
+                    }
+                }
             }
         }
     }
@@ -154,71 +366,16 @@ pub fn im2col_row<T: Element>(x: &[T], g: &ConvGeom, row: usize, dst: &mut [T]) 
 
 /// im2col of one image `x` (`[C, H, W]`, contiguous): writes the `C·kh·kw × oh·ow` matrix into
 /// `cols`, row `r` starting at `cols[r·ld]` (`ld ≥ oh·ow`; elements between rows are untouched).
+/// For many images of one geometry, make an [`Im2col`] plan once instead.
 pub fn im2col<T: Element>(x: &[T], g: &ConvGeom, cols: &mut [T], ld: usize) {
-    let n = g.cols();
-    assert!(
-        ld >= n,
-        "im2col: row stride {ld} is below the row length {n}"
-    );
-    assert!(x.len() >= g.image_len(), "im2col: image slice too short");
-    if n == 0 {
-        return;
-    }
-    for r in 0..g.rows() {
-        im2col_row(x, g, r, &mut cols[r * ld..r * ld + n]);
-    }
+    Im2col::new(g).image(x, cols, ld, &mut Vec::new())
 }
 
 /// col2im, the adjoint of [`im2col`]: adds every entry of `cols` (rows `ld` apart) into the pixel
-/// of `out` (`[C, H, W]`, contiguous) that im2col would have read it from. Entries that fall in
-/// the padding are dropped. `out` is accumulated into, not overwritten.
-///
-/// Each pixel receives its contributions in a fixed order (channel, then kernel tap, then output
-/// position), so the result does not depend on how callers spread images over threads.
+/// of `out` (`[C, H, W]`, contiguous) that im2col would have read it from (see
+/// [`Im2col::col2im`]).
 pub fn col2im<T: Element>(cols: &[T], ld: usize, g: &ConvGeom, out: &mut [T]) {
-    let n = g.cols();
-    assert!(
-        ld >= n,
-        "col2im: row stride {ld} is below the row length {n}"
-    );
-    assert!(out.len() >= g.image_len(), "col2im: image slice too short");
-    if n == 0 {
-        return;
-    }
-    let (sh, sw) = g.stride;
-    let (oh, ow) = (g.oh, g.ow);
-    let mut row = 0;
-    for c in 0..g.channels {
-        let plane = &mut out[c * g.h * g.w..(c + 1) * g.h * g.w];
-        for ky in 0..g.kh {
-            let offy = tap_offset(ky, g.dilation.0, g.padding.0);
-            let (y0, y1) = valid_range(offy, sh, g.h, oh);
-            for kx in 0..g.kw {
-                let offx = tap_offset(kx, g.dilation.1, g.padding.1);
-                let (x0, x1) = valid_range(offx, sw, g.w, ow);
-                let src = &cols[row * ld..row * ld + n];
-                row += 1;
-                if x1 == x0 {
-                    continue;
-                }
-                let ix0 = ((x0 * sw) as isize + offx) as usize;
-                for oy in y0..y1 {
-                    let iy = ((oy * sh) as isize + offy) as usize;
-                    let s = &src[oy * ow + x0..oy * ow + x1];
-                    let d = &mut plane[iy * g.w..(iy + 1) * g.w];
-                    if sw == 1 {
-                        for (o, &v) in d[ix0..ix0 + s.len()].iter_mut().zip(s) {
-                            *o += v;
-                        }
-                    } else {
-                        for (j, &v) in s.iter().enumerate() {
-                            d[ix0 + j * sw] += v;
-                        }
-                    }
-                }
-            }
-        }
-    }
+    Im2col::new(g).col2im(cols, ld, out, &mut Vec::new())
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 //! every result is bit-identical for any number of threads.
 
 use crate::error::{ok, TensorError};
-use crate::kernels::conv::{col2im, im2col, im2col_row, ConvGeom};
+use crate::kernels::conv::{ConvGeom, Im2col};
 use crate::kernels::gemm::{gemm, gemm_raw, MatRef};
 use crate::parallel;
 use crate::shape::Shape;
@@ -451,6 +451,55 @@ fn add_bias<T: Element>(out: &mut [T], bias: Option<&[T]>, plane: usize) {
 
 // ---------------------------------------------------------------------------- the three kernels
 
+/// Per-task buffers, reused for every block a task computes (so they are allocated and
+/// zeroed once per task, not once per block).
+struct Scratch<T> {
+    cols: Vec<T>,
+    tmp: Vec<T>,
+    pad: Vec<T>,
+}
+
+impl<T> Scratch<T> {
+    fn new() -> Self {
+        Scratch {
+            cols: Vec::new(),
+            tmp: Vec::new(),
+            pad: Vec::new(),
+        }
+    }
+}
+
+/// Grows `v` to at least `len` elements (new ones zero) and returns its first `len`.
+fn buf<T: Element>(v: &mut Vec<T>, len: usize) -> &mut [T] {
+    if v.len() < len {
+        v.resize(len, T::ZERO);
+    }
+    &mut v[..len]
+}
+
+/// Runs `f(scratch, block_index, block)` over the `chunk`-long blocks of `out`, in parallel
+/// when there are several; each task reuses one [`Scratch`]. Which task computes which block
+/// does not change any result (a block's values depend only on its own inputs).
+fn for_blocks<T: Element, F>(out: &mut [T], chunk: usize, f: F)
+where
+    F: Fn(&mut Scratch<T>, usize, &mut [T]) + Send + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        if out.len() > chunk && parallel::current_threads() > 1 {
+            use rayon::prelude::*;
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each_init(Scratch::new, |s, (i, c)| f(s, i, c));
+            return;
+        }
+    }
+    let mut s = Scratch::new();
+    for (i, c) in out.chunks_mut(chunk).enumerate() {
+        f(&mut s, i, c);
+    }
+}
+
 /// Forward kernel: `out[n, co] = Σ W[co, (c, ky, kx)] · im2col(x[n])` per group, plus bias.
 /// `x` is `n × g.image_len()`, `w` is `[cout, g.rows() / groups]`; returns `[n, cout, oh·ow]`.
 fn conv_forward<T: Element>(
@@ -472,55 +521,50 @@ fn conv_forward<T: Element>(
     }
     let nb = samples_per_block(n, p);
     let split = n <= nb;
-    parallel::for_chunks_mut(&mut out, nb * cout * p, |bi, chunk| {
+    let plan = Im2col::new(g);
+    // Wᵀ of each group, [kg, cg]: matrixmultiply packs a column-major left operand with
+    // straight copies, and it is packed once per block.
+    let mut wt = vec![T::ZERO; w.len()];
+    for gi in 0..groups {
+        for co in 0..cg {
+            for k in 0..kg {
+                wt[gi * kg * cg + k * cg + co] = w[(gi * cg + co) * kg + k];
+            }
+        }
+    }
+    for_blocks(&mut out, nb * cout * p, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / (cout * p);
         let ld = m * p;
-        let mut cols = vec![T::ZERO; rows * ld];
+        let cols = buf(&mut s.cols, rows * ld);
         for i in 0..m {
-            im2col(
-                &x[(s0 + i) * img..(s0 + i + 1) * img],
-                g,
-                &mut cols[i * p..],
-                ld,
-            );
+            let xi = &x[(s0 + i) * img..(s0 + i + 1) * img];
+            plan.image(xi, &mut cols[i * p..], ld, &mut s.pad);
         }
-        let mut tmp = if m > 1 {
-            vec![T::ZERO; cg * ld]
-        } else {
-            Vec::new()
-        };
         for gi in 0..groups {
             let a = MatRef {
-                data: w,
-                offset: gi * cg * kg,
-                rs: kg as isize,
-                cs: 1,
+                data: &wt,
+                offset: gi * kg * cg,
+                rs: 1,
+                cs: cg as isize,
             };
             let b = MatRef {
-                data: &cols,
+                data: cols,
                 offset: gi * kg * ld,
                 rs: ld as isize,
                 cs: 1,
             };
             if m == 1 {
-                matmul_into(
-                    cg,
-                    kg,
-                    p,
-                    a,
-                    b,
-                    &mut chunk[gi * cg * p..(gi + 1) * cg * p],
-                    p,
-                    split,
-                );
+                let c = &mut chunk[gi * cg * p..(gi + 1) * cg * p];
+                matmul_into(cg, kg, p, a, b, c, p, split);
             } else {
-                matmul_into(cg, kg, ld, a, b, &mut tmp, ld, split);
+                // the block's outputs side by side, then moved to their samples
+                let tmp = buf(&mut s.tmp, cg * ld);
+                matmul_into(cg, kg, ld, a, b, tmp, ld, split);
                 for i in 0..m {
                     for co in 0..cg {
                         let dst = (i * cout + gi * cg + co) * p;
-                        chunk[dst..dst + p]
-                            .copy_from_slice(&tmp[co * ld + i * p..co * ld + (i + 1) * p]);
+                        chunk[dst..dst + p].copy_from_slice(&tmp[co * ld + i * p..][..p]);
                     }
                 }
             }
@@ -552,26 +596,25 @@ fn conv_data_backward<T: Element>(
     }
     let nb = samples_per_block(n, p);
     let split = n <= nb;
-    parallel::for_chunks_mut(&mut out, nb * img, |bi, chunk| {
+    let plan = Im2col::new(g);
+    for_blocks(&mut out, nb * img, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / img;
         let ld = m * p;
-        let gathered;
         let src: &[T] = if m == 1 {
             &y[s0 * cout * p..(s0 + 1) * cout * p]
         } else {
             // y of the block as one [cout, m·p] matrix
-            let mut v = vec![T::ZERO; cout * ld];
+            let v = buf(&mut s.tmp, cout * ld);
             for i in 0..m {
                 for co in 0..cout {
-                    let s = ((s0 + i) * cout + co) * p;
-                    v[co * ld + i * p..co * ld + (i + 1) * p].copy_from_slice(&y[s..s + p]);
+                    let from = ((s0 + i) * cout + co) * p;
+                    v[co * ld + i * p..][..p].copy_from_slice(&y[from..from + p]);
                 }
             }
-            gathered = v;
-            &gathered
+            v
         };
-        let mut cols = vec![T::ZERO; rows * ld];
+        let cols = buf(&mut s.cols, rows * ld);
         for gi in 0..groups {
             // Wᵀ of group gi, read in place: [kg, cg] with row stride 1, column stride kg
             let a = MatRef {
@@ -586,19 +629,12 @@ fn conv_data_backward<T: Element>(
                 rs: ld as isize,
                 cs: 1,
             };
-            matmul_into(
-                kg,
-                cg,
-                ld,
-                a,
-                b,
-                &mut cols[gi * kg * ld..(gi + 1) * kg * ld],
-                ld,
-                split,
-            );
+            let c = &mut cols[gi * kg * ld..(gi + 1) * kg * ld];
+            matmul_into(kg, cg, ld, a, b, c, ld, split);
         }
         for i in 0..m {
-            col2im(&cols[i * p..], ld, g, &mut chunk[i * img..(i + 1) * img]);
+            let out_i = &mut chunk[i * img..(i + 1) * img];
+            plan.col2im(&cols[i * p..], ld, out_i, &mut s.pad);
         }
         add_bias(chunk, bias, g.h * g.w);
     });
@@ -629,24 +665,32 @@ fn conv_filter_backward<T: Element>(
     }
     // samples per slice: all of them unless the column matrix would be huge
     let per = (WGRAD_MAX_COLS / (rows * p).max(1)).clamp(1, n);
+    let plan = Im2col::new(g);
     let mut s0 = 0;
     while s0 < n {
         let m = per.min(n - s0);
         let np = m * p;
         // im2col of every sample of the slice, side by side: [rows, m·p]
+        let padded;
+        let (xp, plen): (&[T], usize) = if plan.is_padded() {
+            let plen = plan.padded_len();
+            let mut v = vec![T::ZERO; m * plen];
+            parallel::for_chunks_mut(&mut v, plen, |i, xpi| {
+                plan.pad(&x[(s0 + i) * img..(s0 + i + 1) * img], xpi)
+            });
+            padded = v;
+            (&padded, plen)
+        } else {
+            (&x[s0 * img..(s0 + m) * img], img)
+        };
         let mut cols = vec![T::ZERO; rows * np];
         let rows_per_chunk = (parallel::CHUNK / np).max(1);
         parallel::for_chunks_mut(&mut cols, rows_per_chunk * np, |ci, ch| {
             for (j, row) in ch.chunks_mut(np).enumerate() {
                 let r = ci * rows_per_chunk + j;
                 for i in 0..m {
-                    let s = s0 + i;
-                    im2col_row(
-                        &x[s * img..(s + 1) * img],
-                        g,
-                        r,
-                        &mut row[i * p..(i + 1) * p],
-                    );
+                    let dst = &mut row[i * p..(i + 1) * p];
+                    plan.padded_row(&xp[i * plen..(i + 1) * plen], r, dst);
                 }
             }
         });
