@@ -90,70 +90,83 @@ impl ConvGeom {
     }
 }
 
-/// im2col and col2im for one [`ConvGeom`].
+/// im2col and col2im for one [`ConvGeom`], working through a *phase buffer*.
 ///
-/// When the convolution pads its input, the image is first copied into a zero-bordered buffer
-/// of `C × (H + 2·ph) × (W + 2·pw)` (see [`Im2col::pad`]); every tap then reads inside that
-/// buffer, so the copy loops have fixed trip counts and no bounds tests, which keeps them fast
-/// on the small images of a GAN (a 7×7 output row is only 7 elements long).
+/// The image is first copied, zero-padded, into `sh·sw` phase images per channel: phase
+/// `(a, b)` holds the padded pixels `(i·sh + a, j·sw + b)`. Every kernel tap then reads one
+/// phase image at unit stride (tap `ky` reads phase `ky·dh mod sh` from row `ky·dh div sh` on),
+/// so each im2col row is `oh` contiguous runs of `ow` elements with no bounds tests, copied a
+/// few elements at a time: this keeps the copies cheap on the small images of a GAN (a 7×7
+/// output row is only 7 elements long) whatever the stride, padding and dilation. For stride 1
+/// the phase buffer is just the padded image, and without padding the image itself.
 #[derive(Clone, Debug)]
 pub struct Im2col {
     g: ConvGeom,
-    hp: usize,
-    wp: usize,
-    /// For narrow outputs, the offset of every output position's pixel from the tap's first
-    /// one: one loop of `oh·ow` iterations per row beats `oh` loops of a few iterations each.
-    offs: Vec<u32>,
-    /// For every im2col row `(c, ky, kx)`, the offset of its first pixel in the padded image.
+    /// Height and width of one phase image.
+    hs: usize,
+    ws: usize,
+    /// For every im2col row `(c, ky, kx)`, the offset in the phase buffer of the pixel it
+    /// reads at output position (0, 0).
     row_base: Vec<usize>,
+    /// Offsets in a channel's phases of image row `y` and column `x` (their sum is the pixel).
+    y_off: Vec<usize>,
+    x_off: Vec<usize>,
 }
 
-/// Below this output width, rows are copied through the offset table.
-const TABLE_BELOW_WIDTH: usize = 16;
-
-/// Copies `n` elements read `stride` apart from `s` to consecutive places at `d`.
+/// Copies `n` consecutive elements in fixed-size pieces (cheaper than a `memcpy` call for the
+/// short runs of small images).
 ///
 /// # Safety
-/// `s` must be readable at `j·stride` and `d` writable at `j` for `j < n`.
+/// `s` must be readable and `d` writable for `n` elements, without overlap.
 #[inline(always)]
-unsafe fn gather<T: Copy>(s: *const T, stride: usize, d: *mut T, n: usize) {
-    match stride {
-        1 => std::ptr::copy_nonoverlapping(s, d, n),
-        2 => {
-            for j in 0..n {
-                *d.add(j) = *s.add(2 * j);
-            }
-        }
-        _ => {
-            for j in 0..n {
-                *d.add(j) = *s.add(j * stride);
-            }
-        }
+unsafe fn copy_run<T: Copy>(s: *const T, d: *mut T, n: usize) {
+    if n >= 32 {
+        std::ptr::copy_nonoverlapping(s, d, n);
+        return;
+    }
+    let mut k = 0;
+    while k + 8 <= n {
+        std::ptr::copy_nonoverlapping(s.add(k), d.add(k), 8);
+        k += 8;
+    }
+    if k + 4 <= n {
+        std::ptr::copy_nonoverlapping(s.add(k), d.add(k), 4);
+        k += 4;
+    }
+    if k + 2 <= n {
+        std::ptr::copy_nonoverlapping(s.add(k), d.add(k), 2);
+        k += 2;
+    }
+    if k < n {
+        *d.add(k) = *s.add(k);
     }
 }
 
-/// Adds `n` consecutive elements from `s` to places `stride` apart at `d`.
+/// Adds `n` consecutive elements of `s` into `d`, four at a time.
 ///
 /// # Safety
-/// `s` must be readable at `j` and `d` writable at `j·stride` for `j < n`.
+/// `s` must be readable and `d` writable for `n` elements, without overlap.
 #[inline(always)]
-unsafe fn scatter_add<T: Element>(s: *const T, d: *mut T, stride: usize, n: usize) {
-    match stride {
-        1 => {
-            for j in 0..n {
-                *d.add(j) += *s.add(j);
-            }
-        }
-        2 => {
-            for j in 0..n {
-                *d.add(2 * j) += *s.add(j);
-            }
-        }
-        _ => {
-            for j in 0..n {
-                *d.add(j * stride) += *s.add(j);
-            }
-        }
+unsafe fn add_run<T: Element>(s: *const T, d: *mut T, n: usize) {
+    let mut k = 0;
+    while k + 4 <= n {
+        let (a, b) = (
+            &mut *(d.add(k) as *mut [T; 4]),
+            &*(s.add(k) as *const [T; 4]),
+        );
+        a[0] += b[0];
+        a[1] += b[1];
+        a[2] += b[2];
+        a[3] += b[3];
+        k += 4;
+    }
+    if k + 2 <= n {
+        *d.add(k) += *s.add(k);
+        *d.add(k + 1) += *s.add(k + 1);
+        k += 2;
+    }
+    if k < n {
+        *d.add(k) += *s.add(k);
     }
 }
 
@@ -176,29 +189,33 @@ impl Im2col {
             g.oh,
             g.ow
         );
-        let (hp, wp) = (g.h + 2 * g.padding.0, g.w + 2 * g.padding.1);
-        let offs = if g.ow < TABLE_BELOW_WIDTH && hp * wp <= u32::MAX as usize {
-            let (sh, sw) = g.stride;
-            (0..g.oh)
-                .flat_map(|oy| (0..g.ow).map(move |ox| (oy * sh * wp + ox * sw) as u32))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let (sh, sw) = g.stride;
+        let hs = (g.h + 2 * g.padding.0).div_ceil(sh);
+        let ws = (g.w + 2 * g.padding.1).div_ceil(sw);
+        let phase = hs * ws;
         let mut row_base = Vec::with_capacity(g.rows());
         for c in 0..g.channels {
             for ky in 0..g.kh {
+                let (a, qy) = ((ky * g.dilation.0) % sh, (ky * g.dilation.0) / sh);
                 for kx in 0..g.kw {
-                    row_base.push(c * hp * wp + ky * g.dilation.0 * wp + kx * g.dilation.1);
+                    let (b, qx) = ((kx * g.dilation.1) % sw, (kx * g.dilation.1) / sw);
+                    row_base.push(((c * sh + a) * sw + b) * phase + qy * ws + qx);
                 }
             }
         }
+        let y_off = (0..g.h)
+            .map(|y| ((y + g.padding.0) % sh) * sw * phase + ((y + g.padding.0) / sh) * ws)
+            .collect();
+        let x_off = (0..g.w)
+            .map(|x| ((x + g.padding.1) % sw) * phase + (x + g.padding.1) / sw)
+            .collect();
         Im2col {
             g: *g,
-            hp,
-            wp,
-            offs,
+            hs,
+            ws,
             row_base,
+            y_off,
+            x_off,
         }
     }
 
@@ -207,71 +224,98 @@ impl Im2col {
         &self.g
     }
 
-    /// Whether the image is padded (and must go through [`Im2col::pad`] first).
-    pub fn is_padded(&self) -> bool {
-        self.g.padding != (0, 0)
+    /// Whether the image is read through a phase buffer (it is padded or strided), rather
+    /// than in place.
+    pub fn uses_buffer(&self) -> bool {
+        self.g.padding != (0, 0) || self.g.stride != (1, 1)
     }
 
-    /// Elements of one padded image, `C · (H + 2·ph) · (W + 2·pw)`.
-    pub fn padded_len(&self) -> usize {
-        self.g.channels * self.hp * self.wp
+    /// Elements of the phase buffer: `C · sh · sw · ⌈(H + 2·ph) / sh⌉ · ⌈(W + 2·pw) / sw⌉`.
+    pub fn buffer_len(&self) -> usize {
+        self.g.channels * self.g.stride.0 * self.g.stride.1 * self.hs * self.ws
     }
 
-    /// Copies image `x` (`[C, H, W]`) into the middle of `xp` (`[C, H + 2·ph, W + 2·pw]`),
-    /// zeroing the border.
-    pub fn pad<T: Element>(&self, x: &[T], xp: &mut [T]) {
+    /// Copies image `x` (`[C, H, W]`) into the phase buffer `buf` (zero padding included).
+    pub fn fill_buffer<T: Element>(&self, x: &[T], buf: &mut [T]) {
         let g = &self.g;
-        let (h, w, hp, wp) = (g.h, g.w, self.hp, self.wp);
+        let (sh, sw) = g.stride;
         let (ph, pw) = g.padding;
-        for (c, dst) in xp[..self.padded_len()]
-            .chunks_exact_mut(hp * wp)
+        let (hs, ws) = (self.hs, self.ws);
+        let (h, w) = (g.h, g.w);
+        assert!(x.len() >= g.image_len() && buf.len() >= self.buffer_len());
+        let phase = hs * ws;
+        // one padded image row, widened to ws·sw so that it splits into sw phase rows
+        let mut line = vec![T::ZERO; ws * sw];
+        for (c, cb) in buf[..self.buffer_len()]
+            .chunks_exact_mut(sh * sw * phase)
             .enumerate()
         {
             let src = &x[c * h * w..(c + 1) * h * w];
-            dst[..ph * wp].fill(T::ZERO);
-            dst[(ph + h) * wp..].fill(T::ZERO);
-            for y in 0..h {
-                let row = &mut dst[(ph + y) * wp..(ph + y + 1) * wp];
-                row[..pw].fill(T::ZERO);
-                row[pw..pw + w].copy_from_slice(&src[y * w..(y + 1) * w]);
-                row[pw + w..].fill(T::ZERO);
+            let mut y = -(ph as isize);
+            for i in 0..hs {
+                for a in 0..sh {
+                    let rows = &mut cb[a * sw * phase..(a + 1) * sw * phase];
+                    let inside = y >= 0 && (y as usize) < h;
+                    y += 1;
+                    if !inside {
+                        for b in 0..sw {
+                            rows[b * phase + i * ws..][..ws].fill(T::ZERO);
+                        }
+                        continue;
+                    }
+                    let r = &src[(y - 1) as usize * w..][..w];
+                    if sw == 1 {
+                        let d = &mut rows[i * ws..][..ws];
+                        d[..pw].fill(T::ZERO);
+                        d[pw..pw + w].copy_from_slice(r);
+                        d[pw + w..].fill(T::ZERO);
+                        continue;
+                    }
+                    line[pw..pw + w].copy_from_slice(r);
+                    if sw == 2 {
+                        let (d0, d1) = rows.split_at_mut(phase);
+                        let d0 = &mut d0[i * ws..][..ws];
+                        let d1 = &mut d1[i * ws..][..ws];
+                        let l = &line[..2 * ws];
+                        // SAFETY: d0 and d1 hold ws elements, l 2·ws.
+                        unsafe {
+                            let (p0, p1, lp) = (d0.as_mut_ptr(), d1.as_mut_ptr(), l.as_ptr());
+                            for j in 0..ws {
+                                *p0.add(j) = *lp.add(2 * j);
+                                *p1.add(j) = *lp.add(2 * j + 1);
+                            }
+                        }
+                    } else {
+                        for (j, ch) in line.chunks_exact(sw).enumerate() {
+                            for (b, &v) in ch.iter().enumerate() {
+                                rows[b * phase + i * ws + j] = v;
+                            }
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// Fills row `row = (c·kh + ky)·kw + kx` of the im2col matrix into `dst[..oh·ow]`, reading
-    /// the *padded* image `xp` (the output of [`Im2col::pad`], or the image itself when the
-    /// convolution has no padding).
-    #[inline]
-    pub fn padded_row<T: Element>(&self, xp: &[T], row: usize, dst: &mut [T]) {
-        let g = &self.g;
-        assert!(xp.len() >= self.padded_len() && dst.len() >= g.cols() && row < g.rows());
-        // SAFETY: lengths checked above; `new` checked that every tap stays inside the image.
-        unsafe { self.fill_row(xp.as_ptr(), row, dst.as_mut_ptr()) }
-    }
-
-    /// # Safety
-    /// `xp` must hold `padded_len()` elements, `dst` `oh·ow`, and `row < rows()`.
-    #[inline(always)]
-    unsafe fn fill_row<T: Element>(&self, xp: *const T, row: usize, dst: *mut T) {
-        let g = &self.g;
-        let base = xp.add(*self.row_base.get_unchecked(row));
-        if !self.offs.is_empty() {
-            for (k, &o) in self.offs.iter().enumerate() {
-                *dst.add(k) = *base.add(o as usize);
-            }
-            return;
+    /// The phase buffer of `x`: `x` itself when no buffer is needed, else `scratch` filled.
+    fn source<'a, T: Element>(&self, x: &'a [T], scratch: &'a mut Vec<T>) -> &'a [T] {
+        assert!(
+            x.len() >= self.g.image_len(),
+            "im2col: image slice too short"
+        );
+        if !self.uses_buffer() {
+            return x;
         }
-        let step = g.stride.0 * self.wp;
-        for oy in 0..g.oh {
-            gather(base.add(oy * step), g.stride.1, dst.add(oy * g.ow), g.ow);
+        if scratch.len() < self.buffer_len() {
+            scratch.resize(self.buffer_len(), T::ZERO);
         }
+        self.fill_buffer(x, scratch);
+        scratch
     }
 
     /// im2col of one image `x` (`[C, H, W]`, contiguous) into `cols`, row `r` starting at
     /// `cols[r·ld]` (`ld ≥ oh·ow`; elements between rows are untouched). `scratch` holds the
-    /// padded copy of the image when the convolution pads (it is resized as needed, so one
-    /// buffer can serve many images).
+    /// phase buffer (it is resized as needed, so one buffer can serve many images).
     pub fn image<T: Element>(&self, x: &[T], cols: &mut [T], ld: usize, scratch: &mut Vec<T>) {
         let g = &self.g;
         let (rows, n) = (g.rows(), g.cols());
@@ -279,7 +323,6 @@ impl Im2col {
             ld >= n,
             "im2col: row stride {ld} is below the row length {n}"
         );
-        assert!(x.len() >= g.image_len(), "im2col: image slice too short");
         if n == 0 || rows == 0 {
             return;
         }
@@ -287,23 +330,60 @@ impl Im2col {
             cols.len() >= (rows - 1) * ld + n,
             "im2col: column slice too short"
         );
-        let xp: &[T] = if self.is_padded() {
-            scratch.resize(self.padded_len(), T::ZERO);
-            self.pad(x, scratch);
-            scratch
-        } else {
-            x
-        };
-        for r in 0..rows {
-            // SAFETY: bounds checked above.
-            unsafe { self.fill_row(xp.as_ptr(), r, cols.as_mut_ptr().add(r * ld)) }
+        let src = self.source(x, scratch);
+        let (oh, ow, ws) = (g.oh, g.ow, self.ws);
+        for (r, &rb) in self.row_base.iter().enumerate() {
+            // SAFETY: `cols` holds row r (checked above); `new` checked that every tap at every
+            // output position lies inside the phase buffer, which `source` provides.
+            unsafe {
+                let s = src.as_ptr().add(rb);
+                let d = cols.as_mut_ptr().add(r * ld);
+                for oy in 0..oh {
+                    copy_run(s.add(oy * ws), d.add(oy * ow), ow);
+                }
+            }
+        }
+    }
+
+    /// The im2col matrix of image `x` transposed, one *patch* per row: `dst[q·ld + r]` is
+    /// element `r` of the patch under output position `q` (`ld ≥ rows`). The layout a product
+    /// with the patches on the right (`dY · colsᵀ`) reads fastest.
+    pub fn patches<T: Element>(&self, x: &[T], dst: &mut [T], ld: usize, scratch: &mut Vec<T>) {
+        let g = &self.g;
+        let (rows, n) = (g.rows(), g.cols());
+        assert!(
+            ld >= rows,
+            "im2col: patch stride {ld} is below the patch length {rows}"
+        );
+        if n == 0 || rows == 0 {
+            return;
+        }
+        assert!(
+            dst.len() >= (n - 1) * ld + rows,
+            "im2col: patch slice too short"
+        );
+        let src = self.source(x, scratch);
+        let mut q = 0;
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let d = &mut dst[q * ld..q * ld + rows];
+                // SAFETY: every tap at every output position lies inside the phase buffer
+                // (checked by `new`), which `source` provides.
+                unsafe {
+                    let base = src.as_ptr().add(oy * self.ws + ox);
+                    for (o, &rb) in d.iter_mut().zip(&self.row_base) {
+                        *o = *base.add(rb);
+                    }
+                }
+                q += 1;
+            }
         }
     }
 
     /// col2im, the adjoint of [`Im2col::image`]: adds every entry of `cols` (rows `ld` apart)
     /// into the pixel of `out` (`[C, H, W]`, contiguous) that im2col reads it from; entries
     /// that fall in the padding are dropped. `out` is accumulated into, not overwritten;
-    /// `scratch` holds the padded image when the convolution pads.
+    /// `scratch` holds the phase buffer.
     ///
     /// Each pixel receives its contributions in a fixed order (kernel tap, then output
     /// position), so the result does not depend on how callers spread images over threads.
@@ -322,41 +402,42 @@ impl Im2col {
             cols.len() >= (rows - 1) * ld + n,
             "col2im: column slice too short"
         );
-        let padded = self.is_padded();
-        let xp: &mut [T] = if padded {
+        let buffered = self.uses_buffer();
+        let acc: &mut [T] = if buffered {
             scratch.clear();
-            scratch.resize(self.padded_len(), T::ZERO);
+            scratch.resize(self.buffer_len(), T::ZERO);
             scratch
         } else {
             out
         };
-        let (hp, wp) = (self.hp, self.wp);
-        let step = g.stride.0 * wp;
+        let (oh, ow, ws) = (g.oh, g.ow, self.ws);
         for (r, &rb) in self.row_base.iter().enumerate() {
-            // SAFETY: lengths checked above; every tap stays inside the padded image.
+            // SAFETY: as in `image`, with `acc` the phase buffer (or the image itself).
             unsafe {
-                let base = xp.as_mut_ptr().add(rb);
-                let src = cols.as_ptr().add(r * ld);
-                if !self.offs.is_empty() {
-                    for (k, &o) in self.offs.iter().enumerate() {
-                        *base.add(o as usize) += *src.add(k);
-                    }
-                    continue;
-                }
-                for oy in 0..g.oh {
-                    scatter_add(src.add(oy * g.ow), base.add(oy * step), g.stride.1, g.ow);
+                let d = acc.as_mut_ptr().add(rb);
+                let s = cols.as_ptr().add(r * ld);
+                for oy in 0..oh {
+                    add_run(s.add(oy * ow), d.add(oy * ws), ow);
                 }
             }
         }
-        if padded {
+        if buffered {
+            // back from the phases to the image, dropping the padding
             let (h, w) = (g.h, g.w);
-            let (ph, pw) = g.padding;
+            let plane = g.stride.0 * g.stride.1 * self.hs * ws;
             for c in 0..g.channels {
-                for y in 0..h {
-                    let s = &scratch[c * hp * wp + (ph + y) * wp + pw..][..w];
-                    let d = &mut out[(c * h + y) * w..][..w];
-                    for (o, &v) in d.iter_mut().zip(s) {
-                        *o += v;
+                let ph = &scratch[c * plane..(c + 1) * plane];
+                for (y, &yo) in self.y_off.iter().enumerate() {
+                    let o = &mut out[(c * h + y) * w..][..w];
+                    if g.stride.1 == 1 {
+                        let s = &ph[yo + self.x_off[0]..][..w];
+                        for (v, &a) in o.iter_mut().zip(s) {
+                            *v += a;
+                        }
+                    } else {
+                        for (v, &xo) in o.iter_mut().zip(&self.x_off) {
+                            *v += ph[yo + xo];
+                        }
                     }
                 }
             }
@@ -403,6 +484,9 @@ mod tests {
             (2, 5, 4, 3, 1, 1, 1),
             (1, 7, 6, 2, 2, 2, 2),
             (3, 4, 4, 3, 3, 0, 1),
+            (2, 6, 7, 3, 3, 2, 1),
+            (1, 5, 5, 2, 1, 0, 3),
+            (2, 11, 9, 4, 2, 1, 1),
         ] {
             let g = geom(c, h, w, k, s, p, d);
             let x: Vec<f64> = (0..g.image_len()).map(|i| i as f64 + 1.0).collect();
@@ -432,6 +516,66 @@ mod tests {
                             .all(|&v| v == -7.0));
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn patches_are_the_transpose() {
+        for &(c, h, w, k, s, p, d) in &[
+            (2, 5, 4, 3, 1, 1, 1),
+            (1, 7, 6, 2, 2, 2, 2),
+            (3, 4, 4, 3, 3, 0, 1),
+        ] {
+            let g = geom(c, h, w, k, s, p, d);
+            let x: Vec<f64> = (0..g.image_len()).map(|i| i as f64 + 1.0).collect();
+            let mut cols = vec![0.0; g.rows() * g.cols()];
+            im2col(&x, &g, &mut cols, g.cols());
+            let ld = g.rows() + 2;
+            let mut pt = vec![-1.0; g.cols() * ld];
+            Im2col::new(&g).patches(&x, &mut pt, ld, &mut Vec::new());
+            for r in 0..g.rows() {
+                for q in 0..g.cols() {
+                    assert_eq!(pt[q * ld + r], cols[r * g.cols() + q]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn col2im_matches_a_naive_scatter() {
+        for &(c, h, w, k, s, p, d) in &[
+            (2, 5, 4, 3, 1, 1, 1),
+            (1, 7, 6, 2, 2, 2, 2),
+            (3, 9, 8, 4, 2, 1, 1),
+            (2, 6, 7, 3, 3, 2, 1),
+            (1, 5, 5, 2, 1, 0, 3),
+        ] {
+            let g = geom(c, h, w, k, s, p, d);
+            let ld = g.cols() + 1;
+            let cols: Vec<f64> = (0..g.rows() * ld).map(|i| (i as f64 * 0.7).sin()).collect();
+            let mut got = vec![0.5; g.image_len()];
+            col2im(&cols, ld, &g, &mut got);
+            let mut want = vec![0.5; g.image_len()];
+            for ci in 0..c {
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let r = (ci * k + ky) * k + kx;
+                        for oy in 0..g.oh {
+                            for ox in 0..g.ow {
+                                let iy = (oy * s + ky * d) as isize - p as isize;
+                                let ix = (ox * s + kx * d) as isize - p as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                    want[(ci * h + iy as usize) * w + ix as usize] +=
+                                        cols[r * ld + oy * g.ow + ox];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-12, "{a} vs {b}");
             }
         }
     }

@@ -369,8 +369,9 @@ fn check_extent<T>(m: usize, n: usize, a: &MatRef<'_, T>) {
     }
 }
 
-/// `c[m×n, rows ldc apart] = a·b`, as one `matrixmultiply` call on this thread (`split` false)
-/// or through [`gemm`]'s thread split (`split` true, needs `ldc == n`). Both give the same bits.
+/// `c[m×n, rows ldc apart] = a·b + beta·c`, as one `matrixmultiply` call on this thread
+/// (`split` false) or through [`gemm`]'s thread split (`split` true, needs `ldc == n`). Both
+/// give the same bits.
 #[allow(clippy::too_many_arguments)]
 fn matmul_into<T: Element>(
     m: usize,
@@ -378,12 +379,13 @@ fn matmul_into<T: Element>(
     n: usize,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
+    beta: T,
     c: &mut [T],
     ldc: usize,
     split: bool,
 ) {
     if split && ldc == n {
-        gemm(m, k, n, T::ONE, a, b, T::ZERO, c);
+        gemm(m, k, n, T::ONE, a, b, beta, c);
         return;
     }
     if m == 0 || n == 0 {
@@ -395,7 +397,9 @@ fn matmul_into<T: Element>(
     );
     if k == 0 {
         for r in 0..m {
-            c[r * ldc..r * ldc + n].fill(T::ZERO);
+            for v in &mut c[r * ldc..r * ldc + n] {
+                *v = if beta == T::ZERO { T::ZERO } else { *v * beta };
+            }
         }
         return;
     }
@@ -414,7 +418,7 @@ fn matmul_into<T: Element>(
             b.data.as_ptr().add(b.offset),
             b.rs,
             b.cs,
-            T::ZERO,
+            beta,
             c.as_mut_ptr(),
             ldc as isize,
             1,
@@ -422,17 +426,31 @@ fn matmul_into<T: Element>(
     }
 }
 
-/// Output columns one GEMM of the forward and data-backward kernels aims at: narrow products
-/// waste part of `matrixmultiply`'s 8-wide micro-kernel and repack the weight for every
-/// sample, so small images are processed a few samples at a time.
+/// Output columns one GEMM of the three kernels aims at: narrow products waste part of
+/// `matrixmultiply`'s 8-wide micro-kernel and repack the weight for every sample, so small
+/// images are processed a few samples at a time.
 const TARGET_COLS: usize = 256;
-/// Blocks of samples wanted at least (when the batch allows), so two or more threads share work.
+/// Blocks of samples wanted at least (when the batch allows), so threads share the work.
 const MIN_BLOCKS: usize = 8;
 
-/// Samples per block for images with `p` output positions: depends on the shapes only.
+/// Samples per block for images with `p` output positions: a power of two (so that batches of
+/// even sizes split into equal blocks), at most `⌈TARGET_COLS / p⌉`, leaving at least
+/// `MIN_BLOCKS` blocks when the batch is large enough. Depends on the shapes only.
 fn samples_per_block(n: usize, p: usize) -> usize {
-    let want = TARGET_COLS.div_ceil(p.max(1));
-    want.min(n / MIN_BLOCKS).max(1)
+    let want = TARGET_COLS.div_ceil(p.max(1)).min(n / MIN_BLOCKS).max(1);
+    1 << want.ilog2()
+}
+
+/// A row stride of at least `n` elements whose byte size is not a multiple of 256, so that
+/// walking down a column (as `matrixmultiply`'s packing does) spreads over the L1 cache sets
+/// instead of evicting itself (a 1024-float row is exactly 4 KiB).
+fn padded_ld<T>(n: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    if n > 0 && (n * size) % 256 == 0 {
+        n + 64 / size
+    } else {
+        n
+    }
 }
 
 fn add_bias<T: Element>(out: &mut [T], bias: Option<&[T]>, plane: usize) {
@@ -522,20 +540,22 @@ fn conv_forward<T: Element>(
     let nb = samples_per_block(n, p);
     let split = n <= nb;
     let plan = Im2col::new(g);
-    // Wᵀ of each group, [kg, cg]: matrixmultiply packs a column-major left operand with
-    // straight copies, and it is packed once per block.
-    let mut wt = vec![T::ZERO; w.len()];
+    // Wᵀ of each group, [kg, cg] (rows cgp apart): matrixmultiply packs a column-major left
+    // operand with straight copies, and it is packed once per block.
+    let cgp = padded_ld::<T>(cg);
+    let mut wt = vec![T::ZERO; groups * kg * cgp];
     for gi in 0..groups {
         for co in 0..cg {
             for k in 0..kg {
-                wt[gi * kg * cg + k * cg + co] = w[(gi * cg + co) * kg + k];
+                wt[(gi * kg + k) * cgp + co] = w[(gi * cg + co) * kg + k];
             }
         }
     }
     for_blocks(&mut out, nb * cout * p, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / (cout * p);
-        let ld = m * p;
+        let np = m * p;
+        let ld = padded_ld::<T>(np);
         let cols = buf(&mut s.cols, rows * ld);
         for i in 0..m {
             let xi = &x[(s0 + i) * img..(s0 + i + 1) * img];
@@ -544,9 +564,9 @@ fn conv_forward<T: Element>(
         for gi in 0..groups {
             let a = MatRef {
                 data: &wt,
-                offset: gi * kg * cg,
+                offset: gi * kg * cgp,
                 rs: 1,
-                cs: cg as isize,
+                cs: cgp as isize,
             };
             let b = MatRef {
                 data: cols,
@@ -556,11 +576,11 @@ fn conv_forward<T: Element>(
             };
             if m == 1 {
                 let c = &mut chunk[gi * cg * p..(gi + 1) * cg * p];
-                matmul_into(cg, kg, p, a, b, c, p, split);
+                matmul_into(cg, kg, p, a, b, T::ZERO, c, p, split);
             } else {
                 // the block's outputs side by side, then moved to their samples
                 let tmp = buf(&mut s.tmp, cg * ld);
-                matmul_into(cg, kg, ld, a, b, tmp, ld, split);
+                matmul_into(cg, kg, np, a, b, T::ZERO, tmp, ld, split);
                 for i in 0..m {
                     for co in 0..cg {
                         let dst = (i * cout + gi * cg + co) * p;
@@ -597,14 +617,29 @@ fn conv_data_backward<T: Element>(
     let nb = samples_per_block(n, p);
     let split = n <= nb;
     let plan = Im2col::new(g);
+    // Wᵀ is read in place ([kg, cg] per group, row stride 1, column stride kg), unless rows of
+    // kg elements would alias in the cache: then from a copy with padded rows
+    let kgp = padded_ld::<T>(kg);
+    let wpad;
+    let wa: &[T] = if kgp == kg {
+        w
+    } else {
+        let mut v = vec![T::ZERO; cout * kgp];
+        for (dst, src) in v.chunks_exact_mut(kgp).zip(w.chunks_exact(kg)) {
+            dst[..kg].copy_from_slice(src);
+        }
+        wpad = v;
+        &wpad
+    };
     for_blocks(&mut out, nb * img, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / img;
-        let ld = m * p;
-        let src: &[T] = if m == 1 {
+        let np = m * p;
+        let ld = padded_ld::<T>(np);
+        let src: &[T] = if ld == p {
             &y[s0 * cout * p..(s0 + 1) * cout * p]
         } else {
-            // y of the block as one [cout, m·p] matrix
+            // y of the block as one [cout, m·p] matrix (rows ld apart)
             let v = buf(&mut s.tmp, cout * ld);
             for i in 0..m {
                 for co in 0..cout {
@@ -616,12 +651,12 @@ fn conv_data_backward<T: Element>(
         };
         let cols = buf(&mut s.cols, rows * ld);
         for gi in 0..groups {
-            // Wᵀ of group gi, read in place: [kg, cg] with row stride 1, column stride kg
+            // Wᵀ of group gi: [kg, cg] with row stride 1
             let a = MatRef {
-                data: w,
-                offset: gi * cg * kg,
+                data: wa,
+                offset: gi * cg * kgp,
                 rs: 1,
-                cs: kg as isize,
+                cs: kgp as isize,
             };
             let b = MatRef {
                 data: src,
@@ -630,7 +665,7 @@ fn conv_data_backward<T: Element>(
                 cs: 1,
             };
             let c = &mut cols[gi * kg * ld..(gi + 1) * kg * ld];
-            matmul_into(kg, cg, ld, a, b, c, ld, split);
+            matmul_into(kg, cg, np, a, b, T::ZERO, c, ld, split);
         }
         for i in 0..m {
             let out_i = &mut chunk[i * img..(i + 1) * img];
@@ -641,12 +676,18 @@ fn conv_data_backward<T: Element>(
     out
 }
 
-/// Largest im2col matrix (elements) the filter-backward kernel builds at once; bigger batches
-/// are processed in fixed slices of samples whose products are accumulated in order.
-const WGRAD_MAX_COLS: usize = 1 << 25;
+/// Independent accumulators of the filter-backward kernel: the sample blocks are dealt out in
+/// this many contiguous runs, each summed by one task, and the runs are added in order at the
+/// end. Fixed, so the sum does not depend on the number of threads.
+const WGRAD_LANES: usize = 4;
 
 /// Filter-backward kernel: `dW[co, (c, ky, kx)] = Σₙ dy[n, co] · im2col(x[n])ᵀ` per group.
 /// `x` is `n × g.image_len()`, `dy` is `[n, cout, g.oh·g.ow]`; returns `[cout, g.rows() / groups]`.
+///
+/// Works on the same blocks of samples as the forward kernel, with both operands transposed so
+/// that `matrixmultiply` packs them with straight copies: the block's im2col as one patch per
+/// row (`[m·p, rows]`) and its output gradient as `[m·p, cout]`. Each lane accumulates its
+/// blocks' products in place (`β = 1`), so only small, cache-resident buffers are needed.
 fn conv_filter_backward<T: Element>(
     x: &[T],
     dy: &[T],
@@ -659,78 +700,68 @@ fn conv_filter_backward<T: Element>(
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
     let img = g.image_len();
-    let mut dw = vec![T::ZERO; cout * kg];
-    if dw.is_empty() || n == 0 || p == 0 {
-        return dw;
+    let wlen = cout * kg;
+    if wlen == 0 || n == 0 || p == 0 {
+        return vec![T::ZERO; wlen];
     }
-    // samples per slice: all of them unless the column matrix would be huge
-    let per = (WGRAD_MAX_COLS / (rows * p).max(1)).clamp(1, n);
+    let nb = samples_per_block(n, p);
+    let blocks = n.div_ceil(nb);
+    let per_lane = blocks.div_ceil(WGRAD_LANES.min(blocks));
+    let lanes = blocks.div_ceil(per_lane);
+    let split = lanes == 1;
     let plan = Im2col::new(g);
-    let mut s0 = 0;
-    while s0 < n {
-        let m = per.min(n - s0);
-        let np = m * p;
-        // im2col of every sample of the slice, side by side: [rows, m·p]
-        let padded;
-        let (xp, plen): (&[T], usize) = if plan.is_padded() {
-            let plen = plan.padded_len();
-            let mut v = vec![T::ZERO; m * plen];
-            parallel::for_chunks_mut(&mut v, plen, |i, xpi| {
-                plan.pad(&x[(s0 + i) * img..(s0 + i + 1) * img], xpi)
-            });
-            padded = v;
-            (&padded, plen)
-        } else {
-            (&x[s0 * img..(s0 + m) * img], img)
-        };
-        let mut cols = vec![T::ZERO; rows * np];
-        let rows_per_chunk = (parallel::CHUNK / np).max(1);
-        parallel::for_chunks_mut(&mut cols, rows_per_chunk * np, |ci, ch| {
-            for (j, row) in ch.chunks_mut(np).enumerate() {
-                let r = ci * rows_per_chunk + j;
-                for i in 0..m {
-                    let dst = &mut row[i * p..(i + 1) * p];
-                    plan.padded_row(&xp[i * plen..(i + 1) * plen], r, dst);
+    // row strides of the two transposed operands, padded against cache aliasing
+    let (rp, cp) = (padded_ld::<T>(rows), padded_ld::<T>(cout));
+    let mut acc = vec![T::ZERO; lanes * wlen];
+    for_blocks(&mut acc, wlen, |s, lane, dw| {
+        let first = lane * per_lane;
+        for b in first..((lane + 1) * per_lane).min(blocks) {
+            let s0 = b * nb;
+            let m = nb.min(n - s0);
+            let np = m * p;
+            let patches = buf(&mut s.cols, np * rp);
+            for i in 0..m {
+                let xi = &x[(s0 + i) * img..(s0 + i + 1) * img];
+                plan.patches(xi, &mut patches[i * p * rp..], rp, &mut s.pad);
+            }
+            let dyt = buf(&mut s.tmp, np * cp);
+            for i in 0..m {
+                for co in 0..cout {
+                    let from = &dy[((s0 + i) * cout + co) * p..][..p];
+                    for (q, &v) in from.iter().enumerate() {
+                        dyt[(i * p + q) * cp + co] = v;
+                    }
                 }
             }
-        });
-        // dy of the slice as one [cout, m·p] matrix
-        let mut dyt = vec![T::ZERO; cout * np];
-        parallel::for_chunks_mut(&mut dyt, np, |co, row| {
-            for i in 0..m {
-                let s = ((s0 + i) * cout + co) * p;
-                row[i * p..(i + 1) * p].copy_from_slice(&dy[s..s + p]);
+            let beta = if b == first { T::ZERO } else { T::ONE };
+            for gi in 0..groups {
+                // dy of group gi as [cg, ld], read from [ld, cout] in place
+                let a = MatRef {
+                    data: dyt,
+                    offset: gi * cg,
+                    rs: 1,
+                    cs: cp as isize,
+                };
+                let bm = MatRef {
+                    data: patches,
+                    offset: gi * kg,
+                    rs: rp as isize,
+                    cs: 1,
+                };
+                let c = &mut dw[gi * cg * kg..(gi + 1) * cg * kg];
+                matmul_into(cg, np, kg, a, bm, beta, c, kg, split);
             }
-        });
-        let beta = if s0 == 0 { T::ZERO } else { T::ONE };
-        for gi in 0..groups {
-            let a = MatRef {
-                data: &dyt,
-                offset: gi * cg * np,
-                rs: np as isize,
-                cs: 1,
-            };
-            // im2colᵀ of group gi, read in place: [np, kg] with row stride 1, column stride np
-            let b = MatRef {
-                data: &cols,
-                offset: gi * kg * np,
-                rs: 1,
-                cs: np as isize,
-            };
-            gemm(
-                cg,
-                np,
-                kg,
-                T::ONE,
-                a,
-                b,
-                beta,
-                &mut dw[gi * cg * kg..(gi + 1) * cg * kg],
-            );
         }
-        s0 += m;
+    });
+    // add the lanes in order
+    let (dw, rest) = acc.split_at_mut(wlen);
+    for lane in rest.chunks_exact(wlen) {
+        for (d, &v) in dw.iter_mut().zip(lane) {
+            *d += v;
+        }
     }
-    dw
+    acc.truncate(wlen);
+    acc
 }
 
 // ---------------------------------------------------------------------------- public ops
