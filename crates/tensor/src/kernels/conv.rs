@@ -150,14 +150,13 @@ unsafe fn copy_run<T: Copy>(s: *const T, d: *mut T, n: usize) {
 unsafe fn add_run<T: Element>(s: *const T, d: *mut T, n: usize) {
     let mut k = 0;
     while k + 4 <= n {
-        let (a, b) = (
-            &mut *(d.add(k) as *mut [T; 4]),
-            &*(s.add(k) as *const [T; 4]),
-        );
-        a[0] += b[0];
-        a[1] += b[1];
-        a[2] += b[2];
-        a[3] += b[3];
+        // on local copies, so that the four adds become one vector add
+        let mut a = std::ptr::read_unaligned(d.add(k) as *const [T; 4]);
+        let b = std::ptr::read_unaligned(s.add(k) as *const [T; 4]);
+        for j in 0..4 {
+            a[j] += b[j];
+        }
+        std::ptr::write_unaligned(d.add(k) as *mut [T; 4], a);
         k += 4;
     }
     if k + 2 <= n {

@@ -9,19 +9,25 @@
 //! | data-backward | `x[n] = col2im(Wᵀ · y[n])` | `conv_transpose2d`, the input gradient of `conv2d` |
 //! | filter-backward | `dW = Σₙ dy[n] · im2col(x[n])ᵀ` | the weight gradients of both |
 //!
-//! The forward and data-backward kernels work on fixed blocks of samples, each block computed by
-//! one thread with one GEMM per group over the block's side-by-side columns; the filter-backward
-//! kernel builds the columns of the whole batch and makes one large GEMM per group, which
-//! [`crate::kernels::gemm::gemm`] splits over threads. Block sizes depend only on the shapes, and
-//! `matrixmultiply` computes each output element with the same operations wherever it sits, so
-//! every result is bit-identical for any number of threads.
+//! All three work on fixed blocks of a few samples (enough for about 256 GEMM columns), with one
+//! GEMM per block and group over the block's side-by-side columns. A block is computed by one
+//! thread, blocks run in parallel; the filter-backward kernel deals the blocks out in
+//! `WGRAD_LANES` fixed runs, each accumulating its products in place, and adds the runs in
+//! order at the end. Block sizes and lanes depend only on the shapes, and `matrixmultiply`
+//! computes each output element with the same operations wherever it sits, so every result is
+//! bit-identical for any number of threads. With a single block the GEMM itself is split over
+//! threads by [`crate::kernels::gemm::gemm`], again without changing any bit.
+//!
+//! The operands are laid out for `matrixmultiply`'s fast packing paths (a column-major left
+//! operand, a row-major right one), with row strides padded so that columns do not alias in the
+//! L1 cache.
 
 use crate::error::{ok, TensorError};
 use crate::kernels::conv::{ConvGeom, Im2col};
 use crate::kernels::gemm::{gemm, gemm_raw, MatRef};
-use crate::parallel;
 use crate::shape::Shape;
 use crate::{with_dtype, Element, Tensor};
+use std::mem::MaybeUninit;
 
 /// Hyper-parameters of [`Tensor::conv2d`] (PyTorch's `nn.Conv2d` arguments).
 ///
@@ -495,16 +501,23 @@ fn buf<T: Element>(v: &mut Vec<T>, len: usize) -> &mut [T] {
     &mut v[..len]
 }
 
+/// Multiply-adds below which a convolution runs on the calling thread.
+#[cfg(feature = "parallel")]
+const PAR_WORK: usize = 1 << 18;
+
 /// Runs `f(scratch, block_index, block)` over the `chunk`-long blocks of `out`, in parallel
-/// when there are several; each task reuses one [`Scratch`]. Which task computes which block
-/// does not change any result (a block's values depend only on its own inputs).
-fn for_blocks<T: Element, F>(out: &mut [T], chunk: usize, f: F)
+/// when there are several and `work` (multiply-adds in all) is worth it; each task reuses one
+/// [`Scratch`]. Which task computes which block does not change any result (a block's values
+/// depend only on its own inputs).
+fn for_blocks<T: Element, E: Send, F>(out: &mut [E], chunk: usize, work: usize, f: F)
 where
-    F: Fn(&mut Scratch<T>, usize, &mut [T]) + Send + Sync,
+    F: Fn(&mut Scratch<T>, usize, &mut [E]) + Send + Sync,
 {
+    #[cfg(not(feature = "parallel"))]
+    let _ = work;
     #[cfg(feature = "parallel")]
     {
-        if out.len() > chunk && parallel::current_threads() > 1 {
+        if out.len() > chunk && work >= PAR_WORK && crate::parallel::current_threads() > 1 {
             use rayon::prelude::*;
             out.par_chunks_mut(chunk)
                 .enumerate()
@@ -516,6 +529,31 @@ where
     for (i, c) in out.chunks_mut(chunk).enumerate() {
         f(&mut s, i, c);
     }
+}
+
+/// A new vector of `len` elements computed by [`for_blocks`]. Each block is zeroed just
+/// before `f` fills it, while it is in cache, rather than the whole vector up front.
+fn new_by_blocks<T: Element, F>(len: usize, chunk: usize, work: usize, f: F) -> Vec<T>
+where
+    F: Fn(&mut Scratch<T>, usize, &mut [T]) + Send + Sync,
+{
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    for_blocks(
+        &mut v.spare_capacity_mut()[..len],
+        chunk,
+        work,
+        |s, i, c| {
+            for e in c.iter_mut() {
+                e.write(T::ZERO);
+            }
+            // SAFETY: every element of the block was just initialised.
+            let c = unsafe { &mut *(c as *mut [MaybeUninit<T>] as *mut [T]) };
+            f(s, i, c)
+        },
+    );
+    // SAFETY: the blocks cover 0..len and each was initialised.
+    unsafe { v.set_len(len) };
+    v
 }
 
 /// Forward kernel: `out[n, co] = Σ W[co, (c, ky, kx)] · im2col(x[n])` per group, plus bias.
@@ -533,9 +571,8 @@ fn conv_forward<T: Element>(
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
     let img = g.image_len();
-    let mut out = vec![T::ZERO; n * cout * p];
-    if out.is_empty() {
-        return out;
+    if n * cout * p == 0 {
+        return vec![T::ZERO; n * cout * p];
     }
     let nb = samples_per_block(n, p);
     let split = n <= nb;
@@ -551,7 +588,8 @@ fn conv_forward<T: Element>(
             }
         }
     }
-    for_blocks(&mut out, nb * cout * p, |s, bi, chunk| {
+    let work = n * cout * p * kg;
+    new_by_blocks(n * cout * p, nb * cout * p, work, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / (cout * p);
         let np = m * p;
@@ -590,8 +628,7 @@ fn conv_forward<T: Element>(
             }
         }
         add_bias(chunk, bias, p);
-    });
-    out
+    })
 }
 
 /// Data-backward kernel (the adjoint of [`conv_forward`] without bias):
@@ -610,9 +647,8 @@ fn conv_data_backward<T: Element>(
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
     let img = g.image_len();
-    let mut out = vec![T::ZERO; n * img];
-    if out.is_empty() {
-        return out;
+    if n * img == 0 {
+        return vec![T::ZERO; n * img];
     }
     let nb = samples_per_block(n, p);
     let split = n <= nb;
@@ -631,7 +667,8 @@ fn conv_data_backward<T: Element>(
         wpad = v;
         &wpad
     };
-    for_blocks(&mut out, nb * img, |s, bi, chunk| {
+    let work = n * cout * p * kg;
+    new_by_blocks(n * img, nb * img, work, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / img;
         let np = m * p;
@@ -672,8 +709,7 @@ fn conv_data_backward<T: Element>(
             plan.col2im(&cols[i * p..], ld, out_i, &mut s.pad);
         }
         add_bias(chunk, bias, g.h * g.w);
-    });
-    out
+    })
 }
 
 /// Independent accumulators of the filter-backward kernel: the sample blocks are dealt out in
@@ -713,7 +749,7 @@ fn conv_filter_backward<T: Element>(
     // row strides of the two transposed operands, padded against cache aliasing
     let (rp, cp) = (padded_ld::<T>(rows), padded_ld::<T>(cout));
     let mut acc = vec![T::ZERO; lanes * wlen];
-    for_blocks(&mut acc, wlen, |s, lane, dw| {
+    for_blocks(&mut acc, wlen, n * cout * p * kg, |s, lane, dw| {
         let first = lane * per_lane;
         for b in first..((lane + 1) * per_lane).min(blocks) {
             let s0 = b * nb;
