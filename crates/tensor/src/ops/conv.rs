@@ -436,14 +436,27 @@ fn matmul_into<T: Element>(
 /// `matrixmultiply`'s 8-wide micro-kernel and repack the weight for every sample, so small
 /// images are processed a few samples at a time.
 const TARGET_COLS: usize = 256;
+/// Bytes the im2col matrix of a block may take: about half of a 1 MiB L2 cache, so that it
+/// stays there next to `matrixmultiply`'s packed panels.
+const BLOCK_BYTES: usize = 512 << 10;
 /// Blocks of samples wanted at least (when the batch allows), so threads share the work.
 const MIN_BLOCKS: usize = 8;
 
-/// Samples per block for images with `p` output positions: a power of two (so that batches of
-/// even sizes split into equal blocks), at most `⌈TARGET_COLS / p⌉`, leaving at least
-/// `MIN_BLOCKS` blocks when the batch is large enough. Depends on the shapes only.
-fn samples_per_block(n: usize, p: usize) -> usize {
-    let want = TARGET_COLS.div_ceil(p.max(1)).min(n / MIN_BLOCKS).max(1);
+/// Samples per block for images with `p` output positions and `rows` im2col rows: a power of
+/// two (so that batches of even sizes split into equal blocks), at most `⌈TARGET_COLS / p⌉`,
+/// with an im2col block of at most `BLOCK_BYTES` (pass `rows = 0` for no such cap), leaving at
+/// least `MIN_BLOCKS` blocks when the batch is large enough. Depends on the shapes (and the
+/// element size) only.
+fn samples_per_block<T>(n: usize, p: usize, rows: usize) -> usize {
+    let fit = match rows * p * std::mem::size_of::<T>() {
+        0 => usize::MAX,
+        bytes => BLOCK_BYTES / bytes,
+    };
+    let want = TARGET_COLS
+        .div_ceil(p.max(1))
+        .min(fit)
+        .min(n / MIN_BLOCKS)
+        .max(1);
     1 << want.ilog2()
 }
 
@@ -574,7 +587,7 @@ fn conv_forward<T: Element>(
     if n * cout * p == 0 {
         return vec![T::ZERO; n * cout * p];
     }
-    let nb = samples_per_block(n, p);
+    let nb = samples_per_block::<T>(n, p, rows);
     let split = n <= nb;
     let plan = Im2col::new(g);
     // Wᵀ of each group, [kg, cg] (rows cgp apart): matrixmultiply packs a column-major left
@@ -650,7 +663,7 @@ fn conv_data_backward<T: Element>(
     if n * img == 0 {
         return vec![T::ZERO; n * img];
     }
-    let nb = samples_per_block(n, p);
+    let nb = samples_per_block::<T>(n, p, rows);
     let split = n <= nb;
     let plan = Im2col::new(g);
     // Wᵀ is read in place ([kg, cg] per group, row stride 1, column stride kg), unless rows of
@@ -740,7 +753,8 @@ fn conv_filter_backward<T: Element>(
     if wlen == 0 || n == 0 || p == 0 {
         return vec![T::ZERO; wlen];
     }
-    let nb = samples_per_block(n, p);
+    // larger blocks here: each block's product is added to the whole of dW
+    let nb = samples_per_block::<T>(n, p, 0);
     let blocks = n.div_ceil(nb);
     let per_lane = blocks.div_ceil(WGRAD_LANES.min(blocks));
     let lanes = blocks.div_ceil(per_lane);
