@@ -9,19 +9,25 @@
 //! | data-backward | `x[n] = col2im(Wᵀ · y[n])` | `conv_transpose2d`, the input gradient of `conv2d` |
 //! | filter-backward | `dW = Σₙ dy[n] · im2col(x[n])ᵀ` | the weight gradients of both |
 //!
-//! The forward and data-backward kernels work on fixed blocks of samples, each block computed by
-//! one thread with one GEMM per group over the block's side-by-side columns; the filter-backward
-//! kernel builds the columns of the whole batch and makes one large GEMM per group, which
-//! [`crate::kernels::gemm::gemm`] splits over threads. Block sizes depend only on the shapes, and
-//! `matrixmultiply` computes each output element with the same operations wherever it sits, so
-//! every result is bit-identical for any number of threads.
+//! All three work on fixed blocks of a few samples (enough for about 256 GEMM columns), with one
+//! GEMM per block and group over the block's side-by-side columns. A block is computed by one
+//! thread, blocks run in parallel; the filter-backward kernel deals the blocks out in
+//! `WGRAD_LANES` fixed runs, each accumulating its products in place, and adds the runs in
+//! order at the end. Block sizes and lanes depend only on the shapes, and `matrixmultiply`
+//! computes each output element with the same operations wherever it sits, so every result is
+//! bit-identical for any number of threads. With a single block the GEMM itself is split over
+//! threads by [`crate::kernels::gemm::gemm`], again without changing any bit.
+//!
+//! The operands are laid out for `matrixmultiply`'s fast packing paths (a column-major left
+//! operand, a row-major right one), with row strides padded so that columns do not alias in the
+//! L1 cache.
 
 use crate::error::{ok, TensorError};
-use crate::kernels::conv::{col2im, im2col, im2col_row, ConvGeom};
+use crate::kernels::conv::{ConvGeom, Im2col};
 use crate::kernels::gemm::{gemm, gemm_raw, MatRef};
-use crate::parallel;
 use crate::shape::Shape;
 use crate::{with_dtype, Element, Tensor};
+use std::mem::MaybeUninit;
 
 /// Hyper-parameters of [`Tensor::conv2d`] (PyTorch's `nn.Conv2d` arguments).
 ///
@@ -369,8 +375,9 @@ fn check_extent<T>(m: usize, n: usize, a: &MatRef<'_, T>) {
     }
 }
 
-/// `c[m×n, rows ldc apart] = a·b`, as one `matrixmultiply` call on this thread (`split` false)
-/// or through [`gemm`]'s thread split (`split` true, needs `ldc == n`). Both give the same bits.
+/// `c[m×n, rows ldc apart] = a·b + beta·c`, as one `matrixmultiply` call on this thread
+/// (`split` false) or through [`gemm`]'s thread split (`split` true, needs `ldc == n`). Both
+/// give the same bits.
 #[allow(clippy::too_many_arguments)]
 fn matmul_into<T: Element>(
     m: usize,
@@ -378,12 +385,13 @@ fn matmul_into<T: Element>(
     n: usize,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
+    beta: T,
     c: &mut [T],
     ldc: usize,
     split: bool,
 ) {
     if split && ldc == n {
-        gemm(m, k, n, T::ONE, a, b, T::ZERO, c);
+        gemm(m, k, n, T::ONE, a, b, beta, c);
         return;
     }
     if m == 0 || n == 0 {
@@ -395,7 +403,9 @@ fn matmul_into<T: Element>(
     );
     if k == 0 {
         for r in 0..m {
-            c[r * ldc..r * ldc + n].fill(T::ZERO);
+            for v in &mut c[r * ldc..r * ldc + n] {
+                *v = if beta == T::ZERO { T::ZERO } else { *v * beta };
+            }
         }
         return;
     }
@@ -414,7 +424,7 @@ fn matmul_into<T: Element>(
             b.data.as_ptr().add(b.offset),
             b.rs,
             b.cs,
-            T::ZERO,
+            beta,
             c.as_mut_ptr(),
             ldc as isize,
             1,
@@ -422,17 +432,44 @@ fn matmul_into<T: Element>(
     }
 }
 
-/// Output columns one GEMM of the forward and data-backward kernels aims at: narrow products
-/// waste part of `matrixmultiply`'s 8-wide micro-kernel and repack the weight for every
-/// sample, so small images are processed a few samples at a time.
+/// Output columns one GEMM of the three kernels aims at: narrow products waste part of
+/// `matrixmultiply`'s 8-wide micro-kernel and repack the weight for every sample, so small
+/// images are processed a few samples at a time.
 const TARGET_COLS: usize = 256;
-/// Blocks of samples wanted at least (when the batch allows), so two or more threads share work.
+/// Bytes the im2col matrix of a block may take: about half of a 1 MiB L2 cache, so that it
+/// stays there next to `matrixmultiply`'s packed panels.
+const BLOCK_BYTES: usize = 512 << 10;
+/// Blocks of samples wanted at least (when the batch allows), so threads share the work.
 const MIN_BLOCKS: usize = 8;
 
-/// Samples per block for images with `p` output positions: depends on the shapes only.
-fn samples_per_block(n: usize, p: usize) -> usize {
-    let want = TARGET_COLS.div_ceil(p.max(1));
-    want.min(n / MIN_BLOCKS).max(1)
+/// Samples per block for images with `p` output positions and `rows` im2col rows: a power of
+/// two (so that batches of even sizes split into equal blocks), at most `⌈TARGET_COLS / p⌉`,
+/// with an im2col block of at most `BLOCK_BYTES` (pass `rows = 0` for no such cap), leaving at
+/// least `MIN_BLOCKS` blocks when the batch is large enough. Depends on the shapes (and the
+/// element size) only.
+fn samples_per_block<T>(n: usize, p: usize, rows: usize) -> usize {
+    let fit = match rows * p * std::mem::size_of::<T>() {
+        0 => usize::MAX,
+        bytes => BLOCK_BYTES / bytes,
+    };
+    let want = TARGET_COLS
+        .div_ceil(p.max(1))
+        .min(fit)
+        .min(n / MIN_BLOCKS)
+        .max(1);
+    1 << want.ilog2()
+}
+
+/// A row stride of at least `n` elements whose byte size is not a multiple of 256, so that
+/// walking down a column (as `matrixmultiply`'s packing does) spreads over the L1 cache sets
+/// instead of evicting itself (a 1024-float row is exactly 4 KiB).
+fn padded_ld<T>(n: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    if n > 0 && (n * size) % 256 == 0 {
+        n + 64 / size
+    } else {
+        n
+    }
 }
 
 fn add_bias<T: Element>(out: &mut [T], bias: Option<&[T]>, plane: usize) {
@@ -451,6 +488,87 @@ fn add_bias<T: Element>(out: &mut [T], bias: Option<&[T]>, plane: usize) {
 
 // ---------------------------------------------------------------------------- the three kernels
 
+/// Per-task buffers, reused for every block a task computes (so they are allocated and
+/// zeroed once per task, not once per block).
+struct Scratch<T> {
+    cols: Vec<T>,
+    tmp: Vec<T>,
+    pad: Vec<T>,
+}
+
+impl<T> Scratch<T> {
+    fn new() -> Self {
+        Scratch {
+            cols: Vec::new(),
+            tmp: Vec::new(),
+            pad: Vec::new(),
+        }
+    }
+}
+
+/// Grows `v` to at least `len` elements (new ones zero) and returns its first `len`.
+fn buf<T: Element>(v: &mut Vec<T>, len: usize) -> &mut [T] {
+    if v.len() < len {
+        v.resize(len, T::ZERO);
+    }
+    &mut v[..len]
+}
+
+/// Multiply-adds below which a convolution runs on the calling thread.
+#[cfg(feature = "parallel")]
+const PAR_WORK: usize = 1 << 18;
+
+/// Runs `f(scratch, block_index, block)` over the `chunk`-long blocks of `out`, in parallel
+/// when there are several and `work` (multiply-adds in all) is worth it; each task reuses one
+/// [`Scratch`]. Which task computes which block does not change any result (a block's values
+/// depend only on its own inputs).
+fn for_blocks<T: Element, E: Send, F>(out: &mut [E], chunk: usize, work: usize, f: F)
+where
+    F: Fn(&mut Scratch<T>, usize, &mut [E]) + Send + Sync,
+{
+    #[cfg(not(feature = "parallel"))]
+    let _ = work;
+    #[cfg(feature = "parallel")]
+    {
+        if out.len() > chunk && work >= PAR_WORK && crate::parallel::current_threads() > 1 {
+            use rayon::prelude::*;
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each_init(Scratch::new, |s, (i, c)| f(s, i, c));
+            return;
+        }
+    }
+    let mut s = Scratch::new();
+    for (i, c) in out.chunks_mut(chunk).enumerate() {
+        f(&mut s, i, c);
+    }
+}
+
+/// A new vector of `len` elements computed by [`for_blocks`]. Each block is zeroed just
+/// before `f` fills it, while it is in cache, rather than the whole vector up front.
+fn new_by_blocks<T: Element, F>(len: usize, chunk: usize, work: usize, f: F) -> Vec<T>
+where
+    F: Fn(&mut Scratch<T>, usize, &mut [T]) + Send + Sync,
+{
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    for_blocks(
+        &mut v.spare_capacity_mut()[..len],
+        chunk,
+        work,
+        |s, i, c| {
+            for e in c.iter_mut() {
+                e.write(T::ZERO);
+            }
+            // SAFETY: every element of the block was just initialised.
+            let c = unsafe { &mut *(c as *mut [MaybeUninit<T>] as *mut [T]) };
+            f(s, i, c)
+        },
+    );
+    // SAFETY: the blocks cover 0..len and each was initialised.
+    unsafe { v.set_len(len) };
+    v
+}
+
 /// Forward kernel: `out[n, co] = Σ W[co, (c, ky, kx)] · im2col(x[n])` per group, plus bias.
 /// `x` is `n × g.image_len()`, `w` is `[cout, g.rows() / groups]`; returns `[n, cout, oh·ow]`.
 fn conv_forward<T: Element>(
@@ -466,68 +584,64 @@ fn conv_forward<T: Element>(
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
     let img = g.image_len();
-    let mut out = vec![T::ZERO; n * cout * p];
-    if out.is_empty() {
-        return out;
+    if n * cout * p == 0 {
+        return vec![T::ZERO; n * cout * p];
     }
-    let nb = samples_per_block(n, p);
+    let nb = samples_per_block::<T>(n, p, rows);
     let split = n <= nb;
-    parallel::for_chunks_mut(&mut out, nb * cout * p, |bi, chunk| {
+    let plan = Im2col::new(g);
+    // Wᵀ of each group, [kg, cg] (rows cgp apart): matrixmultiply packs a column-major left
+    // operand with straight copies, and it is packed once per block.
+    let cgp = padded_ld::<T>(cg);
+    let mut wt = vec![T::ZERO; groups * kg * cgp];
+    for gi in 0..groups {
+        for co in 0..cg {
+            for k in 0..kg {
+                wt[(gi * kg + k) * cgp + co] = w[(gi * cg + co) * kg + k];
+            }
+        }
+    }
+    let work = n * cout * p * kg;
+    new_by_blocks(n * cout * p, nb * cout * p, work, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / (cout * p);
-        let ld = m * p;
-        let mut cols = vec![T::ZERO; rows * ld];
+        let np = m * p;
+        let ld = padded_ld::<T>(np);
+        let cols = buf(&mut s.cols, rows * ld);
         for i in 0..m {
-            im2col(
-                &x[(s0 + i) * img..(s0 + i + 1) * img],
-                g,
-                &mut cols[i * p..],
-                ld,
-            );
+            let xi = &x[(s0 + i) * img..(s0 + i + 1) * img];
+            plan.image(xi, &mut cols[i * p..], ld, &mut s.pad);
         }
-        let mut tmp = if m > 1 {
-            vec![T::ZERO; cg * ld]
-        } else {
-            Vec::new()
-        };
         for gi in 0..groups {
             let a = MatRef {
-                data: w,
-                offset: gi * cg * kg,
-                rs: kg as isize,
-                cs: 1,
+                data: &wt,
+                offset: gi * kg * cgp,
+                rs: 1,
+                cs: cgp as isize,
             };
             let b = MatRef {
-                data: &cols,
+                data: cols,
                 offset: gi * kg * ld,
                 rs: ld as isize,
                 cs: 1,
             };
             if m == 1 {
-                matmul_into(
-                    cg,
-                    kg,
-                    p,
-                    a,
-                    b,
-                    &mut chunk[gi * cg * p..(gi + 1) * cg * p],
-                    p,
-                    split,
-                );
+                let c = &mut chunk[gi * cg * p..(gi + 1) * cg * p];
+                matmul_into(cg, kg, p, a, b, T::ZERO, c, p, split);
             } else {
-                matmul_into(cg, kg, ld, a, b, &mut tmp, ld, split);
+                // the block's outputs side by side, then moved to their samples
+                let tmp = buf(&mut s.tmp, cg * ld);
+                matmul_into(cg, kg, np, a, b, T::ZERO, tmp, ld, split);
                 for i in 0..m {
                     for co in 0..cg {
                         let dst = (i * cout + gi * cg + co) * p;
-                        chunk[dst..dst + p]
-                            .copy_from_slice(&tmp[co * ld + i * p..co * ld + (i + 1) * p]);
+                        chunk[dst..dst + p].copy_from_slice(&tmp[co * ld + i * p..][..p]);
                     }
                 }
             }
         }
         add_bias(chunk, bias, p);
-    });
-    out
+    })
 }
 
 /// Data-backward kernel (the adjoint of [`conv_forward`] without bias):
@@ -546,39 +660,53 @@ fn conv_data_backward<T: Element>(
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
     let img = g.image_len();
-    let mut out = vec![T::ZERO; n * img];
-    if out.is_empty() {
-        return out;
+    if n * img == 0 {
+        return vec![T::ZERO; n * img];
     }
-    let nb = samples_per_block(n, p);
+    let nb = samples_per_block::<T>(n, p, rows);
     let split = n <= nb;
-    parallel::for_chunks_mut(&mut out, nb * img, |bi, chunk| {
+    let plan = Im2col::new(g);
+    // Wᵀ is read in place ([kg, cg] per group, row stride 1, column stride kg), unless rows of
+    // kg elements would alias in the cache: then from a copy with padded rows
+    let kgp = padded_ld::<T>(kg);
+    let wpad;
+    let wa: &[T] = if kgp == kg {
+        w
+    } else {
+        let mut v = vec![T::ZERO; cout * kgp];
+        for (dst, src) in v.chunks_exact_mut(kgp).zip(w.chunks_exact(kg)) {
+            dst[..kg].copy_from_slice(src);
+        }
+        wpad = v;
+        &wpad
+    };
+    let work = n * cout * p * kg;
+    new_by_blocks(n * img, nb * img, work, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / img;
-        let ld = m * p;
-        let gathered;
-        let src: &[T] = if m == 1 {
+        let np = m * p;
+        let ld = padded_ld::<T>(np);
+        let src: &[T] = if ld == p {
             &y[s0 * cout * p..(s0 + 1) * cout * p]
         } else {
-            // y of the block as one [cout, m·p] matrix
-            let mut v = vec![T::ZERO; cout * ld];
+            // y of the block as one [cout, m·p] matrix (rows ld apart)
+            let v = buf(&mut s.tmp, cout * ld);
             for i in 0..m {
                 for co in 0..cout {
-                    let s = ((s0 + i) * cout + co) * p;
-                    v[co * ld + i * p..co * ld + (i + 1) * p].copy_from_slice(&y[s..s + p]);
+                    let from = ((s0 + i) * cout + co) * p;
+                    v[co * ld + i * p..][..p].copy_from_slice(&y[from..from + p]);
                 }
             }
-            gathered = v;
-            &gathered
+            v
         };
-        let mut cols = vec![T::ZERO; rows * ld];
+        let cols = buf(&mut s.cols, rows * ld);
         for gi in 0..groups {
-            // Wᵀ of group gi, read in place: [kg, cg] with row stride 1, column stride kg
+            // Wᵀ of group gi: [kg, cg] with row stride 1
             let a = MatRef {
-                data: w,
-                offset: gi * cg * kg,
+                data: wa,
+                offset: gi * cg * kgp,
                 rs: 1,
-                cs: kg as isize,
+                cs: kgp as isize,
             };
             let b = MatRef {
                 data: src,
@@ -586,31 +714,29 @@ fn conv_data_backward<T: Element>(
                 rs: ld as isize,
                 cs: 1,
             };
-            matmul_into(
-                kg,
-                cg,
-                ld,
-                a,
-                b,
-                &mut cols[gi * kg * ld..(gi + 1) * kg * ld],
-                ld,
-                split,
-            );
+            let c = &mut cols[gi * kg * ld..(gi + 1) * kg * ld];
+            matmul_into(kg, cg, np, a, b, T::ZERO, c, ld, split);
         }
         for i in 0..m {
-            col2im(&cols[i * p..], ld, g, &mut chunk[i * img..(i + 1) * img]);
+            let out_i = &mut chunk[i * img..(i + 1) * img];
+            plan.col2im(&cols[i * p..], ld, out_i, &mut s.pad);
         }
         add_bias(chunk, bias, g.h * g.w);
-    });
-    out
+    })
 }
 
-/// Largest im2col matrix (elements) the filter-backward kernel builds at once; bigger batches
-/// are processed in fixed slices of samples whose products are accumulated in order.
-const WGRAD_MAX_COLS: usize = 1 << 25;
+/// Independent accumulators of the filter-backward kernel: the sample blocks are dealt out in
+/// this many contiguous runs, each summed by one task, and the runs are added in order at the
+/// end. Fixed, so the sum does not depend on the number of threads.
+const WGRAD_LANES: usize = 4;
 
 /// Filter-backward kernel: `dW[co, (c, ky, kx)] = Σₙ dy[n, co] · im2col(x[n])ᵀ` per group.
 /// `x` is `n × g.image_len()`, `dy` is `[n, cout, g.oh·g.ow]`; returns `[cout, g.rows() / groups]`.
+///
+/// Works on the same blocks of samples as the forward kernel, with both operands transposed so
+/// that `matrixmultiply` packs them with straight copies: the block's im2col as one patch per
+/// row (`[m·p, rows]`) and its output gradient as `[m·p, cout]`. Each lane accumulates its
+/// blocks' products in place (`β = 1`), so only small, cache-resident buffers are needed.
 fn conv_filter_backward<T: Element>(
     x: &[T],
     dy: &[T],
@@ -623,70 +749,69 @@ fn conv_filter_backward<T: Element>(
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
     let img = g.image_len();
-    let mut dw = vec![T::ZERO; cout * kg];
-    if dw.is_empty() || n == 0 || p == 0 {
-        return dw;
+    let wlen = cout * kg;
+    if wlen == 0 || n == 0 || p == 0 {
+        return vec![T::ZERO; wlen];
     }
-    // samples per slice: all of them unless the column matrix would be huge
-    let per = (WGRAD_MAX_COLS / (rows * p).max(1)).clamp(1, n);
-    let mut s0 = 0;
-    while s0 < n {
-        let m = per.min(n - s0);
-        let np = m * p;
-        // im2col of every sample of the slice, side by side: [rows, m·p]
-        let mut cols = vec![T::ZERO; rows * np];
-        let rows_per_chunk = (parallel::CHUNK / np).max(1);
-        parallel::for_chunks_mut(&mut cols, rows_per_chunk * np, |ci, ch| {
-            for (j, row) in ch.chunks_mut(np).enumerate() {
-                let r = ci * rows_per_chunk + j;
-                for i in 0..m {
-                    let s = s0 + i;
-                    im2col_row(
-                        &x[s * img..(s + 1) * img],
-                        g,
-                        r,
-                        &mut row[i * p..(i + 1) * p],
-                    );
+    // larger blocks here: each block's product is added to the whole of dW
+    let nb = samples_per_block::<T>(n, p, 0);
+    let blocks = n.div_ceil(nb);
+    let per_lane = blocks.div_ceil(WGRAD_LANES.min(blocks));
+    let lanes = blocks.div_ceil(per_lane);
+    let split = lanes == 1;
+    let plan = Im2col::new(g);
+    // row strides of the two transposed operands, padded against cache aliasing
+    let (rp, cp) = (padded_ld::<T>(rows), padded_ld::<T>(cout));
+    let mut acc = vec![T::ZERO; lanes * wlen];
+    for_blocks(&mut acc, wlen, n * cout * p * kg, |s, lane, dw| {
+        let first = lane * per_lane;
+        for b in first..((lane + 1) * per_lane).min(blocks) {
+            let s0 = b * nb;
+            let m = nb.min(n - s0);
+            let np = m * p;
+            let patches = buf(&mut s.cols, np * rp);
+            for i in 0..m {
+                let xi = &x[(s0 + i) * img..(s0 + i + 1) * img];
+                plan.patches(xi, &mut patches[i * p * rp..], rp, &mut s.pad);
+            }
+            let dyt = buf(&mut s.tmp, np * cp);
+            for i in 0..m {
+                for co in 0..cout {
+                    let from = &dy[((s0 + i) * cout + co) * p..][..p];
+                    for (q, &v) in from.iter().enumerate() {
+                        dyt[(i * p + q) * cp + co] = v;
+                    }
                 }
             }
-        });
-        // dy of the slice as one [cout, m·p] matrix
-        let mut dyt = vec![T::ZERO; cout * np];
-        parallel::for_chunks_mut(&mut dyt, np, |co, row| {
-            for i in 0..m {
-                let s = ((s0 + i) * cout + co) * p;
-                row[i * p..(i + 1) * p].copy_from_slice(&dy[s..s + p]);
+            let beta = if b == first { T::ZERO } else { T::ONE };
+            for gi in 0..groups {
+                // dy of group gi as [cg, ld], read from [ld, cout] in place
+                let a = MatRef {
+                    data: dyt,
+                    offset: gi * cg,
+                    rs: 1,
+                    cs: cp as isize,
+                };
+                let bm = MatRef {
+                    data: patches,
+                    offset: gi * kg,
+                    rs: rp as isize,
+                    cs: 1,
+                };
+                let c = &mut dw[gi * cg * kg..(gi + 1) * cg * kg];
+                matmul_into(cg, np, kg, a, bm, beta, c, kg, split);
             }
-        });
-        let beta = if s0 == 0 { T::ZERO } else { T::ONE };
-        for gi in 0..groups {
-            let a = MatRef {
-                data: &dyt,
-                offset: gi * cg * np,
-                rs: np as isize,
-                cs: 1,
-            };
-            // im2colᵀ of group gi, read in place: [np, kg] with row stride 1, column stride np
-            let b = MatRef {
-                data: &cols,
-                offset: gi * kg * np,
-                rs: 1,
-                cs: np as isize,
-            };
-            gemm(
-                cg,
-                np,
-                kg,
-                T::ONE,
-                a,
-                b,
-                beta,
-                &mut dw[gi * cg * kg..(gi + 1) * cg * kg],
-            );
         }
-        s0 += m;
+    });
+    // add the lanes in order
+    let (dw, rest) = acc.split_at_mut(wlen);
+    for lane in rest.chunks_exact(wlen) {
+        for (d, &v) in dw.iter_mut().zip(lane) {
+            *d += v;
+        }
     }
-    dw
+    acc.truncate(wlen);
+    acc
 }
 
 // ---------------------------------------------------------------------------- public ops
