@@ -13,8 +13,8 @@ use std::hint::black_box;
 use std::time::Instant;
 use tensor::{Rng, Tensor, UnaryOp};
 
-// enabled when conv lands
-// #[path = "common/conv.rs"] mod conv;
+#[path = "common/conv.rs"]
+mod conv;
 
 const WARMUP: usize = 3;
 
@@ -185,6 +185,9 @@ fn main() {
             elementwise(t);
         }
     }
-    // enabled when conv lands
-    // if want("conv") { for t in [1, 2] { conv::run(t); } }
+    if want("w5") {
+        for t in [1, 2] {
+            conv::run(t);
+        }
+    }
 }
