@@ -13,7 +13,11 @@ use tensor::Rng;
 
 fn show(img: &[f64]) -> Vec<String> {
     img.chunks(8)
-        .map(|row| row.iter().map(|&v| b" .:-=+*#%@"[(((v + 1.0) / 2.0 * 9.99) as usize).min(9)] as char).collect())
+        .map(|row| {
+            row.iter()
+                .map(|&v| b" .:-=+*#%@"[(((v + 1.0) / 2.0 * 9.99) as usize).min(9)] as char)
+                .collect()
+        })
         .collect()
 }
 
@@ -29,7 +33,10 @@ fn main() {
     for step in 1..=400 {
         let r = gan.step(&data).expect("no NaN");
         if step % 100 == 0 {
-            println!("step {step}: V {:+.3}  D(x) {:.3}  D(G(z)) {:.3}", r.v, r.d_real, r.d_fake);
+            println!(
+                "step {step}: V {:+.3}  D(x) {:.3}  D(G(z)) {:.3}",
+                r.v, r.d_real, r.d_fake
+            );
         }
     }
     println!("{:.1} s\n", t0.elapsed().as_secs_f64());
@@ -37,9 +44,18 @@ fn main() {
     let v = samples.to_vec_f64();
     let rows: Vec<Vec<String>> = (0..8).map(|k| show(&v[k * 64..(k + 1) * 64])).collect();
     for r in 0..8 {
-        println!("{}", rows.iter().map(|img| img[r].clone()).collect::<Vec<_>>().join("  "));
+        println!(
+            "{}",
+            rows.iter()
+                .map(|img| img[r].clone())
+                .collect::<Vec<_>>()
+                .join("  ")
+        );
     }
     let clf = DigitClassifier::train(0);
     let report = evaluate_digits(&clf, &samples, clf.held_out().images());
-    println!("\nclassifier (held-out accuracy {:.1} %) on 500 samples:\n{report}", 100.0 * clf.held_out_accuracy());
+    println!(
+        "\nclassifier (held-out accuracy {:.1} %) on 500 samples:\n{report}",
+        100.0 * clf.held_out_accuracy()
+    );
 }
