@@ -2,7 +2,7 @@
 
 use crate::derivatives;
 use crate::op::Op;
-use crate::tape::{set_grad_enabled, LeafKind, Small, Tape, Var};
+use crate::tape::{set_grad_enabled, Input, LeafKind, Small, Tape, Var};
 use std::fmt;
 use tensor::Tensor;
 
@@ -98,11 +98,17 @@ impl Engine<'_> {
                 grads[i] = Some(g);
                 continue;
             }
-            let x = Small::collect(inputs.iter().map(|inp| Var {
-                tape: tape.clone(),
-                id: inp.id,
-                value: inp.value.clone(),
-            }));
+            let x = {
+                let d = tape.0.borrow();
+                Small::collect(inputs.iter().map(|inp| Var {
+                    tape: tape.clone(),
+                    id: inp.id(),
+                    value: match inp {
+                        Input::Node(j) => d.nodes[*j].value.clone(),
+                        Input::Constant(t) => (**t).clone(),
+                    },
+                }))
+            };
             let out = Var {
                 tape: tape.clone(),
                 id: Some(i),
@@ -112,16 +118,16 @@ impl Engine<'_> {
             let need_vec: Vec<bool>;
             let need: &[bool] = if inputs.len() <= 4 {
                 for (k, inp) in inputs.iter().enumerate() {
-                    need_small[k] = inp.id.is_some();
+                    need_small[k] = inp.id().is_some();
                 }
                 &need_small[..inputs.len()]
             } else {
-                need_vec = inputs.iter().map(|inp| inp.id.is_some()).collect();
+                need_vec = inputs.iter().map(|inp| inp.id().is_some()).collect();
                 &need_vec
             };
             let mut res = derivatives::backward(op, &x, &out, &g, need);
             if let Some(h) = self.hook.as_mut() {
-                let ids: Vec<Option<usize>> = inputs.iter().map(|i| i.id).collect();
+                let ids: Vec<Option<usize>> = inputs.iter().map(|i| i.id()).collect();
                 h(&Step {
                     index: i,
                     op,
@@ -132,7 +138,7 @@ impl Engine<'_> {
                 });
             }
             for (k, r) in res.iter_mut().enumerate() {
-                let (Some(r), Some(j)) = (r.take(), inputs[k].id) else {
+                let (Some(r), Some(j)) = (r.take(), inputs[k].id()) else {
                     continue;
                 };
                 if anomaly && !r.value.all_finite() {
@@ -143,7 +149,7 @@ impl Engine<'_> {
                 }
                 debug_assert_eq!(
                     r.shape(),
-                    inputs[k].value.shape(),
+                    x[k].shape(),
                     "backward of {} gave input {k} a gradient of the wrong shape",
                     op.name()
                 );

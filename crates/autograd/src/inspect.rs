@@ -1,7 +1,7 @@
 //! Looking inside: the tape as a table, as Graphviz DOT, and a step-by-step backward trace.
 
 use crate::backward::{AutogradError, Step};
-use crate::tape::{LeafKind, Tape, Var};
+use crate::tape::{Input, LeafKind, Tape, Var};
 use std::fmt::{self, Write};
 use tensor::Tensor;
 
@@ -47,7 +47,7 @@ impl fmt::Display for Tape {
             let inputs = node
                 .inputs
                 .iter()
-                .map(|x| match x.id {
+                .map(|x| match x.id() {
                     Some(j) => format!("#{j}"),
                     None => "const".to_string(),
                 })
@@ -105,16 +105,16 @@ impl Tape {
                 }
             );
             for (k, x) in node.inputs.iter().enumerate() {
-                match x.id {
-                    Some(j) => {
+                match x {
+                    Input::Node(j) => {
                         let _ = writeln!(s, "  n{j} -> n{i};");
                     }
-                    None => {
+                    Input::Constant(t) => {
                         let _ = writeln!(
                             s,
                             "  c{i}_{k} [label=\"const {:?}\\n{}\", shape=ellipse, style=filled, fillcolor=grey90];\n  c{i}_{k} -> n{i};",
-                            x.value.shape(),
-                            stats(&x.value)
+                            t.shape(),
+                            stats(t)
                         );
                     }
                 }

@@ -62,7 +62,7 @@ pub enum Op {
     /// min(a, b)
     Minimum,
     /// cond ? a : b (cond is a constant mask)
-    Where(Tensor),
+    Where(Box<Tensor>),
     /// Σ over axes
     Sum {
         /// reduced axes (resolved)
@@ -133,16 +133,16 @@ pub enum Op {
         /// axis
         axis: usize,
         /// index tensor (constant)
-        index: Tensor,
+        index: Box<Tensor>,
     },
     /// adjoint of gather
     ScatterAdd {
         /// axis
         axis: usize,
         /// index tensor (constant)
-        index: Tensor,
+        index: Box<Tensor>,
         /// output shape
-        shape: Shape,
+        shape: Box<Shape>,
     },
     /// reverse along axes
     Flip(Vec<isize>),

@@ -141,7 +141,7 @@ impl Var {
     #[track_caller]
     pub fn where_(cond: &Tensor, a: &Var, b: &Var) -> Var {
         let v = Tensor::where_(cond, &a.value, &b.value);
-        a.tape.record(Op::Where(cond.clone()), &[a, b], v)
+        a.tape.record(Op::Where(Box::new(cond.clone())), &[a, b], v)
     }
 
     // ------------------------------------------------------------------ reductions
@@ -412,7 +412,7 @@ impl Var {
         self.tape.record(
             Op::Gather {
                 axis: a,
-                index: index.clone(),
+                index: Box::new(index.clone()),
             },
             &[self],
             v,
@@ -427,8 +427,8 @@ impl Var {
         self.tape.record(
             Op::ScatterAdd {
                 axis: a,
-                index: index.clone(),
-                shape,
+                index: Box::new(index.clone()),
+                shape: Box::new(shape),
             },
             &[self],
             v,

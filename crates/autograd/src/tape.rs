@@ -10,13 +10,24 @@ use std::panic::Location;
 use std::rc::Rc;
 use tensor::{DType, Shape, Tensor};
 
-/// One input of a recorded node: the node it came from (if it is on the tape) and its value.
+/// One input of a recorded node: the node it came from, or the value of a constant. (An input
+/// on the tape is found by its index — its value is that node's — so a node stays small.)
 #[derive(Clone, Debug)]
-pub struct Input {
+pub enum Input {
+    /// The output of node `i`.
+    Node(usize),
+    /// A constant value.
+    Constant(Box<Tensor>),
+}
+
+impl Input {
     /// Tape index of the input, or `None` for a constant.
-    pub id: Option<usize>,
-    /// The input's value.
-    pub value: Tensor,
+    pub fn id(&self) -> Option<usize> {
+        match self {
+            Input::Node(i) => Some(*i),
+            Input::Constant(_) => None,
+        }
+    }
 }
 
 /// A short list stored inline for one or two items (most ops), on the heap beyond that — so
@@ -319,9 +330,9 @@ impl Tape {
         }
         let id = self.push(Node {
             op,
-            inputs: Small::collect(inputs.iter().map(|v| Input {
-                id: v.id,
-                value: v.value.clone(),
+            inputs: Small::collect(inputs.iter().map(|v| match v.id {
+                Some(i) => Input::Node(i),
+                None => Input::Constant(Box::new(v.value.clone())),
             })),
             value: value.clone(),
             location,
