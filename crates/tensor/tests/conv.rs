@@ -680,6 +680,19 @@ fn f32_agrees_with_f64() {
     );
 }
 
+#[test]
+fn empty_batch() {
+    let x = Tensor::zeros([0, 3, 8, 8], DType::F32);
+    let w = Tensor::ones([4, 3, 3, 3], DType::F32);
+    let p = Conv2dParams::new((2, 2), (1, 1));
+    let y = x.conv2d(&w, None, p);
+    assert_eq!(y.dims(), &[0, 4, 4, 4]);
+    let dw = x.conv2d_weight_grad(&y, [4, 3, 3, 3], p);
+    assert_eq!(dw.to_vec_f32(), vec![0.0; 108]);
+    let t = y.conv_transpose2d(&w, None, ConvTranspose2dParams::new((2, 2), (1, 1)));
+    assert_eq!(t.dims(), &[0, 3, 7, 7]);
+}
+
 // ---------------------------------------------------------------------------- determinism
 
 fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
@@ -736,7 +749,7 @@ fn results_do_not_depend_on_the_thread_count() {
 // ---------------------------------------------------------------------------- errors
 
 fn err(r: Result<Tensor, tensor::TensorError>) -> String {
-    r.err().expect("expected an error").to_string()
+    r.expect_err("expected an error").to_string()
 }
 
 #[test]

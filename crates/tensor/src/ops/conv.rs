@@ -465,7 +465,7 @@ fn samples_per_block<T>(n: usize, p: usize, rows: usize) -> usize {
 /// instead of evicting itself (a 1024-float row is exactly 4 KiB).
 fn padded_ld<T>(n: usize) -> usize {
     let size = std::mem::size_of::<T>();
-    if n > 0 && (n * size) % 256 == 0 {
+    if n > 0 && (n * size).is_multiple_of(256) {
         n + 64 / size
     } else {
         n

@@ -327,7 +327,7 @@ impl Tensor {
         let d = ok(nchw(op, "grad_out", &self.shape));
         assert!(scale > 0, "{op}: scale must be positive");
         assert!(
-            d[2] % scale == 0 && d[3] % scale == 0,
+            d[2].is_multiple_of(scale) && d[3].is_multiple_of(scale),
             "{op}: grad_out {:?} is not a multiple of the scale {scale}",
             self.shape
         );
