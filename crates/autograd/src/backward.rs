@@ -2,7 +2,7 @@
 
 use crate::derivatives;
 use crate::op::Op;
-use crate::tape::{set_grad_enabled, Input, LeafKind, Small, Tape, Var};
+use crate::tape::{set_grad_enabled, Input, LeafKind, Small, Tape, TapeDataRefs, Var};
 use std::fmt;
 use tensor::Tensor;
 
@@ -58,6 +58,14 @@ impl Engine<'_> {
             let n = d.nodes.len();
             if d.grads.len() < n {
                 d.grads.resize(n, None);
+            }
+            // what an intermediate node shows is this pass's gradient (or none); input leaves
+            // keep accumulating, like PyTorch's .grad
+            let TapeDataRefs { nodes, grads } = d.split();
+            for (slot, node) in grads.iter_mut().zip(nodes) {
+                if !matches!(node.leaf, LeafKind::Input) {
+                    *slot = None;
+                }
             }
         }
         for (i, g) in roots {
@@ -188,11 +196,13 @@ impl Var {
 
     /// Backward seeded with `grad_output` (the gradient of the loss with respect to this value).
     pub fn try_backward_with(&self, grad_output: &Tensor) -> Result<(), AutogradError> {
-        if grad_output.shape() != self.shape() {
+        if grad_output.shape() != self.shape() || grad_output.dtype() != self.dtype() {
             return Err(AutogradError(format!(
-                "backward: grad_output {:?} does not match the value's shape {:?}",
+                "backward: grad_output {:?} {} does not match the value's {:?} {}",
                 grad_output.shape(),
-                self.shape()
+                grad_output.dtype(),
+                self.shape(),
+                self.dtype()
             )));
         }
         let Some(id) = self.id else {
@@ -261,6 +271,13 @@ pub fn try_grad(
         Some(o) => o.tape.clone(),
         None => return Err(AutogradError("grad: no outputs given".into())),
     };
+    for (what, vars) in [("output", outputs), ("input", inputs)] {
+        if let Some(k) = vars.iter().position(|v| !v.tape.same(&tape)) {
+            return Err(AutogradError(format!(
+                "grad: {what} {k} is on a different tape than output 0 (values from two forward passes cannot be differentiated together)"
+            )));
+        }
+    }
     let mut roots = Vec::new();
     for (k, o) in outputs.iter().enumerate() {
         let go = match grad_outputs {
@@ -272,11 +289,13 @@ pub fn try_grad(
                         gs.len()
                     ))
                 })?;
-                if g.shape() != o.shape() {
+                if g.shape() != o.shape() || g.dtype() != o.dtype() {
                     return Err(AutogradError(format!(
-                        "grad: grad_output {k} has shape {:?} but output {k} has shape {:?}",
+                        "grad: grad_output {k} is {:?} {} but output {k} is {:?} {}",
                         g.shape(),
-                        o.shape()
+                        g.dtype(),
+                        o.shape(),
+                        o.dtype()
                     )));
                 }
                 g.clone()

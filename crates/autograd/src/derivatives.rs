@@ -88,8 +88,15 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
             } else {
                 None
             },
+            // ∂(aᵇ)/∂b = aᵇ·ln a; at a = 0 the limit is 0 (PyTorch masks it the same way)
             if need[1] {
-                fit(g.mul(out).mul(&x[0].log()), 1)
+                let nonzero = c(x[0].value.ne(&Tensor::zeros(*x[0].shape(), x[0].dtype())));
+                let safe_a = Var::where_(
+                    nonzero.value(),
+                    &x[0],
+                    &c(Tensor::ones(*x[0].shape(), x[0].dtype())),
+                );
+                fit(g.mul(out).mul(&safe_a.log()).mul(&nonzero), 1)
             } else {
                 None
             },

@@ -130,6 +130,21 @@ pub(crate) struct TapeData {
     pub(crate) in_backward: bool,
 }
 
+/// Disjoint borrows of a tape's nodes and gradients.
+pub(crate) struct TapeDataRefs<'a> {
+    pub(crate) nodes: &'a [Rc<Node>],
+    pub(crate) grads: &'a mut [Option<Tensor>],
+}
+
+impl TapeData {
+    pub(crate) fn split(&mut self) -> TapeDataRefs<'_> {
+        TapeDataRefs {
+            nodes: &self.nodes,
+            grads: &mut self.grads,
+        }
+    }
+}
+
 /// A recording of one computation (usually one forward pass).
 #[derive(Clone, Debug, Default)]
 pub struct Tape(pub(crate) Rc<RefCell<TapeData>>);

@@ -250,3 +250,51 @@ fn gradient_penalty_through_conv2d_linear_and_leaky_relu() {
     assert!(r.is_ok(), "{}", r.unwrap_err());
     assert!(r.unwrap().checked == 18 + 8);
 }
+
+#[test]
+fn grad_refuses_values_from_another_tape_and_mismatched_seeds() {
+    let t1 = Tape::new();
+    let x1 = t1.leaf(t(&[2.0]));
+    let y1 = x1.mul_scalar(3.0).sum_all();
+    let x2 = Tape::new().leaf(t(&[5.0]));
+    let err = autograd::try_grad(&[&y1], &[&x2], None, false).unwrap_err();
+    assert!(
+        err.0.starts_with("grad: input 0 is on a different tape"),
+        "{err}"
+    );
+    let seed = Tensor::ones([], DType::F32);
+    let err = y1.try_backward_with(&seed).unwrap_err();
+    assert!(
+        err.0.contains("float32") && err.0.contains("float64"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pow_gradient_with_respect_to_the_exponent_is_zero_at_a_zero_base() {
+    let tape = Tape::new();
+    let a = tape.leaf(t(&[0.0, 2.0]));
+    let b = tape.leaf(t(&[2.0, 3.0]));
+    a.pow(&b).sum_all().backward();
+    let gb = b.grad().unwrap().to_vec_f64();
+    assert_eq!(gb[0], 0.0);
+    assert!((gb[1] - 8.0 * 2f64.ln()).abs() < 1e-12);
+}
+
+#[test]
+fn intermediate_gradients_show_the_last_pass_only() {
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[1.0]));
+    let h = x.mul_scalar(2.0);
+    let y = h.mul_scalar(3.0).sum_all();
+    y.backward();
+    assert_eq!(h.grad().unwrap().to_vec_f64(), vec![3.0]);
+    let z = x.mul_scalar(5.0).sum_all();
+    z.backward();
+    assert!(h.grad().is_none(), "h was not reached by the second pass");
+    assert_eq!(
+        x.grad().unwrap().to_vec_f64(),
+        vec![6.0 + 5.0],
+        "leaves accumulate"
+    );
+}

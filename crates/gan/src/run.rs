@@ -411,6 +411,9 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
         for (key, want) in [
             ("model", cfg.model.name().to_string()),
             ("data", cfg.data.spec()),
+            ("loss", cfg.gan.loss.name().to_string()),
+            ("noise", cfg.gan.noise.name().to_string()),
+            ("z_dim", cfg.gan.z_dim.to_string()),
         ] {
             let have = ex.metadata_value(key).unwrap_or("?");
             if have != want {

@@ -155,3 +155,19 @@ fn a_nan_in_the_data_stops_training_naming_the_term() {
     assert_eq!(err.to_string(), "step 1: the V is NaN (not finite)");
     assert_eq!(params(gan.d.as_dyn()), before, "no update was applied");
 }
+
+#[test]
+fn the_g_step_restores_each_d_parameter_s_own_freeze_setting() {
+    let data = Fixed(vec![1.0, 2.0]);
+    let cfg = GanConfig {
+        batch: 2,
+        z_dim: 1,
+        ..GanConfig::default()
+    };
+    let d = linear(1.0, 0.0);
+    d.bias.as_ref().unwrap().set_requires_grad(false); // the user froze D's bias on purpose
+    let mut gan = Gan::new(Box::new(linear(1.0, 0.0)), Box::new(d), cfg, 1).unwrap();
+    gan.step(&data).unwrap();
+    let flags: Vec<bool> = gan.d.params().iter().map(|p| p.requires_grad()).collect();
+    assert_eq!(flags, vec![true, false]);
+}

@@ -481,6 +481,26 @@ impl Gan {
             "z: another m noise vectors",
             Shown::Tensor(z),
         ));
+        // freeze D for this step, restoring each parameter's own setting afterwards (also if
+        // the step panics), so parameters a user froze on purpose stay frozen
+        struct Restore(Vec<(autograd::Param, bool)>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                for (p, r) in &self.0 {
+                    p.set_requires_grad(*r);
+                }
+            }
+        }
+        let _restore = Restore(
+            self.d
+                .params()
+                .into_iter()
+                .map(|p| {
+                    let r = p.requires_grad();
+                    (p, r)
+                })
+                .collect(),
+        );
         self.d.set_requires_grad(false);
         let result = (|| {
             let tape = Tape::new();
@@ -522,7 +542,6 @@ impl Gan {
             ));
             Ok(())
         })();
-        self.d.set_requires_grad(true);
         result
     }
 

@@ -176,8 +176,8 @@ unsafe fn gemm_ptr<T: Element>(
         }
         return;
     }
-    let ap = a.data[a.offset..].as_ptr();
-    let bp = b.data[b.offset..].as_ptr();
+    let ap = a.data.as_ptr().add(a.offset);
+    let bp = b.data.as_ptr().add(b.offset);
     let cp = SendPtr(c);
     let work = m * n * k;
     let threads = parallel::current_threads();
