@@ -225,3 +225,59 @@ fn explain_gan_prints_the_algorithm_with_live_numbers() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_saves_a_checkpoint_before_exiting() {
+    let dir = tmp("ctrlc");
+    let child = Command::new(env!("CARGO_BIN_EXE_minimax"))
+        .args([
+            "train",
+            "gan",
+            "--data",
+            "ring8",
+            "--batch",
+            "16",
+            "--steps",
+            "100000000",
+            "--log-every",
+            "5",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // wait until training is under way (the first checkpoint exists)
+    let ckpt = dir.join("checkpoint.safetensors");
+    let t0 = std::time::Instant::now();
+    while !ckpt.exists() {
+        assert!(t0.elapsed().as_secs() < 60, "training did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let o = child.wait_with_output().expect("the run ends");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("interrupted at iteration") && e.contains("continue with --resume"),
+        "{e}"
+    );
+    let (_, meta) = nn::format::safetensors::load(&ckpt).unwrap();
+    let step: usize = meta
+        .iter()
+        .find(|(k, _)| k == "step")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert!(step > 0 && step < 100000000);
+    assert!(dir.join("report.html").exists() && dir.join("samples.npy").exists());
+}
