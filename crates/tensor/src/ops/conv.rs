@@ -9,8 +9,9 @@
 //! | data-backward | `x[n] = col2im(Wᵀ · y[n])` | `conv_transpose2d`, the input gradient of `conv2d` |
 //! | filter-backward | `dW = Σₙ dy[n] · im2col(x[n])ᵀ` | the weight gradients of both |
 //!
-//! All three work on fixed blocks of a few samples (enough for about 256 GEMM columns), with one
-//! GEMM per block and group over the block's side-by-side columns. A block is computed by one
+//! All three work on fixed blocks of a few samples (enough for about 256 GEMM columns, fewer if
+//! the block's im2col matrix would not stay in half of a 1 MiB L2 cache), with one GEMM per block
+//! and group over the block's side-by-side columns. A block is computed by one
 //! thread, blocks run in parallel; the filter-backward kernel deals the blocks out in
 //! `WGRAD_LANES` fixed runs, each accumulating its products in place, and adds the runs in
 //! order at the end. Block sizes and lanes depend only on the shapes, and `matrixmultiply`
