@@ -292,6 +292,21 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
         Op::MaxPool2d { indices } => one(g.max_pool2d_backward(indices, *x[0].shape())),
         Op::MaxPool2dBackward { indices } => one(g.max_pool2d_gather(indices, *x[0].shape())),
         Op::MaxPool2dGather { indices } => one(g.max_pool2d_backward(indices, *x[0].shape())),
+        Op::Normalize { axes, eps } => {
+            // the closed form of batch/instance norm's backward; 1/σ is rebuilt from x as a Var
+            // and x̂ is this node's own output, so second derivatives flow through both
+            let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
+            let xv = &x[0];
+            let centred = xv.sub(&xv.mean(&ax, true));
+            let inv_std = centred
+                .square()
+                .mean(&ax, true)
+                .add_scalar(*eps)
+                .pow_scalar(-0.5);
+            let g_mean = g.mean(&ax, true);
+            let gx_mean = g.mul(out).mean(&ax, true);
+            one(g.sub(&g_mean).sub(&out.mul(&gx_mean)).mul(&inv_std))
+        }
         Op::UpsampleNearest2d(s) => one(g.upsample_nearest2d_backward(*s)),
         Op::UpsampleNearest2dBackward(s) => one(g.upsample_nearest2d(*s)),
     }

@@ -191,6 +191,13 @@ pub enum Op {
         /// positions
         indices: Rc<Vec<usize>>,
     },
+    /// (x − mean)/√(var + eps) over axes (biased variance), with a closed-form backward
+    Normalize {
+        /// normalised axes (resolved)
+        axes: Vec<usize>,
+        /// added to the variance
+        eps: f64,
+    },
     /// nearest-neighbour upsampling by an integer factor
     UpsampleNearest2d(usize),
     /// adjoint of nearest upsampling (sum over each block)
@@ -255,6 +262,7 @@ impl Op {
             Op::MaxPool2d { .. } => "max_pool2d",
             Op::MaxPool2dBackward { .. } => "max_pool2d_backward",
             Op::MaxPool2dGather { .. } => "max_pool2d_gather",
+            Op::Normalize { .. } => "normalize",
             Op::UpsampleNearest2d(_) => "upsample_nearest2d",
             Op::UpsampleNearest2dBackward(_) => "upsample_nearest2d_backward",
         }
@@ -329,6 +337,9 @@ impl Op {
             }
             Op::MaxPool2dBackward { .. } => "∂L/∂a = ∂L/∂out gathered at the maxima",
             Op::MaxPool2dGather { .. } => "∂L/∂a = ∂L/∂out scattered to the maxima",
+            Op::Normalize { .. } => {
+                "∂L/∂x = (g − mean(g) − x̂·mean(g·x̂)) / √(var + eps), means over the normalised axes"
+            }
             Op::UpsampleNearest2d(_) => "∂L/∂x = ∂L/∂out summed over each scale×scale block",
             Op::UpsampleNearest2dBackward(_) => "∂L/∂a = nearest-upsample(∂L/∂out)",
         }
@@ -393,4 +404,5 @@ pub const OP_NAMES: &[&str] = &[
     "max_pool2d_gather",
     "upsample_nearest2d",
     "upsample_nearest2d_backward",
+    "normalize",
 ];

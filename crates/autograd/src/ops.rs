@@ -625,6 +625,30 @@ impl Var {
             v,
         )
     }
+    /// (x − mean)/√(var + eps) over `axes`, with the biased variance — the normalisation of
+    /// batch and instance norm as one op with a closed-form backward (instead of five recorded
+    /// primitive ops). Returns the normalised value and the per-slice mean and biased variance
+    /// (keepdim), which the norms use for their running statistics.
+    #[track_caller]
+    pub fn normalize_with_stats(&self, axes: &[isize], eps: f64) -> (Var, Tensor, Tensor) {
+        let ax = self.value.resolve_axes(axes, "normalize");
+        let axi: Vec<isize> = ax.iter().map(|&a| a as isize).collect();
+        let mean = self.value.mean(&axi, true);
+        let centred = self.value.sub(&mean);
+        let var = centred.square().mean(&axi, true);
+        let v = centred.div(&var.add_scalar(eps).sqrt());
+        (
+            self.tape
+                .record(Op::Normalize { axes: ax, eps }, &[self], v),
+            mean,
+            var,
+        )
+    }
+    /// [`Var::normalize_with_stats`] without the statistics.
+    #[track_caller]
+    pub fn normalize(&self, axes: &[isize], eps: f64) -> Var {
+        self.normalize_with_stats(axes, eps).0
+    }
     /// Nearest-neighbour upsampling by an integer factor.
     #[track_caller]
     pub fn upsample_nearest2d(&self, scale: usize) -> Var {

@@ -278,6 +278,12 @@ op_tests! {
         v[0].square().max_pool2d_gather(&idx, *y.shape())
     };
     upsample_nearest2d: pool_input() => |v, aux| v[0].upsample_nearest2d(2).square();
+    normalize: one(tensor_in(shape(2..=4, 2..=3), -2.0, 2.0)) => |v, aux| {
+        let nd = v[0].ndim() as isize;
+        let axes: Vec<isize> = (0..nd).filter(|&a| a != 1).collect();
+        // weighted so the gradient is not identically zero (Σ x̂ = 0 on every slice)
+        v[0].normalize(&axes, 1e-3).mul(&v[0].sin())
+    };
     upsample_nearest2d_backward: one(tensor_in(shape(2..=2, 1..=2).prop_flat_map(|s| (Just(s), 1usize..=3, 1usize..=3)).prop_map(|(s, h, w)| Shape::new(&[s[0], s[1], 2 * h, 2 * w])), -2.0, 2.0)) => |v, aux| v[0].upsample_nearest2d_backward(2).square();
 }
 

@@ -1,8 +1,9 @@
 //! Normalisation layers: batch norm, instance norm, layer norm.
 //!
-//! All are written with primitive Var ops (mean, sub, square, sqrt, div, mul, add), so their
-//! gradients — and the gradients of their gradients — are correct by construction: there is no
-//! fused fast path whose backward could be missing.
+//! Batch and instance norm normalise with autograd's `normalize` op, whose backward is the
+//! closed form (g − mean(g) − x̂·mean(g·x̂))/σ, written with Var ops so it has second
+//! derivatives too; `tests/norm_closed_form.rs` checks it against the composed version. Layer
+//! norm is written with primitive Var ops (mean, sub, square, sqrt, div, mul, add).
 //!
 //! y = (x − mean) / √(var + eps) · weight + bias, where the variance is the *biased* one (÷n).
 //! Batch and instance norm keep running statistics (buffers `running_mean`, `running_var`),
@@ -137,13 +138,14 @@ impl ChannelNorm {
                 self.name,
                 x.shape()
             );
-            let mean = x.mean(axes, true);
-            let d = x.sub(&mean);
-            let var = d.square().mean(axes, true);
+            // one op with the closed-form backward (autograd's `normalize`); the composed
+            // version (mean, sub, square, mean, div) gives the same values and gradients — a
+            // test checks both
+            let (xhat, mean, var) = x.normalize_with_stats(axes, self.opts.eps);
             if self.training.get() && self.opts.track_running_stats {
-                self.update_running(mean.value(), var.value(), n);
+                self.update_running(&mean, &var, n);
             }
-            d.div(&var.add_scalar(self.opts.eps).sqrt())
+            xhat
         } else {
             let rm = self.running_mean.as_ref().expect("running_mean").value();
             let rv = self.running_var.as_ref().expect("running_var").value();
