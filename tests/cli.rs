@@ -281,3 +281,38 @@ fn ctrl_c_saves_a_checkpoint_before_exiting() {
     assert!(step > 0 && step < 100000000);
     assert!(dir.join("report.html").exists() && dir.join("samples.npy").exists());
 }
+
+#[test]
+fn the_section_2_baselines_write_a_run_folder() {
+    for (what, data) in [("ae", "digits"), ("vae", "digits"), ("energy", "ring8")] {
+        let dir = tmp(what);
+        let o = minimax(&[
+            "train",
+            what,
+            "--data",
+            data,
+            "--steps",
+            "20",
+            "--out",
+            &dir.display().to_string(),
+        ]);
+        assert!(o.status.success(), "{what}: {}", stderr(&o));
+        let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 21, "{what}: header + one row per step");
+        for f in [
+            "checkpoint.safetensors",
+            "samples.npy",
+            "samples.png",
+            "report.html",
+        ] {
+            assert!(dir.join(f).exists(), "{what}: {f}");
+        }
+    }
+    let o = minimax(&["train", "vae", "--data", "ring8", "--steps", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("built for the 8×8 digits"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -756,6 +756,17 @@ pub fn show_progress_line(line: &str) {
     let _ = e.flush();
 }
 
+/// Saves an encoder/decoder pair (decoder under `gen.`, encoder under `disc.` — the slots
+/// `minimax sample`/`inspect` read).
+fn save_pair(enc: &dyn Module, dec: &dyn Module, out: &Path) -> Result<(), RunError> {
+    save_checkpoint(
+        out.join("checkpoint.safetensors"),
+        &Pair { g: dec, d: enc },
+        &Extras::new(),
+    )
+    .map_err(|e| RunError(e.to_string()))
+}
+
 /// The baselines of seed §2 that `minimax train ae|vae|energy` runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Baseline {
@@ -810,59 +821,47 @@ pub fn train_baseline(
             }
             let digits = Digits::new();
             let (train_set, test_set) = digits.split(0.2, 0);
-            let samples = if which == Baseline::Ae {
+            csv.push_str(if which == Baseline::Ae {
+                crate::methods::autoencoder::AeRecord::CSV_HEADER
+            } else {
+                crate::methods::autoencoder::VaeRecord::CSV_HEADER
+            });
+            csv.push('\n');
+            // one row per step: the loss for the curve, the CSV row, the progress line
+            let mut log = |step: usize, loss: f64, row: String, line: String| {
+                losses.push((step as f64, loss));
+                csv.push_str(&row);
+                csv.push('\n');
+                progress(&line);
+            };
+            let (samples, recon_mse) = if which == Baseline::Ae {
                 let mut m = Autoencoder::new(AeConfig::default(), seed)
                     .map_err(|e| RunError(e.to_string()))?;
-                csv.push_str(crate::methods::autoencoder::AeRecord::CSV_HEADER);
-                csv.push('\n');
                 for _ in 0..steps {
                     let r = m.step(&train_set).map_err(fail)?;
-                    losses.push((r.step as f64, r.recon));
-                    csv.push_str(&r.csv_row());
-                    csv.push('\n');
-                    progress(&format!(
-                        "step {}/{steps} reconstruction {:.4}",
-                        r.step, r.recon
-                    ));
+                    let line = format!("step {}/{steps} reconstruction {:.4}", r.step, r.recon);
+                    log(r.step, r.recon, r.csv_row(), line);
                 }
-                metrics.push((
-                    "held-out reconstruction MSE".into(),
-                    format!("{:.4}", m.recon_mse(test_set.images())),
-                ));
-                let pair = Pair {
-                    g: &m.dec,
-                    d: &m.enc,
-                };
-                save_checkpoint(out.join("checkpoint.safetensors"), &pair, &Extras::new())
-                    .map_err(|e| RunError(e.to_string()))?;
-                m.sample(2500, &mut rng)
+                save_pair(&m.enc, &m.dec, out)?;
+                (m.sample(2500, &mut rng), m.recon_mse(test_set.images()))
             } else {
                 let mut m =
                     Vae::new(VaeConfig::default(), seed).map_err(|e| RunError(e.to_string()))?;
-                csv.push_str(crate::methods::autoencoder::VaeRecord::CSV_HEADER);
-                csv.push('\n');
                 for _ in 0..steps {
                     let r = m.step(&train_set).map_err(fail)?;
-                    losses.push((r.step as f64, r.loss));
-                    csv.push_str(&r.csv_row());
-                    csv.push('\n');
-                    progress(&format!(
+                    let line = format!(
                         "step {}/{steps} loss {:.3} (recon {:.3} + KL {:.3})",
                         r.step, r.loss, r.recon, r.kl
-                    ));
+                    );
+                    log(r.step, r.loss, r.csv_row(), line);
                 }
-                metrics.push((
-                    "held-out reconstruction MSE".into(),
-                    format!("{:.4}", m.recon_mse(test_set.images())),
-                ));
-                let pair = Pair {
-                    g: &m.dec,
-                    d: &m.enc,
-                };
-                save_checkpoint(out.join("checkpoint.safetensors"), &pair, &Extras::new())
-                    .map_err(|e| RunError(e.to_string()))?;
-                m.sample(2500, &mut rng)
+                save_pair(&m.enc, &m.dec, out)?;
+                (m.sample(2500, &mut rng), m.recon_mse(test_set.images()))
             };
+            metrics.push((
+                "held-out reconstruction MSE".into(),
+                format!("{recon_mse:.4}"),
+            ));
             metrics.push((
                 "mean squared distance of a sample to its nearest training digit".into(),
                 format!(
