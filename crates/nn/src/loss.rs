@@ -205,7 +205,7 @@ fn pick(loss: &str, x: &Var, classes: &[usize]) -> Var {
 }
 
 /// Negative log-likelihood (PyTorch's `NLLLoss`) of log-probabilities `[N, C]` and one class
-/// index per sample: ℓᵢ = −xᵢ[cᵢ]; [`Reduction::None`] gives shape `[N]`.
+/// index per sample: ℓᵢ = −xᵢ\[cᵢ\]; [`Reduction::None`] gives shape `[N]`.
 ///
 /// Panics if the input is not 2-D, or a class is out of range.
 #[track_caller]

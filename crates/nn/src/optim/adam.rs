@@ -89,40 +89,28 @@ impl Default for AdamWConfig {
 
 macro_rules! adam_builders {
     ($t:ty) => {
-        impl $t {
+        setters!($t {
             /// Sets the learning rate.
-            pub fn lr(mut self, lr: f64) -> Self {
-                self.lr = lr;
-                self
-            }
+            lr: f64,
+            /// Sets ε.
+            eps: f64,
+            /// Sets the weight decay.
+            weight_decay: f64,
+            /// Turns AMSGrad on or off.
+            amsgrad: bool,
+            /// Turns gradient ascent on or off.
+            maximize: bool,
+        });
+        impl $t {
             /// Sets (β₁, β₂).
             pub fn betas(mut self, beta1: f64, beta2: f64) -> Self {
                 self.betas = (beta1, beta2);
                 self
             }
-            /// Sets ε.
-            pub fn eps(mut self, eps: f64) -> Self {
-                self.eps = eps;
-                self
-            }
-            /// Sets the weight decay.
-            pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-                self.weight_decay = weight_decay;
-                self
-            }
-            /// Turns AMSGrad on or off.
-            pub fn amsgrad(mut self, amsgrad: bool) -> Self {
-                self.amsgrad = amsgrad;
-                self
-            }
-            /// Turns gradient ascent on or off.
-            pub fn maximize(mut self, maximize: bool) -> Self {
-                self.maximize = maximize;
-                self
-            }
         }
     };
 }
+
 adam_builders!(AdamConfig);
 adam_builders!(AdamWConfig);
 

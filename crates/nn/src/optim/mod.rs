@@ -37,6 +37,22 @@
 //!   loop can stop on the first NaN with the model still at its last finite state.
 //! - The same `Param` listed twice (a layer shared by two modules) is updated once.
 
+/// Builder setters for an optimizer config: `setters!(Config { /// doc\n field: type, … })`
+/// gives `Config::field(self, value) -> Self` for each field.
+macro_rules! setters {
+    ($t:ty { $($(#[$doc:meta])* $name:ident : $ty:ty),* $(,)? }) => {
+        impl $t {
+            $(
+                $(#[$doc])*
+                pub fn $name(mut self, $name: $ty) -> Self {
+                    self.$name = $name;
+                    self
+                }
+            )*
+        }
+    };
+}
+
 mod adam;
 mod rmsprop;
 mod sgd;

@@ -59,43 +59,22 @@ impl Default for RmsPropConfig {
     }
 }
 
-impl RmsPropConfig {
+setters!(RmsPropConfig {
     /// Sets the learning rate.
-    pub fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
-    }
+    lr: f64,
     /// Sets the smoothing constant α.
-    pub fn alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
+    alpha: f64,
     /// Sets ε.
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
+    eps: f64,
     /// Sets the L2 weight decay.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
+    weight_decay: f64,
     /// Sets the momentum factor.
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
+    momentum: f64,
     /// Turns the centered variant on or off.
-    pub fn centered(mut self, centered: bool) -> Self {
-        self.centered = centered;
-        self
-    }
+    centered: bool,
     /// Turns gradient ascent on or off.
-    pub fn maximize(mut self, maximize: bool) -> Self {
-        self.maximize = maximize;
-        self
-    }
-}
+    maximize: bool,
+});
 
 impl UpdateRule for RmsPropConfig {
     const KIND: &'static str = "rmsprop";

@@ -55,38 +55,20 @@ impl Default for SgdConfig {
     }
 }
 
-impl SgdConfig {
+setters!(SgdConfig {
     /// Sets the learning rate.
-    pub fn lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
-    }
+    lr: f64,
     /// Sets the momentum factor.
-    pub fn momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
+    momentum: f64,
     /// Sets the dampening.
-    pub fn dampening(mut self, dampening: f64) -> Self {
-        self.dampening = dampening;
-        self
-    }
+    dampening: f64,
     /// Sets the L2 weight decay.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
+    weight_decay: f64,
     /// Turns Nesterov momentum on or off.
-    pub fn nesterov(mut self, nesterov: bool) -> Self {
-        self.nesterov = nesterov;
-        self
-    }
+    nesterov: bool,
     /// Turns gradient ascent on or off.
-    pub fn maximize(mut self, maximize: bool) -> Self {
-        self.maximize = maximize;
-        self
-    }
-}
+    maximize: bool,
+});
 
 impl UpdateRule for SgdConfig {
     const KIND: &'static str = "sgd";
