@@ -610,29 +610,7 @@ fn finish(
     let mut metrics: Vec<(String, String)> = vec![("iterations".into(), gan.step.to_string())];
     let picture = if shape.len() >= 2 {
         if cfg.data == DataSpec::Digits {
-            // a classifier trained here (seeded) judges the samples
-            let clf = DigitClassifier::train(0);
-            let r = evaluate_digits(&clf, &samples, clf.held_out().images());
-            metrics.push((
-                "classifier held-out accuracy".into(),
-                format!("{:.1} %", 100.0 * clf.held_out_accuracy()),
-            ));
-            metrics.push((
-                "classes covered (p > 0.9 on ≥ 1 % of samples)".into(),
-                format!("{} / 10", r.class_coverage),
-            ));
-            metrics.push((
-                "mean classifier confidence".into(),
-                format!("{:.3}", r.mean_confidence),
-            ));
-            metrics.push((
-                "samples classified with p > 0.9".into(),
-                format!("{:.1} %", 100.0 * r.confident_fraction),
-            ));
-            metrics.push((
-                "Fréchet distance to held-out digits (classifier features)".into(),
-                format!("{:.2}", r.frechet),
-            ));
+            metrics.extend(digit_metrics(&samples));
         }
         let n = 100.min(saved.dims()[0]);
         image_grid(
@@ -756,6 +734,35 @@ pub fn show_progress_line(line: &str) {
     let _ = e.flush();
 }
 
+/// How a digit classifier trained here (seeded) judges generated 8×8 digits — the same figures
+/// for every method, so they can be compared.
+fn digit_metrics(samples: &Tensor) -> Vec<(String, String)> {
+    let clf = DigitClassifier::train(0);
+    let r = evaluate_digits(&clf, samples, clf.held_out().images());
+    vec![
+        (
+            "classifier held-out accuracy".into(),
+            format!("{:.1} %", 100.0 * clf.held_out_accuracy()),
+        ),
+        (
+            "classes covered (p > 0.9 on ≥ 1 % of samples)".into(),
+            format!("{} / 10", r.class_coverage),
+        ),
+        (
+            "mean classifier confidence".into(),
+            format!("{:.3}", r.mean_confidence),
+        ),
+        (
+            "samples classified with p > 0.9".into(),
+            format!("{:.1} %", 100.0 * r.confident_fraction),
+        ),
+        (
+            "Fréchet distance to held-out digits (classifier features)".into(),
+            format!("{:.2}", r.frechet),
+        ),
+    ]
+}
+
 /// Saves an encoder/decoder pair (decoder under `gen.`, encoder under `disc.` — the slots
 /// `minimax sample`/`inspect` read).
 fn save_pair(enc: &dyn Module, dec: &dyn Module, out: &Path) -> Result<(), RunError> {
@@ -869,20 +876,7 @@ pub fn train_baseline(
                     nearest_neighbour_mse(&samples.narrow(0, 0, 500), train_set.images())
                 ),
             ));
-            let clf = DigitClassifier::train(0);
-            let r = evaluate_digits(&clf, &samples, clf.held_out().images());
-            metrics.push((
-                "classes covered (p > 0.9 on ≥ 1 % of samples)".into(),
-                format!("{} / 10", r.class_coverage),
-            ));
-            metrics.push((
-                "mean classifier confidence".into(),
-                format!("{:.3}", r.mean_confidence),
-            ));
-            metrics.push((
-                "Fréchet distance to held-out digits (classifier features)".into(),
-                format!("{:.2}", r.frechet),
-            ));
+            metrics.extend(digit_metrics(&samples));
             let picture = image_grid(&samples.narrow(0, 0, 100), 10, 1, 4);
             (for_saving(&samples, &[1, 8, 8]), picture)
         }
