@@ -5,6 +5,18 @@
 
 use crate::kernels::simd_twin;
 use crate::Element;
+use std::mem::MaybeUninit;
+
+/// Views an initialised slice as one the `*_uninit` kernels may write into.
+///
+/// # Safety
+/// The callee must store only initialised values (every kernel here does), so the slice stays
+/// initialised; `MaybeUninit<T>` has the layout of `T`.
+#[inline(always)]
+pub(crate) unsafe fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: same layout; the caller promises to keep every element initialised.
+    unsafe { &mut *(s as *mut [T] as *mut [MaybeUninit<T>]) }
+}
 
 /// A one-input elementwise operation. Scalar parameters are stored as f64.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -82,15 +94,16 @@ fn b<T: Element>(c: bool) -> T {
     }
 }
 
-/// The loop for one unary op, on matching-length slices.
+/// The loop for one unary op, on matching-length slices. `dst` may be uninitialised: it is
+/// only written, so a fresh output buffer need not be zero-filled first.
 #[inline(always)]
-pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
+pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [MaybeUninit<T>]) {
     let n = src.len().min(dst.len());
     let (src, dst) = (&src[..n], &mut dst[..n]);
     macro_rules! map {
         (|$x:ident| $e:expr) => {
             for (d, &$x) in dst.iter_mut().zip(src) {
-                *d = $e;
+                d.write($e);
             }
         };
     }
@@ -183,13 +196,26 @@ pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
             let c = T::from_f64(c);
             map!(|x| b(x == c))
         }
-        UnaryOp::Copy => dst.copy_from_slice(src),
+        UnaryOp::Copy => map!(|x| x),
     }
 }
 
 simd_twin! {
-    /// Applies `op` to `src`, writing `dst` (AVX2+FMA build when available).
-    pub fn unary / unary_avx2 / unary_scalar <T>(op: UnaryOp, src: &[T], dst: &mut [T]) => unary_loop
+    /// Applies `op` to `src`, writing every element of `dst` (AVX2+FMA build when available).
+    pub fn unary_uninit / unary_avx2 / unary_uninit_scalar <T>(op: UnaryOp, src: &[T], dst: &mut [MaybeUninit<T>]) => unary_loop
+}
+
+/// Applies `op` to `src`, overwriting `dst`.
+#[inline]
+pub fn unary<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
+    // SAFETY: the kernel stores only initialised values.
+    unary_uninit(op, src, unsafe { as_uninit(dst) })
+}
+
+/// The baseline (scalar-target) build of [`unary`], for twin tests.
+pub fn unary_scalar<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
+    // SAFETY: the kernel stores only initialised values.
+    unary_uninit_scalar(op, src, unsafe { as_uninit(dst) })
 }
 
 /// A two-input elementwise operation.
@@ -255,9 +281,15 @@ pub enum Stepping {
     ScalarB,
 }
 
-/// The loop for one binary op.
+/// The loop for one binary op; like [`unary_loop`], `dst` is only written.
 #[inline(always)]
-pub fn binary_loop<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [T]) {
+pub fn binary_loop<T: Element>(
+    op: BinaryOp,
+    st: Stepping,
+    a: &[T],
+    bb: &[T],
+    dst: &mut [MaybeUninit<T>],
+) {
     macro_rules! zip {
         (|$x:ident, $y:ident| $e:expr) => {
             match st {
@@ -266,7 +298,7 @@ pub fn binary_loop<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], ds
                     let (a, bb) = (&a[..n], &bb[..n]);
                     for i in 0..n {
                         let ($x, $y) = (a[i], bb[i]);
-                        dst[i] = $e;
+                        dst[i].write($e);
                     }
                 }
                 Stepping::ScalarA => {
@@ -275,7 +307,7 @@ pub fn binary_loop<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], ds
                     let bb = &bb[..n];
                     for i in 0..n {
                         let $y = bb[i];
-                        dst[i] = $e;
+                        dst[i].write($e);
                     }
                 }
                 Stepping::ScalarB => {
@@ -284,7 +316,7 @@ pub fn binary_loop<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], ds
                     let a = &a[..n];
                     for i in 0..n {
                         let $x = a[i];
-                        dst[i] = $e;
+                        dst[i].write($e);
                     }
                 }
             }
@@ -308,8 +340,21 @@ pub fn binary_loop<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], ds
 }
 
 simd_twin! {
-    /// Applies `op` elementwise (AVX2+FMA build when available).
-    pub fn binary / binary_avx2 / binary_scalar <T>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [T]) => binary_loop
+    /// Applies `op` elementwise, writing every element of `dst` (AVX2+FMA build when available).
+    pub fn binary_uninit / binary_avx2 / binary_uninit_scalar <T>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [MaybeUninit<T>]) => binary_loop
+}
+
+/// Applies `op` elementwise, overwriting `dst`.
+#[inline]
+pub fn binary<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [T]) {
+    // SAFETY: the kernel stores only initialised values.
+    binary_uninit(op, st, a, bb, unsafe { as_uninit(dst) })
+}
+
+/// The baseline (scalar-target) build of [`binary`], for twin tests.
+pub fn binary_scalar<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [T]) {
+    // SAFETY: the kernel stores only initialised values.
+    binary_uninit_scalar(op, st, a, bb, unsafe { as_uninit(dst) })
 }
 
 /// `dst[i] += a[i]` (accumulation used by reductions over leading axes).
