@@ -46,8 +46,19 @@ impl Dataset for FixedImages {
     }
 }
 
+/// Timed iterations: `default`, or `MINIMAX_BENCH_ITERS` when set (a profiler run under
+/// callgrind takes `MINIMAX_BENCH_ITERS=1`; the warm-up shrinks with it).
+fn iterations(default: usize) -> usize {
+    std::env::var("MINIMAX_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+        .max(1)
+}
+
 fn time(iters: usize, mut f: impl FnMut()) -> (f64, f64) {
-    for _ in 0..3 {
+    let iters = iterations(iters);
+    for _ in 0..iters.min(3) {
         f();
     }
     let mut ts: Vec<f64> = (0..iters)
@@ -101,7 +112,13 @@ fn w3(threads: usize) {
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let want = |name: &str| filter.as_deref().is_none_or(|f| name.starts_with(f));
+    let only: Option<usize> = std::env::var("MINIMAX_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for threads in [1, 2] {
+        if only.is_some_and(|t| t != threads) {
+            continue;
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
