@@ -77,6 +77,10 @@ fn reductions_are_thread_count_independent() {
         same_on_1_and_2_threads("sum trailing", || x.sum(&[1], false));
         same_on_1_and_2_threads("sum leading two", || x3.sum(&[0, 1], false));
         same_on_1_and_2_threads("sum middle", || x3.sum(&[1], true));
+        same_on_1_and_2_threads("sum outer and inner", || x3.sum(&[0, 2], false));
+        let nchw = x.reshape([1031, 5, 2, 103]);
+        same_on_1_and_2_threads("sum over N, H, W", || nchw.sum(&[0, 2, 3], true));
+        same_on_1_and_2_threads("max over N, H, W", || nchw.max(&[0, 2, 3], false));
         same_on_1_and_2_threads("sum of a transposed view", || x.t().sum(&[1], false));
         same_on_1_and_2_threads("mean all", || x.mean_all());
         same_on_1_and_2_threads("var trailing", || x.var(&[1], true, false));

@@ -384,6 +384,17 @@ fn long_sums_are_accurate_on_every_path() {
             vec![1],
             want / 2.0,
         ),
+        // batch-norm layout: outer and inner axes reduced, the middle kept
+        (
+            Tensor::full([n / 4, 2, 2], 0.1, DType::F32),
+            vec![0, 2],
+            want / 2.0,
+        ),
+        (
+            Tensor::full([n / 8, 2, 4], 0.1, DType::F32),
+            vec![0, 2],
+            want / 2.0,
+        ),
     ];
     for (t, axes, w) in cases {
         for got in t.sum(&axes, false).to_vec_f64() {

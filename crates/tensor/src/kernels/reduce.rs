@@ -132,6 +132,44 @@ pub fn reduce_runs<T: Element>(op: ReduceOp, src: &[T], run: usize, out: &mut [T
     });
 }
 
+/// Reduces a `[outer, out.len(), inner]` row-major block over its first and last axes:
+/// `out[j] = op over (o, i) of src[o, j, i]` — batch norm's statistics and a convolution's bias
+/// gradient, `[N, C, H, W]` over (0, 2, 3), without a permuted copy. Each `out[j]` combines its
+/// `outer` runs (each reduced like [`reduce_run`]) pairwise in a fixed order, computed by one
+/// task, so the result does not depend on the thread count.
+pub fn reduce_middle<T: Element>(
+    op: ReduceOp,
+    src: &[T],
+    outer: usize,
+    inner: usize,
+    out: &mut [T],
+) {
+    let mid = out.len();
+    assert_eq!(src.len(), outer * mid * inner, "reduce_middle: extent");
+    let per = (parallel::CHUNK / (outer * inner).max(1)).max(1);
+    parallel::for_chunks_mut_if(src.len() >= parallel::PAR_THRESHOLD, out, per, |ci, o| {
+        for (jj, oj) in o.iter_mut().enumerate() {
+            let j = ci * per + jj;
+            let run = |k: usize| {
+                let start = (k * mid + j) * inner;
+                reduce_run(op, &src[start..start + inner])
+            };
+            *oj = pairwise(op, 0, outer, &run);
+        }
+    });
+}
+
+/// `op` over `f(k)` for `k in k0..k1`: in order up to 8 terms, else the two halves combined, so
+/// the rounding error of a sum grows with log(k1 − k0).
+fn pairwise<T: Element>(op: ReduceOp, k0: usize, k1: usize, f: &impl Fn(usize) -> T) -> T {
+    if k1 - k0 <= 8 {
+        (k0..k1).fold(op.identity(), |acc, k| op.combine(acc, f(k)))
+    } else {
+        let mid = k0 + (k1 - k0) / 2;
+        op.combine(pairwise(op, k0, mid, f), pairwise(op, mid, k1, f))
+    }
+}
+
 /// Rows per leaf of the pairwise row summation in [`reduce_rows`].
 pub const ROW_BLOCK: usize = 1024;
 

@@ -545,9 +545,10 @@ where
     }
 }
 
-/// A new vector of `len` elements computed by [`for_blocks`]. Each block is zeroed just
-/// before `f` fills it, while it is in cache, rather than the whole vector up front.
-fn new_by_blocks<T: Element, F>(len: usize, chunk: usize, work: usize, f: F) -> Vec<T>
+/// A new vector of `len` elements computed by [`for_blocks`]. With `zeroed`, each block is
+/// zeroed just before `f` fills it, while it is in cache, rather than the whole vector up
+/// front; without it, `f` must write every element of its block (the forward kernel does).
+fn new_by_blocks<T: Element, F>(len: usize, chunk: usize, work: usize, zeroed: bool, f: F) -> Vec<T>
 where
     F: Fn(&mut Scratch<T>, usize, &mut [T]) + Send + Sync,
 {
@@ -557,15 +558,19 @@ where
         chunk,
         work,
         |s, i, c| {
-            for e in c.iter_mut() {
-                e.write(T::ZERO);
+            if zeroed {
+                for e in c.iter_mut() {
+                    e.write(T::ZERO);
+                }
             }
-            // SAFETY: every element of the block was just initialised.
+            // SAFETY: the block was just zeroed, or `f` only writes it (the caller's promise);
+            // f32/f64 have no invalid bit patterns and `f` never reads an element it has
+            // not written.
             let c = unsafe { &mut *(c as *mut [MaybeUninit<T>] as *mut [T]) };
             f(s, i, c)
         },
     );
-    // SAFETY: the blocks cover 0..len and each was initialised.
+    // SAFETY: the blocks cover 0..len and each was written.
     unsafe { v.set_len(len) };
     v
 }
@@ -603,7 +608,8 @@ fn conv_forward<T: Element>(
         }
     }
     let work = n * cout * p * kg;
-    new_by_blocks(n * cout * p, nb * cout * p, work, |s, bi, chunk| {
+    // every element is written: by the GEMM (β = 0) or the copy out of `tmp`
+    new_by_blocks(n * cout * p, nb * cout * p, work, false, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / (cout * p);
         let np = m * p;
@@ -682,7 +688,8 @@ fn conv_data_backward<T: Element>(
         &wpad
     };
     let work = n * cout * p * kg;
-    new_by_blocks(n * img, nb * img, work, |s, bi, chunk| {
+    // col2im adds into the image, so it starts from zeros
+    new_by_blocks(n * img, nb * img, work, true, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / img;
         let np = m * p;

@@ -1,6 +1,6 @@
 //! Reductions over any set of axes, with `keepdim`; softmax and log-softmax.
 
-use crate::kernels::reduce::{reduce_rows, reduce_runs, ReduceOp};
+use crate::kernels::reduce::{reduce_middle, reduce_rows, reduce_runs, ReduceOp};
 use crate::shape::Shape;
 use crate::{with_dtype, Element, Tensor};
 
@@ -65,9 +65,17 @@ impl Tensor {
             let cols = self.numel() / run.max(1);
             // (with a single column the data is one run: the blocked run reduction below is
             // faster and no permuted copy is made)
+            // the kept axes as one block [k0, k1) between reduced ones: [N, C, H, W] over
+            // (0, 2, 3), as batch norm and conv bias gradients reduce
+            let (k0, k1) = (kept.first().copied().unwrap_or(0), kept.last().map_or(0, |k| k + 1));
             if prefix && !ax.is_empty() && ax.len() < nd && self.is_contiguous() && cols > 1 {
                 // leading axes: accumulate rows in order
                 reduce_rows(op, self.as_slice::<T>(), run, cols, &mut out);
+            } else if k0 > 0 && k1 < nd && kept.len() == k1 - k0 && self.is_contiguous() {
+                let dims = self.shape.dims();
+                let outer: usize = dims[..k0].iter().product();
+                let inner: usize = dims[k1..].iter().product();
+                reduce_middle(op, self.as_slice::<T>(), outer, inner, &mut out);
             } else {
                 let mut perm = kept.clone();
                 perm.extend_from_slice(&ax);
