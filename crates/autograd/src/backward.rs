@@ -39,20 +39,96 @@ pub(crate) struct Engine<'h> {
     pub hook: Option<&'h mut dyn FnMut(&Step<'_>)>,
 }
 
+/// The gradients in flight during a pass: one slot per tape index from `base` up, pointing
+/// into the short list of gradients that have arrived at a node not yet processed (in a chain
+/// of ops, one). The list is what holds the 180-byte gradients, so a pass over a long tape
+/// neither allocates nor clears a tape-sized vector of them.
+struct Pending {
+    base: usize,
+    /// 0: no gradient yet; k: `live[k - 1]`.
+    slots: Vec<u32>,
+    live: Vec<(usize, Var)>,
+}
+
+impl Pending {
+    fn new(base: usize, top: usize) -> Pending {
+        Pending {
+            base,
+            slots: vec![0; top + 1 - base],
+            live: Vec::with_capacity(4),
+        }
+    }
+
+    /// Removes and returns the gradient that reached node `i`.
+    fn take(&mut self, i: usize) -> Option<Var> {
+        let s = std::mem::replace(&mut self.slots[i - self.base], 0);
+        if s == 0 {
+            return None;
+        }
+        let k = s as usize - 1;
+        let (_, g) = self.live.swap_remove(k);
+        if let Some(&(moved, _)) = self.live.get(k) {
+            self.slots[moved - self.base] = s;
+        }
+        Some(g)
+    }
+
+    /// Adds `g` to the gradient of node `i` (dropped below `base`: nothing asked for it).
+    fn add(&mut self, i: usize, g: Var) {
+        let Some(slot) = i.checked_sub(self.base).map(|k| &mut self.slots[k]) else {
+            return;
+        };
+        if *slot == 0 {
+            self.live.push((i, g));
+            *slot = u32::try_from(self.live.len()).expect("fewer than 2³² gradients in flight");
+        } else {
+            let old = &mut self.live[*slot as usize - 1].1;
+            *old = old.add(&g);
+        }
+    }
+}
+
+/// The gradient a unary op passes to its input, computed on tensors (see [`fast_rule`]).
+enum Fast {
+    /// The incoming gradient itself.
+    Same,
+    /// A new tensor.
+    New(Tensor),
+}
+
+/// The rules whose result needs neither the op's inputs nor its output, applied to the
+/// tensor of the incoming gradient `g` — the same arithmetic as [`derivatives::backward`],
+/// without building those Vars. Only used when the gradients are not recorded.
+fn fast_unary(op: &Op, g: &Tensor) -> Option<Fast> {
+    Some(match op {
+        Op::AddScalar(_) => Fast::Same,
+        Op::MulScalar(k) => Fast::New(g.mul_scalar(*k)),
+        Op::Neg => Fast::New(g.neg()),
+        Op::GradReverse(l) => Fast::New(g.mul_scalar(-l)),
+        _ => return None,
+    })
+}
+
 impl Engine<'_> {
-    /// Runs backward from `roots` (node index, gradient), returning the gradient reaching
-    /// every node at or above `lowest`.
+    /// Runs backward from `roots` (node index, gradient) down to node `lowest`, returning the
+    /// gradient that reached each node of `wanted` (`None` if none did).
     pub(crate) fn run(
         &mut self,
         tape: &Tape,
         roots: &[(usize, Var)],
         lowest: usize,
+        wanted: &[usize],
     ) -> Result<Vec<Option<Var>>, AutogradError> {
-        let top = match roots.iter().map(|r| r.0).max() {
+        let mut found: Vec<Option<Var>> = wanted.iter().map(|_| None).collect();
+        // wanted nodes from the top down, met in that order by the loop below
+        let mut want: Vec<(usize, usize)> = wanted.iter().copied().zip(0..).collect();
+        want.sort_unstable_by(|a, b| b.cmp(a));
+        let mut next_want = 0;
+        let top = match roots.iter().map(|r| r.0).filter(|&i| i >= lowest).max() {
             Some(t) => t,
-            None => return Ok(vec![]),
+            None => return Ok(found),
         };
-        let mut grads: Vec<Option<Var>> = vec![None; top + 1];
+        let mut pending = Pending::new(lowest, top);
         if self.accumulate {
             let mut d = tape.0.borrow_mut();
             let n = d.nodes.len();
@@ -69,7 +145,7 @@ impl Engine<'_> {
             }
         }
         for (i, g) in roots {
-            accumulate(&mut grads[*i], g.clone());
+            pending.add(*i, g.clone());
         }
         let _mode = set_grad_enabled(self.create_graph);
         let anomaly = tape.anomaly();
@@ -83,10 +159,11 @@ impl Engine<'_> {
             tape,
             std::mem::replace(&mut tape.0.borrow_mut().in_backward, true),
         );
+        // without a graph to record or a hook to show them, simple rules run on tensors
+        let fast = !self.create_graph && self.hook.is_none();
         for i in (lowest..=top).rev() {
-            let g = match grads[i].take() {
-                Some(g) => g,
-                None => continue,
+            let Some(mut g) = pending.take(i) else {
+                continue;
             };
             let node = tape.0.borrow().nodes[i].clone();
             let (op, inputs, leaf, location) = (&node.op, &node.inputs, &node.leaf, node.location);
@@ -102,9 +179,31 @@ impl Engine<'_> {
                 LeafKind::Param(p) if self.accumulate => p.accumulate_grad(&g.value),
                 _ => {}
             }
+            while let Some(&(w, k)) = want.get(next_want) {
+                if w < i {
+                    break;
+                }
+                if w == i {
+                    found[k] = Some(g.clone());
+                }
+                next_want += 1;
+            }
             if !matches!(leaf, LeafKind::None) {
-                grads[i] = Some(g);
                 continue;
+            }
+            // a fast rule: one input, the gradient passed on or rescaled in place of `g`
+            if fast && inputs.len() == 1 {
+                if let (Some(f), Some(j)) = (fast_unary(op, &g.value), inputs[0].id()) {
+                    if let Fast::New(t) = f {
+                        g.value = t;
+                    }
+                    if anomaly && !g.value.all_finite() {
+                        return Err(non_finite(op, i, location, 0, j));
+                    }
+                    debug_assert_eq!(g.shape(), node.value.shape());
+                    pending.add(j, g);
+                    continue;
+                }
             }
             let x = {
                 let d = tape.0.borrow();
@@ -150,10 +249,7 @@ impl Engine<'_> {
                     continue;
                 };
                 if anomaly && !r.value.all_finite() {
-                    return Err(AutogradError(format!(
-                        "anomaly: the backward of {} (tape index {i}, recorded at {location}) produced a non-finite gradient (NaN or Inf) for its input {k} (tape index {j})",
-                        op.name()
-                    )));
+                    return Err(non_finite(op, i, location, k, j));
                 }
                 debug_assert_eq!(
                     r.shape(),
@@ -161,19 +257,24 @@ impl Engine<'_> {
                     "backward of {} gave input {k} a gradient of the wrong shape",
                     op.name()
                 );
-                accumulate(&mut grads[j], r);
+                pending.add(j, r);
             }
-            grads[i] = Some(g);
         }
-        Ok(grads)
+        Ok(found)
     }
 }
 
-fn accumulate(slot: &mut Option<Var>, g: Var) {
-    *slot = Some(match slot.take() {
-        None => g,
-        Some(old) => old.add(&g),
-    });
+fn non_finite(
+    op: &Op,
+    i: usize,
+    location: &std::panic::Location<'_>,
+    k: usize,
+    j: usize,
+) -> AutogradError {
+    AutogradError(format!(
+        "anomaly: the backward of {} (tape index {i}, recorded at {location}) produced a non-finite gradient (NaN or Inf) for its input {k} (tape index {j})",
+        op.name()
+    ))
 }
 
 impl Var {
@@ -219,6 +320,7 @@ impl Var {
             &self.tape,
             &[(id, self.tape.constant(grad_output.clone()))],
             0,
+            &[],
         )?;
         Ok(())
     }
@@ -238,7 +340,7 @@ impl Var {
             create_graph: false,
             hook: Some(hook),
         };
-        e.run(&self.tape, &[(id, seed)], 0)?;
+        e.run(&self.tape, &[(id, seed)], 0, &[])?;
         Ok(())
     }
 }
@@ -322,15 +424,19 @@ pub fn try_grad(
         create_graph,
         hook: None,
     };
-    let grads = e.run(&tape, &roots, if lowest == usize::MAX { 0 } else { lowest })?;
+    let ids: Vec<usize> = inputs.iter().map(|i| i.id.unwrap()).collect();
+    let grads = e.run(
+        &tape,
+        &roots,
+        if lowest == usize::MAX { 0 } else { lowest },
+        &ids,
+    )?;
     Ok(inputs
         .iter()
-        .map(|i| {
-            let id = i.id.unwrap();
-            match grads.get(id).cloned().flatten() {
-                Some(g) => g,
-                None => tape.constant(Tensor::zeros(*i.shape(), i.dtype())),
-            }
+        .zip(grads)
+        .map(|(i, g)| match g {
+            Some(g) => g,
+            None => tape.constant(Tensor::zeros(*i.shape(), i.dtype())),
         })
         .collect())
 }

@@ -298,3 +298,100 @@ fn intermediate_gradients_show_the_last_pass_only() {
         "leaves accumulate"
     );
 }
+
+fn close(got: f64, want: f64, rtol: f64) {
+    assert!(
+        (got - want).abs() <= rtol * want.abs(),
+        "got {got}, want {want} (rtol {rtol})"
+    );
+}
+
+#[test]
+fn long_scalar_chain_matches_the_closed_form() {
+    // y = a·y + b, n times from y = x: dy/dx = aⁿ. The chain's rules (add_scalar passes the
+    // gradient on, mul_scalar rescales it) take the backward engine's tensor-only path unless
+    // the graph is recorded, so this checks that path against the closed form.
+    let (a, b, n) = (1.0001f64, 0.0001, 1000);
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[0.5]));
+    let mut y = x.clone();
+    let mut mid = None;
+    for k in 0..n {
+        y = y.mul_scalar(a).add_scalar(b);
+        if k + 1 == n / 2 {
+            mid = Some(y.clone());
+        }
+    }
+    let mid = mid.unwrap();
+    let an = a.powi(n as i32);
+    close(y.item(), an * 0.5 + b * (an - 1.0) / (a - 1.0), 1e-12);
+    y.backward();
+    close(x.grad().unwrap().item(), an, 1e-12);
+    // an intermediate node shows its own gradient, dy/dmid = a^(n/2)
+    close(mid.grad().unwrap().item(), a.powi(n as i32 / 2), 1e-12);
+    // a second pass accumulates into the leaf, like PyTorch
+    y.backward();
+    close(x.grad().unwrap().item(), 2.0 * an, 1e-12);
+    // grad() of an intermediate and the leaf at once, in any order
+    let g = grad(&[&y], &[&x, &mid, &x], None, false);
+    close(g[0].item(), an, 1e-12);
+    close(g[1].item(), a.powi(n as i32 / 2), 1e-12);
+    close(g[2].item(), an, 1e-12);
+    // negation and gradient reversal (−λ·g) are tensor-only rules too
+    let w = y.neg().grad_reverse(0.5).add_scalar(1.0);
+    close(grad(&[&w], &[&x], None, false)[0].item(), 0.5 * an, 1e-12);
+    // in f32, as the W4 benchmark runs it
+    let tape = Tape::new();
+    let x32 = tape.leaf(Tensor::ones([1], DType::F32));
+    let mut y = x32.clone();
+    for _ in 0..n {
+        y = y.mul_scalar(a).add_scalar(b);
+    }
+    y.backward();
+    close(x32.grad().unwrap().item(), an, 1e-4);
+}
+
+#[test]
+fn second_derivative_through_a_long_scalar_chain() {
+    // z = y², y = aⁿx + c: dz/dx = 2y·aⁿ and d²z/dx² = 2a²ⁿ. With create_graph the chain's
+    // rules are recorded (the tensor-only path must not be taken), so the gradient can be
+    // differentiated again.
+    let (a, b, n) = (1.0001f64, 0.0001, 1000);
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[0.5]));
+    let mut y = x.clone();
+    for _ in 0..n {
+        y = y.mul_scalar(a).add_scalar(b);
+    }
+    let z = y.square();
+    let an = a.powi(n as i32);
+    let g = grad(&[&z], &[&x], None, true)[0].clone();
+    assert!(g.requires_grad());
+    close(g.item(), 2.0 * y.item() * an, 1e-12);
+    let gg = grad(&[&g], &[&x], None, false)[0].clone();
+    close(gg.item(), 2.0 * an * an, 1e-12);
+    // with several chain ops between the gradient and x: d/dx of (dz/dx)·3 − 1
+    let h = g.mul_scalar(3.0).add_scalar(-1.0).neg();
+    close(
+        grad(&[&h], &[&x], None, false)[0].item(),
+        -6.0 * an * an,
+        1e-12,
+    );
+}
+
+#[test]
+fn anomaly_mode_names_a_scalar_rule_that_overflows_in_backward() {
+    // forward: 1e-30 · 1e30 · 1e30 = 1e30 is finite in f32; backward: 1e30 · 1e30 is not
+    let tape = Tape::new();
+    tape.set_anomaly(true);
+    let x = tape.leaf(Tensor::full([1], 1e-30, DType::F32));
+    let line = line!() + 1;
+    let y = x.mul_scalar(1e30);
+    let z = y.mul_scalar(1e30);
+    let err = z.try_backward().unwrap_err();
+    assert!(
+        err.0.contains("the backward of mul_scalar (tape index 1"),
+        "{err}"
+    );
+    assert!(err.0.contains(&format!("semantics.rs:{line}")), "{err}");
+}
