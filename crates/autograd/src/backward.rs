@@ -51,10 +51,13 @@ struct Pending {
 }
 
 impl Pending {
-    fn new(base: usize, top: usize) -> Pending {
+    /// Slots for nodes `base..=top`, in `slots` (a reused buffer).
+    fn new(base: usize, top: usize, mut slots: Vec<u32>) -> Pending {
+        slots.clear();
+        slots.resize(top + 1 - base, 0);
         Pending {
             base,
-            slots: vec![0; top + 1 - base],
+            slots,
             live: Vec::with_capacity(4),
         }
     }
@@ -109,6 +112,51 @@ fn fast_unary(op: &Op, g: &Tensor) -> Option<Fast> {
     })
 }
 
+/// A node's op and inputs while its rule runs. They are moved out of the tape (the rule may
+/// record onto it, which can move the nodes) and put back when this is dropped, also on a
+/// panic. With a hook they are copied instead, so the hook sees the tape whole.
+struct Taken<'t> {
+    tape: &'t Tape,
+    i: usize,
+    op: Op,
+    inputs: Small<Input>,
+    moved: bool,
+}
+
+impl<'t> Taken<'t> {
+    fn new(tape: &'t Tape, i: usize, copy: bool) -> Taken<'t> {
+        let mut d = tape.0.borrow_mut();
+        let node = &mut d.nodes[i];
+        let (op, inputs) = if copy {
+            (node.op.clone(), node.inputs.clone())
+        } else {
+            (
+                std::mem::replace(&mut node.op, Op::Leaf),
+                std::mem::replace(&mut node.inputs, Small::Zero),
+            )
+        };
+        Taken {
+            tape,
+            i,
+            op,
+            inputs,
+            moved: !copy,
+        }
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if self.moved {
+            if let Ok(mut d) = self.tape.0.try_borrow_mut() {
+                let node = &mut d.nodes[self.i];
+                node.op = std::mem::replace(&mut self.op, Op::Leaf);
+                node.inputs = std::mem::replace(&mut self.inputs, Small::Zero);
+            }
+        }
+    }
+}
+
 impl Engine<'_> {
     /// Runs backward from `roots` (node index, gradient) down to node `lowest`, returning the
     /// gradient that reached each node of `wanted` (`None` if none did).
@@ -128,7 +176,8 @@ impl Engine<'_> {
             Some(t) => t,
             None => return Ok(found),
         };
-        let mut pending = Pending::new(lowest, top);
+        let spare_slots = std::mem::take(&mut tape.0.borrow_mut().slots);
+        let mut pending = Pending::new(lowest, top, spare_slots);
         if self.accumulate {
             let mut d = tape.0.borrow_mut();
             let n = d.nodes.len();
@@ -165,17 +214,20 @@ impl Engine<'_> {
             let Some(mut g) = pending.take(i) else {
                 continue;
             };
-            let node = tape.0.borrow().nodes[i].clone();
-            let (op, inputs, leaf, location) = (&node.op, &node.inputs, &node.leaf, node.location);
-            if self.accumulate {
+            let (leaf, location) = {
                 let mut d = tape.0.borrow_mut();
-                let slot = &mut d.grads[i];
-                *slot = Some(match slot.take() {
-                    Some(old) if matches!(leaf, LeafKind::Input) => old.add(&g.value),
-                    _ => g.value.clone(),
-                });
-            }
-            match leaf {
+                let d = &mut *d;
+                let node = &d.nodes[i];
+                if self.accumulate {
+                    let slot = &mut d.grads[i];
+                    *slot = Some(match slot.take() {
+                        Some(old) if matches!(node.leaf, LeafKind::Input) => old.add(&g.value),
+                        _ => g.value.clone(),
+                    });
+                }
+                (node.leaf.clone(), node.location)
+            };
+            match &leaf {
                 LeafKind::Param(p) if self.accumulate => p.accumulate_grad(&g.value),
                 _ => {}
             }
@@ -192,34 +244,45 @@ impl Engine<'_> {
                 continue;
             }
             // a fast rule: one input, the gradient passed on or rescaled in place of `g`
-            if fast && inputs.len() == 1 {
-                if let (Some(f), Some(j)) = (fast_unary(op, &g.value), inputs[0].id()) {
+            if fast {
+                let hit = {
+                    let d = tape.0.borrow();
+                    let node = &d.nodes[i];
+                    match (&*node.inputs, fast_unary(&node.op, &g.value)) {
+                        ([inp], Some(f)) => inp.id().map(|j| (j, f)),
+                        _ => None,
+                    }
+                };
+                if let Some((j, f)) = hit {
                     if let Fast::New(t) = f {
                         g.value = t;
                     }
                     if anomaly && !g.value.all_finite() {
-                        return Err(non_finite(op, i, location, 0, j));
+                        let op = tape.0.borrow().nodes[i].op.clone();
+                        return Err(non_finite(&op, i, location, 0, j));
                     }
-                    debug_assert_eq!(g.shape(), node.value.shape());
                     pending.add(j, g);
                     continue;
                 }
             }
-            let x = {
+            let node = Taken::new(tape, i, self.hook.is_some());
+            let (op, inputs) = (&node.op, &node.inputs);
+            let (x, out) = {
                 let d = tape.0.borrow();
-                Small::collect(inputs.iter().map(|inp| Var {
+                let x = Small::collect(inputs.iter().map(|inp| Var {
                     tape: tape.clone(),
                     id: inp.id(),
                     value: match inp {
                         Input::Node(j) => d.nodes[*j].value.clone(),
                         Input::Constant(t) => (**t).clone(),
                     },
-                }))
-            };
-            let out = Var {
-                tape: tape.clone(),
-                id: Some(i),
-                value: node.value.clone(),
+                }));
+                let out = Var {
+                    tape: tape.clone(),
+                    id: Some(i),
+                    value: d.nodes[i].value.clone(),
+                };
+                (x, out)
             };
             let mut need_small = [false; 4];
             let need_vec: Vec<bool>;
@@ -235,10 +298,11 @@ impl Engine<'_> {
             let mut res = derivatives::backward(op, &x, &out, &g, need);
             if let Some(h) = self.hook.as_mut() {
                 let ids: Vec<Option<usize>> = inputs.iter().map(|i| i.id()).collect();
+                let label = tape.0.borrow().nodes[i].label.clone();
                 h(&Step {
                     index: i,
                     op,
-                    label: node.label.as_deref(),
+                    label: label.as_deref(),
                     grad: &g.value,
                     input_grads: &res[..],
                     input_ids: &ids,
@@ -259,6 +323,10 @@ impl Engine<'_> {
                 );
                 pending.add(j, r);
             }
+        }
+        let mut d = tape.0.borrow_mut();
+        if pending.slots.capacity() > d.slots.capacity() {
+            d.slots = pending.slots;
         }
         Ok(found)
     }

@@ -118,12 +118,17 @@ pub struct Node {
 
 #[derive(Debug, Default)]
 pub(crate) struct TapeData {
-    /// Nodes are shared (`Rc`) so the backward pass reads them without copying.
-    pub(crate) nodes: Vec<Rc<Node>>,
+    /// The nodes, stored inline: recording an op allocates nothing beyond its output tensor.
+    /// (The backward pass moves a node's op and inputs out while its rule runs, as the rule
+    /// may record more nodes.) A dropped tape leaves this buffer to the next one on its
+    /// thread, so a training loop does not regrow it every step.
+    pub(crate) nodes: Vec<Node>,
     /// The gradient of the last backward pass with respect to each node (kept for inspection
     /// and for input leaves, whose gradients accumulate). Sized by the backward pass, not by
     /// recording, so the forward pass does not pay for it.
     pub(crate) grads: Vec<Option<Tensor>>,
+    /// Scratch of the backward pass (its per-node gradient slots), kept between passes.
+    pub(crate) slots: Vec<u32>,
     pub(crate) anomaly: bool,
     /// Set while a backward pass runs: its gradients are checked by the backward engine,
     /// which names the op whose rule produced them.
@@ -132,7 +137,7 @@ pub(crate) struct TapeData {
 
 /// Disjoint borrows of a tape's nodes and gradients.
 pub(crate) struct TapeDataRefs<'a> {
-    pub(crate) nodes: &'a [Rc<Node>],
+    pub(crate) nodes: &'a [Node],
     pub(crate) grads: &'a mut [Option<Tensor>],
 }
 
@@ -142,6 +147,55 @@ impl TapeData {
             nodes: &self.nodes,
             grads: &mut self.grads,
         }
+    }
+}
+
+/// Tapes with at most this many nodes leave their (emptied) buffers to the next tape on the
+/// thread — a few MB at most.
+const SPARE_MAX_NODES: usize = 1 << 14;
+
+/// The emptied buffers of the last dropped tape on this thread.
+struct Spare {
+    nodes: Vec<Node>,
+    grads: Vec<Option<Tensor>>,
+    slots: Vec<u32>,
+}
+
+thread_local! {
+    static SPARE: RefCell<Spare> = const {
+        RefCell::new(Spare {
+            nodes: Vec::new(),
+            grads: Vec::new(),
+            slots: Vec::new(),
+        })
+    };
+}
+
+impl Drop for TapeData {
+    fn drop(&mut self) {
+        if self.nodes.capacity() > SPARE_MAX_NODES || self.grads.capacity() > SPARE_MAX_NODES {
+            return;
+        }
+        let mut nodes = std::mem::take(&mut self.nodes);
+        let mut grads = std::mem::take(&mut self.grads);
+        let mut slots = std::mem::take(&mut self.slots);
+        nodes.clear();
+        grads.clear();
+        slots.clear();
+        // (no spare during thread teardown, or while another tape is being handed one)
+        let _ = SPARE.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                if nodes.capacity() > s.nodes.capacity() {
+                    s.nodes = nodes;
+                }
+                if grads.capacity() > s.grads.capacity() {
+                    s.grads = grads;
+                }
+                if slots.capacity() > s.slots.capacity() {
+                    s.slots = slots;
+                }
+            }
+        });
     }
 }
 
@@ -201,9 +255,23 @@ pub fn set_anomaly_default(on: bool) {
 impl Tape {
     /// An empty tape.
     pub fn new() -> Tape {
-        let t = Tape::default();
-        t.0.borrow_mut().anomaly = ANOMALY_DEFAULT.with(|a| a.get());
-        t
+        let (nodes, grads, slots) = SPARE
+            .try_with(|s| match s.try_borrow_mut() {
+                Ok(mut s) => (
+                    std::mem::take(&mut s.nodes),
+                    std::mem::take(&mut s.grads),
+                    std::mem::take(&mut s.slots),
+                ),
+                Err(_) => Default::default(),
+            })
+            .unwrap_or_default();
+        Tape(Rc::new(RefCell::new(TapeData {
+            nodes,
+            grads,
+            slots,
+            anomaly: ANOMALY_DEFAULT.with(|a| a.get()),
+            in_backward: false,
+        })))
     }
 
     /// Anomaly mode: every op's output and every gradient is checked for NaN/Inf, and the
@@ -227,9 +295,9 @@ impl Tape {
         self.len() == 0
     }
 
-    /// Node `i`.
+    /// A copy of node `i`.
     pub fn node(&self, i: usize) -> Rc<Node> {
-        self.0.borrow().nodes[i].clone()
+        Rc::new(self.0.borrow().nodes[i].clone())
     }
 
     /// The gradient stored on node `i` by the last backward pass.
@@ -293,7 +361,7 @@ impl Tape {
         if d.nodes.capacity() == 0 {
             d.nodes.reserve(256);
         }
-        d.nodes.push(Rc::new(n));
+        d.nodes.push(n);
         d.nodes.len() - 1
     }
 
@@ -423,7 +491,7 @@ impl Var {
     /// Labels the node (shown by the tape printer and the DOT export).
     pub fn named(self, label: &str) -> Var {
         if let Some(i) = self.id {
-            Rc::make_mut(&mut self.tape.0.borrow_mut().nodes[i]).label = Some(label.to_string());
+            self.tape.0.borrow_mut().nodes[i].label = Some(label.to_string());
         }
         self
     }

@@ -370,6 +370,11 @@ fn second_derivative_through_a_long_scalar_chain() {
     close(g.item(), 2.0 * y.item() * an, 1e-12);
     let gg = grad(&[&g], &[&x], None, false)[0].clone();
     close(gg.item(), 2.0 * an * an, 1e-12);
+    // the rules ran with each node's op moved out of the tape (they recorded onto it); every
+    // op is back in place
+    let names: Vec<&str> = (1..=2 * n).map(|i| tape.node(i).op.name()).collect();
+    assert!(names.chunks(2).all(|p| p == ["mul_scalar", "add_scalar"]));
+    assert_eq!(tape.node(2 * n + 1).op.name(), "square");
     // with several chain ops between the gradient and x: d/dx of (dz/dx)·3 − 1
     let h = g.mul_scalar(3.0).add_scalar(-1.0).neg();
     close(
