@@ -76,6 +76,31 @@ impl Pending {
         Some(g)
     }
 
+    /// The gradient that reached node `i`, in place.
+    fn get_mut(&mut self, i: usize) -> Option<&mut Var> {
+        match self.slots[i - self.base] {
+            0 => None,
+            s => Some(&mut self.live[s as usize - 1].1),
+        }
+    }
+
+    /// Hands node `i`'s gradient on to node `j` as it is (without moving it if `j` has none
+    /// yet).
+    fn pass_on(&mut self, i: usize, j: usize) {
+        match j.checked_sub(self.base) {
+            Some(jj) if self.slots[jj] == 0 => {
+                let s = std::mem::replace(&mut self.slots[i - self.base], 0);
+                self.slots[jj] = s;
+                self.live[s as usize - 1].0 = j;
+            }
+            _ => {
+                if let Some(g) = self.take(i) {
+                    self.add(j, g);
+                }
+            }
+        }
+    }
+
     /// Adds `g` to the gradient of node `i` (dropped below `base`: nothing asked for it).
     fn add(&mut self, i: usize, g: Var) {
         let Some(slot) = i.checked_sub(self.base).map(|k| &mut self.slots[k]) else {
@@ -89,27 +114,6 @@ impl Pending {
             *old = old.add(&g);
         }
     }
-}
-
-/// The gradient a unary op passes to its input, computed on tensors (see [`fast_rule`]).
-enum Fast {
-    /// The incoming gradient itself.
-    Same,
-    /// A new tensor.
-    New(Tensor),
-}
-
-/// The rules whose result needs neither the op's inputs nor its output, applied to the
-/// tensor of the incoming gradient `g` — the same arithmetic as [`derivatives::backward`],
-/// without building those Vars. Only used when the gradients are not recorded.
-fn fast_unary(op: &Op, g: &Tensor) -> Option<Fast> {
-    Some(match op {
-        Op::AddScalar(_) => Fast::Same,
-        Op::MulScalar(k) => Fast::New(g.mul_scalar(*k)),
-        Op::Neg => Fast::New(g.neg()),
-        Op::GradReverse(l) => Fast::New(g.mul_scalar(-l)),
-        _ => return None,
-    })
 }
 
 /// A node's op and inputs while its rule runs. They are moved out of the tape (the rule may
@@ -158,6 +162,58 @@ impl Drop for Taken<'_> {
 }
 
 impl Engine<'_> {
+    /// Runs node `i`'s rule on tensors, if it is one of the rules whose result needs neither
+    /// the op's inputs nor its output (the same arithmetic as [`derivatives::backward`],
+    /// without building those Vars): the gradient is rescaled where it lies, or passed on
+    /// as it is, and handed to the input. Only for passes that record no graph and have no
+    /// hook. Returns false (having done nothing) for other nodes.
+    fn fast_step(
+        &self,
+        tape: &Tape,
+        pending: &mut Pending,
+        i: usize,
+        anomaly: bool,
+    ) -> Result<bool, AutogradError> {
+        let mut guard = tape.0.borrow_mut();
+        let d = &mut *guard;
+        let node = &d.nodes[i];
+        let (LeafKind::None, [Input::Node(j)]) = (&node.leaf, &*node.inputs) else {
+            return Ok(false);
+        };
+        let j = *j;
+        let Some(g) = pending.get_mut(i) else {
+            return Ok(false);
+        };
+        let g = &mut g.value;
+        // the gradient that reached node i, which the tape keeps for inspection
+        let seen = match node.op {
+            Op::AddScalar(_) => g.clone(),
+            Op::MulScalar(c) => {
+                let t = g.mul_scalar(c);
+                std::mem::replace(g, t)
+            }
+            Op::Neg => {
+                let t = g.neg();
+                std::mem::replace(g, t)
+            }
+            Op::GradReverse(l) => {
+                let t = g.mul_scalar(-l);
+                std::mem::replace(g, t)
+            }
+            _ => return Ok(false),
+        };
+        if anomaly && !g.all_finite() {
+            return Err(non_finite(&node.op, i, node.location, 0, j));
+        }
+        if self.accumulate {
+            d.grads[i] = Some(seen);
+        }
+        // (adding to a gradient already at j is a recorded op: the tape must be free)
+        drop(guard);
+        pending.pass_on(i, j);
+        Ok(true)
+    }
+
     /// Runs backward from `roots` (node index, gradient) down to node `lowest`, returning the
     /// gradient that reached each node of `wanted` (`None` if none did).
     pub(crate) fn run(
@@ -211,9 +267,22 @@ impl Engine<'_> {
         // without a graph to record or a hook to show them, simple rules run on tensors
         let fast = !self.create_graph && self.hook.is_none();
         for i in (lowest..=top).rev() {
-            let Some(mut g) = pending.take(i) else {
+            let Some(g) = pending.get_mut(i) else {
                 continue;
             };
+            while let Some(&(w, k)) = want.get(next_want) {
+                if w < i {
+                    break;
+                }
+                if w == i {
+                    found[k] = Some(g.clone());
+                }
+                next_want += 1;
+            }
+            if fast && self.fast_step(tape, &mut pending, i, anomaly)? {
+                continue;
+            }
+            let g = pending.take(i).expect("node i has a gradient");
             let (leaf, location) = {
                 let mut d = tape.0.borrow_mut();
                 let d = &mut *d;
@@ -231,39 +300,8 @@ impl Engine<'_> {
                 LeafKind::Param(p) if self.accumulate => p.accumulate_grad(&g.value),
                 _ => {}
             }
-            while let Some(&(w, k)) = want.get(next_want) {
-                if w < i {
-                    break;
-                }
-                if w == i {
-                    found[k] = Some(g.clone());
-                }
-                next_want += 1;
-            }
             if !matches!(leaf, LeafKind::None) {
                 continue;
-            }
-            // a fast rule: one input, the gradient passed on or rescaled in place of `g`
-            if fast {
-                let hit = {
-                    let d = tape.0.borrow();
-                    let node = &d.nodes[i];
-                    match (&*node.inputs, fast_unary(&node.op, &g.value)) {
-                        ([inp], Some(f)) => inp.id().map(|j| (j, f)),
-                        _ => None,
-                    }
-                };
-                if let Some((j, f)) = hit {
-                    if let Fast::New(t) = f {
-                        g.value = t;
-                    }
-                    if anomaly && !g.value.all_finite() {
-                        let op = tape.0.borrow().nodes[i].op.clone();
-                        return Err(non_finite(&op, i, location, 0, j));
-                    }
-                    pending.add(j, g);
-                    continue;
-                }
             }
             let node = Taken::new(tape, i, self.hook.is_some());
             let (op, inputs) = (&node.op, &node.inputs);

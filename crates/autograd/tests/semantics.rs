@@ -400,3 +400,26 @@ fn anomaly_mode_names_a_scalar_rule_that_overflows_in_backward() {
     );
     assert!(err.0.contains(&format!("semantics.rs:{line}")), "{err}");
 }
+
+#[test]
+fn scalar_rules_add_to_a_gradient_already_there() {
+    // h = eˣ feeds mul_scalar, neg and add_scalar: y = 2h − h + (h + 1) = 2h + 1, dy/dx = 2eˣ.
+    // Each of the three rules hands its gradient to h, the later ones adding to the first's.
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[0.3, -1.2]));
+    let h = x.exp();
+    let y = (h.mul_scalar(2.0) + h.neg() + h.add_scalar(1.0)).sum_all();
+    y.backward();
+    let want: Vec<f64> = [0.3f64, -1.2].iter().map(|v| 2.0 * v.exp()).collect();
+    let got = x.grad().unwrap().to_vec_f64();
+    for (g, w) in got.iter().zip(&want) {
+        close(*g, *w, 1e-14);
+    }
+    close(h.grad().unwrap().to_vec_f64()[0], 2.0, 1e-15);
+    // a leaf used directly by two scalar rules
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[1.5]));
+    let y = x.mul_scalar(3.0) + x.grad_reverse(2.0);
+    y.backward();
+    close(x.grad().unwrap().item(), 3.0 - 2.0, 1e-15);
+}
