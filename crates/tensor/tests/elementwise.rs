@@ -521,3 +521,41 @@ fn empty_tensors() {
     assert_eq!(c.dims(), &[0, 3]);
     assert_eq!(a.exp().dims(), &[0, 3]);
 }
+
+/// Small contiguous inputs take a short path in `Tensor::unary`; it gives the bits of the
+/// general path (here: the same elements inside a large tensor), on views with an offset, on
+/// 0-d tensors and on both sides of its size limit, and its output is a plain contiguous
+/// tensor. A small non-contiguous view takes the general path.
+#[test]
+fn small_unary_matches_the_general_path() {
+    for dt in [DType::F32, DType::F64] {
+        let vals = twin_values(4096, 11);
+        let big = from_f64(vals, &[4096], dt);
+        for (op, _) in unary_cases() {
+            let whole = big.unary(op).to_vec_f64();
+            for n in [1, 2, 5, 15, 16, 17, 40] {
+                for start in [0, 3] {
+                    let what = format!("{op:?} {dt:?} n={n} start={start}");
+                    let got = big.narrow(0, start, n).unary(op);
+                    assert_eq!(got.dims(), &[n], "{what}");
+                    assert_eq!(got.strides(), &[1], "{what}");
+                    assert_same(&got.to_vec_f64(), &whole[start..start + n], &what);
+                }
+            }
+            let what = format!("{op:?} {dt:?}");
+            let s = big
+                .narrow(0, 7, 1)
+                .reshape(tensor::Shape::scalar())
+                .unary(op);
+            assert_eq!(s.ndim(), 0, "{what}");
+            assert_same(&s.to_vec_f64(), &whole[7..8], &what);
+            let m = big.narrow(0, 2, 6).reshape([2, 3]);
+            let got = m.unary(op);
+            assert_eq!(got.strides(), &[3, 1], "{what}");
+            assert_same(&got.to_vec_f64(), &whole[2..8], &what);
+            let mt = m.t().unary(op).to_vec_f64();
+            let want: Vec<f64> = [0, 3, 1, 4, 2, 5].iter().map(|&k| whole[2 + k]).collect();
+            assert_same(&mt, &want, &what);
+        }
+    }
+}

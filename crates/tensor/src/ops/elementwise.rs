@@ -11,6 +11,9 @@ impl Tensor {
     /// Applies a unary kernel, producing a new contiguous tensor.
     pub fn unary(&self, op: UnaryOp) -> Tensor {
         with_dtype!(self.dtype(), T => {
+            if self.numel() <= SMALL_UNARY && self.is_contiguous() {
+                return unary_small::<T>(self, op);
+            }
             let x = self.contiguous();
             let src = x.as_slice::<T>();
             let out = new_written(src.len(), parallel::CHUNK, |ci, o| {
@@ -396,6 +399,26 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
 /// `fill(chunk_index, chunk)`, which must write every element of its chunk — the elementwise
 /// kernels do — so the buffer is never zero-filled first (that fill cost ~20 % of an
 /// elementwise op, and a fifth of W2's instructions).
+/// Contiguous inputs of at most this many elements take [`unary_small`].
+const SMALL_UNARY: usize = 16;
+
+/// [`Tensor::unary`] of a small contiguous tensor (a scalar in an autodiff chain): the same
+/// kernel on the stored elements, written to the stack and copied into the output, without
+/// the chunking machinery or a copy of the input's view — that overhead is most of the cost
+/// of an op on one element.
+fn unary_small<T: Element>(x: &Tensor, op: UnaryOp) -> Tensor {
+    let n = x.numel();
+    let src = &T::slice(&x.storage).expect("dtype tag matches storage")[x.offset..x.offset + n];
+    let mut out = [T::ZERO; SMALL_UNARY];
+    kern::unary(op, src, &mut out[..n]);
+    Tensor::from_parts(
+        T::wrap(out[..n].to_vec()),
+        x.shape,
+        x.shape.contiguous_strides(),
+        0,
+    )
+}
+
 fn new_written<T: Element>(
     n: usize,
     chunk: usize,
