@@ -402,21 +402,19 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
 /// Contiguous inputs of at most this many elements take [`unary_small`].
 const SMALL_UNARY: usize = 16;
 
-/// [`Tensor::unary`] of a small contiguous tensor (a scalar in an autodiff chain): the same
-/// kernel on the stored elements, written to the stack and copied into the output, without
-/// the chunking machinery or a copy of the input's view — that overhead is most of the cost
-/// of an op on one element.
+/// [`Tensor::unary`] of a small contiguous tensor (a scalar in an autodiff chain): the kernel
+/// loop on the stored elements, written straight into the output buffer — without the
+/// chunking machinery, a copy of the input's view, or the run-time choice of the AVX2 build
+/// (the baseline build gives the same bits; `unary_simd_matches_scalar_twin`), which are
+/// most of the cost of an op on one element.
 fn unary_small<T: Element>(x: &Tensor, op: UnaryOp) -> Tensor {
     let n = x.numel();
     let src = &T::slice(&x.storage).expect("dtype tag matches storage")[x.offset..x.offset + n];
-    let mut out = [T::ZERO; SMALL_UNARY];
-    kern::unary(op, src, &mut out[..n]);
-    Tensor::from_parts(
-        T::wrap(out[..n].to_vec()),
-        x.shape,
-        x.shape.contiguous_strides(),
-        0,
-    )
+    let mut out = Vec::with_capacity(n);
+    kern::unary_loop(op, src, &mut out.spare_capacity_mut()[..n]);
+    // SAFETY: the loop wrote all n elements (`src` has n).
+    unsafe { out.set_len(n) };
+    Tensor::from_parts(T::wrap(out), x.shape, x.shape.contiguous_strides(), 0)
 }
 
 fn new_written<T: Element>(
