@@ -411,17 +411,26 @@ impl Tape {
                 value,
             };
         }
-        let id = self.push(Node {
+        let inputs = Small::collect(inputs.iter().map(|v| match v.id {
+            Some(i) => Input::Node(i),
+            None => Input::Constant(Box::new(v.value.clone())),
+        }));
+        let node = Node {
             op,
-            inputs: Small::collect(inputs.iter().map(|v| match v.id {
-                Some(i) => Input::Node(i),
-                None => Input::Constant(Box::new(v.value.clone())),
-            })),
+            inputs,
             value: value.clone(),
             location,
             leaf: LeafKind::None,
             label: None,
-        });
+        };
+        let id = {
+            let mut d = self.0.borrow_mut();
+            if d.nodes.capacity() == 0 {
+                d.nodes.reserve(256);
+            }
+            d.nodes.push(node);
+            d.nodes.len() - 1
+        };
         Var {
             tape: self.clone(),
             id: Some(id),
