@@ -111,7 +111,12 @@ impl Pending {
             *slot = u32::try_from(self.live.len()).expect("fewer than 2³² gradients in flight");
         } else {
             let old = &mut self.live[*slot as usize - 1].1;
-            *old = old.add(&g);
+            // unrecorded gradients are summed in the first one's buffer when nothing else
+            // holds it (a rule's fresh output usually); else (or on the tape) a new sum
+            let recorded = old.id.is_some() || g.id.is_some();
+            if recorded || !old.value.add_assign_if_unique(&g.value) {
+                *old = old.add(&g);
+            }
         }
     }
 }

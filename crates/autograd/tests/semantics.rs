@@ -423,3 +423,32 @@ fn scalar_rules_add_to_a_gradient_already_there() {
     y.backward();
     close(x.grad().unwrap().item(), 3.0 - 2.0, 1e-15);
 }
+
+#[test]
+fn gradients_summed_in_place_never_change_a_shared_tensor() {
+    // x feeds three add_scalars: each passes the same gradient tensor on, which the tape also
+    // keeps as the gradient of each add node and which the caller passed in as grad_output.
+    // Summing at x must not write into that tensor.
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[1.0, 2.0]));
+    let a = x.add_scalar(1.0);
+    let b = x.add_scalar(2.0);
+    let c = x.mul_scalar(3.0);
+    let y = &a + &b + &c;
+    let go = t(&[0.5, -1.0]);
+    y.try_backward_with(&go).unwrap();
+    assert_eq!(go.to_vec_f64(), vec![0.5, -1.0]);
+    assert_eq!(x.grad().unwrap().to_vec_f64(), vec![2.5, -5.0]);
+    for v in [&a, &b, &c] {
+        assert_eq!(v.grad().unwrap().to_vec_f64(), vec![0.5, -1.0]);
+    }
+    // the same through grad(), which keeps no gradient on the tape
+    let g = grad(&[&y], &[&x], Some(&[go.clone()]), false);
+    assert_eq!(g[0].value().to_vec_f64(), vec![2.5, -5.0]);
+    assert_eq!(go.to_vec_f64(), vec![0.5, -1.0]);
+    // and with the graph recorded (the rules run as ops; these gradients are constants, as
+    // y is linear in x)
+    let g = grad(&[&y], &[&x], Some(&[go.clone()]), true);
+    assert_eq!(g[0].value().to_vec_f64(), vec![2.5, -5.0]);
+    assert_eq!(go.to_vec_f64(), vec![0.5, -1.0]);
+}

@@ -400,6 +400,42 @@ impl Tensor {
         }
     }
 
+    /// Adds `other` into this tensor's buffer in place, if the buffer belongs to this tensor
+    /// alone (no other tensor or view shares it), both are contiguous, and the shapes and
+    /// dtypes match; returns whether it did (if not, nothing changed). The result has the bits
+    /// of [`Tensor::add`]. For accumulating sums (gradients) without a new buffer per term.
+    pub fn add_assign_if_unique(&mut self, other: &Tensor) -> bool {
+        if self.shape != other.shape
+            || self.offset != 0
+            || !self.is_contiguous()
+            || !other.is_contiguous()
+        {
+            return false;
+        }
+        fn add<T: Element>(dst: Option<&mut Vec<T>>, src: &[T]) -> bool {
+            match dst {
+                Some(d) if d.len() == src.len() => {
+                    let par = d.len() >= crate::parallel::PAR_THRESHOLD;
+                    crate::parallel::for_chunks_mut_if(par, d, crate::parallel::CHUNK, |ci, o| {
+                        let s = &src[ci * crate::parallel::CHUNK..][..o.len()];
+                        crate::kernels::elementwise::add_assign(o, s);
+                    });
+                    true
+                }
+                _ => false,
+            }
+        }
+        match (&mut self.storage, &other.storage) {
+            (Storage::F32(a), Storage::F32(_)) => {
+                add(std::sync::Arc::get_mut(a), other.as_slice::<f32>())
+            }
+            (Storage::F64(a), Storage::F64(_)) => {
+                add(std::sync::Arc::get_mut(a), other.as_slice::<f64>())
+            }
+            _ => false,
+        }
+    }
+
     /// Whether all elements are finite.
     pub fn all_finite(&self) -> bool {
         with_dtype!(self.dtype(), T => self.contiguous().as_slice::<T>().iter().all(|x| x.is_finite()))

@@ -559,3 +559,43 @@ fn small_unary_matches_the_general_path() {
         }
     }
 }
+
+/// `add_assign_if_unique` adds in place only into a buffer nothing else shares, contiguous and
+/// of the same shape and dtype, with the bits of `add`; otherwise it leaves everything alone.
+#[test]
+fn add_assign_if_unique_only_touches_an_unshared_buffer() {
+    for dt in [DType::F32, DType::F64] {
+        let a = from_f64(twin_values(300, 1), &[300], dt);
+        let b = from_f64(twin_values(300, 2), &[300], dt);
+        let want = a.add(&b).to_vec_f64();
+        let mut own = from_f64(a.to_vec_f64(), &[300], dt);
+        assert!(own.add_assign_if_unique(&b));
+        assert_same(&own.to_vec_f64(), &want, &format!("{dt:?}"));
+        // shared with a clone or a view: refused, both unchanged
+        let mut shared = a.clone();
+        assert!(!shared.add_assign_if_unique(&b));
+        assert_same(&a.to_vec_f64(), &shared.to_vec_f64(), "shared by a clone");
+        let mut owner = from_f64(a.to_vec_f64(), &[300], dt);
+        let v = owner.reshape([3, 100]);
+        assert!(!owner.add_assign_if_unique(&b));
+        assert_same(&v.to_vec_f64(), &a.to_vec_f64(), "shared by a view");
+        // the sole holder of a buffer it sees only part of: refused
+        let mut part = from_f64(a.to_vec_f64(), &[300], dt).narrow(0, 5, 10);
+        assert!(!part.add_assign_if_unique(&b.narrow(0, 0, 10)));
+        assert_same(&part.to_vec_f64(), &a.to_vec_f64()[5..15], "offset view");
+        // a non-contiguous layout, other shapes or dtypes: refused
+        let mut m = from_f64(twin_values(6, 3), &[2, 3], dt).t();
+        let mt = m.to_vec_f64();
+        assert!(!m.add_assign_if_unique(&from_f64(vec![1.0; 6], &[3, 2], dt)));
+        assert_same(&m.to_vec_f64(), &mt, "transposed");
+        let mut small = from_f64(vec![1.0; 3], &[3], dt);
+        assert!(!small.add_assign_if_unique(&from_f64(vec![1.0; 4], &[4], dt)));
+        let other = if dt == DType::F32 {
+            DType::F64
+        } else {
+            DType::F32
+        };
+        assert!(!small.add_assign_if_unique(&from_f64(vec![1.0; 3], &[3], other)));
+        assert_eq!(small.to_vec_f64(), vec![1.0; 3]);
+    }
+}
