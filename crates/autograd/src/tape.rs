@@ -118,10 +118,10 @@ pub struct Node {
 
 #[derive(Debug, Default)]
 pub(crate) struct TapeData {
-    /// The nodes, stored inline: recording an op allocates nothing beyond its output tensor.
-    /// (The backward pass moves a node's op and inputs out while its rule runs, as the rule
-    /// may record more nodes.) A dropped tape leaves this buffer to the next one on its
-    /// thread, so a training loop does not regrow it every step.
+    /// The nodes, stored inline: recording an op allocates no node of its own (a scalar op
+    /// allocates only its output tensor). The backward pass moves a node's op and inputs out
+    /// while its rule runs, as the rule may record more nodes. A dropped tape leaves this
+    /// buffer to the next one on its thread, so a training loop does not regrow it every step.
     pub(crate) nodes: Vec<Node>,
     /// The gradient of the last backward pass with respect to each node (kept for inspection
     /// and for input leaves, whose gradients accumulate). Sized by the backward pass, not by

@@ -395,10 +395,6 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
     Tensor::from_vec(out, out_shape)
 }
 
-/// A new buffer of `n` elements, written chunk by chunk (in parallel for large `n`) by
-/// `fill(chunk_index, chunk)`, which must write every element of its chunk — the elementwise
-/// kernels do — so the buffer is never zero-filled first (that fill cost ~20 % of an
-/// elementwise op, and a fifth of W2's instructions).
 /// Contiguous inputs of at most this many elements take [`unary_small`].
 const SMALL_UNARY: usize = 16;
 
@@ -417,6 +413,10 @@ fn unary_small<T: Element>(x: &Tensor, op: UnaryOp) -> Tensor {
     Tensor::from_parts(T::wrap(out), x.shape, x.shape.contiguous_strides(), 0)
 }
 
+/// A new buffer of `n` elements, written chunk by chunk (in parallel for large `n`) by
+/// `fill(chunk_index, chunk)`, which must write every element of its chunk — the elementwise
+/// kernels do — so the buffer is never zero-filled first (that fill cost ~20 % of an
+/// elementwise op, and a fifth of W2's instructions).
 fn new_written<T: Element>(
     n: usize,
     chunk: usize,
