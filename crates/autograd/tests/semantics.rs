@@ -311,7 +311,7 @@ fn long_scalar_chain_matches_the_closed_form() {
     // y = a·y + b, n times from y = x: dy/dx = aⁿ. The chain's rules (add_scalar passes the
     // gradient on, mul_scalar rescales it) take the backward engine's tensor-only path unless
     // the graph is recorded, so this checks that path against the closed form.
-    let (a, b, n) = (1.0001f64, 0.0001, 1000);
+    let (a, b, n) = (1.0001f64, 0.0001, 1000i32);
     let tape = Tape::new();
     let x = tape.leaf(t(&[0.5]));
     let mut y = x.clone();
@@ -323,19 +323,19 @@ fn long_scalar_chain_matches_the_closed_form() {
         }
     }
     let mid = mid.unwrap();
-    let an = a.powi(n as i32);
+    let an = a.powi(n);
     close(y.item(), an * 0.5 + b * (an - 1.0) / (a - 1.0), 1e-12);
     y.backward();
     close(x.grad().unwrap().item(), an, 1e-12);
     // an intermediate node shows its own gradient, dy/dmid = a^(n/2)
-    close(mid.grad().unwrap().item(), a.powi(n as i32 / 2), 1e-12);
+    close(mid.grad().unwrap().item(), a.powi(n / 2), 1e-12);
     // a second pass accumulates into the leaf, like PyTorch
     y.backward();
     close(x.grad().unwrap().item(), 2.0 * an, 1e-12);
     // grad() of an intermediate and the leaf at once, in any order
     let g = grad(&[&y], &[&x, &mid, &x], None, false);
     close(g[0].item(), an, 1e-12);
-    close(g[1].item(), a.powi(n as i32 / 2), 1e-12);
+    close(g[1].item(), a.powi(n / 2), 1e-12);
     close(g[2].item(), an, 1e-12);
     // negation and gradient reversal (−λ·g) are tensor-only rules too
     let w = y.neg().grad_reverse(0.5).add_scalar(1.0);
@@ -443,12 +443,12 @@ fn gradients_summed_in_place_never_change_a_shared_tensor() {
         assert_eq!(v.grad().unwrap().to_vec_f64(), vec![0.5, -1.0]);
     }
     // the same through grad(), which keeps no gradient on the tape
-    let g = grad(&[&y], &[&x], Some(&[go.clone()]), false);
+    let g = grad(&[&y], &[&x], Some(std::slice::from_ref(&go)), false);
     assert_eq!(g[0].value().to_vec_f64(), vec![2.5, -5.0]);
     assert_eq!(go.to_vec_f64(), vec![0.5, -1.0]);
     // and with the graph recorded (the rules run as ops; these gradients are constants, as
     // y is linear in x)
-    let g = grad(&[&y], &[&x], Some(&[go.clone()]), true);
+    let g = grad(&[&y], &[&x], Some(std::slice::from_ref(&go)), true);
     assert_eq!(g[0].value().to_vec_f64(), vec![2.5, -5.0]);
     assert_eq!(go.to_vec_f64(), vec![0.5, -1.0]);
 }
