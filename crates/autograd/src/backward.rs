@@ -157,10 +157,21 @@ impl<'t> Taken<'t> {
 impl Drop for Taken<'_> {
     fn drop(&mut self) {
         if self.moved {
-            if let Ok(mut d) = self.tape.0.try_borrow_mut() {
-                let node = &mut d.nodes[self.i];
-                node.op = std::mem::replace(&mut self.op, Op::Leaf);
-                node.inputs = std::mem::replace(&mut self.inputs, Small::Zero);
+            match self.tape.0.try_borrow_mut() {
+                Ok(mut d) => {
+                    let node = &mut d.nodes[self.i];
+                    node.op = std::mem::replace(&mut self.op, Op::Leaf);
+                    node.inputs = std::mem::replace(&mut self.inputs, Small::Zero);
+                }
+                // never reached today (nothing holds the tape while a rule runs); losing the
+                // node's op would silently drop gradients later, so say so loudly
+                Err(_) if !std::thread::panicking() => {
+                    panic!(
+                        "autograd: node {} could not be put back on its tape",
+                        self.i
+                    )
+                }
+                Err(_) => {}
             }
         }
     }

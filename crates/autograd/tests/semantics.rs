@@ -428,12 +428,14 @@ fn scalar_rules_add_to_a_gradient_already_there() {
 fn gradients_summed_in_place_never_change_a_shared_tensor() {
     // x feeds three add_scalars: each passes the same gradient tensor on, which the tape also
     // keeps as the gradient of each add node and which the caller passed in as grad_output.
-    // Summing at x must not write into that tensor.
+    // Summing at x must not write into that tensor. `c` is recorded first, so the backward
+    // pass reaches x through b and a (the shared tensor) before c's fresh 3·g: the first
+    // gradient to land at x is the shared one, and the in-place sum must refuse it.
     let tape = Tape::new();
     let x = tape.leaf(t(&[1.0, 2.0]));
+    let c = x.mul_scalar(3.0);
     let a = x.add_scalar(1.0);
     let b = x.add_scalar(2.0);
-    let c = x.mul_scalar(3.0);
     let y = &a + &b + &c;
     let go = t(&[0.5, -1.0]);
     y.try_backward_with(&go).unwrap();
@@ -451,4 +453,21 @@ fn gradients_summed_in_place_never_change_a_shared_tensor() {
     let g = grad(&[&y], &[&x], Some(std::slice::from_ref(&go)), true);
     assert_eq!(g[0].value().to_vec_f64(), vec![2.5, -5.0]);
     assert_eq!(go.to_vec_f64(), vec![0.5, -1.0]);
+}
+
+#[test]
+fn grad_of_an_intermediate_alone_takes_what_reaches_it() {
+    // Only an intermediate is asked for: the pass stops there, and a pass-through rule at the
+    // lowest node reached hands its gradient below it without losing the answer.
+    let tape = Tape::new();
+    let x = tape.leaf(t(&[1.0, -2.0]));
+    let mid = x.mul_scalar(2.0);
+    let up = mid.add_scalar(1.0);
+    let y = (&up * &up).sum_all();
+    let g = grad(&[&y], &[&mid], None, false);
+    // dy/dmid = 2·(mid + 1) = 2·(2x + 1)
+    assert_eq!(g[0].value().to_vec_f64(), vec![6.0, -6.0]);
+    let g = grad(&[&y], &[&up], None, false);
+    assert_eq!(g[0].value().to_vec_f64(), vec![6.0, -6.0]);
+    assert!(x.grad().is_none(), "grad() leaves .grad alone");
 }
