@@ -271,30 +271,30 @@ fn binary_impl<T: Element>(a: &Tensor, b: &Tensor, op: BinaryOp, out_shape: Shap
     if n == 0 {
         return Tensor::from_vec(Vec::<T>::new(), out_shape);
     }
-    // Fast paths: same shape (both contiguous) or one side a single element.
-    if a.shape == b.shape && a.is_contiguous() && b.is_contiguous() {
-        let (x, y) = (a.as_slice::<T>(), b.as_slice::<T>());
+    // Fast paths: same shape (both contiguous) or one side a single element. A one-element
+    // side is held fixed (a contiguous copy of one element is cheap).
+    let stepping = if a.shape == b.shape && a.is_contiguous() && b.is_contiguous() {
+        Some(Stepping::Both)
+    } else if b.numel() == 1 && a.shape == out_shape && a.is_contiguous() {
+        Some(Stepping::ScalarB)
+    } else if a.numel() == 1 && b.shape == out_shape && b.is_contiguous() {
+        Some(Stepping::ScalarA)
+    } else {
+        None
+    };
+    if let Some(st) = stepping {
+        let (ca, cb) = (a.contiguous(), b.contiguous());
+        let (x, y) = (ca.as_slice::<T>(), cb.as_slice::<T>());
         let out = new_written(n, parallel::CHUNK, |ci, o| {
             let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
-            kern::binary_uninit(op, Stepping::Both, &x[r.clone()], &y[r], o);
-        });
-        return Tensor::from_vec(out, out_shape);
-    }
-    if b.numel() == 1 && a.shape == out_shape && a.is_contiguous() {
-        let (x, y) = (a.as_slice::<T>(), b.contiguous());
-        let y = y.as_slice::<T>();
-        let out = new_written(n, parallel::CHUNK, |ci, o| {
-            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
-            kern::binary_uninit(op, Stepping::ScalarB, &x[r], y, o);
-        });
-        return Tensor::from_vec(out, out_shape);
-    }
-    if a.numel() == 1 && b.shape == out_shape && b.is_contiguous() {
-        let (x, y) = (a.contiguous(), b.as_slice::<T>());
-        let x = x.as_slice::<T>();
-        let out = new_written(n, parallel::CHUNK, |ci, o| {
-            let r = ci * parallel::CHUNK..ci * parallel::CHUNK + o.len();
-            kern::binary_uninit(op, Stepping::ScalarA, x, &y[r], o);
+            // the stepping side of a scalar operand is its one element
+            let xs = if st == Stepping::ScalarA {
+                x
+            } else {
+                &x[r.clone()]
+            };
+            let ys = if st == Stepping::ScalarB { y } else { &y[r] };
+            kern::binary_uninit(op, st, xs, ys, o);
         });
         return Tensor::from_vec(out, out_shape);
     }
