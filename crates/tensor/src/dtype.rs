@@ -1,6 +1,7 @@
 //! Element types. A [`Tensor`](crate::Tensor) carries its dtype as a runtime tag; kernels are
 //! written once, generic over [`Element`], and dispatched on the tag with [`with_dtype!`](crate::with_dtype).
 
+use crate::pool::Buffer;
 use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -38,13 +39,14 @@ impl fmt::Display for DType {
     }
 }
 
-/// Shared, immutable element storage. Cloning is cheap (an `Arc` clone).
+/// Shared, immutable element storage. Cloning is cheap (an `Arc` clone). Large buffers return
+/// to the [`pool`](crate::pool) when the last handle is dropped.
 #[derive(Clone)]
 pub enum Storage {
     /// f32 elements.
-    F32(Arc<Vec<f32>>),
+    F32(Arc<Buffer<f32>>),
     /// f64 elements.
-    F64(Arc<Vec<f64>>),
+    F64(Arc<Buffer<f64>>),
 }
 
 impl Storage {
@@ -246,12 +248,12 @@ macro_rules! impl_element {
             }
             #[inline(always)]
             fn wrap(v: Vec<Self>) -> Storage {
-                Storage::$tag(Arc::new(v))
+                Storage::$tag(Arc::new(Buffer::new(v)))
             }
             #[inline(always)]
             fn make_mut(s: &mut Storage) -> Option<&mut Vec<Self>> {
                 match s {
-                    Storage::$tag(v) => Some(Arc::make_mut(v)),
+                    Storage::$tag(v) => Some(&mut **Arc::make_mut(v)),
                     #[allow(unreachable_patterns)]
                     _ => None,
                 }

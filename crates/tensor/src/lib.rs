@@ -20,6 +20,7 @@ pub mod error;
 pub mod kernels;
 pub mod ops;
 pub mod parallel;
+pub mod pool;
 pub mod rng;
 pub mod shape;
 pub mod tensor;

@@ -72,7 +72,7 @@ impl Tensor {
     /// A tensor with every element equal to `v`.
     pub fn full(shape: impl Into<Shape>, v: f64, dtype: DType) -> Tensor {
         let shape = shape.into();
-        with_dtype!(dtype, T => Tensor::from_vec(vec![T::from_f64(v); shape.numel()], shape))
+        with_dtype!(dtype, T => Tensor::from_vec(crate::pool::filled(shape.numel(), T::from_f64(v)), shape))
     }
 
     /// A tensor of zeros.
@@ -256,7 +256,7 @@ impl Tensor {
     fn gather_strided<T: Element>(&self) -> Vec<T> {
         let src = T::slice(&self.storage).expect("dtype tag matches storage");
         let n = self.numel();
-        let mut out = Vec::with_capacity(n);
+        let mut out = crate::pool::take(n);
         if n == 0 {
             return out;
         }
@@ -426,12 +426,14 @@ impl Tensor {
             }
         }
         match (&mut self.storage, &other.storage) {
-            (Storage::F32(a), Storage::F32(_)) => {
-                add(std::sync::Arc::get_mut(a), other.as_slice::<f32>())
-            }
-            (Storage::F64(a), Storage::F64(_)) => {
-                add(std::sync::Arc::get_mut(a), other.as_slice::<f64>())
-            }
+            (Storage::F32(a), Storage::F32(_)) => add(
+                std::sync::Arc::get_mut(a).map(|b| &mut **b),
+                other.as_slice::<f32>(),
+            ),
+            (Storage::F64(a), Storage::F64(_)) => add(
+                std::sync::Arc::get_mut(a).map(|b| &mut **b),
+                other.as_slice::<f64>(),
+            ),
             _ => false,
         }
     }

@@ -197,7 +197,7 @@ fn rows_into<T: Element>(
     if op == ReduceOp::Sum && r1 - r0 > ROW_BLOCK {
         let mid = r0 + (r1 - r0) / 2;
         rows_into(op, src, cols, c0, r0, mid, o);
-        let mut tmp = vec![T::ZERO; o.len()];
+        let mut tmp = crate::pool::Buffer::new(crate::pool::filled(o.len(), T::ZERO));
         rows_into(op, src, cols, c0, mid, r1, &mut tmp);
         crate::kernels::elementwise::add_assign(o, &tmp);
         return;

@@ -26,6 +26,7 @@
 use crate::error::{ok, TensorError};
 use crate::kernels::conv::{ConvGeom, Im2col};
 use crate::kernels::gemm::{gemm, gemm_raw, MatRef};
+use crate::pool::{self, Buffer};
 use crate::shape::Shape;
 use crate::{with_dtype, Element, Tensor};
 use std::mem::MaybeUninit;
@@ -490,14 +491,14 @@ fn add_bias<T: Element>(out: &mut [T], bias: Option<&[T]>, plane: usize) {
 // ---------------------------------------------------------------------------- the three kernels
 
 /// Per-task buffers, reused for every block a task computes (so they are allocated and
-/// zeroed once per task, not once per block).
-struct Scratch<T> {
+/// zeroed once per task, not once per block; they come from and go back to the [`pool`]).
+struct Scratch<T: Element> {
     cols: Vec<T>,
     tmp: Vec<T>,
     pad: Vec<T>,
 }
 
-impl<T> Scratch<T> {
+impl<T: Element> Scratch<T> {
     fn new() -> Self {
         Scratch {
             cols: Vec::new(),
@@ -507,9 +508,23 @@ impl<T> Scratch<T> {
     }
 }
 
-/// Grows `v` to at least `len` elements (new ones zero) and returns its first `len`.
+impl<T: Element> Drop for Scratch<T> {
+    fn drop(&mut self) {
+        for v in [&mut self.cols, &mut self.tmp, &mut self.pad] {
+            pool::give(std::mem::take(v));
+        }
+    }
+}
+
+/// Grows `v` to at least `len` elements (new ones zero; a larger buffer comes from the
+/// [`pool`]) and returns its first `len`.
 fn buf<T: Element>(v: &mut Vec<T>, len: usize) -> &mut [T] {
     if v.len() < len {
+        if v.capacity() < len {
+            let mut bigger = pool::take(len);
+            bigger.extend_from_slice(v);
+            pool::give(std::mem::replace(v, bigger));
+        }
         v.resize(len, T::ZERO);
     }
     &mut v[..len]
@@ -552,7 +567,7 @@ fn new_by_blocks<T: Element, F>(len: usize, chunk: usize, work: usize, zeroed: b
 where
     F: Fn(&mut Scratch<T>, usize, &mut [T]) + Send + Sync,
 {
-    let mut v: Vec<T> = Vec::with_capacity(len);
+    let mut v: Vec<T> = pool::take(len);
     for_blocks(
         &mut v.spare_capacity_mut()[..len],
         chunk,
@@ -599,7 +614,7 @@ fn conv_forward<T: Element>(
     // Wᵀ of each group, [kg, cg] (rows cgp apart): matrixmultiply packs a column-major left
     // operand with straight copies, and it is packed once per block.
     let cgp = padded_ld::<T>(cg);
-    let mut wt = vec![T::ZERO; groups * kg * cgp];
+    let mut wt = Buffer::new(pool::filled(groups * kg * cgp, T::ZERO));
     for gi in 0..groups {
         for co in 0..cg {
             for k in 0..kg {
@@ -680,7 +695,7 @@ fn conv_data_backward<T: Element>(
     let wa: &[T] = if kgp == kg {
         w
     } else {
-        let mut v = vec![T::ZERO; cout * kgp];
+        let mut v = Buffer::new(pool::filled(cout * kgp, T::ZERO));
         for (dst, src) in v.chunks_exact_mut(kgp).zip(w.chunks_exact(kg)) {
             dst[..kg].copy_from_slice(src);
         }
@@ -770,7 +785,7 @@ fn conv_filter_backward<T: Element>(
     let plan = Im2col::new(g);
     // row strides of the two transposed operands, padded against cache aliasing
     let (rp, cp) = (padded_ld::<T>(rows), padded_ld::<T>(cout));
-    let mut acc = vec![T::ZERO; lanes * wlen];
+    let mut acc = pool::filled(lanes * wlen, T::ZERO);
     for_blocks(&mut acc, wlen, n * cout * p * kg, |s, lane, dw| {
         let first = lane * per_lane;
         for b in first..((lane + 1) * per_lane).min(blocks) {

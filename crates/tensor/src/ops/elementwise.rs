@@ -422,7 +422,7 @@ fn new_written<T: Element>(
     chunk: usize,
     fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Send + Sync,
 ) -> Vec<T> {
-    let mut v = Vec::with_capacity(n);
+    let mut v = crate::pool::take(n);
     parallel::for_chunks_mut_if(
         n >= parallel::PAR_THRESHOLD,
         &mut v.spare_capacity_mut()[..n],

@@ -79,7 +79,7 @@ impl Tensor {
         let out = with_dtype!(self.dtype(), T => {
             // gemm_uninit writes every element, so the output is not zero-filled first
             let total = nb * m * n;
-            let mut out: Vec<T> = Vec::with_capacity(total);
+            let mut out: Vec<T> = crate::pool::take(total);
             let (xa, xb) = (T::slice(&ea.storage).unwrap(), T::slice(&eb.storage).unwrap());
             let offsets = |t: &Tensor, bi: usize| -> usize {
                 let mut off = t.offset;

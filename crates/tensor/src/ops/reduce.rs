@@ -60,7 +60,7 @@ impl Tensor {
             );
         }
         with_dtype!(self.dtype(), T => {
-            let mut out = vec![T::ZERO; out_shape.numel()];
+            let mut out = crate::pool::filled(out_shape.numel(), T::ZERO);
             let prefix = ax.iter().enumerate().all(|(i, &a)| i == a);
             let cols = self.numel() / run.max(1);
             // (with a single column the data is one run: the blocked run reduction below is

@@ -286,7 +286,7 @@ impl Tensor {
         let src = src.contiguous();
         with_dtype!(src.dtype(), T => {
             let s = src.as_slice::<T>();
-            let mut out = vec![T::ZERO; shape.numel()];
+            let mut out = crate::pool::filled(shape.numel(), T::ZERO);
             let (n, k) = (shape[a], indices.len());
             for o in 0..outer {
                 for (j, &i) in indices.iter().enumerate() {
@@ -320,7 +320,7 @@ impl Tensor {
         let nd = self.ndim();
         with_dtype!(self.dtype(), T => {
             let s = x.as_slice::<T>();
-            let mut out = Vec::with_capacity(idx.len());
+            let mut out = crate::pool::take(idx.len());
             for (lin, &v) in idx.iter().enumerate() {
                 let mut off = 0;
                 for d in 0..nd {
@@ -376,7 +376,7 @@ impl Tensor {
         let src = src.contiguous();
         with_dtype!(src.dtype(), T => {
             let s = src.as_slice::<T>();
-            let mut out = vec![T::ZERO; shape.numel()];
+            let mut out = crate::pool::filled(shape.numel(), T::ZERO);
             for (lin, &v) in idx.iter().enumerate() {
                 let mut off = 0;
                 for d in 0..shape.ndim() {
@@ -449,7 +449,7 @@ impl Tensor {
         let inner: usize = first.shape[a + 1..].iter().product();
         Ok(with_dtype!(first.dtype(), T => {
             let cs: Vec<Tensor> = tensors.iter().map(|t| t.contiguous()).collect();
-            let mut out: Vec<T> = Vec::with_capacity(out_shape.numel());
+            let mut out: Vec<T> = crate::pool::take(out_shape.numel());
             for o in 0..outer {
                 for c in &cs {
                     let len = c.shape[a] * inner;
@@ -566,7 +566,7 @@ impl Tensor {
         let os = self.shape.contiguous_strides();
         with_dtype!(self.dtype(), T => {
             let s = g.as_slice::<T>();
-            let mut out = vec![T::ZERO; shape.numel()];
+            let mut out = crate::pool::filled(shape.numel(), T::ZERO);
             for (lin, &v) in s.iter().enumerate() {
                 let mut off = 0usize;
                 for d in 0..nd {
