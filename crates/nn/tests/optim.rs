@@ -774,3 +774,22 @@ fn adam_long_parameters_match_elementwise_updates_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn grad_norm_is_the_l2_norm_of_all_gradients_with_shared_params_once() {
+    use nn::optim::grad_norm;
+    // f32 gradients of 37 elements (past the 8-lane loop's tail) and an f64 one
+    let a = Param::new("a", Tensor::zeros([37], DType::F32));
+    let ga: Vec<f64> = (0..37).map(|i| (i as f64 - 18.0) * 0.25).collect();
+    set_grad(&a, &ga);
+    let b = param("b", &[0.0, 0.0]);
+    set_grad(&b, &[3.0, -4.0]);
+    let c = param("c", &[1.0]); // no gradient: counts as zero
+    let want = (ga.iter().map(|x| x * x).sum::<f64>() + 25.0).sqrt();
+    let got = grad_norm(&[a.clone(), b.clone(), c.clone()]);
+    assert!((got - want).abs() < 1e-12 * want, "{got} vs {want}");
+    // a parameter listed twice (shared by two models) counts once
+    assert_eq!(grad_norm(&[a.clone(), b.clone(), a.clone(), c]), got);
+    assert_eq!(grad_norm(&[b]), 5.0);
+    assert_eq!(grad_norm(&[]), 0.0);
+}

@@ -154,12 +154,8 @@ fn adam(
 }
 
 fn grad_norm(mods: &[&dyn Module]) -> f64 {
-    mods.iter()
-        .flat_map(|m| m.params())
-        .filter_map(|p| p.grad())
-        .map(|g| g.to_vec_f64().iter().map(|x| x * x).sum::<f64>())
-        .sum::<f64>()
-        .sqrt()
+    let params: Vec<_> = mods.iter().flat_map(|m| m.params()).collect();
+    nn::optim::grad_norm(&params)
 }
 
 fn check(step: usize, term: &'static str, value: f64) -> Result<(), TrainError> {

@@ -61,6 +61,46 @@ pub use adam::{AdamConfig, AdamWConfig};
 pub use rmsprop::RmsPropConfig;
 pub use sgd::SgdConfig;
 
+/// The L2 norm of all the gradients of `params` together, √(Σ g²), like PyTorch's
+/// `torch.nn.utils.get_total_norm` over the parameters' `.grad`s. A parameter listed twice (a
+/// shared layer) counts once; parameters without a gradient count as zero. Summed in f64
+/// straight from the gradients' elements, without a copy.
+pub fn grad_norm(params: &[Param]) -> f64 {
+    let mut seen = HashSet::new();
+    let mut sum = 0.0f64;
+    for p in params {
+        if !seen.insert(p.id()) {
+            continue;
+        }
+        if let Some(g) = p.grad() {
+            let g = g.contiguous();
+            sum += match g.dtype() {
+                tensor::DType::F32 => squares_f32(g.as_slice::<f32>()),
+                tensor::DType::F64 => g.as_slice::<f64>().iter().map(|x| x * x).sum::<f64>(),
+            };
+        }
+    }
+    sum.sqrt()
+}
+
+/// Σ x² in f64 over f32 elements, in 8 independent lanes (so the loop vectorises).
+fn squares_f32(xs: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = xs.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            let x = x as f64;
+            *a += x * x;
+        }
+    }
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum();
+    acc.iter().sum::<f64>() + tail
+}
+
 use crate::format::{RawDType, RawTensor};
 use autograd::Param;
 use std::collections::HashSet;
