@@ -264,11 +264,7 @@ fn values_of(m: &dyn Module) -> Vec<(String, Tensor)> {
 }
 
 fn grad_norm(m: &dyn Module) -> f64 {
-    grads_of(m)
-        .iter()
-        .map(|(_, g)| g.to_vec_f64().iter().map(|x| x * x).sum::<f64>())
-        .sum::<f64>()
-        .sqrt()
+    nn::optim::grad_norm(&m.params())
 }
 
 fn mean_of(t: &Tensor) -> f64 {
@@ -439,9 +435,15 @@ impl Gan {
         self.check("D loss", rec.d_loss)?;
         self.opt_d.zero_grad();
         objective.backward();
+        // the tape holds the parameters' values: without it (and the values shown below), the
+        // optimizer updates them in place instead of copying each one first
+        drop((objective, real_out, fake_out, fake, tape));
         rec.grad_norm_d = grad_norm(self.d.as_dyn());
-        let before = values_of(self.d.as_dyn());
-        observe(&event(ph, "θd before the update", Shown::Params(&before)));
+        observe(&event(
+            ph,
+            "θd before the update",
+            Shown::Params(&values_of(self.d.as_dyn())),
+        ));
         observe(&event(
             ph,
             "∇θd Ṽ",
@@ -517,12 +519,13 @@ impl Gan {
             self.check("G loss", rec.g_loss)?;
             self.opt_g.zero_grad();
             gl.backward();
+            // as in the D step: no tape holding the parameters during the update
+            drop((gl, out, fake, tape));
             rec.grad_norm_g = grad_norm(self.g.as_dyn());
-            let before = values_of(self.g.as_dyn());
             observe(&event(
                 Phase::G,
                 "θg before the update",
-                Shown::Params(&before),
+                Shown::Params(&values_of(self.g.as_dyn())),
             ));
             observe(&event(
                 Phase::G,
