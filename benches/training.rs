@@ -127,9 +127,51 @@ fn main() {
             if want("w2") {
                 w2(threads);
             }
-            if want("w3") {
+            if filter.as_deref() == Some("w3-layers") {
+                w3_layers(threads);
+            } else if want("w3") {
                 w3(threads);
             }
         });
+    }
+}
+
+/// `cargo bench --bench training -- w3-layers`: where a W3 iteration's time goes, layer by
+/// layer — each layer of G and D on its W3 input (batch 64), forward recorded, then backward
+/// from a gradient of ones (input gradient and parameter gradients), medians of 20.
+fn w3_layers(threads: usize) {
+    let mut rng = Rng::seed(0);
+    let g = dcgan_generator(100, 7, 64, &mut rng);
+    let d = dcgan_discriminator(7, 64, &mut rng);
+    let z = Tensor::randn([64, 100], 0.0, 1.0, DType::F32, &mut rng);
+    let x = Tensor::rand_uniform([64, 1, 28, 28], -1.0, 1.0, DType::F32, &mut rng);
+    for (net, model, input) in [("G", &g, z), ("D", &d, x)] {
+        let mut input = input;
+        let (mut tf, mut tb) = (0.0, 0.0);
+        for i in 0..model.len() {
+            let layer = model.get(i).unwrap();
+            let inp = input.clone();
+            let (fwd, _) = time(20, || {
+                let tape = autograd::Tape::new();
+                let _ = layer.forward(&tape.leaf(inp.clone()));
+            });
+            let (full, _) = time(20, || {
+                let tape = autograd::Tape::new();
+                let y = layer.forward(&tape.leaf(inp.clone()));
+                y.try_backward_with(&Tensor::ones(*y.shape(), y.dtype()))
+                    .unwrap();
+            });
+            let tape = autograd::Tape::new();
+            let out = layer.forward(&tape.leaf(inp)).value().clone();
+            println!(
+                "w3-layers threads={threads} {net}.{i} {:<60} fwd_ms={fwd:.3} bwd_ms={:.3}",
+                layer.describe(),
+                full - fwd
+            );
+            tf += fwd;
+            tb += full - fwd;
+            input = out;
+        }
+        println!("w3-layers threads={threads} {net} total fwd_ms={tf:.3} bwd_ms={tb:.3}");
     }
 }
