@@ -108,6 +108,30 @@ proptest! {
         check(&c, &od, &want, &mag, k, &format!("{ad:?}{la:?}{ta} @ {bd:?}{lb:?}{tb} {dt:?}"));
     }
 
+    /// Products with one dimension of 1 or 2 (a matrix times a vector goes through `gemm`'s own
+    /// loops, not `matrixmultiply`) and the others up to 300, every layout of either operand.
+    #[test]
+    fn thin_products_match_naive(
+        small in 1usize..=2,
+        which in 0usize..3,
+        (x, y) in (1usize..300, 1usize..300),
+        dt in dtype(),
+        (la, lb) in (layout(), layout()),
+        (ta, tb) in (any::<bool>(), any::<bool>()),
+        seed in any::<u64>(),
+    ) {
+        let (m, k, n) = match which {
+            0 => (small, x, y),
+            1 => (x, small, y),
+            _ => (x, y, small),
+        };
+        let (a, av) = operand(&[m, k], seed, dt, la, ta);
+        let (b, bv) = operand(&[k, n], seed ^ 1, dt, lb, tb);
+        let c = a.matmul(&b);
+        let (od, want, mag) = matmul_ref(&av, &[m, k], &bv, &[k, n]);
+        check(&c, &od, &want, &mag, k, &format!("[{m}, {k}]{la:?}{ta} @ [{k}, {n}]{lb:?}{tb} {dt:?}"));
+    }
+
     /// 1-D operands are promoted (a vector on the left is a row, on the right a column) and
     /// the added dimension removed, as in PyTorch.
     #[test]

@@ -178,6 +178,10 @@ unsafe fn gemm_ptr<T: Element>(
     }
     let ap = a.data.as_ptr().add(a.offset);
     let bp = b.data.as_ptr().add(b.offset);
+    if n == 1 {
+        gemv(m, k, alpha, ap, a.rs, a.cs, bp, b.rs, beta, c);
+        return;
+    }
     let cp = SendPtr(c);
     let work = m * n * k;
     let threads = parallel::current_threads();
@@ -243,4 +247,89 @@ unsafe fn gemm_ptr<T: Element>(
             }
         });
     }
+}
+
+/// c (`m` contiguous elements) = alpha·A·b + beta·c, a matrix times a vector (a GEMM with
+/// `n = 1`), as plain loops: dot products of A's rows with b when the rows are contiguous, else,
+/// when A is stored by columns, c accumulated as Σₚ b[p]·A[:, p] over contiguous columns. On
+/// this machine that is 2–3.6× faster than `matrixmultiply`, whose packing and 8-wide
+/// micro-kernel are wasted on one column (256×128 by a vector: 6.5 µs against 20.7; 64×6272:
+/// 56 against 200). Never split over threads. With beta = 0, c is written without being read.
+///
+/// # Safety
+/// As [`gemm_raw`] with `n = 1`: A valid for the strided `m×k` extent, b for `k` elements
+/// `rsb` apart, c for `m` contiguous elements.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemv<T: Element>(
+    m: usize,
+    k: usize,
+    alpha: T,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    b: *const T,
+    rsb: isize,
+    beta: T,
+    c: *mut T,
+) {
+    let bt = |p: usize| unsafe { *b.offset(p as isize * rsb) };
+    let store = |i: usize, v: T| unsafe {
+        let e = c.add(i);
+        if beta == T::ZERO {
+            e.write(alpha * v);
+        } else {
+            *e = *e * beta + alpha * v;
+        }
+    };
+    if rsa == 1 && csa != 1 {
+        // A stored by columns
+        let mut acc = vec![T::ZERO; m];
+        for p in 0..k {
+            let s = bt(p);
+            let col = unsafe { std::slice::from_raw_parts(a.offset(p as isize * csa), m) };
+            for (x, &v) in acc.iter_mut().zip(col) {
+                *x += s * v;
+            }
+        }
+        for (i, &v) in acc.iter().enumerate() {
+            store(i, v);
+        }
+    } else if csa == 1 {
+        // dot products of A's contiguous rows with b (copied first when strided)
+        let packed: Vec<T>;
+        let bv: &[T] = if rsb == 1 {
+            unsafe { std::slice::from_raw_parts(b, k) }
+        } else {
+            packed = (0..k).map(bt).collect();
+            &packed
+        };
+        for i in 0..m {
+            let ar = unsafe { std::slice::from_raw_parts(a.offset(i as isize * rsa), k) };
+            store(i, dot_lanes(ar, bv));
+        }
+    } else {
+        for i in 0..m {
+            let dot = (0..k).fold(T::ZERO, |s, p| {
+                s + unsafe { *a.offset(i as isize * rsa + p as isize * csa) } * bt(p)
+            });
+            store(i, dot);
+        }
+    }
+}
+
+/// Σ xᵢ·yᵢ in 8 interleaved partial sums (so the loop vectorises), added pairwise at the end.
+fn dot_lanes<T: Element>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .fold(T::ZERO, |s, (&a, &b)| s + a * b);
+    for (a8, b8) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += a8[l] * b8[l];
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
