@@ -34,6 +34,11 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
         Op::Reciprocal => one(g.mul(&out.square()).neg()),
         Op::Sin => one(g.mul(&x[0].cos())),
         Op::Cos => one(g.mul(&x[0].sin()).neg()),
+        // with nothing recorded, one fused pass (the same products: g·1 or g·slope)
+        Op::Relu | Op::LeakyRelu(_) if !crate::is_grad_enabled() => {
+            let s = if let Op::LeakyRelu(s) = op { *s } else { 0.0 };
+            one(c(g.value.leaky_relu_backward(&x[0].value, s)))
+        }
         Op::Relu => one(g.mul(&c(x[0].value.gt_scalar(0.0)))),
         Op::LeakyRelu(s) => {
             let pos = x[0].value.gt_scalar(0.0);
@@ -293,9 +298,18 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
         Op::MaxPool2dBackward { indices } => one(g.max_pool2d_gather(indices, *x[0].shape())),
         Op::MaxPool2dGather { indices } => one(g.max_pool2d_backward(indices, *x[0].shape())),
         Op::Normalize { axes, eps } => {
+            let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
+            if !crate::is_grad_enabled() {
+                // nothing is recorded: the same formula as one fused tensor kernel
+                return one(c(g.value.normalize_backward(
+                    &x[0].value,
+                    &out.value,
+                    &ax,
+                    *eps,
+                )));
+            }
             // the closed form of batch/instance norm's backward; 1/σ is rebuilt from x as a Var
             // and x̂ is this node's own output, so second derivatives flow through both
-            let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
             let xv = &x[0];
             let centred = xv.sub(&xv.mean(&ax, true));
             let inv_std = centred

@@ -632,11 +632,7 @@ impl Var {
     #[track_caller]
     pub fn normalize_with_stats(&self, axes: &[isize], eps: f64) -> (Var, Tensor, Tensor) {
         let ax = self.value.resolve_axes(axes, "normalize");
-        let axi: Vec<isize> = ax.iter().map(|&a| a as isize).collect();
-        let mean = self.value.mean(&axi, true);
-        let centred = self.value.sub(&mean);
-        let var = centred.square().mean(&axi, true);
-        let v = centred.div(&var.add_scalar(eps).sqrt());
+        let (v, mean, var) = self.value.normalize_with_stats(axes, eps);
         (
             self.tape
                 .record(Op::Normalize { axes: ax, eps }, &[self], v),

@@ -121,3 +121,17 @@ fn softmax_is_thread_count_independent() {
         same_on_1_and_2_threads("log_softmax last", || x.log_softmax(-1));
     }
 }
+
+#[test]
+fn normalize_is_thread_count_independent() {
+    for dt in [DType::F32, DType::F64] {
+        // batch norm's [N, C, H, W] over (0, 2, 3), large enough to run in parallel
+        let x = t(&[64, 64, 14, 14], 31, dt);
+        let g = t(&[64, 64, 14, 14], 32, dt);
+        same_on_1_and_2_threads("normalize", || x.normalize_with_stats(&[0, 2, 3], 1e-5).0);
+        let y = x.normalize_with_stats(&[0, 2, 3], 1e-5).0;
+        same_on_1_and_2_threads("normalize_backward", || {
+            g.normalize_backward(&x, &y, &[0, 2, 3], 1e-5)
+        });
+    }
+}

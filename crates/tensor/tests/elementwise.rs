@@ -12,7 +12,7 @@ use tensor::kernels::elementwise::{
 use tensor::kernels::reduce::{reduce_run_scalar, reduce_run_simd, ReduceOp};
 use tensor::{BinaryOp, DType, Rng, Tensor, UnaryOp};
 
-const BINARY_OPS: [BinaryOp; 13] = [
+const BINARY_OPS: [BinaryOp; 15] = [
     BinaryOp::Add,
     BinaryOp::Sub,
     BinaryOp::Mul,
@@ -26,6 +26,8 @@ const BINARY_OPS: [BinaryOp; 13] = [
     BinaryOp::Le,
     BinaryOp::Gt,
     BinaryOp::Ge,
+    BinaryOp::LeakyReluBackward(0.25),
+    BinaryOp::LeakyReluBackward(0.0),
 ];
 
 fn bool_f(c: bool) -> f64 {
@@ -52,6 +54,13 @@ fn binary_ref(op: BinaryOp, x: f64, y: f64) -> f64 {
         BinaryOp::Le => bool_f(x <= y),
         BinaryOp::Gt => bool_f(x > y),
         BinaryOp::Ge => bool_f(x >= y),
+        BinaryOp::LeakyReluBackward(s) => {
+            if y > 0.0 {
+                x
+            } else {
+                x * s
+            }
+        }
     }
 }
 

@@ -219,7 +219,7 @@ pub fn unary_scalar<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
 }
 
 /// A two-input elementwise operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum BinaryOp {
     /// a + b
     Add,
@@ -247,6 +247,9 @@ pub enum BinaryOp {
     Gt,
     /// 1 where a >= b
     Ge,
+    /// a where b > 0, else slope·a: the gradient `a` of `leaky_relu(b, slope)` (and of
+    /// `relu(b)` with slope 0) passed back to its input.
+    LeakyReluBackward(f64),
 }
 
 impl BinaryOp {
@@ -266,6 +269,7 @@ impl BinaryOp {
             BinaryOp::Le => "le",
             BinaryOp::Gt => "gt",
             BinaryOp::Ge => "ge",
+            BinaryOp::LeakyReluBackward(_) => "leaky_relu_backward",
         }
     }
 }
@@ -336,6 +340,10 @@ pub fn binary_loop<T: Element>(
         BinaryOp::Le => zip!(|x, y| b(x <= y)),
         BinaryOp::Gt => zip!(|x, y| b(x > y)),
         BinaryOp::Ge => zip!(|x, y| b(x >= y)),
+        BinaryOp::LeakyReluBackward(s) => {
+            let s = T::from_f64(s);
+            zip!(|x, y| if y > T::ZERO { x } else { x * s })
+        }
     }
 }
 

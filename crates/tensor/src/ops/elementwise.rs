@@ -53,6 +53,13 @@ impl Tensor {
         ok(self.try_binary(other, op))
     }
 
+    /// The gradient of [`Tensor::leaky_relu`] at `input` (`relu` with slope 0), given the
+    /// gradient `self` of its output: `self` where `input > 0`, else `slope · self`, in one pass.
+    #[track_caller]
+    pub fn leaky_relu_backward(&self, input: &Tensor, slope: f64) -> Tensor {
+        self.binary(input, BinaryOp::LeakyReluBackward(slope))
+    }
+
     /// `self + other`, broadcasting.
     #[track_caller]
     pub fn add(&self, other: &Tensor) -> Tensor {
