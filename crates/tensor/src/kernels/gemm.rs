@@ -13,8 +13,9 @@ use crate::parallel;
 use crate::{DType, Element};
 use std::mem::MaybeUninit;
 
-/// Products with fewer multiply-adds than this run as one call on the calling thread.
-pub const GEMM_SPLIT_FLOPS: usize = 1 << 23;
+/// Products with fewer multiply-adds than this run as one call on the calling thread (W2's
+/// 256×128×128 layers, 4.2 M, are split: on two threads they take 72–75 µs instead of 132).
+pub const GEMM_SPLIT_FLOPS: usize = 1 << 21;
 /// The smallest block (rows or columns) a product is split into.
 pub const GEMM_BLOCK: usize = 64;
 
@@ -182,6 +183,10 @@ unsafe fn gemm_ptr<T: Element>(
         gemv(m, k, alpha, ap, a.rs, a.cs, bp, b.rs, beta, c);
         return;
     }
+    if k == 1 && b.cs == 1 {
+        outer(m, n, alpha, ap, a.rs, bp, beta, c);
+        return;
+    }
     let cp = SendPtr(c);
     let work = m * n * k;
     let threads = parallel::current_threads();
@@ -313,6 +318,42 @@ unsafe fn gemv<T: Element>(
                 s + unsafe { *a.offset(i as isize * rsa + p as isize * csa) } * bt(p)
             });
             store(i, dot);
+        }
+    }
+}
+
+/// C (row-major `m×n`, contiguous) = alpha·a·bᵀ + beta·C, the outer product of a column `a`
+/// (`m` elements `rsa` apart) and a contiguous row `b` (a GEMM with `k = 1`): one pass writing
+/// C, against 0.5 ms for `matrixmultiply` on W3's 64×6272 case (1.5 GFLOP/s).
+///
+/// # Safety
+/// `a` valid for `m` elements `rsa` apart, `b` for `n` contiguous ones, `c` for `m·n` (read
+/// only when beta ≠ 0).
+#[allow(clippy::too_many_arguments)]
+unsafe fn outer<T: Element>(
+    m: usize,
+    n: usize,
+    alpha: T,
+    a: *const T,
+    rsa: isize,
+    b: *const T,
+    beta: T,
+    c: *mut T,
+) {
+    let b = unsafe { std::slice::from_raw_parts(b, n) };
+    for i in 0..m {
+        let s = alpha * unsafe { *a.offset(i as isize * rsa) };
+        let row = unsafe { std::slice::from_raw_parts_mut(c.add(i * n) as *mut MaybeUninit<T>, n) };
+        if beta == T::ZERO {
+            for (o, &v) in row.iter_mut().zip(b) {
+                o.write(s * v);
+            }
+        } else {
+            for (o, &v) in row.iter_mut().zip(b) {
+                // SAFETY: with beta ≠ 0 the caller's C is initialised
+                let old = unsafe { o.assume_init() };
+                o.write(old * beta + s * v);
+            }
         }
     }
 }
