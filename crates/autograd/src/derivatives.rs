@@ -212,7 +212,11 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
                 } else {
                     None
                 },
-                if need[1] {
+                if need[1] && b.ndim() == 2 && a.ndim() == 2 && stored_transposed(&b.value) {
+                    // B is a transposed view (Linear's Wᵀ): compute (gᵀ·A)ᵀ, so the gradient
+                    // reaching the stored W through the transpose is contiguous, not copied
+                    Some(g.t().matmul(a).t())
+                } else if need[1] {
                     Some(a.transpose(-1, -2).matmul(g).sum_to(b.shape()))
                 } else {
                     None
@@ -337,6 +341,13 @@ fn crop_to(v: Var, hw: (usize, usize)) -> Var {
     } else {
         v
     }
+}
+
+/// Whether a 2-D tensor is the transpose of a contiguous one (column-major, more than one
+/// row and column).
+fn stored_transposed(t: &Tensor) -> bool {
+    let d = t.dims();
+    d[0] > 1 && d[1] > 1 && t.strides()[..2] == [1, d[0]]
 }
 
 fn hw(v: &Var) -> (usize, usize) {

@@ -471,3 +471,44 @@ fn grad_of_an_intermediate_alone_takes_what_reaches_it() {
     assert_eq!(g[0].value().to_vec_f64(), vec![6.0, -6.0]);
     assert!(x.grad().is_none(), "grad() leaves .grad alone");
 }
+
+/// The gradient of a weight used as `x · Wᵀ` (Linear) reaches W contiguous — computed as
+/// (gᵀ·x) rather than as the transpose of xᵀ·g, which would be copied — with the right values;
+/// other products keep the general rule.
+#[test]
+fn linear_weight_gradient_arrives_contiguous() {
+    let tape = Tape::new();
+    let x0 = Tensor::from_vec(
+        (0..12).map(|v| v as f64 * 0.5 - 2.0).collect::<Vec<_>>(),
+        [3, 4],
+    );
+    let w0 = Tensor::from_vec(
+        (0..20).map(|v| (v as f64 * 0.37).sin()).collect::<Vec<_>>(),
+        [5, 4],
+    );
+    let x = tape.leaf(x0.clone());
+    let w = tape.leaf(w0.clone());
+    let y = x.matmul(&w.t());
+    let g0 = Tensor::from_vec((0..15).map(|v| v as f64 - 7.0).collect::<Vec<_>>(), [3, 5]);
+    y.try_backward_with(&g0).unwrap();
+    let gw = w.grad().unwrap();
+    assert!(gw.is_contiguous(), "strides {:?}", gw.strides());
+    // dW[o, i] = Σₙ g[n, o]·x[n, i]
+    let (g, xv) = (g0.to_vec_f64(), x0.to_vec_f64());
+    let want: Vec<f64> = (0..20)
+        .map(|e| (0..3).map(|n| g[n * 5 + e / 4] * xv[n * 4 + e % 4]).sum())
+        .collect();
+    let near = |a: Vec<f64>, b: Vec<f64>| {
+        assert_eq!(a.len(), b.len());
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() <= 1e-12 * (1.0 + q.abs()), "{a:?} vs {b:?}");
+        }
+    };
+    near(gw.to_vec_f64(), want);
+    // dX = g·W
+    let w = w0.to_vec_f64();
+    let want_x: Vec<f64> = (0..12)
+        .map(|e| (0..5).map(|o| g[(e / 4) * 5 + o] * w[o * 4 + e % 4]).sum())
+        .collect();
+    near(x.grad().unwrap().to_vec_f64(), want_x);
+}
