@@ -102,11 +102,18 @@ unsafe fn revive<T: Element>(k: Kept) -> Vec<T> {
 
 /// An empty vector with room for at least `n` elements: a kept buffer of capacity in
 /// `n ..= n + n/4` when there is one (the smallest such), else a new allocation.
+#[inline]
 pub(crate) fn take<T: Element>(n: usize) -> Vec<T> {
-    let size = std::mem::size_of::<T>();
-    if n * size < MIN_BYTES {
+    if n * std::mem::size_of::<T>() < MIN_BYTES {
         return Vec::with_capacity(n);
     }
+    take_kept(n)
+}
+
+/// [`take`] of a large buffer.
+#[inline(never)]
+fn take_kept<T: Element>(n: usize) -> Vec<T> {
+    let size = std::mem::size_of::<T>();
     let mut p = lock();
     let shelf = &mut p.shelves[shelf_index(T::DTYPE)];
     let best = shelf
@@ -141,12 +148,17 @@ pub(crate) fn filled<T: Element>(n: usize, v: T) -> Vec<T> {
 
 /// Keeps `v`'s buffer for a later [`take`] if it is large enough and fits under the limit
 /// (dropping the oldest kept buffers to make room), else frees it.
-pub(crate) fn give<T: Element>(mut v: Vec<T>) {
-    let size = std::mem::size_of::<T>();
-    let bytes = v.capacity() * size;
-    if bytes < MIN_BYTES {
-        return;
+#[inline]
+pub(crate) fn give<T: Element>(v: Vec<T>) {
+    if v.capacity() * std::mem::size_of::<T>() >= MIN_BYTES {
+        keep(v);
     }
+}
+
+/// [`give`] of a large buffer.
+#[inline(never)]
+fn keep<T: Element>(mut v: Vec<T>) {
+    let bytes = v.capacity() * std::mem::size_of::<T>();
     v.clear();
     let mut p = lock();
     if bytes > p.limit {
@@ -243,8 +255,11 @@ impl<T: Element> Buffer<T> {
 }
 
 impl<T: Element> Drop for Buffer<T> {
+    #[inline]
     fn drop(&mut self) {
-        give(std::mem::take(&mut self.0));
+        if self.0.capacity() * std::mem::size_of::<T>() >= MIN_BYTES {
+            keep(std::mem::take(&mut self.0));
+        }
     }
 }
 
