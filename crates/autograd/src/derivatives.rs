@@ -223,6 +223,18 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
                 },
             ])
         }
+        Op::Linear => {
+            let (xv, w) = (&x[0], &x[1]);
+            let mut out = vec![
+                need[0].then(|| g.matmul(w)),
+                // (gᵀ·x) is [out, in], contiguous like W
+                need[1].then(|| g.t().matmul(xv)),
+            ];
+            if x.len() == 3 {
+                out.push(need[2].then(|| g.sum(&[0], false)));
+            }
+            Small::Many(out)
+        }
         Op::GradReverse(l) => one(g.mul_scalar(-l)),
         Op::Conv2d(p) => {
             let (xv, w) = (&x[0], &x[1]);

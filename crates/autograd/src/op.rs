@@ -148,6 +148,8 @@ pub enum Op {
     Flip(Vec<isize>),
     /// matrix product (≥ 2-D operands, broadcast batch)
     Matmul,
+    /// x·Wᵀ (+ b): x [N, in], W [out, in], optional b [out] (a third input)
+    Linear,
     /// identity forward, −λ·grad backward
     GradReverse(f64),
     /// 2-D convolution of x [N, Cin, H, W] with w [Cout, Cin/groups, kh, kw]
@@ -252,6 +254,7 @@ impl Op {
             Op::ScatterAdd { .. } => "scatter_add",
             Op::Flip(_) => "flip",
             Op::Matmul => "matmul",
+            Op::Linear => "linear",
             Op::GradReverse(_) => "grad_reverse",
             Op::Conv2d(_) => "conv2d",
             Op::ConvTranspose2d(_) => "conv_transpose2d",
@@ -315,6 +318,7 @@ impl Op {
             Op::ScatterAdd { .. } => "∂L/∂a = gather(∂L/∂out)",
             Op::Flip(_) => "∂L/∂a = flip(∂L/∂out)",
             Op::Matmul => "∂L/∂A = ∂L/∂out · Bᵀ, ∂L/∂B = Aᵀ · ∂L/∂out",
+            Op::Linear => "∂L/∂x = ∂L/∂out · W, ∂L/∂W = (∂L/∂out)ᵀ · x, ∂L/∂b = Σₙ ∂L/∂out",
             Op::GradReverse(_) => "∂L/∂a = -λ · ∂L/∂out",
             Op::Conv2d(_) => {
                 "∂L/∂x = conv_transpose2d(∂L/∂out, w), ∂L/∂w = conv2d_weight_grad(x, ∂L/∂out)"
@@ -392,6 +396,7 @@ pub const OP_NAMES: &[&str] = &[
     "scatter_add",
     "flip",
     "matmul",
+    "linear",
     "grad_reverse",
     "conv2d",
     "conv_transpose2d",

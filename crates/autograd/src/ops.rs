@@ -461,6 +461,28 @@ impl Var {
         self.reshape(inter).expand(big).reshape(out)
     }
 
+    /// `x·Wᵀ + b` for `x` `[N, in]`, `weight` `[out, in]`, `bias` `[out]`: a `Linear` layer's
+    /// product as one op (the bias written into the output before the GEMM adds onto it; W's
+    /// gradient computed as (∂L/∂out)ᵀ·x, contiguous like W). Other input ranks take the
+    /// composed `matmul(wᵀ) + b`.
+    #[track_caller]
+    pub fn linear(&self, weight: &Var, bias: Option<&Var>) -> Var {
+        if self.ndim() != 2 {
+            let y = self.matmul(&weight.t());
+            return match bias {
+                Some(b) => y.add(b),
+                None => y,
+            };
+        }
+        let v = match self.value.try_linear(&weight.value, bias.map(|b| &b.value)) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        };
+        match bias {
+            Some(b) => self.tape.record(Op::Linear, &[self, weight, b], v),
+            None => self.tape.record(Op::Linear, &[self, weight], v),
+        }
+    }
     /// Matrix product with PyTorch's `matmul` rules (1-D operands promoted, batch broadcast).
     #[track_caller]
     pub fn matmul(&self, other: &Var) -> Var {

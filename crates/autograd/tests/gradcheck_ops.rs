@@ -243,6 +243,10 @@ op_tests! {
         src.scatter_add(*v[0].shape(), a, &aux[1]).square()
     };
     flip: one(tensor_in(shape(2..=3, 1..=3), -2.0, 2.0)) => |v, aux| v[0].flip(&[0, -1]).mul(&v[0]);
+    linear: (1usize..=3, 1usize..=3, 1usize..=3, any::<bool>()).prop_flat_map(|(n, i, o, bias)| {
+        let b = if bias { vec![o] } else { vec![] };
+        (tensor_in(Just(Shape::new(&[n, i])), -2.0, 2.0), tensor_in(Just(Shape::new(&[o, i])), -2.0, 2.0), tensor_in(Just(Shape::new(&b)), -2.0, 2.0), Just(bias))
+    }).prop_map(|(x, w, b, bias)| if bias { (vec![x, w, b], vec![]) } else { (vec![x, w], vec![]) }) => |v, aux| v[0].linear(&v[1], v.get(2)).square();
     matmul: (1usize..=3, 1usize..=3, 1usize..=3, 1usize..=2).prop_flat_map(|(m, k, n, b)| {
         (tensor_in(Just(Shape::new(&[b, m, k])), -2.0, 2.0), tensor_in(Just(Shape::new(&[k, n])), -2.0, 2.0))
     }).prop_map(|(a, b)| (vec![a, b], vec![])) => |v, aux| v[0].matmul(&v[1]).square();

@@ -94,11 +94,8 @@ impl Linear {
 impl Module for Linear {
     fn forward(&self, x: &Var) -> Var {
         let w = param_var(x, &self.weight);
-        let y = x.matmul(&w.t());
-        match &self.bias {
-            Some(b) => y.add(&param_var(x, b)),
-            None => y,
-        }
+        let b = self.bias.as_ref().map(|b| param_var(x, b));
+        x.linear(&w, b.as_ref())
     }
 
     fn describe(&self) -> String {

@@ -2,13 +2,91 @@
 //! [`crate::kernels::gemm`] with the operands' own strides (transposed views are not copied).
 
 use crate::error::{ok, TensorError};
-use crate::kernels::gemm::{gemm_uninit, MatRef};
+use crate::kernels::gemm::{gemm, gemm_uninit, MatRef};
 use crate::parallel;
 use crate::shape::{broadcast_shapes, Shape};
 use crate::{with_dtype, Element, Tensor};
 use std::mem::MaybeUninit;
 
 impl Tensor {
+    /// `x·Wᵀ + b`, PyTorch's `F.linear` for a batch of rows: `self` is `[N, in]`, `weight`
+    /// `[out, in]` (read transposed in place), `bias` `[out]`; returns `[N, out]`. The bias is
+    /// written first and the product added onto it by the GEMM, so no separate pass adds it.
+    #[track_caller]
+    pub fn linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+        ok(self.try_linear(weight, bias))
+    }
+
+    /// Fallible [`Tensor::linear`].
+    pub fn try_linear(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+    ) -> Result<Tensor, TensorError> {
+        for (what, t) in [("weight", Some(weight)), ("bias", bias)] {
+            if let Some(t) = t.filter(|t| t.dtype() != self.dtype()) {
+                return Err(TensorError::new(format!(
+                    "linear: dtype mismatch: input {} {:?} and {what} {} {:?}",
+                    self.dtype(),
+                    self.shape,
+                    t.dtype(),
+                    t.shape
+                )));
+            }
+        }
+        if self.ndim() != 2 || weight.ndim() != 2 || self.shape[1] != weight.shape[1] {
+            return Err(TensorError::shapes(
+                "linear",
+                "expects input [N, in] and weight [out, in]",
+                &self.shape,
+                &weight.shape,
+            ));
+        }
+        let (n, k, m_out) = (self.shape[0], self.shape[1], weight.shape[0]);
+        if let Some(b) = bias.filter(|b| b.dims() != [m_out]) {
+            return Err(TensorError::shapes(
+                "linear",
+                "bias must be [out]",
+                &b.shape,
+                &weight.shape,
+            ));
+        }
+        let out = with_dtype!(self.dtype(), T => {
+            let x = MatRef {
+                data: T::slice(&self.storage).unwrap(),
+                offset: self.offset,
+                rs: self.strides[0] as isize,
+                cs: self.strides[1] as isize,
+            };
+            // Wᵀ: element (i, o) of the [in, out] operand is weight[o, i]
+            let wt = MatRef {
+                data: T::slice(&weight.storage).unwrap(),
+                offset: weight.offset,
+                rs: weight.strides[1] as isize,
+                cs: weight.strides[0] as isize,
+            };
+            let len = n * m_out;
+            let mut out: Vec<T> = crate::pool::take(len);
+            match bias {
+                Some(b) => {
+                    let b = b.contiguous();
+                    let bs = b.as_slice::<T>();
+                    for _ in 0..n {
+                        out.extend_from_slice(bs);
+                    }
+                    gemm(n, k, m_out, T::ONE, x, wt, T::ONE, &mut out);
+                }
+                None => {
+                    gemm_uninit(n, k, m_out, T::ONE, x, wt, &mut out.spare_capacity_mut()[..len]);
+                    // SAFETY: gemm_uninit wrote all n·out elements.
+                    unsafe { out.set_len(len) };
+                }
+            }
+            Tensor::from_vec(out, [n, m_out])
+        });
+        Ok(out)
+    }
+
     /// Matrix product with PyTorch's `matmul` rules: 1-D operands are promoted (and the added
     /// dimension removed), batch dimensions broadcast.
     #[track_caller]
