@@ -358,19 +358,7 @@ unsafe fn outer<T: Element>(
     }
 }
 
-/// Σ xᵢ·yᵢ in 8 interleaved partial sums (so the loop vectorises), added pairwise at the end.
+/// Σ xᵢ·yᵢ in 8 interleaved partial sums (so the loop vectorises).
 fn dot_lanes<T: Element>(x: &[T], y: &[T]) -> T {
-    let mut acc = [T::ZERO; 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let tail = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .fold(T::ZERO, |s, (&a, &b)| s + a * b);
-    for (a8, b8) in xc.zip(yc) {
-        for l in 0..8 {
-            acc[l] += a8[l] * b8[l];
-        }
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+    crate::kernels::reduce::sum_lanes8(x, y, |a, b| a * b)
 }

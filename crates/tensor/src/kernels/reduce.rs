@@ -214,3 +214,23 @@ fn rows_into<T: Element>(
         }
     }
 }
+
+/// Σ f(aᵢ, bᵢ) in 8 interleaved partial sums of the element type, added pairwise at the end: a
+/// single running sum waits four cycles an element on its own additions; eight independent ones
+/// let the loop vectorise. (`dot` is `f = a·b`; a plain sum passes `a` twice.)
+#[inline(always)]
+pub fn sum_lanes8<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
+    let mut acc = [T::ZERO; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .fold(T::ZERO, |s, (&x, &y)| s + f(x, y));
+    for (x8, y8) in ac.zip(bc) {
+        for l in 0..8 {
+            acc[l] += f(x8[l], y8[l]);
+        }
+    }
+    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
+}

@@ -9,6 +9,7 @@
 //! sets are computed by the composed ops. Statistics are summed in 8 lanes of the element type over blocks of 256, blocks and rows
 //! in f64, channels in parallel, so the result does not depend on the number of threads.
 
+use crate::kernels::reduce::sum_lanes8;
 use crate::parallel;
 use crate::{with_dtype, Element, Shape, Tensor};
 use std::mem::MaybeUninit;
@@ -34,21 +35,7 @@ fn three_way(shape: &Shape, axes: &[usize]) -> Option<(usize, usize, usize)> {
 fn sum8<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> f64 {
     let mut total = 0.0f64;
     for (a, b) in a.chunks(256).zip(b.chunks(256)) {
-        let mut acc = [T::ZERO; 8];
-        let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-        let tail = ac
-            .remainder()
-            .iter()
-            .zip(bc.remainder())
-            .fold(T::ZERO, |s, (&x, &y)| s + f(x, y));
-        for (x8, y8) in ac.zip(bc) {
-            for l in 0..8 {
-                acc[l] += f(x8[l], y8[l]);
-            }
-        }
-        let block =
-            ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-        total += (block + tail).to_f64();
+        total += sum_lanes8(a, b, &f).to_f64();
     }
     total
 }
