@@ -109,6 +109,13 @@ fn matmul_is_thread_count_independent() {
         same_on_1_and_2_threads("batched, broadcast B", || ab.matmul(&bb));
         let bb2 = t(&[8, 120, 90], 14, dt);
         same_on_1_and_2_threads("batched", || ab.matmul(&bb2));
+        // W2's layer shape (4.2 M multiply-adds: split since the threshold went down to 2 M),
+        // and Linear's x·Wᵀ + b with the bias written before the product is added
+        let x = t(&[256, 128], 15, dt);
+        let w = t(&[130, 128], 16, dt);
+        let bias = t(&[130], 17, dt);
+        same_on_1_and_2_threads("256x128x130, B transposed", || x.matmul(&w.t()));
+        same_on_1_and_2_threads("linear", || x.linear(&w, Some(&bias)));
     }
 }
 

@@ -283,3 +283,69 @@ fn gemm_accepts_negative_strides_inside_the_buffer() {
     gemm(2, 2, 2, 1.0, am, bm, 0.0, &mut c);
     assert_eq!(c, [3.0, 4.0, 1.0, 2.0]);
 }
+
+/// `linear` is `matmul(wᵀ) + b` (the bias written first, the product added onto it), with and
+/// without bias, on layouts the GEMM reads in place; bad shapes and dtypes name the op.
+#[test]
+fn linear_is_matmul_of_the_transpose_plus_bias() {
+    for (n, i, o) in [(1, 1, 1), (5, 3, 4), (64, 100, 37), (3, 0, 2)] {
+        let (x, xv) = rand_tensor(&[n, i], 1, DType::F64, Layout::Narrowed);
+        let (w, wv) = rand_tensor(&[o, i], 2, DType::F64, Layout::Permuted);
+        let (b, bv) = rand_tensor(&[o], 3, DType::F64, Layout::Contiguous);
+        let (_, want, mag) = matmul_ref(&xv, &[n, i], &transpose(&wv, o, i), &[i, o]);
+        check(
+            &x.linear(&w, None),
+            &[n, o],
+            &want,
+            &mag,
+            i,
+            "linear, no bias",
+        );
+        let with_b: Vec<f64> = want
+            .iter()
+            .enumerate()
+            .map(|(e, v)| v + bv[e % o])
+            .collect();
+        let mag_b: Vec<f64> = mag
+            .iter()
+            .enumerate()
+            .map(|(e, v)| v + bv[e % o].abs())
+            .collect();
+        check(
+            &x.linear(&w, Some(&b)),
+            &[n, o],
+            &with_b,
+            &mag_b,
+            i + 1,
+            "linear",
+        );
+    }
+    let x = Tensor::zeros([2, 3], DType::F32);
+    let err = x
+        .try_linear(&Tensor::zeros([4, 2], DType::F32), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("linear") && err.contains("[2, 3]") && err.contains("[4, 2]"),
+        "{err}"
+    );
+    let err = x
+        .try_linear(
+            &Tensor::zeros([4, 3], DType::F32),
+            Some(&Tensor::zeros([3], DType::F32)),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bias must be [out]"), "{err}");
+    let err = x
+        .try_linear(&Tensor::zeros([4, 3], DType::F64), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("dtype mismatch"), "{err}");
+}
+
+fn transpose(v: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    (0..rows * cols)
+        .map(|e| v[(e % rows) * cols + e / rows])
+        .collect()
+}
