@@ -88,9 +88,15 @@ pub trait Module {
         }
     }
 
-    /// Total number of trainable elements.
+    /// Total number of trainable elements; a parameter reached by two paths (a shared layer)
+    /// counts once, as in PyTorch's `sum(p.numel() for p in model.parameters())`.
     fn num_params(&self) -> usize {
-        self.params().iter().map(|p| p.numel()).sum()
+        let mut seen = std::collections::HashSet::new();
+        self.params()
+            .iter()
+            .filter(|p| seen.insert(p.id()))
+            .map(|p| p.numel())
+            .sum()
     }
 
     /// A printed tree like PyTorch's repr, with each parameter's shape and the counts.

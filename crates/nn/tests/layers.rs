@@ -834,6 +834,10 @@ fn shared_parameters_accumulate_gradients_from_two_models() {
         .backward();
     // d/dW Σ 3·W x = 3·[1 1]ᵀ xᵀ
     assert_close(&enc.weight.grad().unwrap(), &[3.0, 6.0, 3.0, 6.0], 1e-6);
+    // a model holding the shared layer twice counts its parameters once (PyTorch does too)
+    let both = Sequential::new().add(a).add(b);
+    assert_eq!(both.params().len(), 2 * enc.params().len());
+    assert_eq!(both.num_params(), enc.num_params());
 }
 
 #[test]
