@@ -182,46 +182,68 @@ pub fn smooth_l1(input: &Var, target: &Var, beta: f64, reduction: Reduction) -> 
     reduce(&Var::where_(&small, &quad, &lin), reduction)
 }
 
-/// Checks `[N, C]` and the class indices, and gathers x[i, c_i] as a `[N]` value.
+/// Checks the input (`[N, C]`, or `[N, C, d₁, …]` with one class per position) and the class
+/// indices (row-major over `[N, d₁, …]`), and gathers x[i, cᵢ, …] with shape `[N, d₁, …]`.
 #[track_caller]
 fn pick(loss: &str, x: &Var, classes: &[usize]) -> Var {
     assert!(
-        x.ndim() == 2,
-        "{loss}: expects input of shape [N, C], got {:?}",
+        x.ndim() >= 2,
+        "{loss}: expects input of shape [N, C] or [N, C, d1, ...], got {:?}",
         x.shape()
     );
-    let (n, c) = (x.dims()[0], x.dims()[1]);
+    let c = x.dims()[1];
+    // the class axis moved last: [N, d₁, …, C], one row of C scores per target
+    let mut order: Vec<usize> = vec![0];
+    order.extend(2..x.ndim());
+    order.push(1);
+    let lead: Vec<usize> = order[..order.len() - 1]
+        .iter()
+        .map(|&a| x.dims()[a])
+        .collect();
+    let n: usize = lead.iter().product();
     assert!(
         classes.len() == n,
-        "{loss}: {} target classes given for a batch of {n}",
-        classes.len()
+        "{loss}: {} target classes given for {n} positions (input {:?})",
+        classes.len(),
+        x.shape()
     );
     if let Some((i, &k)) = classes.iter().enumerate().find(|(_, &k)| k >= c) {
         panic!("{loss}: target class {k} at position {i} is out of range for {c} classes");
     }
+    let rows = if x.ndim() == 2 {
+        x.clone()
+    } else {
+        x.permute(&order).reshape(Shape::new(&[n, c]))
+    };
     let idx: Vec<f64> = classes.iter().map(|&k| k as f64).collect();
-    x.gather(1, &Tensor::from_vec(idx, [n, 1]))
-        .reshape(Shape::new(&[n]))
+    rows.gather(1, &Tensor::from_vec(idx, [n, 1]))
+        .reshape(Shape::new(&lead))
 }
 
 /// Negative log-likelihood (PyTorch's `NLLLoss`) of log-probabilities `[N, C]` and one class
-/// index per sample: ℓᵢ = −xᵢ\[cᵢ\]; [`Reduction::None`] gives shape `[N]`.
+/// index per sample: ℓᵢ = −xᵢ\[cᵢ\]; [`Reduction::None`] gives shape `[N]`. As in PyTorch, the
+/// input may also be `[N, C, d₁, …]` with one class per position (`classes` row-major over
+/// `[N, d₁, …]`, e.g. a class per pixel): then [`Reduction::None`] gives `[N, d₁, …]` and the
+/// mean is over all positions.
 ///
-/// Panics if the input is not 2-D, or a class is out of range.
+/// Panics if the input has fewer than 2 dimensions, the number of classes given is not one per
+/// position, or a class is out of range.
 #[track_caller]
 pub fn nll(log_probs: &Var, classes: &[usize], reduction: Reduction) -> Var {
     reduce(&pick("nll", log_probs, classes).neg(), reduction)
 }
 
-/// Cross-entropy of logits `[N, C]` and one class index per sample (PyTorch's
-/// `CrossEntropyLoss`): [`nll`] of [`Var::log_softmax`] over the classes.
+/// Cross-entropy of logits `[N, C]` (or `[N, C, d₁, …]`, one class per position, as in
+/// [`nll`]) and class indices (PyTorch's `CrossEntropyLoss`): [`nll`] of [`Var::log_softmax`]
+/// over the class axis.
 ///
-/// Panics if the input is not 2-D, or a class is out of range.
+/// Panics if the input has fewer than 2 dimensions, the number of classes given is not one per
+/// position, or a class is out of range.
 #[track_caller]
 pub fn cross_entropy(logits: &Var, classes: &[usize], reduction: Reduction) -> Var {
     assert!(
-        logits.ndim() == 2,
-        "cross_entropy: expects logits of shape [N, C], got {:?}",
+        logits.ndim() >= 2,
+        "cross_entropy: expects logits of shape [N, C] or [N, C, d1, ...], got {:?}",
         logits.shape()
     );
     reduce(

@@ -232,6 +232,46 @@ fn cross_entropy_and_nll_values() {
     close(&val, &[1000.0], 1e-6);
 }
 
+/// `[N, C, H, W]` with a class per pixel is the `[N·H·W, C]` case with the class axis moved
+/// last; `None` keeps the shape `[N, H, W]` and the mean is over all N·H·W positions.
+#[test]
+fn cross_entropy_per_position_is_the_flattened_case() {
+    let mut rng = tensor::Rng::seed(3);
+    let x = Tensor::randn([2, 3, 2, 2], 0.0, 1.5, DType::F64, &mut rng);
+    let classes = [0usize, 2, 1, 1, 2, 0, 0, 1];
+    let flat = x.permute(&[0, 2, 3, 1]).contiguous().reshape([8, 3]);
+    let (val, g) = eval(&[x.clone()], |v| {
+        cross_entropy(&v[0], &classes, Reduction::None)
+    });
+    let (want, gf) = eval(&[flat.clone()], |v| {
+        cross_entropy(&v[0], &classes, Reduction::None)
+    });
+    close(&val, &want, 1e-15);
+    // the gradient, moved back from [N, H, W, C] to [N, C, H, W]
+    let gf = Tensor::from_vec(gf[0].clone(), [2, 2, 2, 3])
+        .permute(&[0, 3, 1, 2])
+        .to_vec_f64();
+    close(&g[0], &gf, 1e-15);
+    let tape = Tape::new();
+    let none = cross_entropy(&tape.leaf(x.clone()), &classes, Reduction::None);
+    assert_eq!(none.dims(), &[2, 2, 2]);
+    let (mean, _) = eval(&[x.clone()], |v| {
+        cross_entropy(&v[0], &classes, Reduction::Mean)
+    });
+    close(&mean, &[want.iter().sum::<f64>() / 8.0], 1e-15);
+    let (val, _) = eval(&[x.clone()], |v| nll(&v[0], &classes, Reduction::Sum));
+    let (want, _) = eval(&[flat], |v| nll(&v[0], &classes, Reduction::Sum));
+    close(&val, &want, 1e-15);
+}
+
+#[test]
+#[should_panic(expected = "nll: 3 target classes given for 8 positions (input [2, 3, 2, 2])")]
+fn nll_per_position_needs_a_class_per_position() {
+    eval(&[Tensor::zeros([2, 3, 2, 2], DType::F64)], |v| {
+        nll(&v[0], &[0, 1, 2], Reduction::Mean)
+    });
+}
+
 #[test]
 #[should_panic(
     expected = "cross_entropy: target class 3 at position 1 is out of range for 3 classes"
@@ -387,6 +427,20 @@ proptest! {
         let mut rng = tensor::Rng::seed(seed);
         let logits = Tensor::randn([n, c], 0.0, 2.0, DType::F64, &mut rng);
         let classes: Vec<usize> = (0..n).map(|_| rng.below(c)).collect();
+        check_both("cross_entropy", &|v| cross_entropy(&v[0], &classes, R[r]), &[logits.clone()])?;
+        check_both("nll", &|v| nll(&v[0], &classes, R[r]), &[logits])?;
+    }
+
+    /// One class per position of `[N, C, d₁, d₂]` (PyTorch's K-dimensional case).
+    #[test]
+    fn cross_entropy_and_nll_derivatives_per_position(
+        (n, c, h, w) in (1..3usize, 2..4usize, 1..3usize, 1..3usize),
+        seed in 0u64..1000,
+        r in 0..3usize,
+    ) {
+        let mut rng = tensor::Rng::seed(seed);
+        let logits = Tensor::randn([n, c, h, w], 0.0, 2.0, DType::F64, &mut rng);
+        let classes: Vec<usize> = (0..n * h * w).map(|_| rng.below(c)).collect();
         check_both("cross_entropy", &|v| cross_entropy(&v[0], &classes, R[r]), &[logits.clone()])?;
         check_both("nll", &|v| nll(&v[0], &classes, R[r]), &[logits])?;
     }
