@@ -70,9 +70,19 @@ impl Storage {
     }
 }
 
-/// A floating-point element type a kernel can be instantiated with (f32 or f64).
+/// Keeps [`Element`] to f32 and f64: storage, kernels and the buffer pool rely on the dtype tag
+/// naming the type exactly.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point element type a kernel can be instantiated with: f32 or f64 (the trait is
+/// sealed, so no other crate can add a type under one of their dtype tags).
 pub trait Element:
-    Copy
+    sealed::Sealed
+    + Copy
     + Send
     + Sync
     + 'static

@@ -85,11 +85,18 @@ fn lock() -> std::sync::MutexGuard<'static, Pool> {
     POOL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn shelf_index(d: DType) -> usize {
-    match d {
-        DType::F32 => 0,
-        DType::F64 => 1,
-    }
+/// The shelf of `T`: f32 buffers on shelf 0, f64 ones on shelf 1, and `None` for any other
+/// type (`Element` is a public trait: a type of another crate claiming a dtype tag must not have
+/// its buffers rebuilt as `Vec<f32>` or `Vec<f64>`, so such buffers bypass the pool).
+fn shelf_of<T: Element>() -> Option<usize> {
+    use std::any::TypeId;
+    let t = TypeId::of::<T>();
+    let s = match T::DTYPE {
+        DType::F32 if t == TypeId::of::<f32>() => 0,
+        DType::F64 if t == TypeId::of::<f64>() => 1,
+        _ => return None,
+    };
+    Some(s)
 }
 
 /// Rebuilds a kept buffer as the `Vec<T>` it was.
@@ -113,9 +120,12 @@ pub(crate) fn take<T: Element>(n: usize) -> Vec<T> {
 /// [`take`] of a large buffer.
 #[inline(never)]
 fn take_kept<T: Element>(n: usize) -> Vec<T> {
+    let Some(s) = shelf_of::<T>() else {
+        return Vec::with_capacity(n);
+    };
     let size = std::mem::size_of::<T>();
     let mut p = lock();
-    let shelf = &mut p.shelves[shelf_index(T::DTYPE)];
+    let shelf = &mut p.shelves[s];
     let best = shelf
         .kept
         .iter()
@@ -128,7 +138,7 @@ fn take_kept<T: Element>(n: usize) -> Vec<T> {
             let k = shelf.kept.remove(i);
             shelf.bytes -= k.cap * size;
             p.stats.reused += 1;
-            // SAFETY: the shelf of T::DTYPE holds only buffers of `Vec<T>`s.
+            // SAFETY: shelf `s` holds only buffers of `Vec<T>`s (T is f32 for shelf 0, f64 for 1).
             unsafe { revive(k) }
         }
         None => {
@@ -158,6 +168,9 @@ pub(crate) fn give<T: Element>(v: Vec<T>) {
 /// [`give`] of a large buffer.
 #[inline(never)]
 fn keep<T: Element>(mut v: Vec<T>) {
+    let Some(s) = shelf_of::<T>() else {
+        return;
+    };
     let bytes = v.capacity() * std::mem::size_of::<T>();
     v.clear();
     let mut p = lock();
@@ -165,9 +178,9 @@ fn keep<T: Element>(mut v: Vec<T>) {
         return;
     }
     let target = p.limit - bytes;
-    let evicted = evict_to(&mut p, target, shelf_index(T::DTYPE));
+    let evicted = evict_to(&mut p, target, s);
     let mut v = std::mem::ManuallyDrop::new(v);
-    let shelf = &mut p.shelves[shelf_index(T::DTYPE)];
+    let shelf = &mut p.shelves[s];
     shelf.kept.push(Kept {
         ptr: v.as_mut_ptr() as usize,
         cap: v.capacity(),
