@@ -423,8 +423,8 @@ fn unary_small<T: Element>(x: &Tensor, op: UnaryOp) -> Tensor {
 /// A new buffer of `n` elements, written chunk by chunk (in parallel for large `n`) by
 /// `fill(chunk_index, chunk)`, which must write every element of its chunk — the elementwise
 /// kernels do — so the buffer is never zero-filled first (that fill cost ~20 % of an
-/// elementwise op, and a fifth of W2's instructions).
-fn new_written<T: Element>(
+/// elementwise op, and a fifth of W2's instructions). Also the output of the fused normalize.
+pub(crate) fn new_written<T: Element>(
     n: usize,
     chunk: usize,
     fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Send + Sync,

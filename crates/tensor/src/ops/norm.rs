@@ -71,22 +71,13 @@ fn by_rows<T: Element>(
     let len = outer * mid * inner;
     let inner = inner.max(1);
     let chunk = (parallel::CHUNK / inner).max(1) * inner;
-    let mut out = crate::pool::take(len);
-    parallel::for_chunks_mut_if(
-        len >= parallel::PAR_THRESHOLD,
-        &mut out.spare_capacity_mut()[..len],
-        chunk,
-        |ci, o| {
-            let first = ci * chunk;
-            for (r, row) in o.chunks_mut(inner).enumerate() {
-                let e0 = first + r * inner;
-                f(e0, (e0 / inner) % mid, row);
-            }
-        },
-    );
-    // SAFETY: the chunks cover 0..len and `f` wrote every row of each.
-    unsafe { out.set_len(len) };
-    out
+    super::elementwise::new_written(len, chunk, |ci, o| {
+        let first = ci * chunk;
+        for (r, row) in o.chunks_mut(inner).enumerate() {
+            let e0 = first + r * inner;
+            f(e0, (e0 / inner) % mid, row);
+        }
+    })
 }
 
 impl Tensor {
