@@ -110,6 +110,10 @@ fn w3(threads: usize) {
 }
 
 fn main() {
+    // `MINIMAX_WINOGRAD=0` times the convolutions with im2col + GEMM instead (for comparison)
+    if std::env::var("MINIMAX_WINOGRAD").as_deref() == Ok("0") {
+        tensor::set_winograd(false);
+    }
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let want = |name: &str| filter.as_deref().is_none_or(|f| name.starts_with(f));
     let only: Option<usize> = std::env::var("MINIMAX_BENCH_THREADS")

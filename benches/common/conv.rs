@@ -5,7 +5,8 @@
 //! Included by a bench root as `#[path = "common/conv.rs"] mod conv;` and run as
 //! `conv::run(threads)`, which works inside its own rayon pool of that many threads (the global
 //! pool is never created here). Prints one line per case:
-//! `bench=w5a-conv2d impl=minimax case=forward threads=1 median_ms=… min_ms=… gflops=…`.
+//! `bench=w5a-conv2d impl=minimax case=forward threads=1 median_ms=… min_ms=… gflops=…`
+//! (gflops counts the direct algorithm's multiply-adds, so Winograd can exceed the peak).
 
 use std::time::Instant;
 use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
@@ -15,6 +16,11 @@ const ITERS: usize = 20;
 
 /// Times `f` (3 warm-ups, then 20 timed calls) and prints the line; `flops` is per call.
 fn time_case(bench: &str, case: &str, threads: usize, flops: f64, mut f: impl FnMut() -> Tensor) {
+    let imp = if tensor::winograd_enabled() {
+        "minimax"
+    } else {
+        "minimax-direct"
+    };
     for _ in 0..WARMUP {
         std::hint::black_box(f());
     }
@@ -32,14 +38,24 @@ fn time_case(bench: &str, case: &str, threads: usize, flops: f64, mut f: impl Fn
         0.5 * (ms[ITERS / 2 - 1] + ms[ITERS / 2])
     };
     println!(
-        "bench={bench} impl=minimax case={case} threads={threads} median_ms={median:.3} min_ms={:.3} gflops={:.2}",
+        "bench={bench} impl={imp} case={case} threads={threads} median_ms={median:.3} min_ms={:.3} gflops={:.2}",
         ms[0],
         flops / (median * 1e-3) / 1e9
     );
 }
 
-/// Runs the W5 cases on a rayon pool of `threads` threads and prints their timings.
+/// Runs the W5 cases on a rayon pool of `threads` threads and prints their timings: `impl=minimax`
+/// as the library runs them (Winograd for these layers, see `tensor::set_winograd`), then
+/// `impl=minimax-direct` with im2col + GEMM.
 pub fn run(threads: usize) {
+    for winograd in [true, false] {
+        let before = tensor::set_winograd(winograd);
+        run_cases(threads);
+        tensor::set_winograd(before);
+    }
+}
+
+fn run_cases(threads: usize) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

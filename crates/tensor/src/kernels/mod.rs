@@ -7,6 +7,7 @@ pub mod elementwise;
 pub mod fastmath;
 pub mod gemm;
 pub mod reduce;
+pub mod winograd;
 
 /// Whether the AVX2+FMA variants of the kernels are used on this machine.
 ///

@@ -1,0 +1,1021 @@
+//! Winograd convolution for the DCGAN layer: 4×4 kernels, stride 2, padding 1.
+//!
+//! Every DCGAN halves or doubles the image with `Conv2d(cin, cout, 4, 2, 1)` or
+//! `ConvTranspose2d(cin, cout, 4, 2, 1)`, and those layers are nearly all of a training step's
+//! arithmetic. This module computes them with about a third of the multiplications of im2col +
+//! GEMM, in two steps.
+//!
+//! **1. Stride 2 becomes four stride-1 convolutions (polyphase split).** In one dimension, with
+//! `xp` the input padded by one zero on each side, the output is
+//! `y[i] = Σₖ w[k]·xp[2i + k]` for `k = 0..4`. Writing `k = 2t + p` (`p` the phase, `t = 0, 1`):
+//!
+//! ```text
+//! y[i] = Σₚ Σₜ w[2t + p] · uₚ[i + t]      with  uₚ[j] = xp[2j + p]
+//! ```
+//!
+//! so each phase is a plain stride-1 correlation of the sub-sampled input `uₚ` with the 2-tap
+//! filter `(w[p], w[2 + p])`. In 2-D there are four phases `(p, q)`; they act like four times as
+//! many input channels, each with a 2×2 filter.
+//!
+//! **2. Each 2×2 correlation is a Winograd `F(7×7, 2×2)`.** A correlation of a 2-tap filter
+//! `g` with an 8-sample tile `d` giving 7 outputs is, by Toom–Cook interpolation at the points
+//! `0, ±1, ±2, ±½` and `∞`,
+//!
+//! ```text
+//! y = Aᵀ [ (G g) ⊙ (Bᵀ d) ]
+//! ```
+//!
+//! with `G` (8×2) evaluating the filter polynomial at the points, `Bᵀ` (8×8) the inverse
+//! transposed Vandermonde matrix and `Aᵀ` (7×8) the transposed evaluation matrix of the output
+//! (see [`matrices`] for the construction). In 2-D the tile is 8×8 and
+//! `Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A`: 64 products instead of 7·7·4 = 196. Summed over input
+//! channels, the products at each of the 64 transform positions form a matrix product
+//!
+//! ```text
+//! Ŷ[ξη] (cout × tiles) = Ŵ[ξη] (cout × 4·cin) · X̂[ξη] (4·cin × tiles)
+//! ```
+//!
+//! so the work is 64 GEMMs, each `196 / 64 ≈ 3.1` times smaller than the direct one, plus the
+//! cheap transforms. An output image is cut into 7×7 tiles (8×8 inputs overlapping by one);
+//! a 7×7 output (the 14×14 → 7×7 layer of the 28×28 DCGAN) is exactly one tile.
+//!
+//! **The gradients are the adjoints of the same bilinear form**, so they live in the same
+//! transform domain and cost the same:
+//!
+//! ```text
+//! input gradient:   dX̂[ξη] = Ŵ[ξη]ᵀ · dŶ[ξη],   dŶ = A dY Aᵀ,   dx = B dX̂ Bᵀ (scattered back)
+//! weight gradient:  dŴ[ξη] = dŶ[ξη] · X̂[ξη]ᵀ,   dw = Gᵀ dŴ G
+//! ```
+//!
+//! The transposed convolution `ConvTranspose2d(·, ·, 4, 2, 1)` is the input gradient of the
+//! convolution, so it runs the same code.
+//!
+//! **Accuracy.** The transforms have entries up to 5.25 and cancel, so in f32 the result
+//! carries a relative error of about 3·10⁻⁵ of the output's scale, against about 10⁻⁶ for the
+//! direct sum (`tests` measures it). Training is insensitive to this (cuDNN and oneDNN make
+//! the same trade), but [`crate::ops::conv`] uses it only for f32 and it can be switched off
+//! with [`crate::set_winograd`]; f64, used for gradient checks, always sums directly.
+//!
+//! Every output element is computed by the same operations whatever the thread count: tasks
+//! split the work by channel (transforms) or by transform position (GEMMs), never inside a sum.
+
+use crate::kernels::gemm::gemm_raw;
+use crate::parallel::{for_chunks_mut, map_indexed};
+use crate::pool;
+use crate::Element;
+use std::sync::OnceLock;
+
+/// Outputs per tile side.
+pub const M: usize = 7;
+/// Tile side in the transform domain (`M + 2 − 1`).
+pub const ALPHA: usize = 8;
+/// Transform positions per tile.
+const POS: usize = ALPHA * ALPHA;
+/// The finite interpolation points (the eighth is ∞).
+const POINTS: [f64; ALPHA - 1] = [0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5];
+
+/// The Toom–Cook matrices of `F(7, 2)`, in f64.
+#[derive(Debug)]
+pub struct Matrices {
+    /// `Bᵀ` (8×8): input tile → transform domain.
+    pub bt: [[f64; ALPHA]; ALPHA],
+    /// `Aᵀ` (7×8): transform domain → outputs.
+    pub at: [[f64; ALPHA]; M],
+    /// `G` (8×2): 2-tap filter → transform domain.
+    pub g: [[f64; 2]; ALPHA],
+}
+
+/// Evaluation row of a polynomial with `k` coefficients at a point (`None` = ∞, which picks
+/// the leading coefficient).
+fn eval_row(point: Option<f64>, k: usize) -> Vec<f64> {
+    (0..k)
+        .map(|j| match point {
+            Some(a) => a.powi(j as i32),
+            None => f64::from(u8::from(j == k - 1)),
+        })
+        .collect()
+}
+
+/// Inverse of a small square matrix by Gauss–Jordan elimination with partial pivoting.
+fn invert(a: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let n = a.len();
+    let mut m: Vec<Vec<f64>> = a
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut r = row.clone();
+            r.extend((0..n).map(|j| f64::from(u8::from(i == j))));
+            r
+        })
+        .collect();
+    for c in 0..n {
+        let p = (c..n)
+            .max_by(|&i, &j| m[i][c].abs().total_cmp(&m[j][c].abs()))
+            .unwrap_or(c);
+        m.swap(c, p);
+        let d = m[c][c];
+        for v in m[c].iter_mut() {
+            *v /= d;
+        }
+        let pivot = m[c].clone();
+        for (i, row) in m.iter_mut().enumerate() {
+            let f = row[c];
+            if i != c && f != 0.0 {
+                for (v, pv) in row.iter_mut().zip(&pivot) {
+                    *v -= f * pv;
+                }
+            }
+        }
+    }
+    m.into_iter().map(|r| r[n..].to_vec()).collect()
+}
+
+/// The matrices, built once by Toom–Cook: a linear convolution `s = g ∗ h` is
+/// `V⁻¹ [(V₂ g) ⊙ (V₇ h)]` (evaluate both polynomials at the 8 points, multiply, interpolate),
+/// where `Vₖ` is the 8×k evaluation matrix and `V = V₈`. A correlation is the transpose of a
+/// convolution in its data argument, so `y = V₇ᵀ [(V₂ g) ⊙ (V⁻ᵀ d)]`:
+/// `Aᵀ = V₇ᵀ`, `G = V₂`, `Bᵀ = V⁻ᵀ`.
+pub fn matrices() -> &'static Matrices {
+    static MATS: OnceLock<Matrices> = OnceLock::new();
+    MATS.get_or_init(|| {
+        let points: Vec<Option<f64>> = POINTS.iter().map(|&a| Some(a)).chain([None]).collect();
+        let v: Vec<Vec<f64>> = points.iter().map(|&a| eval_row(a, ALPHA)).collect();
+        let vinv = invert(&v);
+        let mut m = Matrices {
+            bt: [[0.0; ALPHA]; ALPHA],
+            at: [[0.0; ALPHA]; M],
+            g: [[0.0; 2]; ALPHA],
+        };
+        for (i, &a) in points.iter().enumerate() {
+            let r7 = eval_row(a, M);
+            for (j, &e) in r7.iter().enumerate() {
+                m.at[j][i] = e;
+            }
+            let r2 = eval_row(a, 2);
+            m.g[i] = [r2[0], r2[1]];
+            for j in 0..ALPHA {
+                m.bt[i][j] = vinv[j][i];
+            }
+        }
+        m
+    })
+}
+
+/// The problem: a convolution of `[n, cin, h, w]` with a `[cout, cin, 4, 4]` weight, stride 2,
+/// padding 1, giving `[n, cout, oh, ow]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geom {
+    /// Batch size.
+    pub n: usize,
+    /// Input channels of the convolution.
+    pub cin: usize,
+    /// Output channels of the convolution.
+    pub cout: usize,
+    /// Input height.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Output height, `⌊h / 2⌋`.
+    pub oh: usize,
+    /// Output width, `⌊w / 2⌋`.
+    pub ow: usize,
+}
+
+impl Geom {
+    fn tiles(&self) -> (usize, usize) {
+        (self.oh.div_ceil(M), self.ow.div_ceil(M))
+    }
+    /// GEMM columns: one per (sample, tile).
+    fn cols(&self) -> usize {
+        let (th, tw) = self.tiles();
+        self.n * th * tw
+    }
+    /// GEMM inner dimension of the forward product: channel × phase.
+    fn ci(&self) -> usize {
+        4 * self.cin
+    }
+
+    /// Whether the Winograd form pays here: enough channels for the GEMMs to dominate, and
+    /// outputs that fill at least half of their 7×7 tiles (a 4×4 output would waste most of
+    /// its tile). Depends on the shapes only.
+    pub fn worthwhile(&self) -> bool {
+        let (th, tw) = self.tiles();
+        self.cin >= 16
+            && self.cout >= 16
+            && self.oh * self.ow > 0
+            && 2 * self.oh * self.ow >= M * M * th * tw
+            && self.oh == self.h / 2
+            && self.ow == self.w / 2
+    }
+}
+
+// ------------------------------------------------------------------------------ row mixing
+
+/// `dst[a] = Σₖ m[a][k] · src[k]` for rows of `len` elements: `m` is `ro × ri` (row-major),
+/// row `k` of `src` starts at `k·ss`, row `a` of `dst` at `a·ds`. Zero coefficients (the
+/// transforms have many) are skipped. Every transform of this module is made of these.
+#[allow(clippy::too_many_arguments)]
+fn mix_rows<T: Element>(
+    m: &[T],
+    ro: usize,
+    ri: usize,
+    src: &[T],
+    ss: usize,
+    dst: &mut [T],
+    ds: usize,
+    len: usize,
+) {
+    assert!(m.len() >= ro * ri, "winograd: matrix too small");
+    assert!(
+        ri == 0 || len == 0 || src.len() >= (ri - 1) * ss + len,
+        "winograd: source rows out of bounds"
+    );
+    assert!(
+        ro == 0 || len == 0 || dst.len() >= (ro - 1) * ds + len,
+        "winograd: destination rows out of bounds"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        if T::DTYPE == crate::DType::F32 && crate::kernels::simd_enabled() {
+            // SAFETY: `Element` is sealed to f32 and f64 and the tag says f32, so the casts
+            // keep type and length; the CPU has AVX2 and FMA (checked); the row extents were
+            // asserted above.
+            unsafe {
+                let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
+                let d = std::slice::from_raw_parts_mut(dst.as_mut_ptr() as *mut f32, dst.len());
+                mix_rows_f32_avx2(f(m), ro, ri, f(src), ss, d, ds, len);
+            }
+            return;
+        }
+    }
+    for a in 0..ro {
+        let coef = &m[a * ri..(a + 1) * ri];
+        let d = &mut dst[a * ds..a * ds + len];
+        d.fill(T::ZERO);
+        for (k, &c) in coef.iter().enumerate() {
+            if c != T::ZERO {
+                for (dv, &sv) in d.iter_mut().zip(&src[k * ss..k * ss + len]) {
+                    *dv += c * sv;
+                }
+            }
+        }
+    }
+}
+
+/// [`mix_rows`] for f32 with AVX2: each output row is summed in four independent 8-lane
+/// registers (32 columns at a time) with fused multiply-adds and stored once.
+///
+/// # Safety
+/// AVX2 and FMA must be available; `src` and `dst` must hold the rows described.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn mix_rows_f32_avx2(
+    m: &[f32],
+    ro: usize,
+    ri: usize,
+    src: &[f32],
+    ss: usize,
+    dst: &mut [f32],
+    ds: usize,
+    len: usize,
+) {
+    use std::arch::x86_64::*;
+    let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
+    for a in 0..ro {
+        let coef = &m[a * ri..(a + 1) * ri];
+        let d = dp.add(a * ds);
+        let mut j = 0;
+        while j + 32 <= len {
+            let mut acc = [_mm256_setzero_ps(); 4];
+            for (k, &c) in coef.iter().enumerate() {
+                if c != 0.0 {
+                    let cv = _mm256_set1_ps(c);
+                    let s = sp.add(k * ss + j);
+                    for (i, av) in acc.iter_mut().enumerate() {
+                        *av = _mm256_fmadd_ps(cv, _mm256_loadu_ps(s.add(8 * i)), *av);
+                    }
+                }
+            }
+            for (i, av) in acc.iter().enumerate() {
+                _mm256_storeu_ps(d.add(j + 8 * i), *av);
+            }
+            j += 32;
+        }
+        while j + 8 <= len {
+            let mut acc = _mm256_setzero_ps();
+            for (k, &c) in coef.iter().enumerate() {
+                if c != 0.0 {
+                    acc = _mm256_fmadd_ps(
+                        _mm256_set1_ps(c),
+                        _mm256_loadu_ps(sp.add(k * ss + j)),
+                        acc,
+                    );
+                }
+            }
+            _mm256_storeu_ps(d.add(j), acc);
+            j += 8;
+        }
+        for jj in j..len {
+            let mut v = 0.0f32;
+            for (k, &c) in coef.iter().enumerate() {
+                if c != 0.0 {
+                    v = c.mul_add(*sp.add(k * ss + jj), v);
+                }
+            }
+            *d.add(jj) = v;
+        }
+    }
+}
+
+/// Two-sided transform of a block of `[r][c][len]` rows: `out = L · blk · Rᵀ` per column of
+/// `len` values, with `L` `ro × r` and `R` `co × c`; `out` is `[ro][co][len]`.
+#[allow(clippy::too_many_arguments)]
+fn transform2<T: Element>(
+    l: &[T],
+    ro: usize,
+    r: &[T],
+    co: usize,
+    blk: &[T],
+    (rows, cols): (usize, usize),
+    len: usize,
+    tmp: &mut Vec<T>,
+    out: &mut [T],
+) {
+    if tmp.len() < ro * cols * len {
+        tmp.resize(ro * cols * len, T::ZERO);
+    }
+    for c in 0..cols {
+        mix_rows(
+            l,
+            ro,
+            rows,
+            &blk[c * len..],
+            cols * len,
+            &mut tmp[c * len..],
+            cols * len,
+            len,
+        );
+    }
+    for a in 0..ro {
+        mix_rows(
+            r,
+            co,
+            cols,
+            &tmp[a * cols * len..],
+            len,
+            &mut out[a * co * len..],
+            len,
+            len,
+        );
+    }
+}
+
+/// The matrices in `T`, row-major: `Bᵀ`, `B`, `Aᵀ`, `A`, and `K` (64×4, the weight transform
+/// `G g Gᵀ` as one matrix on the four taps) and `Kᵀ`.
+struct Coef<T> {
+    bt: Vec<T>,
+    b: Vec<T>,
+    at: Vec<T>,
+    a: Vec<T>,
+    k: Vec<T>,
+    kt: Vec<T>,
+}
+
+impl<T: Element> Coef<T> {
+    fn new() -> Self {
+        let m = matrices();
+        let t = T::from_f64;
+        let mut c = Coef {
+            bt: vec![T::ZERO; POS],
+            b: vec![T::ZERO; POS],
+            at: vec![T::ZERO; M * ALPHA],
+            a: vec![T::ZERO; M * ALPHA],
+            k: vec![T::ZERO; POS * 4],
+            kt: vec![T::ZERO; POS * 4],
+        };
+        for i in 0..ALPHA {
+            for j in 0..ALPHA {
+                c.bt[i * ALPHA + j] = t(m.bt[i][j]);
+                c.b[j * ALPHA + i] = t(m.bt[i][j]);
+            }
+        }
+        for i in 0..M {
+            for j in 0..ALPHA {
+                c.at[i * ALPHA + j] = t(m.at[i][j]);
+                c.a[j * M + i] = t(m.at[i][j]);
+            }
+        }
+        for xi in 0..ALPHA {
+            for eta in 0..ALPHA {
+                for tap in 0..4 {
+                    let v = m.g[xi][tap / 2] * m.g[eta][tap % 2];
+                    c.k[(xi * ALPHA + eta) * 4 + tap] = t(v);
+                    c.kt[tap * POS + xi * ALPHA + eta] = t(v);
+                }
+            }
+        }
+        c
+    }
+}
+
+/// A pointer shared by tasks that write disjoint elements through it.
+#[derive(Clone, Copy)]
+struct SharedMut<T>(*mut T);
+// SAFETY: used only where each task writes elements no other task touches (stated at each use).
+unsafe impl<T: Send> Send for SharedMut<T> {}
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+
+/// A vector of `len` elements whose contents the caller overwrites entirely before reading.
+fn overwritten<T: Element>(len: usize) -> Vec<T> {
+    let mut v: Vec<T> = pool::take(len);
+    v.reserve(len);
+    // SAFETY: capacity is at least `len`; f32/f64 (the only `Element`s) have no invalid bit
+    // patterns, and every caller writes all `len` elements before any is read.
+    unsafe { v.set_len(len) };
+    v
+}
+
+/// Zero-bordered copies of the `n` planes `src[(i·stride + 0)..]` (each `h × w`) at offset
+/// `(top, left)` in planes of `ph × pw`; the borders are zeroed once and stay zero.
+#[allow(clippy::too_many_arguments)]
+fn pad_planes<T: Element>(
+    src: &[T],
+    n: usize,
+    stride: usize,
+    (h, w): (usize, usize),
+    (top, left): (usize, usize),
+    (ph, pw): (usize, usize),
+    out: &mut Vec<T>,
+) {
+    if out.len() != n * ph * pw {
+        out.clear();
+        out.resize(n * ph * pw, T::ZERO);
+    }
+    for i in 0..n {
+        let plane = &src[i * stride..i * stride + h * w];
+        let dst = &mut out[i * ph * pw..(i + 1) * ph * pw];
+        for r in 0..h {
+            dst[(r + top) * pw + left..][..w].copy_from_slice(&plane[r * w..(r + 1) * w]);
+        }
+    }
+}
+
+/// Where each GEMM column's tile starts in a stack of padded planes of `ph × pw`: tile
+/// `(ty, tx)` of sample `n` at `n·ph·pw + step·(ty·pw + tx)`.
+fn tile_bases(g: &Geom, (ph, pw): (usize, usize), step: usize) -> Vec<usize> {
+    let (th, tw) = g.tiles();
+    let mut v = Vec::with_capacity(g.cols());
+    for nn in 0..g.n {
+        for ty in 0..th {
+            for tx in 0..tw {
+                v.push(nn * ph * pw + step * (ty * pw + tx));
+            }
+        }
+    }
+    v
+}
+
+/// `row[col] = planes[base[col] + off]` for every column.
+#[inline]
+fn gather<T: Element>(row: &mut [T], planes: &[T], base: &[usize], off: usize) {
+    for (r, &b) in row.iter_mut().zip(base) {
+        *r = planes[b + off];
+    }
+}
+
+// ------------------------------------------------------------------------------ transforms
+//
+// Tiles: tile (ty, tx) of a sample covers outputs [7ty, 7ty + 7) × [7tx, 7tx + 7) and, in each
+// phase (p, q), the padded-input samples xp[2(7ty + a) + p][2(7tx + b) + q] for a, b < 8, where
+// xp[r][s] = x[r − 1][s − 1]. Images are first copied into zero-bordered planes big enough for
+// every tile, so the gathers and scatters need no bounds tests. A GEMM column is a
+// (sample, tile) pair: col = (n·th + ty)·tw + tx.
+
+impl Geom {
+    /// Side of the padded input planes: `2·7·tiles + 2` (covers xp up to the last tile).
+    fn padded_input(&self) -> (usize, usize) {
+        let (th, tw) = self.tiles();
+        (2 * M * th + 2, 2 * M * tw + 2)
+    }
+}
+
+/// `X̂ = Bᵀ d B` for every input tile of every (channel, phase): `[cin][4][64][J]`, so that the
+/// GEMM operand of position `ξη` is rows `ci' = 4c + phase` with stride `64·J`.
+fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
+    let j = g.cols();
+    let (ph_, pw_) = g.padded_input();
+    let mut out = overwritten::<T>(g.ci() * POS * j);
+    for_chunks_mut(&mut out, 4 * POS * j, |c, chunk| {
+        let mut pad = Vec::new();
+        let base = tile_bases(g, (ph_, pw_), 2 * M);
+        pad_planes(
+            &x[c * g.h * g.w..],
+            g.n,
+            g.cin * g.h * g.w,
+            (g.h, g.w),
+            (1, 1),
+            (ph_, pw_),
+            &mut pad,
+        );
+        let mut blk = vec![T::ZERO; POS * j];
+        let mut tmp = Vec::new();
+        for ph in 0..4 {
+            let (p, q) = (ph / 2, ph % 2);
+            for a in 0..ALPHA {
+                for b in 0..ALPHA {
+                    let off = (2 * a + p) * pw_ + 2 * b + q;
+                    gather(&mut blk[(a * ALPHA + b) * j..][..j], &pad, &base, off);
+                }
+            }
+            let dst = &mut chunk[ph * POS * j..(ph + 1) * POS * j];
+            transform2(
+                &cf.bt,
+                ALPHA,
+                &cf.bt,
+                ALPHA,
+                &blk,
+                (ALPHA, ALPHA),
+                j,
+                &mut tmp,
+                dst,
+            );
+        }
+    });
+    out
+}
+
+/// The adjoint of [`input_transform`]: `d = B X̂ Bᵀ` per tile, added into the input positions
+/// the tile was gathered from (tiles overlap by one row and column). `xh` is `[cin][4][64][J]`;
+/// returns `[n, cin, h, w]`, plus `bias[c]` everywhere when given.
+fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]>) -> Vec<T> {
+    let j = g.cols();
+    let (ph_, pw_) = g.padded_input();
+    let plane = g.h * g.w;
+    let mut dx = overwritten::<T>(g.n * g.cin * plane);
+    let ptr = SharedMut(dx.as_mut_ptr());
+    map_indexed(g.cin, |c| {
+        let ptr = ptr;
+        let mut pad = vec![T::ZERO; g.n * ph_ * pw_];
+        let base = tile_bases(g, (ph_, pw_), 2 * M);
+        let mut blk = vec![T::ZERO; POS * j];
+        let mut tmp = Vec::new();
+        for ph in 0..4 {
+            let (p, q) = (ph / 2, ph % 2);
+            let src = &xh[(c * 4 + ph) * POS * j..][..POS * j];
+            transform2(
+                &cf.b,
+                ALPHA,
+                &cf.b,
+                ALPHA,
+                src,
+                (ALPHA, ALPHA),
+                j,
+                &mut tmp,
+                &mut blk,
+            );
+            for a in 0..ALPHA {
+                for b in 0..ALPHA {
+                    let off = (2 * a + p) * pw_ + 2 * b + q;
+                    let row = &blk[(a * ALPHA + b) * j..][..j];
+                    for (&v, &bs) in row.iter().zip(&base) {
+                        pad[bs + off] += v;
+                    }
+                }
+            }
+        }
+        let bc = bias.map_or(T::ZERO, |b| b[c]);
+        for nn in 0..g.n {
+            // SAFETY: task `c` alone writes channel `c` of every sample; the plane is in
+            // bounds of `dx` (n·cin·plane elements).
+            let img = unsafe {
+                std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cin + c) * plane), plane)
+            };
+            let src = &pad[nn * ph_ * pw_..][..ph_ * pw_];
+            for r in 0..g.h {
+                for (d, &v) in img[r * g.w..(r + 1) * g.w]
+                    .iter_mut()
+                    .zip(&src[(r + 1) * pw_ + 1..][..g.w])
+                {
+                    *d = v + bc;
+                }
+            }
+        }
+    });
+    dx
+}
+
+/// `Ŵ = G w Gᵀ` for every (output channel, input channel, phase): `[cout][64][4·cin]`.
+fn weight_transform<T: Element>(w: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
+    let ci = g.ci();
+    let mut out = overwritten::<T>(g.cout * POS * ci);
+    for_chunks_mut(&mut out, POS * ci, |co, chunk| {
+        // the four taps of every (c, phase), as rows over ci'
+        let mut taps = vec![T::ZERO; 4 * ci];
+        for c in 0..g.cin {
+            let k = &w[(co * g.cin + c) * 16..][..16];
+            for ph in 0..4 {
+                let (p, q) = (ph / 2, ph % 2);
+                for tap in 0..4 {
+                    let (t, s) = (tap / 2, tap % 2);
+                    taps[tap * ci + c * 4 + ph] = k[(2 * t + p) * 4 + 2 * s + q];
+                }
+            }
+        }
+        mix_rows(&cf.k, POS, 4, &taps, ci, chunk, ci, ci);
+    });
+    out
+}
+
+/// The adjoint of [`weight_transform`]: `dw = Gᵀ dŴ G`. `wh` is `[cout][64][4·cin]`; returns
+/// `[cout, cin, 4, 4]`.
+fn weight_inverse<T: Element>(wh: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
+    let ci = g.ci();
+    let mut dw = overwritten::<T>(g.cout * g.cin * 16);
+    for_chunks_mut(&mut dw, g.cin * 16, |co, chunk| {
+        let mut taps = vec![T::ZERO; 4 * ci];
+        mix_rows(&cf.kt, 4, POS, &wh[co * POS * ci..], ci, &mut taps, ci, ci);
+        for c in 0..g.cin {
+            for ph in 0..4 {
+                let (p, q) = (ph / 2, ph % 2);
+                for tap in 0..4 {
+                    let (t, s) = (tap / 2, tap % 2);
+                    chunk[c * 16 + (2 * t + p) * 4 + 2 * s + q] = taps[tap * ci + c * 4 + ph];
+                }
+            }
+        }
+    });
+    dw
+}
+
+/// `dŶ = A dY Aᵀ` for every output tile (zero beyond the image): `[cout][64][J]`.
+fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
+    let (th, tw) = g.tiles();
+    let j = g.cols();
+    let plane = g.oh * g.ow;
+    let (ph_, pw_) = (M * th, M * tw);
+    let mut out = overwritten::<T>(g.cout * POS * j);
+    for_chunks_mut(&mut out, POS * j, |co, chunk| {
+        let mut pad = Vec::new();
+        pad_planes(
+            &dy[co * plane..],
+            g.n,
+            g.cout * plane,
+            (g.oh, g.ow),
+            (0, 0),
+            (ph_, pw_),
+            &mut pad,
+        );
+        let base = tile_bases(g, (ph_, pw_), M);
+        let mut blk = vec![T::ZERO; M * M * j];
+        let mut tmp = Vec::new();
+        for i in 0..M {
+            for l in 0..M {
+                gather(&mut blk[(i * M + l) * j..][..j], &pad, &base, i * pw_ + l);
+            }
+        }
+        transform2(&cf.a, ALPHA, &cf.a, ALPHA, &blk, (M, M), j, &mut tmp, chunk);
+    });
+    out
+}
+
+/// The adjoint of [`output_grad_transform`]: `Y = Aᵀ Ŷ A` per tile, cut to the image, plus
+/// `bias[co]`. `yh` is `[cout][64][J]`; returns `[n, cout, oh, ow]`.
+fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]>) -> Vec<T> {
+    let (th, tw) = g.tiles();
+    let j = g.cols();
+    let plane = g.oh * g.ow;
+    let (ph_, pw_) = (M * th, M * tw);
+    let mut y = overwritten::<T>(g.n * g.cout * plane);
+    let ptr = SharedMut(y.as_mut_ptr());
+    map_indexed(g.cout, |co| {
+        let ptr = ptr;
+        let mut blk = vec![T::ZERO; M * M * j];
+        let mut pad = vec![T::ZERO; g.n * ph_ * pw_];
+        let base = tile_bases(g, (ph_, pw_), M);
+        let mut tmp = Vec::new();
+        let src = &yh[co * POS * j..][..POS * j];
+        transform2(
+            &cf.at,
+            M,
+            &cf.at,
+            M,
+            src,
+            (ALPHA, ALPHA),
+            j,
+            &mut tmp,
+            &mut blk,
+        );
+        for i in 0..M {
+            for l in 0..M {
+                let row = &blk[(i * M + l) * j..][..j];
+                for (&v, &bs) in row.iter().zip(&base) {
+                    pad[bs + i * pw_ + l] = v;
+                }
+            }
+        }
+        let b = bias.map_or(T::ZERO, |b| b[co]);
+        for nn in 0..g.n {
+            // SAFETY: task `co` alone writes channel `co` of every sample; in bounds of `y`.
+            let img = unsafe {
+                std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cout + co) * plane), plane)
+            };
+            let src = &pad[nn * ph_ * pw_..][..ph_ * pw_];
+            for r in 0..g.oh {
+                for (d, &v) in img[r * g.ow..(r + 1) * g.ow]
+                    .iter_mut()
+                    .zip(&src[r * pw_..][..g.ow])
+                {
+                    *d = v + b;
+                }
+            }
+        }
+    });
+    y
+}
+
+// ------------------------------------------------------------------------------ the products
+
+/// A strided matrix operand: element `(r, c)` at `ptr[r·rs + c·cs]`.
+#[derive(Clone, Copy)]
+struct Operand<T> {
+    ptr: *const T,
+    rs: isize,
+    cs: isize,
+}
+
+/// For every transform position `pos` (in parallel), `C(pos) = A(pos) · B(pos)` with
+/// `m × k` by `k × n` operands whose position `pos` starts `pos · step` elements in; `C(pos)`
+/// starts at `c + pos · c_step`, rows `c_rs` apart.
+#[allow(clippy::too_many_arguments)]
+fn products<T: Element>(
+    (m, k, n): (usize, usize, usize),
+    a: Operand<T>,
+    a_step: usize,
+    b: Operand<T>,
+    b_step: usize,
+    c: &mut [T],
+    c_step: usize,
+    c_rs: usize,
+) {
+    assert!(
+        m == 0 || n == 0 || (POS - 1) * c_step + (m - 1) * c_rs + n <= c.len(),
+        "winograd: product output out of bounds"
+    );
+    let cp = SharedMut(c.as_mut_ptr());
+    let (ap, bp) = (SharedMut(a.ptr as *mut T), SharedMut(b.ptr as *mut T));
+    map_indexed(POS, |pos| {
+        let (cp, ap, bp) = (cp, ap, bp);
+        // SAFETY: the callers build `a` and `b` from slices that hold every position's operand
+        // (checked by their layouts), position `pos` writes only its own rows of `c` (disjoint
+        // from other positions: `c_step` ≥ n and rows `c_rs` apart interleave without overlap),
+        // and the output extent was asserted above.
+        unsafe {
+            gemm_raw(
+                m,
+                k,
+                n,
+                T::ONE,
+                ap.0.add(pos * a_step),
+                a.rs,
+                a.cs,
+                bp.0.add(pos * b_step),
+                b.rs,
+                b.cs,
+                T::ZERO,
+                cp.0.add(pos * c_step),
+                c_rs as isize,
+                1,
+            )
+        }
+    });
+}
+
+// ------------------------------------------------------------------------------ the kernels
+
+/// Forward: `[n, cin, h, w]` ⋆ `[cout, cin, 4, 4]` (stride 2, padding 1) + bias →
+/// `[n, cout, oh, ow]`.
+pub fn forward<T: Element>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Geom) -> Vec<T> {
+    assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "winograd: input size");
+    assert_eq!(w.len(), g.cout * g.cin * 16, "winograd: weight size");
+    let cf = Coef::<T>::new();
+    let (ci, j) = (g.ci(), g.cols());
+    let xh = input_transform(x, g, &cf);
+    let wh = weight_transform(w, g, &cf);
+    let mut yh = overwritten::<T>(g.cout * POS * j);
+    // Ŷ[ξη] (cout × J) = Ŵ[ξη] (cout × ci', rows 64·ci' apart) · X̂[ξη] (ci' × J, rows 64·J apart)
+    let a = Operand {
+        ptr: wh.as_ptr(),
+        rs: (POS * ci) as isize,
+        cs: 1,
+    };
+    let b = Operand {
+        ptr: xh.as_ptr(),
+        rs: (POS * j) as isize,
+        cs: 1,
+    };
+    products((g.cout, ci, j), a, ci, b, j, &mut yh, j, POS * j);
+    let y = output_inverse(&yh, g, &cf, bias);
+    for v in [xh, wh, yh] {
+        pool::give(v);
+    }
+    y
+}
+
+/// Input gradient (and transposed convolution): `dy [n, cout, oh, ow]` with the weight
+/// `[cout, cin, 4, 4]` → `[n, cin, h, w]`, plus `bias[c]` per output channel when given.
+pub fn data_backward<T: Element>(dy: &[T], w: &[T], bias: Option<&[T]>, g: &Geom) -> Vec<T> {
+    assert_eq!(
+        dy.len(),
+        g.n * g.cout * g.oh * g.ow,
+        "winograd: grad_out size"
+    );
+    assert_eq!(w.len(), g.cout * g.cin * 16, "winograd: weight size");
+    let cf = Coef::<T>::new();
+    let (ci, j) = (g.ci(), g.cols());
+    let dyh = output_grad_transform(dy, g, &cf);
+    let wh = weight_transform(w, g, &cf);
+    let mut xh = overwritten::<T>(ci * POS * j);
+    // dX̂[ξη] (ci' × J) = Ŵ[ξη]ᵀ (ci' × cout) · dŶ[ξη] (cout × J)
+    let a = Operand {
+        ptr: wh.as_ptr(),
+        rs: 1,
+        cs: (POS * ci) as isize,
+    };
+    let b = Operand {
+        ptr: dyh.as_ptr(),
+        rs: (POS * j) as isize,
+        cs: 1,
+    };
+    products((ci, g.cout, j), a, ci, b, j, &mut xh, j, POS * j);
+    let dx = input_inverse(&xh, g, &cf, bias);
+    for v in [dyh, wh, xh] {
+        pool::give(v);
+    }
+    dx
+}
+
+/// Weight gradient: input `[n, cin, h, w]` and `dy [n, cout, oh, ow]` → `[cout, cin, 4, 4]`.
+pub fn filter_backward<T: Element>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
+    assert_eq!(x.len(), g.n * g.cin * g.h * g.w, "winograd: input size");
+    assert_eq!(
+        dy.len(),
+        g.n * g.cout * g.oh * g.ow,
+        "winograd: grad_out size"
+    );
+    let cf = Coef::<T>::new();
+    let (ci, j) = (g.ci(), g.cols());
+    let xh = input_transform(x, g, &cf);
+    let dyh = output_grad_transform(dy, g, &cf);
+    let mut wh = overwritten::<T>(g.cout * POS * ci);
+    // dŴ[ξη] (cout × ci') = dŶ[ξη] (cout × J) · X̂[ξη]ᵀ (J × ci')
+    let a = Operand {
+        ptr: dyh.as_ptr(),
+        rs: (POS * j) as isize,
+        cs: 1,
+    };
+    let b = Operand {
+        ptr: xh.as_ptr(),
+        rs: 1,
+        cs: (POS * j) as isize,
+    };
+    products((g.cout, j, ci), a, j, b, j, &mut wh, ci, POS * ci);
+    let dw = weight_inverse(&wh, g, &cf);
+    for v in [xh, dyh, wh] {
+        pool::give(v);
+    }
+    dw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_dimensional_f7_2_is_a_correlation() {
+        // y = Aᵀ[(G g) ⊙ (Bᵀ d)] against the direct sum, in f64
+        let m = matrices();
+        let d: Vec<f64> = (0..ALPHA).map(|i| (i as f64 * 0.37).sin()).collect();
+        let gf = [0.7, -1.3];
+        let gg: Vec<f64> = (0..ALPHA)
+            .map(|i| m.g[i][0] * gf[0] + m.g[i][1] * gf[1])
+            .collect();
+        let bd: Vec<f64> = (0..ALPHA)
+            .map(|i| (0..ALPHA).map(|k| m.bt[i][k] * d[k]).sum())
+            .collect();
+        for i in 0..M {
+            let y: f64 = (0..ALPHA).map(|k| m.at[i][k] * gg[k] * bd[k]).sum();
+            let direct = gf[0] * d[i] + gf[1] * d[i + 1];
+            assert!((y - direct).abs() < 1e-12, "output {i}: {y} vs {direct}");
+        }
+    }
+
+    use crate::{Conv2dParams, Rng, Tensor};
+
+    fn max_rel_err(a: &[f64], b: &[f64]) -> f64 {
+        assert_eq!(a.len(), b.len());
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        a.iter()
+            .zip(b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+            / scale
+    }
+
+    /// Shapes: one tile exactly (14 → 7), several tiles with partial ones and odd input sizes.
+    const SHAPES: [(usize, usize, usize, usize, usize); 3] =
+        [(2, 3, 5, 14, 14), (1, 2, 3, 29, 17), (3, 4, 2, 16, 31)];
+
+    #[test]
+    fn f64_kernels_equal_the_direct_convolution() {
+        let mut rng = Rng::seed(3);
+        let p = Conv2dParams::new((2, 2), (1, 1));
+        for (n, cin, cout, h, w) in SHAPES {
+            let g = Geom {
+                n,
+                cin,
+                cout,
+                h,
+                w,
+                oh: h / 2,
+                ow: w / 2,
+            };
+            let x = Tensor::randn([n, cin, h, w], 0.0, 1.0, crate::DType::F64, &mut rng);
+            let wt = Tensor::randn([cout, cin, 4, 4], 0.0, 1.0, crate::DType::F64, &mut rng);
+            let b = Tensor::randn([cout], 0.0, 1.0, crate::DType::F64, &mut rng);
+            let dy = Tensor::randn(
+                [n, cout, h / 2, w / 2],
+                0.0,
+                1.0,
+                crate::DType::F64,
+                &mut rng,
+            );
+            let bx = Tensor::randn([cin], 0.0, 1.0, crate::DType::F64, &mut rng);
+            let y = forward(x.as_slice::<f64>(), wt.as_slice(), Some(b.as_slice()), &g);
+            let y_ref = x.conv2d(&wt, Some(&b), p).to_vec_f64();
+            assert!(max_rel_err(&y, &y_ref) < 1e-12, "forward {g:?}");
+            let dx = data_backward(dy.as_slice::<f64>(), wt.as_slice(), Some(bx.as_slice()), &g);
+            let dx_ref = dy
+                .conv2d_input_grad(&wt, (h, w), p)
+                .add(&bx.reshape([1, cin, 1, 1]))
+                .to_vec_f64();
+            assert!(max_rel_err(&dx, &dx_ref) < 1e-12, "input gradient {g:?}");
+            let dw = filter_backward(x.as_slice::<f64>(), dy.as_slice(), &g);
+            let dw_ref = x.conv2d_weight_grad(&dy, [cout, cin, 4, 4], p).to_vec_f64();
+            assert!(max_rel_err(&dw, &dw_ref) < 1e-12, "weight gradient {g:?}");
+        }
+    }
+
+    #[test]
+    fn f32_error_of_the_dcgan_layer_is_a_few_1e_5() {
+        // Conv2d(64, 128, 4, 2, 1) on 14×14 and its two gradients, in f32 through the public
+        // ops (which take the Winograd path) against the f64 direct sums
+        assert!(crate::winograd_enabled());
+        let mut rng = Rng::seed(4);
+        let p = Conv2dParams::new((2, 2), (1, 1));
+        let x = Tensor::rand_uniform([4, 64, 14, 14], -1.0, 1.0, crate::DType::F64, &mut rng);
+        let w = Tensor::randn([128, 64, 4, 4], 0.0, 0.02, crate::DType::F64, &mut rng);
+        let dy = Tensor::randn([4, 128, 7, 7], 0.0, 1.0, crate::DType::F64, &mut rng);
+        let f = |t: &Tensor| t.to_dtype(crate::DType::F32);
+        let cases = [
+            (
+                f(&x).conv2d(&f(&w), None, p).to_vec_f64(),
+                x.conv2d(&w, None, p).to_vec_f64(),
+            ),
+            (
+                f(&dy).conv2d_input_grad(&f(&w), (14, 14), p).to_vec_f64(),
+                dy.conv2d_input_grad(&w, (14, 14), p).to_vec_f64(),
+            ),
+            (
+                f(&x)
+                    .conv2d_weight_grad(&f(&dy), [128, 64, 4, 4], p)
+                    .to_vec_f64(),
+                x.conv2d_weight_grad(&dy, [128, 64, 4, 4], p).to_vec_f64(),
+            ),
+        ];
+        for (i, (got, want)) in cases.iter().enumerate() {
+            let e = max_rel_err(got, want);
+            eprintln!("winograd f32, case {i}: relative error {e:e}");
+            // 1e-6 would mean the direct path ran; above 2e-4 the transforms are off
+            assert!(e > 1e-6 && e < 2e-4, "case {i}: relative error {e:e}");
+        }
+    }
+
+    #[test]
+    fn worthwhile_only_for_filled_tiles_and_enough_channels() {
+        let g = |n, cin, cout, h| Geom {
+            n,
+            cin,
+            cout,
+            h,
+            w: h,
+            oh: h / 2,
+            ow: h / 2,
+        };
+        assert!(g(64, 64, 128, 14).worthwhile());
+        assert!(g(2, 16, 16, 28).worthwhile());
+        assert!(g(4, 32, 32, 64).worthwhile()); // 32×32 in 5×5 tiles: 84 % filled
+        assert!(!g(4, 32, 32, 8).worthwhile()); // 4×4 in one 7×7 tile: 33 %
+        assert!(!g(64, 1, 64, 28).worthwhile()); // one input channel
+        assert!(!g(64, 64, 8, 14).worthwhile());
+    }
+}
