@@ -371,8 +371,8 @@ fn transform2<T: Element>(
     }
 }
 
-/// The matrices in `T`, row-major: `Bᵀ`, `B`, `Aᵀ`, `A`, and `K` (64×4, the weight transform
-/// `G g Gᵀ` as one matrix on the four taps) and `Kᵀ`.
+/// The matrices in `T`, row-major: `Bᵀ`, `B`, `Aᵀ`, `A`, `K` (64×4, the weight transform
+/// `G g Gᵀ` as one matrix on the four taps), `Kᵀ` and `G`.
 struct Coef<T> {
     bt: Vec<T>,
     b: Vec<T>,
@@ -380,6 +380,7 @@ struct Coef<T> {
     a: Vec<T>,
     k: Vec<T>,
     kt: Vec<T>,
+    g: Vec<T>,
 }
 
 impl<T: Element> Coef<T> {
@@ -393,6 +394,7 @@ impl<T: Element> Coef<T> {
             a: vec![T::ZERO; M * ALPHA],
             k: vec![T::ZERO; POS * 4],
             kt: vec![T::ZERO; POS * 4],
+            g: m.g.iter().flat_map(|r| [t(r[0]), t(r[1])]).collect(),
         };
         for i in 0..ALPHA {
             for j in 0..ALPHA {
@@ -436,8 +438,21 @@ fn overwritten<T: Element>(len: usize) -> Vec<T> {
     v
 }
 
+/// A stride of at least `len` elements that is not a multiple of 512 bytes: rows of the
+/// transform-domain buffers (and stacked planes) are read 8 or 64 at a time down a column, and
+/// at a 4-KiB-aligned stride those would all fall in the same few L1 cache sets.
+fn spread<T>(len: usize) -> usize {
+    let size = std::mem::size_of::<T>();
+    if (len * size).is_multiple_of(512) {
+        len + 64 / size
+    } else {
+        len
+    }
+}
+
 /// Zero-bordered copies of the `n` planes `src[(i·stride + 0)..]` (each `h × w`) at offset
-/// `(top, left)` in planes of `ph × pw`; the borders are zeroed once and stay zero.
+/// `(top, left)` in planes of `ph × pw` (stored [`spread`] apart); the borders are zeroed once
+/// and stay zero.
 #[allow(clippy::too_many_arguments)]
 fn pad_planes<T: Element>(
     src: &[T],
@@ -448,28 +463,30 @@ fn pad_planes<T: Element>(
     (ph, pw): (usize, usize),
     out: &mut Vec<T>,
 ) {
-    if out.len() != n * ph * pw {
+    let ps = spread::<T>(ph * pw);
+    if out.len() != n * ps {
         out.clear();
-        out.resize(n * ph * pw, T::ZERO);
+        out.resize(n * ps, T::ZERO);
     }
     for i in 0..n {
         let plane = &src[i * stride..i * stride + h * w];
-        let dst = &mut out[i * ph * pw..(i + 1) * ph * pw];
+        let dst = &mut out[i * ps..i * ps + ph * pw];
         for r in 0..h {
             dst[(r + top) * pw + left..][..w].copy_from_slice(&plane[r * w..(r + 1) * w]);
         }
     }
 }
 
-/// Where each GEMM column's tile starts in a stack of padded planes of `ph × pw`: tile
-/// `(ty, tx)` of sample `n` at `n·ph·pw + step·(ty·pw + tx)`.
-fn tile_bases(g: &Geom, (ph, pw): (usize, usize), step: usize) -> Vec<usize> {
+/// Where each GEMM column's tile starts in a stack of padded planes of `ph × pw` of `T`
+/// ([`spread`] apart): tile `(ty, tx)` of sample `n` at `n·stride + step·(ty·pw + tx)`.
+fn tile_bases<T>(g: &Geom, (ph, pw): (usize, usize), step: usize) -> Vec<usize> {
     let (th, tw) = g.tiles();
+    let ps = spread::<T>(ph * pw);
     let mut v = Vec::with_capacity(g.cols());
     for nn in 0..g.n {
         for ty in 0..th {
             for tx in 0..tw {
-                v.push(nn * ph * pw + step * (ty * pw + tx));
+                v.push(nn * ps + step * (ty * pw + tx));
             }
         }
     }
@@ -505,10 +522,11 @@ impl Geom {
 fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
     let j = g.cols();
     let (ph_, pw_) = g.padded_input();
-    let mut out = overwritten::<T>(g.ci() * POS * j);
-    for_chunks_mut(&mut out, 4 * POS * j, |c, chunk| {
+    let xs = spread::<T>(POS * j);
+    let mut out = overwritten::<T>(g.ci() * xs);
+    for_chunks_mut(&mut out, 4 * xs, |c, chunk| {
         let mut pad = Vec::new();
-        let base = tile_bases(g, (ph_, pw_), 2 * M);
+        let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
         pad_planes(
             &x[c * g.h * g.w..],
             g.n,
@@ -528,7 +546,7 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
                     gather(&mut blk[(a * ALPHA + b) * j..][..j], &pad, &base, off);
                 }
             }
-            let dst = &mut chunk[ph * POS * j..(ph + 1) * POS * j];
+            let dst = &mut chunk[ph * xs..ph * xs + POS * j];
             transform2(
                 &cf.bt,
                 ALPHA,
@@ -556,13 +574,14 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
     let ptr = SharedMut(dx.as_mut_ptr());
     map_indexed(g.cin, |c| {
         let ptr = ptr;
-        let mut pad = vec![T::ZERO; g.n * ph_ * pw_];
-        let base = tile_bases(g, (ph_, pw_), 2 * M);
+        let ps = spread::<T>(ph_ * pw_);
+        let mut pad = vec![T::ZERO; g.n * ps];
+        let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
         let mut blk = vec![T::ZERO; POS * j];
         let mut tmp = Vec::new();
         for ph in 0..4 {
             let (p, q) = (ph / 2, ph % 2);
-            let src = &xh[(c * 4 + ph) * POS * j..][..POS * j];
+            let src = &xh[(c * 4 + ph) * spread::<T>(POS * j)..][..POS * j];
             transform2(
                 &cf.b,
                 ALPHA,
@@ -591,7 +610,7 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
             let img = unsafe {
                 std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cin + c) * plane), plane)
             };
-            let src = &pad[nn * ph_ * pw_..][..ph_ * pw_];
+            let src = &pad[nn * ps..][..ph_ * pw_];
             for r in 0..g.h {
                 for (d, &v) in img[r * g.w..(r + 1) * g.w]
                     .iter_mut()
@@ -605,36 +624,45 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
     dx
 }
 
-/// `Ŵ = G w Gᵀ` for every (output channel, input channel, phase): `[cout][64][4·cin]`.
-fn weight_transform<T: Element>(w: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
+/// The weight as four 2×2-filter taps per (output channel, input channel, phase):
+/// `taps[tap][co][4c + phase] = w[co][c][2t + p][2s + q]` for `tap = 2t + s`, `phase = 2p + q`.
+/// `Ŵ[pos] = Σ_tap K[pos][tap] · taps[tap]` is then the weight transform `G g Gᵀ` at `pos`.
+fn weight_taps<T: Element>(w: &[T], g: &Geom) -> Vec<T> {
     let ci = g.ci();
-    let mut out = overwritten::<T>(g.cout * POS * ci);
-    for_chunks_mut(&mut out, POS * ci, |co, chunk| {
-        // the four taps of every (c, phase), as rows over ci'
-        let mut taps = vec![T::ZERO; 4 * ci];
-        for c in 0..g.cin {
-            let k = &w[(co * g.cin + c) * 16..][..16];
-            for ph in 0..4 {
-                let (p, q) = (ph / 2, ph % 2);
-                for tap in 0..4 {
-                    let (t, s) = (tap / 2, tap % 2);
-                    taps[tap * ci + c * 4 + ph] = k[(2 * t + p) * 4 + 2 * s + q];
+    let mut taps = overwritten::<T>(4 * g.cout * ci);
+    for_chunks_mut(&mut taps, g.cout * ci, |tap, out| {
+        let (t, s) = (tap / 2, tap % 2);
+        for co in 0..g.cout {
+            for c in 0..g.cin {
+                let k = &w[(co * g.cin + c) * 16..][..16];
+                for ph in 0..4 {
+                    let (p, q) = (ph / 2, ph % 2);
+                    out[co * ci + c * 4 + ph] = k[(2 * t + p) * 4 + 2 * s + q];
                 }
             }
         }
-        mix_rows(&cf.k, POS, 4, &taps, ci, chunk, ci, ci);
     });
-    out
+    taps
 }
 
-/// The adjoint of [`weight_transform`]: `dw = Gᵀ dŴ G`. `wh` is `[cout][64][4·cin]`; returns
+/// The adjoint of the weight transform `Ŵ = G w Gᵀ`: `dw = Gᵀ dŴ G`. `wh` is `[cout][64][4·cin]`
+/// (channels [`spread`] apart); returns
 /// `[cout, cin, 4, 4]`.
 fn weight_inverse<T: Element>(wh: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
     let ci = g.ci();
     let mut dw = overwritten::<T>(g.cout * g.cin * 16);
     for_chunks_mut(&mut dw, g.cin * 16, |co, chunk| {
         let mut taps = vec![T::ZERO; 4 * ci];
-        mix_rows(&cf.kt, 4, POS, &wh[co * POS * ci..], ci, &mut taps, ci, ci);
+        mix_rows(
+            &cf.kt,
+            4,
+            POS,
+            &wh[co * spread::<T>(POS * ci)..],
+            ci,
+            &mut taps,
+            ci,
+            ci,
+        );
         for c in 0..g.cin {
             for ph in 0..4 {
                 let (p, q) = (ph / 2, ph % 2);
@@ -654,8 +682,9 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
     let j = g.cols();
     let plane = g.oh * g.ow;
     let (ph_, pw_) = (M * th, M * tw);
-    let mut out = overwritten::<T>(g.cout * POS * j);
-    for_chunks_mut(&mut out, POS * j, |co, chunk| {
+    let ys = spread::<T>(POS * j);
+    let mut out = overwritten::<T>(g.cout * ys);
+    for_chunks_mut(&mut out, ys, |co, chunk| {
         let mut pad = Vec::new();
         pad_planes(
             &dy[co * plane..],
@@ -666,7 +695,7 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
             (ph_, pw_),
             &mut pad,
         );
-        let base = tile_bases(g, (ph_, pw_), M);
+        let base = tile_bases::<T>(g, (ph_, pw_), M);
         let mut blk = vec![T::ZERO; M * M * j];
         let mut tmp = Vec::new();
         for i in 0..M {
@@ -674,7 +703,17 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
                 gather(&mut blk[(i * M + l) * j..][..j], &pad, &base, i * pw_ + l);
             }
         }
-        transform2(&cf.a, ALPHA, &cf.a, ALPHA, &blk, (M, M), j, &mut tmp, chunk);
+        transform2(
+            &cf.a,
+            ALPHA,
+            &cf.a,
+            ALPHA,
+            &blk,
+            (M, M),
+            j,
+            &mut tmp,
+            &mut chunk[..POS * j],
+        );
     });
     out
 }
@@ -691,10 +730,11 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
     map_indexed(g.cout, |co| {
         let ptr = ptr;
         let mut blk = vec![T::ZERO; M * M * j];
-        let mut pad = vec![T::ZERO; g.n * ph_ * pw_];
-        let base = tile_bases(g, (ph_, pw_), M);
+        let ps = spread::<T>(ph_ * pw_);
+        let mut pad = vec![T::ZERO; g.n * ps];
+        let base = tile_bases::<T>(g, (ph_, pw_), M);
         let mut tmp = Vec::new();
-        let src = &yh[co * POS * j..][..POS * j];
+        let src = &yh[co * spread::<T>(POS * j)..][..POS * j];
         transform2(
             &cf.at,
             M,
@@ -720,7 +760,7 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
             let img = unsafe {
                 std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cout + co) * plane), plane)
             };
-            let src = &pad[nn * ph_ * pw_..][..ph_ * pw_];
+            let src = &pad[nn * ps..][..ph_ * pw_];
             for r in 0..g.oh {
                 for (d, &v) in img[r * g.ow..(r + 1) * g.ow]
                     .iter_mut()
@@ -743,15 +783,45 @@ struct Operand<T> {
     rs: isize,
     cs: isize,
 }
+impl<T> Operand<T> {
+    /// The operand's pointer moved `off` elements on.
+    ///
+    /// # Safety
+    /// `off` must stay inside the slice the operand points into.
+    unsafe fn at(&self, off: usize) -> *const T {
+        self.ptr.add(off)
+    }
+}
 
-/// For every transform position `pos` (in parallel), `C(pos) = A(pos) · B(pos)` with
-/// `m × k` by `k × n` operands whose position `pos` starts `pos · step` elements in; `C(pos)`
-/// starts at `c + pos · c_step`, rows `c_rs` apart.
+// SAFETY: an operand only points into a slice that outlives the products and is only read.
+unsafe impl<T: Sync> Send for Operand<T> {}
+unsafe impl<T: Sync> Sync for Operand<T> {}
+
+/// The left operand of the per-position products.
+enum Left<'a, T> {
+    /// Stored for every position: position `pos` starts `pos · step` elements in.
+    Stored(Operand<T>, usize),
+    /// The transformed weight `Ŵ[ξη] = G g Gᵀ` (`cout × 4·cin`) built from the four taps
+    /// just before its product, so the 64 transformed weights (16 times the weight's size)
+    /// never go through memory; used as is or transposed.
+    Weight {
+        taps: &'a [T],
+        g: &'a [T],
+        transposed: bool,
+        cout: usize,
+        ci: usize,
+    },
+}
+
+/// For every transform position `ξη`, `C(ξη) = A(ξη) · B(ξη)` with `m × k` by `k × n`
+/// operands; `B(ξη)` starts `ξη · b_step` elements in, `C(ξη)` at `c + ξη · c_step` with rows
+/// `c_rs` apart. The eight rows `ξ` of positions run in parallel, each position of a row in
+/// turn: a row shares the half-transformed weight `R[s] = Σₜ G[ξ][t] · taps[t][s]`, from which
+/// each `Ŵ[ξη] = Σₛ G[η][s] · R[s]` is two multiply-adds per element.
 #[allow(clippy::too_many_arguments)]
 fn products<T: Element>(
     (m, k, n): (usize, usize, usize),
-    a: Operand<T>,
-    a_step: usize,
+    a: Left<'_, T>,
     b: Operand<T>,
     b_step: usize,
     c: &mut [T],
@@ -762,32 +832,78 @@ fn products<T: Element>(
         m == 0 || n == 0 || (POS - 1) * c_step + (m - 1) * c_rs + n <= c.len(),
         "winograd: product output out of bounds"
     );
+    if let Left::Weight { taps, cout, ci, .. } = a {
+        assert!(taps.len() >= 4 * cout * ci, "winograd: weight taps");
+    }
     let cp = SharedMut(c.as_mut_ptr());
-    let (ap, bp) = (SharedMut(a.ptr as *mut T), SharedMut(b.ptr as *mut T));
-    map_indexed(POS, |pos| {
-        let (cp, ap, bp) = (cp, ap, bp);
-        // SAFETY: the callers build `a` and `b` from slices that hold every position's operand
-        // (checked by their layouts), position `pos` writes only its own rows of `c` (disjoint
-        // from other positions: `c_step` ≥ n and rows `c_rs` apart interleave without overlap),
-        // and the output extent was asserted above.
-        unsafe {
-            gemm_raw(
-                m,
-                k,
-                n,
-                T::ONE,
-                ap.0.add(pos * a_step),
-                a.rs,
-                a.cs,
-                bp.0.add(pos * b_step),
-                b.rs,
-                b.cs,
-                T::ZERO,
-                cp.0.add(pos * c_step),
-                c_rs as isize,
-                1,
-            )
+    map_indexed(ALPHA, |xi| {
+        let cp = cp;
+        let (mut half, mut w) = (Vec::new(), Vec::new());
+        if let Left::Weight {
+            taps, g, cout, ci, ..
+        } = a
+        {
+            // R[s] = G[ξ][0]·taps[0·2 + s] + G[ξ][1]·taps[1·2 + s]
+            let (g0, g1) = (g[2 * xi], g[2 * xi + 1]);
+            let z = T::ZERO;
+            let rows = [g0, z, g1, z, z, g0, z, g1];
+            half = overwritten::<T>(2 * cout * ci);
+            w = overwritten::<T>(cout * ci);
+            mix_rows(
+                &rows,
+                2,
+                4,
+                taps,
+                cout * ci,
+                &mut half,
+                cout * ci,
+                cout * ci,
+            );
         }
+        for eta in 0..ALPHA {
+            let pos = xi * ALPHA + eta;
+            let (aptr, rs, cs) = match a {
+                // SAFETY: the callers build stored operands from slices holding every position
+                Left::Stored(op, step) => (unsafe { op.at(pos * step) }, op.rs, op.cs),
+                Left::Weight {
+                    g,
+                    transposed,
+                    cout,
+                    ci,
+                    ..
+                } => {
+                    let len = cout * ci;
+                    mix_rows(&g[2 * eta..2 * eta + 2], 1, 2, &half, len, &mut w, 0, len);
+                    let (rs, cs) = if transposed { (1, ci) } else { (ci, 1) };
+                    (w.as_ptr(), rs as isize, cs as isize)
+                }
+            };
+            // SAFETY: `aptr` covers this position's `m × k` operand (a stored one by the
+            // callers' layouts; a built one is `cout × ci`, which is m × k or k × m); `b`
+            // likewise; position `pos` writes only its own rows of `c` (disjoint from other
+            // positions: `c_step` ≥ n and rows `c_rs` apart interleave without overlap), within
+            // the extent asserted above.
+            unsafe {
+                gemm_raw(
+                    m,
+                    k,
+                    n,
+                    T::ONE,
+                    aptr,
+                    rs,
+                    cs,
+                    b.at(pos * b_step),
+                    b.rs,
+                    b.cs,
+                    T::ZERO,
+                    cp.0.add(pos * c_step),
+                    c_rs as isize,
+                    1,
+                )
+            }
+        }
+        pool::give(half);
+        pool::give(w);
     });
 }
 
@@ -800,23 +916,27 @@ pub fn forward<T: Element>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Geom) -> Ve
     assert_eq!(w.len(), g.cout * g.cin * 16, "winograd: weight size");
     let cf = Coef::<T>::new();
     let (ci, j) = (g.ci(), g.cols());
+    // channels of the transform-domain buffers are `ts` apart
+    let ts = spread::<T>(POS * j);
     let xh = input_transform(x, g, &cf);
-    let wh = weight_transform(w, g, &cf);
-    let mut yh = overwritten::<T>(g.cout * POS * j);
-    // Ŷ[ξη] (cout × J) = Ŵ[ξη] (cout × ci', rows 64·ci' apart) · X̂[ξη] (ci' × J, rows 64·J apart)
-    let a = Operand {
-        ptr: wh.as_ptr(),
-        rs: (POS * ci) as isize,
-        cs: 1,
+    let taps = weight_taps(w, g);
+    let mut yh = overwritten::<T>(g.cout * ts);
+    // Ŷ[ξη] (cout × J) = Ŵ[ξη] (cout × ci') · X̂[ξη] (ci' × J)
+    let a = Left::Weight {
+        taps: &taps,
+        g: &cf.g,
+        transposed: false,
+        cout: g.cout,
+        ci,
     };
     let b = Operand {
         ptr: xh.as_ptr(),
-        rs: (POS * j) as isize,
+        rs: ts as isize,
         cs: 1,
     };
-    products((g.cout, ci, j), a, ci, b, j, &mut yh, j, POS * j);
+    products((g.cout, ci, j), a, b, j, &mut yh, j, ts);
     let y = output_inverse(&yh, g, &cf, bias);
-    for v in [xh, wh, yh] {
+    for v in [xh, taps, yh] {
         pool::give(v);
     }
     y
@@ -833,23 +953,26 @@ pub fn data_backward<T: Element>(dy: &[T], w: &[T], bias: Option<&[T]>, g: &Geom
     assert_eq!(w.len(), g.cout * g.cin * 16, "winograd: weight size");
     let cf = Coef::<T>::new();
     let (ci, j) = (g.ci(), g.cols());
+    let ts = spread::<T>(POS * j);
     let dyh = output_grad_transform(dy, g, &cf);
-    let wh = weight_transform(w, g, &cf);
-    let mut xh = overwritten::<T>(ci * POS * j);
+    let taps = weight_taps(w, g);
+    let mut xh = overwritten::<T>(ci * ts);
     // dX̂[ξη] (ci' × J) = Ŵ[ξη]ᵀ (ci' × cout) · dŶ[ξη] (cout × J)
-    let a = Operand {
-        ptr: wh.as_ptr(),
-        rs: 1,
-        cs: (POS * ci) as isize,
+    let a = Left::Weight {
+        taps: &taps,
+        g: &cf.g,
+        transposed: true,
+        cout: g.cout,
+        ci,
     };
     let b = Operand {
         ptr: dyh.as_ptr(),
-        rs: (POS * j) as isize,
+        rs: ts as isize,
         cs: 1,
     };
-    products((ci, g.cout, j), a, ci, b, j, &mut xh, j, POS * j);
+    products((ci, g.cout, j), a, b, j, &mut xh, j, ts);
     let dx = input_inverse(&xh, g, &cf, bias);
-    for v in [dyh, wh, xh] {
+    for v in [dyh, taps, xh] {
         pool::give(v);
     }
     dx
@@ -865,21 +988,22 @@ pub fn filter_backward<T: Element>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
     );
     let cf = Coef::<T>::new();
     let (ci, j) = (g.ci(), g.cols());
+    let (ts, ws) = (spread::<T>(POS * j), spread::<T>(POS * ci));
     let xh = input_transform(x, g, &cf);
     let dyh = output_grad_transform(dy, g, &cf);
-    let mut wh = overwritten::<T>(g.cout * POS * ci);
+    let mut wh = overwritten::<T>(g.cout * ws);
     // dŴ[ξη] (cout × ci') = dŶ[ξη] (cout × J) · X̂[ξη]ᵀ (J × ci')
     let a = Operand {
         ptr: dyh.as_ptr(),
-        rs: (POS * j) as isize,
+        rs: ts as isize,
         cs: 1,
     };
     let b = Operand {
         ptr: xh.as_ptr(),
         rs: 1,
-        cs: (POS * j) as isize,
+        cs: ts as isize,
     };
-    products((g.cout, j, ci), a, j, b, j, &mut wh, ci, POS * ci);
+    products((g.cout, j, ci), Left::Stored(a, j), b, j, &mut wh, ci, ws);
     let dw = weight_inverse(&wh, g, &cf);
     for v in [xh, dyh, wh] {
         pool::give(v);
