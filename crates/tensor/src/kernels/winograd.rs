@@ -438,6 +438,37 @@ fn overwritten<T: Element>(len: usize) -> Vec<T> {
     v
 }
 
+/// A task's working buffer: from the [`pool`] and back to it when dropped, so the 64+ tasks of
+/// every call reuse warm pages instead of faulting fresh ones in.
+struct Scratch<T: Element>(Vec<T>);
+
+impl<T: Element> Scratch<T> {
+    fn zeroed(len: usize) -> Self {
+        let mut v = pool::take(len);
+        v.resize(len, T::ZERO);
+        Scratch(v)
+    }
+}
+
+impl<T: Element> std::ops::Deref for Scratch<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+impl<T: Element> std::ops::DerefMut for Scratch<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
+    }
+}
+
+impl<T: Element> Drop for Scratch<T> {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.0));
+    }
+}
+
 /// A stride of at least `len` elements that is not a multiple of 512 bytes: rows of the
 /// transform-domain buffers (and stacked planes) are read 8 or 64 at a time down a column, and
 /// at a 4-KiB-aligned stride those would all fall in the same few L1 cache sets.
@@ -449,6 +480,10 @@ fn spread<T>(len: usize) -> usize {
         len
     }
 }
+
+/// Zeros after the last padded plane, so that the AVX2 tile path may read 16 floats from the
+/// start of any tile row.
+const SLACK: usize = 32;
 
 /// Zero-bordered copies of the `n` planes `src[(i·stride + 0)..]` (each `h × w`) at offset
 /// `(top, left)` in planes of `ph × pw` (stored [`spread`] apart); the borders are zeroed once
@@ -464,9 +499,9 @@ fn pad_planes<T: Element>(
     out: &mut Vec<T>,
 ) {
     let ps = spread::<T>(ph * pw);
-    if out.len() != n * ps {
+    if out.len() != n * ps + SLACK {
         out.clear();
-        out.resize(n * ps, T::ZERO);
+        out.resize(n * ps + SLACK, T::ZERO);
     }
     for i in 0..n {
         let plane = &src[i * stride..i * stride + h * w];
@@ -525,7 +560,7 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
     let xs = spread::<T>(POS * j);
     let mut out = overwritten::<T>(g.ci() * xs);
     for_chunks_mut(&mut out, 4 * xs, |c, chunk| {
-        let mut pad = Vec::new();
+        let mut pad = Scratch::<T>::zeroed(0);
         let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
         pad_planes(
             &x[c * g.h * g.w..],
@@ -536,8 +571,24 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
             (ph_, pw_),
             &mut pad,
         );
-        let mut blk = vec![T::ZERO; POS * j];
-        let mut tmp = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        if tile_path::<T>(j) {
+            check_tile_reach(&base, pw_, pad.len());
+            for ph in 0..4 {
+                let dst = &mut chunk[ph * xs..ph * xs + POS * j];
+                // SAFETY: T is f32 (tile_path checks the tag of the sealed Element), so the
+                // casts keep type and length; AVX2/FMA present; j is a multiple of 8, `base`
+                // has j entries, `dst` 64·j elements, and the reach into `pad` was checked.
+                unsafe {
+                    let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
+                    let d = std::slice::from_raw_parts_mut(dst.as_mut_ptr() as *mut f32, dst.len());
+                    tiles::input_phase(f(&pad), &base, pw_, (ph / 2, ph % 2), f(&cf.bt), d, j);
+                }
+            }
+            return;
+        }
+        let mut blk = Scratch::<T>::zeroed(POS * j);
+        let mut tmp = Scratch::<T>::zeroed(0);
         for ph in 0..4 {
             let (p, q) = (ph / 2, ph % 2);
             for a in 0..ALPHA {
@@ -575,13 +626,28 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
     map_indexed(g.cin, |c| {
         let ptr = ptr;
         let ps = spread::<T>(ph_ * pw_);
-        let mut pad = vec![T::ZERO; g.n * ps];
+        let mut pad = Scratch::<T>::zeroed(g.n * ps + SLACK);
         let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
-        let mut blk = vec![T::ZERO; POS * j];
-        let mut tmp = Vec::new();
+        let mut blk = Scratch::<T>::zeroed(POS * j);
+        let mut tmp = Scratch::<T>::zeroed(0);
+        let fast = tile_path::<T>(j);
+        if fast {
+            check_tile_reach(&base, pw_, pad.len());
+        }
         for ph in 0..4 {
             let (p, q) = (ph / 2, ph % 2);
             let src = &xh[(c * 4 + ph) * spread::<T>(POS * j)..][..POS * j];
+            #[cfg(target_arch = "x86_64")]
+            if fast {
+                // SAFETY: as in `input_transform`; `src` holds 64·j elements and the reach of
+                // the 16-float read-modify-writes into `pad` was checked.
+                unsafe {
+                    let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
+                    let d = std::slice::from_raw_parts_mut(pad.as_mut_ptr() as *mut f32, pad.len());
+                    tiles::inverse_phase(f(src), &base, pw_, (p, q), f(&cf.b), d, j);
+                }
+                continue;
+            }
             transform2(
                 &cf.b,
                 ALPHA,
@@ -685,7 +751,7 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
     let ys = spread::<T>(POS * j);
     let mut out = overwritten::<T>(g.cout * ys);
     for_chunks_mut(&mut out, ys, |co, chunk| {
-        let mut pad = Vec::new();
+        let mut pad = Scratch::<T>::zeroed(0);
         pad_planes(
             &dy[co * plane..],
             g.n,
@@ -696,8 +762,8 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
             &mut pad,
         );
         let base = tile_bases::<T>(g, (ph_, pw_), M);
-        let mut blk = vec![T::ZERO; M * M * j];
-        let mut tmp = Vec::new();
+        let mut blk = Scratch::<T>::zeroed(M * M * j);
+        let mut tmp = Scratch::<T>::zeroed(0);
         for i in 0..M {
             for l in 0..M {
                 gather(&mut blk[(i * M + l) * j..][..j], &pad, &base, i * pw_ + l);
@@ -729,11 +795,11 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
     let ptr = SharedMut(y.as_mut_ptr());
     map_indexed(g.cout, |co| {
         let ptr = ptr;
-        let mut blk = vec![T::ZERO; M * M * j];
+        let mut blk = Scratch::<T>::zeroed(M * M * j);
         let ps = spread::<T>(ph_ * pw_);
-        let mut pad = vec![T::ZERO; g.n * ps];
+        let mut pad = Scratch::<T>::zeroed(g.n * ps);
         let base = tile_bases::<T>(g, (ph_, pw_), M);
-        let mut tmp = Vec::new();
+        let mut tmp = Scratch::<T>::zeroed(0);
         let src = &yh[co * spread::<T>(POS * j)..][..POS * j];
         transform2(
             &cf.at,
@@ -772,6 +838,198 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
         }
     });
     y
+}
+
+// ------------------------------------------------------------------------------ f32 tiles with AVX2
+
+/// Whether the input transforms may take the AVX2 tile path: f32, the CPU has AVX2 and FMA,
+/// and the GEMM columns come in groups of 8.
+fn tile_path<T: Element>(j: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        T::DTYPE == crate::DType::F32 && crate::kernels::simd_enabled() && j.is_multiple_of(8)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = j;
+        false
+    }
+}
+
+/// The input transform and its adjoint for f32, one 8×8 tile in registers at a time: a tile's
+/// eight rows are eight vectors (every other sample of a padded row, for the phase), `Bᵀ` is
+/// applied as multiply-adds of whole rows, the tile is transposed and `Bᵀ` applied again, and
+/// 8 tiles (8 GEMM columns) are transposed together so that each transform position is stored
+/// as one vector of 8 consecutive columns. Same arithmetic as [`transform2`], without the
+/// column-major copies.
+#[cfg(target_arch = "x86_64")]
+mod tiles {
+    use super::{ALPHA, POS};
+    use std::arch::x86_64::*;
+
+    /// `p[0], p[2], …, p[14]`.
+    #[inline(always)]
+    unsafe fn load_even(p: *const f32) -> __m256 {
+        let (lo, hi) = (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
+        let s = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
+        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(s)))
+    }
+
+    /// `p[2i] += d[i]` for `i < 8` (the odd elements in between are rewritten unchanged).
+    #[inline(always)]
+    unsafe fn add_even(p: *mut f32, d: __m256) {
+        let z = _mm256_setzero_ps();
+        let (ul, uh) = (_mm256_unpacklo_ps(d, z), _mm256_unpackhi_ps(d, z));
+        let lo = _mm256_permute2f128_ps::<0x20>(ul, uh);
+        let hi = _mm256_permute2f128_ps::<0x31>(ul, uh);
+        _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), lo));
+        _mm256_storeu_ps(p.add(8), _mm256_add_ps(_mm256_loadu_ps(p.add(8)), hi));
+    }
+
+    #[inline(always)]
+    unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(s0, s4),
+            _mm256_permute2f128_ps::<0x20>(s1, s5),
+            _mm256_permute2f128_ps::<0x20>(s2, s6),
+            _mm256_permute2f128_ps::<0x20>(s3, s7),
+            _mm256_permute2f128_ps::<0x31>(s0, s4),
+            _mm256_permute2f128_ps::<0x31>(s1, s5),
+            _mm256_permute2f128_ps::<0x31>(s2, s6),
+            _mm256_permute2f128_ps::<0x31>(s3, s7),
+        ]
+    }
+
+    /// `r[i] = Σₖ m[i][k] · v[k]` (m 8×8 row-major). No branches, so that the loops unroll
+    /// and `r` and `v` stay in registers (zeros cost a multiply-add each, which is cheaper
+    /// than testing for them here).
+    #[inline(always)]
+    unsafe fn apply(m: &[f32], v: &[__m256; 8]) -> [__m256; 8] {
+        let m: &[f32; 64] = m[..64].try_into().unwrap();
+        let mut r = [_mm256_setzero_ps(); 8];
+        for i in 0..8 {
+            let mut acc = _mm256_mul_ps(_mm256_set1_ps(m[i * 8]), v[0]);
+            for k in 1..8 {
+                acc = _mm256_fmadd_ps(_mm256_set1_ps(m[i * 8 + k]), v[k], acc);
+            }
+            r[i] = acc;
+        }
+        r
+    }
+
+    /// One phase `(p, q)` of the input transform of one channel: `out[ξη·j + col]` for every
+    /// transform position and column, from the padded planes `pad` (tile of column `col` at
+    /// `base[col]`, rows `pw` apart).
+    ///
+    /// # Safety
+    /// AVX2 and FMA; `j` a multiple of 8 with `base.len() ≥ j` and `out.len() ≥ 64·j`; every
+    /// `base[col] + 15·pw + 1 + 16 ≤ pad.len()` (16 floats are read from each tile row).
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn input_phase(
+        pad: &[f32],
+        base: &[usize],
+        pw: usize,
+        (p, q): (usize, usize),
+        bt: &[f32],
+        out: &mut [f32],
+        j: usize,
+    ) {
+        let (src, dst) = (pad.as_ptr(), out.as_mut_ptr());
+        for g0 in (0..j).step_by(8) {
+            let mut res = [[_mm256_setzero_ps(); 8]; 8];
+            for (ci, rc) in res.iter_mut().enumerate() {
+                let b0 = base[g0 + ci];
+                let mut d = [_mm256_setzero_ps(); 8];
+                for (a, da) in d.iter_mut().enumerate() {
+                    *da = load_even(src.add(b0 + (2 * a + p) * pw + q));
+                }
+                // rows ξ of Bᵀd, transposed, then Bᵀ again: rc[η] holds X̂[ξ][η] over ξ
+                *rc = apply(bt, &transpose8(apply(bt, &d)));
+            }
+            for eta in 0..ALPHA {
+                let by_col = transpose8([
+                    res[0][eta],
+                    res[1][eta],
+                    res[2][eta],
+                    res[3][eta],
+                    res[4][eta],
+                    res[5][eta],
+                    res[6][eta],
+                    res[7][eta],
+                ]);
+                for (xi, v) in by_col.iter().enumerate() {
+                    _mm256_storeu_ps(dst.add((xi * ALPHA + eta) * j + g0), *v);
+                }
+            }
+        }
+        debug_assert!(out.len() >= POS * j);
+    }
+
+    /// The adjoint of [`input_phase`]: `d = B X̂ Bᵀ` per tile, added into the padded planes.
+    ///
+    /// # Safety
+    /// As for [`input_phase`], with `src.len() ≥ 64·j` and `pad` written instead of read.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn inverse_phase(
+        src: &[f32],
+        base: &[usize],
+        pw: usize,
+        (p, q): (usize, usize),
+        b: &[f32],
+        pad: &mut [f32],
+        j: usize,
+    ) {
+        let (sp, dp) = (src.as_ptr(), pad.as_mut_ptr());
+        for g0 in (0..j).step_by(8) {
+            // v[η][col] = X̂[ξ][η] per ξ, transposed to per column: cols[col][η] over ξ
+            let mut cols = [[_mm256_setzero_ps(); 8]; 8];
+            for eta in 0..ALPHA {
+                let mut by_xi = [_mm256_setzero_ps(); 8];
+                for (xi, v) in by_xi.iter_mut().enumerate() {
+                    *v = _mm256_loadu_ps(sp.add((xi * ALPHA + eta) * j + g0));
+                }
+                let by_col = transpose8(by_xi);
+                for (ci, c) in cols.iter_mut().enumerate() {
+                    c[eta] = by_col[ci];
+                }
+            }
+            for (ci, v) in cols.iter().enumerate() {
+                // w[b] = Σ_η B[b][η]·X̂[·][η] (over ξ); transposed; d[a] = Σ_ξ B[a][ξ]·wᵀ[ξ]
+                let d = apply(b, &transpose8(apply(b, v)));
+                let b0 = base[g0 + ci];
+                for (a, da) in d.iter().enumerate() {
+                    add_even(dp.add(b0 + (2 * a + p) * pw + q), *da);
+                }
+            }
+        }
+    }
+}
+
+/// Checks the reach of the AVX2 tile path's 16-float row accesses into the padded planes.
+fn check_tile_reach(base: &[usize], pw: usize, len: usize) {
+    let last = base.iter().copied().max().unwrap_or(0);
+    assert!(
+        last + (2 * M + 1) * pw + 1 + 16 <= len,
+        "winograd: padded planes too short for the tile path"
+    );
 }
 
 // ------------------------------------------------------------------------------ the products
@@ -1091,36 +1349,49 @@ mod tests {
 
     #[test]
     fn f32_error_of_the_dcgan_layer_is_a_few_1e_5() {
-        // Conv2d(64, 128, 4, 2, 1) on 14×14 and its two gradients, in f32 through the public
-        // ops (which take the Winograd path) against the f64 direct sums
+        // Conv2d(cin, cout, 4, 2, 1) and its two gradients, in f32 through the public ops (which
+        // take the Winograd path) against the f64 direct sums. Batches of 8 columns take the
+        // AVX2 tile path where available, the batch of 4 the portable one; the 28- and 30-pixel
+        // inputs have several tiles (the last one partial for 30).
         assert!(crate::winograd_enabled());
         let mut rng = Rng::seed(4);
         let p = Conv2dParams::new((2, 2), (1, 1));
-        let x = Tensor::rand_uniform([4, 64, 14, 14], -1.0, 1.0, crate::DType::F64, &mut rng);
-        let w = Tensor::randn([128, 64, 4, 4], 0.0, 0.02, crate::DType::F64, &mut rng);
-        let dy = Tensor::randn([4, 128, 7, 7], 0.0, 1.0, crate::DType::F64, &mut rng);
-        let f = |t: &Tensor| t.to_dtype(crate::DType::F32);
-        let cases = [
-            (
-                f(&x).conv2d(&f(&w), None, p).to_vec_f64(),
-                x.conv2d(&w, None, p).to_vec_f64(),
-            ),
-            (
-                f(&dy).conv2d_input_grad(&f(&w), (14, 14), p).to_vec_f64(),
-                dy.conv2d_input_grad(&w, (14, 14), p).to_vec_f64(),
-            ),
-            (
-                f(&x)
-                    .conv2d_weight_grad(&f(&dy), [128, 64, 4, 4], p)
-                    .to_vec_f64(),
-                x.conv2d_weight_grad(&dy, [128, 64, 4, 4], p).to_vec_f64(),
-            ),
-        ];
-        for (i, (got, want)) in cases.iter().enumerate() {
-            let e = max_rel_err(got, want);
-            eprintln!("winograd f32, case {i}: relative error {e:e}");
-            // 1e-6 would mean the direct path ran; above 2e-4 the transforms are off
-            assert!(e > 1e-6 && e < 2e-4, "case {i}: relative error {e:e}");
+        for (n, cin, cout, h) in [
+            (4, 64, 128, 14),
+            (8, 64, 128, 14),
+            (2, 16, 24, 28),
+            (4, 16, 16, 30),
+        ] {
+            let o = h / 2;
+            let x = Tensor::rand_uniform([n, cin, h, h], -1.0, 1.0, crate::DType::F64, &mut rng);
+            let w = Tensor::randn([cout, cin, 4, 4], 0.0, 0.02, crate::DType::F64, &mut rng);
+            let dy = Tensor::randn([n, cout, o, o], 0.0, 1.0, crate::DType::F64, &mut rng);
+            let f = |t: &Tensor| t.to_dtype(crate::DType::F32);
+            let cases = [
+                (
+                    f(&x).conv2d(&f(&w), None, p).to_vec_f64(),
+                    x.conv2d(&w, None, p).to_vec_f64(),
+                ),
+                (
+                    f(&dy).conv2d_input_grad(&f(&w), (h, h), p).to_vec_f64(),
+                    dy.conv2d_input_grad(&w, (h, h), p).to_vec_f64(),
+                ),
+                (
+                    f(&x)
+                        .conv2d_weight_grad(&f(&dy), [cout, cin, 4, 4], p)
+                        .to_vec_f64(),
+                    x.conv2d_weight_grad(&dy, [cout, cin, 4, 4], p).to_vec_f64(),
+                ),
+            ];
+            for (i, (got, want)) in cases.iter().enumerate() {
+                let e = max_rel_err(got, want);
+                eprintln!("winograd f32, n {n} cin {cin} h {h}, case {i}: relative error {e:e}");
+                // 1e-6 would mean the direct path ran; above 2e-4 the transforms are off
+                assert!(
+                    e > 1e-6 && e < 2e-4,
+                    "n {n} h {h} case {i}: relative error {e:e}"
+                );
+            }
         }
     }
 
