@@ -744,6 +744,34 @@ fn results_do_not_depend_on_the_thread_count() {
     let y1 = in_pool(2, || x1.conv2d(&w, Some(&b), p));
     let yb = x.conv2d(&w, Some(&b), p).narrow(0, 5, 1);
     assert_eq!(bits(&y1), bits(&yb));
+
+    // one group: the Winograd path (tensor::kernels::winograd), with 16 samples (its AVX2
+    // tile path) and 5 (its portable path)
+    assert!(tensor::winograd_enabled());
+    let p1 = Conv2dParams::new((2, 2), (1, 1));
+    let t1 = ConvTranspose2dParams::new((2, 2), (1, 1));
+    let w1 = f(rand(&[64, 32, 4, 4], &mut rng));
+    for n in [16, 5] {
+        let (x, gy) = (x.narrow(0, 0, n), gy.narrow(0, 0, n));
+        let run = || {
+            vec![
+                bits(&x.conv2d(&w1, Some(&b), p1)),
+                bits(&x.conv2d_weight_grad(&gy, w1.shape(), p1)),
+                bits(&gy.conv2d_input_grad(&w1, (14, 14), p1)),
+                bits(&gy.conv_transpose2d(&w1, None, t1)),
+                bits(&gy.conv_transpose2d_weight_grad(&x, w1.shape(), t1)),
+            ]
+        };
+        let one = in_pool(1, run);
+        assert!(
+            one == in_pool(2, run),
+            "winograd, n {n}: 1 and 2 threads differ"
+        );
+        assert!(
+            one == in_pool(3, run),
+            "winograd, n {n}: 1 and 3 threads differ"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------- errors

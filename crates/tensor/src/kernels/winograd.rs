@@ -200,7 +200,8 @@ impl Geom {
     /// its tile). Depends on the shapes only.
     pub fn worthwhile(&self) -> bool {
         let (th, tw) = self.tiles();
-        self.cin >= 16
+        self.n > 0
+            && self.cin >= 16
             && self.cout >= 16
             && self.oh * self.ow > 0
             && 2 * self.oh * self.ow >= M * M * th * tw
@@ -1412,5 +1413,22 @@ mod tests {
         assert!(!g(4, 32, 32, 8).worthwhile()); // 4×4 in one 7×7 tile: 33 %
         assert!(!g(64, 1, 64, 28).worthwhile()); // one input channel
         assert!(!g(64, 64, 8, 14).worthwhile());
+        assert!(!g(0, 64, 128, 14).worthwhile()); // an empty batch takes the direct path
+
+        // and gives empty results / a zero weight gradient (found in review: the tile path
+        // asserted on it)
+        let p = Conv2dParams::new((2, 2), (1, 1));
+        let x = Tensor::zeros([0, 16, 14, 14], crate::DType::F32);
+        let w = Tensor::ones([16, 16, 4, 4], crate::DType::F32);
+        let dy = Tensor::zeros([0, 16, 7, 7], crate::DType::F32);
+        assert_eq!(x.conv2d(&w, None, p).dims(), &[0, 16, 7, 7]);
+        assert_eq!(
+            dy.conv2d_input_grad(&w, (14, 14), p).dims(),
+            &[0, 16, 14, 14]
+        );
+        let dw = x.conv2d_weight_grad(&dy, [16, 16, 4, 4], p);
+        assert!(dw.to_vec_f64().iter().all(|&v| v == 0.0));
+        let pt = crate::ConvTranspose2dParams::new((2, 2), (1, 1));
+        assert_eq!(dy.conv_transpose2d(&w, None, pt).dims(), &[0, 16, 14, 14]);
     }
 }
