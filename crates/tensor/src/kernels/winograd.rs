@@ -482,10 +482,6 @@ fn spread<T>(len: usize) -> usize {
     }
 }
 
-/// Zeros after the last padded plane, so that the AVX2 tile path may read 16 floats from the
-/// start of any tile row.
-const SLACK: usize = 32;
-
 /// Zero-bordered copies of the `n` planes `src[(i·stride + 0)..]` (each `h × w`) at offset
 /// `(top, left)` in planes of `ph × pw` (stored [`spread`] apart); the borders are zeroed once
 /// and stay zero.
@@ -500,9 +496,9 @@ fn pad_planes<T: Element>(
     out: &mut Vec<T>,
 ) {
     let ps = spread::<T>(ph * pw);
-    if out.len() != n * ps + SLACK {
+    if out.len() != n * ps {
         out.clear();
-        out.resize(n * ps + SLACK, T::ZERO);
+        out.resize(n * ps, T::ZERO);
     }
     for i in 0..n {
         let plane = &src[i * stride..i * stride + h * w];
@@ -561,6 +557,32 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
     let xs = spread::<T>(POS * j);
     let mut out = overwritten::<T>(g.ci() * xs);
     for_chunks_mut(&mut out, 4 * xs, |c, chunk| {
+        #[cfg(target_arch = "x86_64")]
+        if tile_path::<T>(j) {
+            let plane = g.h * g.w;
+            for ph in 0..4 {
+                let dst = &mut chunk[ph * xs..ph * xs + POS * j];
+                // SAFETY: T is f32 (tile_path checks the tag of the sealed Element), so the
+                // casts keep type and length; AVX2/FMA present; j is a multiple of 8 and `dst`
+                // holds 64·j elements; `x` holds n·cin·plane elements, so channel c of every
+                // sample (cin·plane apart) is readable from its offset c·plane.
+                unsafe {
+                    let d = std::slice::from_raw_parts_mut(dst.as_mut_ptr() as *mut f32, dst.len());
+                    let bt = std::slice::from_raw_parts(cf.bt.as_ptr() as *const f32, cf.bt.len());
+                    tiles::input_phase_direct(
+                        (x.as_ptr() as *const f32).add(c * plane),
+                        g.cin * plane,
+                        (g.h, g.w),
+                        g.tiles(),
+                        (ph / 2, ph % 2),
+                        bt,
+                        d,
+                        j,
+                    );
+                }
+            }
+            return;
+        }
         let mut pad = Scratch::<T>::zeroed(0);
         let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
         pad_planes(
@@ -572,22 +594,6 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
             (ph_, pw_),
             &mut pad,
         );
-        #[cfg(target_arch = "x86_64")]
-        if tile_path::<T>(j) {
-            check_tile_reach(&base, pw_, pad.len());
-            for ph in 0..4 {
-                let dst = &mut chunk[ph * xs..ph * xs + POS * j];
-                // SAFETY: T is f32 (tile_path checks the tag of the sealed Element), so the
-                // casts keep type and length; AVX2/FMA present; j is a multiple of 8, `base`
-                // has j entries, `dst` 64·j elements, and the reach into `pad` was checked.
-                unsafe {
-                    let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
-                    let d = std::slice::from_raw_parts_mut(dst.as_mut_ptr() as *mut f32, dst.len());
-                    tiles::input_phase(f(&pad), &base, pw_, (ph / 2, ph % 2), f(&cf.bt), d, j);
-                }
-            }
-            return;
-        }
         let mut blk = Scratch::<T>::zeroed(POS * j);
         let mut tmp = Scratch::<T>::zeroed(0);
         for ph in 0..4 {
@@ -626,29 +632,46 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
     let ptr = SharedMut(dx.as_mut_ptr());
     map_indexed(g.cin, |c| {
         let ptr = ptr;
+        let bc = bias.map_or(T::ZERO, |b| b[c]);
+        #[cfg(target_arch = "x86_64")]
+        if tile_path::<T>(j) {
+            for nn in 0..g.n {
+                // SAFETY: task `c` alone writes channel `c` of every sample; in bounds of `dx`.
+                unsafe {
+                    std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cin + c) * plane), plane)
+                }
+                .fill(bc);
+            }
+            for ph in 0..4 {
+                let src = &xh[(c * 4 + ph) * spread::<T>(POS * j)..][..POS * j];
+                // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
+                // present; j is a multiple of 8 and `src` holds 64·j elements; the writes go to
+                // channel c of every sample (cin·plane apart, from offset c·plane) of `dx`,
+                // which only this task touches, and were initialised just above.
+                unsafe {
+                    let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
+                    tiles::inverse_phase_direct(
+                        f(src),
+                        (ptr.0 as *mut f32).add(c * plane),
+                        g.cin * plane,
+                        (g.h, g.w),
+                        g.tiles(),
+                        (ph / 2, ph % 2),
+                        f(&cf.b),
+                        j,
+                    );
+                }
+            }
+            return;
+        }
         let ps = spread::<T>(ph_ * pw_);
-        let mut pad = Scratch::<T>::zeroed(g.n * ps + SLACK);
+        let mut pad = Scratch::<T>::zeroed(g.n * ps);
         let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
         let mut blk = Scratch::<T>::zeroed(POS * j);
         let mut tmp = Scratch::<T>::zeroed(0);
-        let fast = tile_path::<T>(j);
-        if fast {
-            check_tile_reach(&base, pw_, pad.len());
-        }
         for ph in 0..4 {
             let (p, q) = (ph / 2, ph % 2);
             let src = &xh[(c * 4 + ph) * spread::<T>(POS * j)..][..POS * j];
-            #[cfg(target_arch = "x86_64")]
-            if fast {
-                // SAFETY: as in `input_transform`; `src` holds 64·j elements and the reach of
-                // the 16-float read-modify-writes into `pad` was checked.
-                unsafe {
-                    let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
-                    let d = std::slice::from_raw_parts_mut(pad.as_mut_ptr() as *mut f32, pad.len());
-                    tiles::inverse_phase(f(src), &base, pw_, (p, q), f(&cf.b), d, j);
-                }
-                continue;
-            }
             transform2(
                 &cf.b,
                 ALPHA,
@@ -670,7 +693,6 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
                 }
             }
         }
-        let bc = bias.map_or(T::ZERO, |b| b[c]);
         for nn in 0..g.n {
             // SAFETY: task `c` alone writes channel `c` of every sample; the plane is in
             // bounds of `dx` (n·cin·plane elements).
@@ -857,35 +879,17 @@ fn tile_path<T: Element>(j: usize) -> bool {
     }
 }
 
-/// The input transform and its adjoint for f32, one 8×8 tile in registers at a time: a tile's
-/// eight rows are eight vectors (every other sample of a padded row, for the phase), `Bᵀ` is
-/// applied as multiply-adds of whole rows, the tile is transposed and `Bᵀ` applied again, and
-/// 8 tiles (8 GEMM columns) are transposed together so that each transform position is stored
-/// as one vector of 8 consecutive columns. Same arithmetic as [`transform2`], without the
-/// column-major copies.
+/// The input transform and its adjoint for f32, one 8×8 tile in registers at a time, straight
+/// from and to the images: a tile's eight rows are eight vectors (every other sample of an
+/// image row, for the phase; masked loads supply the zero padding), `Bᵀ` is applied as
+/// multiply-adds of whole rows, the tile is transposed and `Bᵀ` applied again, and 8 tiles (8
+/// GEMM columns) are transposed together so that each transform position is stored as one
+/// vector of 8 consecutive columns. Same arithmetic as [`transform2`] (with fused
+/// multiply-adds), without the padded copies and the column-major gathers.
 #[cfg(target_arch = "x86_64")]
 mod tiles {
     use super::{ALPHA, POS};
     use std::arch::x86_64::*;
-
-    /// `p[0], p[2], …, p[14]`.
-    #[inline(always)]
-    unsafe fn load_even(p: *const f32) -> __m256 {
-        let (lo, hi) = (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
-        let s = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
-        _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(s)))
-    }
-
-    /// `p[2i] += d[i]` for `i < 8` (the odd elements in between are rewritten unchanged).
-    #[inline(always)]
-    unsafe fn add_even(p: *mut f32, d: __m256) {
-        let z = _mm256_setzero_ps();
-        let (ul, uh) = (_mm256_unpacklo_ps(d, z), _mm256_unpackhi_ps(d, z));
-        let lo = _mm256_permute2f128_ps::<0x20>(ul, uh);
-        let hi = _mm256_permute2f128_ps::<0x31>(ul, uh);
-        _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), lo));
-        _mm256_storeu_ps(p.add(8), _mm256_add_ps(_mm256_loadu_ps(p.add(8)), hi));
-    }
 
     #[inline(always)]
     unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
@@ -934,34 +938,74 @@ mod tiles {
         r
     }
 
+    /// Lanes `s + 0..8` and `s + 8..16` that fall in `0..w`.
+    #[inline(always)]
+    unsafe fn col_masks(s: isize, w: usize) -> (__m256i, __m256i) {
+        let sv = _mm256_set1_epi32(s as i32);
+        let (lo, hi) = (
+            _mm256_add_epi32(sv, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+            _mm256_add_epi32(sv, _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15)),
+        );
+        let (neg, wv) = (_mm256_set1_epi32(-1), _mm256_set1_epi32(w as i32));
+        let inside = |v| _mm256_and_si256(_mm256_cmpgt_epi32(v, neg), _mm256_cmpgt_epi32(wv, v));
+        (inside(lo), inside(hi))
+    }
+
+    /// Where a GEMM column's tile sits in one channel of the images: `(sample, first padded
+    /// row − 1, first padded column − 1)` in image coordinates.
+    #[inline(always)]
+    fn tile_origin(col: usize, (th, tw): (usize, usize)) -> (usize, isize, isize) {
+        let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
+        (
+            nn,
+            (2 * super::M * ty) as isize - 1,
+            (2 * super::M * tx) as isize - 1,
+        )
+    }
+
     /// One phase `(p, q)` of the input transform of one channel: `out[ξη·j + col]` for every
-    /// transform position and column, from the padded planes `pad` (tile of column `col` at
-    /// `base[col]`, rows `pw` apart).
+    /// transform position and GEMM column, read from the images in place — a tile row is 16
+    /// consecutive floats of an image row split into even and odd samples; rows outside the
+    /// image are zero and columns outside it are masked off the loads.
     ///
     /// # Safety
-    /// AVX2 and FMA; `j` a multiple of 8 with `base.len() ≥ j` and `out.len() ≥ 64·j`; every
-    /// `base[col] + 15·pw + 1 + 16 ≤ pad.len()` (16 floats are read from each tile row).
+    /// AVX2 and FMA; `x` points at channel `c` of sample 0 and every sample's channel `c`
+    /// (`sstride` apart, `h × w` each) for the samples of the `j` columns is readable; `j` a
+    /// multiple of 8; `out.len() ≥ 64·j`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn input_phase(
-        pad: &[f32],
-        base: &[usize],
-        pw: usize,
+    pub unsafe fn input_phase_direct(
+        x: *const f32,
+        sstride: usize,
+        (h, w): (usize, usize),
+        tiles: (usize, usize),
         (p, q): (usize, usize),
         bt: &[f32],
         out: &mut [f32],
         j: usize,
     ) {
-        let (src, dst) = (pad.as_ptr(), out.as_mut_ptr());
+        assert!(out.len() >= POS * j, "winograd: tile output");
+        let dst = out.as_mut_ptr();
         for g0 in (0..j).step_by(8) {
             let mut res = [[_mm256_setzero_ps(); 8]; 8];
             for (ci, rc) in res.iter_mut().enumerate() {
-                let b0 = base[g0 + ci];
+                let (nn, r0, s0) = tile_origin(g0 + ci, tiles);
+                let s = s0 + q as isize;
+                let (mlo, mhi) = col_masks(s, w);
                 let mut d = [_mm256_setzero_ps(); 8];
                 for (a, da) in d.iter_mut().enumerate() {
-                    *da = load_even(src.add(b0 + (2 * a + p) * pw + q));
+                    let r = r0 + (2 * a + p) as isize;
+                    if r >= 0 && (r as usize) < h {
+                        // lanes outside 0..w are masked off and never read
+                        let ptr = x.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
+                        let lo = _mm256_maskload_ps(ptr, mlo);
+                        let hi = _mm256_maskload_ps(ptr.wrapping_add(8), mhi);
+                        let sh = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
+                        *da = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(
+                            _mm256_castps_pd(sh),
+                        ));
+                    }
                 }
-                // rows ξ of Bᵀd, transposed, then Bᵀ again: rc[η] holds X̂[ξ][η] over ξ
                 *rc = apply(bt, &transpose8(apply(bt, &d)));
             }
             for eta in 0..ALPHA {
@@ -980,27 +1024,30 @@ mod tiles {
                 }
             }
         }
-        debug_assert!(out.len() >= POS * j);
     }
 
-    /// The adjoint of [`input_phase`]: `d = B X̂ Bᵀ` per tile, added into the padded planes.
+    /// The adjoint of [`input_phase_direct`]: `d = B X̂ Bᵀ` per tile, added into the images in
+    /// place (masked the same way); `dx` must hold their starting values.
     ///
     /// # Safety
-    /// As for [`input_phase`], with `src.len() ≥ 64·j` and `pad` written instead of read.
+    /// As for [`input_phase_direct`], with `dx` writable there and not touched by anyone else
+    /// during the call; `src.len() ≥ 64·j`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn inverse_phase(
+    pub unsafe fn inverse_phase_direct(
         src: &[f32],
-        base: &[usize],
-        pw: usize,
+        dx: *mut f32,
+        sstride: usize,
+        (h, w): (usize, usize),
+        tiles: (usize, usize),
         (p, q): (usize, usize),
         b: &[f32],
-        pad: &mut [f32],
         j: usize,
     ) {
-        let (sp, dp) = (src.as_ptr(), pad.as_mut_ptr());
+        assert!(src.len() >= POS * j, "winograd: tile input");
+        let sp = src.as_ptr();
+        let z = _mm256_setzero_ps();
         for g0 in (0..j).step_by(8) {
-            // v[η][col] = X̂[ξ][η] per ξ, transposed to per column: cols[col][η] over ξ
             let mut cols = [[_mm256_setzero_ps(); 8]; 8];
             for eta in 0..ALPHA {
                 let mut by_xi = [_mm256_setzero_ps(); 8];
@@ -1013,24 +1060,33 @@ mod tiles {
                 }
             }
             for (ci, v) in cols.iter().enumerate() {
-                // w[b] = Σ_η B[b][η]·X̂[·][η] (over ξ); transposed; d[a] = Σ_ξ B[a][ξ]·wᵀ[ξ]
                 let d = apply(b, &transpose8(apply(b, v)));
-                let b0 = base[g0 + ci];
+                let (nn, r0, s0) = tile_origin(g0 + ci, tiles);
+                let s = s0 + q as isize;
+                let (mlo, mhi) = col_masks(s, w);
                 for (a, da) in d.iter().enumerate() {
-                    add_even(dp.add(b0 + (2 * a + p) * pw + q), *da);
+                    let r = r0 + (2 * a + p) as isize;
+                    if r >= 0 && (r as usize) < h {
+                        let ptr = dx.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
+                        let (ul, uh) = (_mm256_unpacklo_ps(*da, z), _mm256_unpackhi_ps(*da, z));
+                        let lo = _mm256_permute2f128_ps::<0x20>(ul, uh);
+                        let hi = _mm256_permute2f128_ps::<0x31>(ul, uh);
+                        let p2 = ptr.wrapping_add(8);
+                        _mm256_maskstore_ps(
+                            ptr,
+                            mlo,
+                            _mm256_add_ps(_mm256_maskload_ps(ptr, mlo), lo),
+                        );
+                        _mm256_maskstore_ps(
+                            p2,
+                            mhi,
+                            _mm256_add_ps(_mm256_maskload_ps(p2, mhi), hi),
+                        );
+                    }
                 }
             }
         }
     }
-}
-
-/// Checks the reach of the AVX2 tile path's 16-float row accesses into the padded planes.
-fn check_tile_reach(base: &[usize], pw: usize, len: usize) {
-    let last = base.iter().copied().max().unwrap_or(0);
-    assert!(
-        last + (2 * M + 1) * pw + 1 + 16 <= len,
-        "winograd: padded planes too short for the tile path"
-    );
 }
 
 // ------------------------------------------------------------------------------ the products
@@ -1352,8 +1408,8 @@ mod tests {
     fn f32_error_of_the_dcgan_layer_is_a_few_1e_5() {
         // Conv2d(cin, cout, 4, 2, 1) and its two gradients, in f32 through the public ops (which
         // take the Winograd path) against the f64 direct sums. Batches of 8 columns take the
-        // AVX2 tile path where available, the batch of 4 the portable one; the 28- and 30-pixel
-        // inputs have several tiles (the last one partial for 30).
+        // AVX2 tile path where available, the batch of 4 the portable one; the 28-, 29- and
+        // 30-pixel inputs have several tiles (the last one partial for 30; 29 is odd).
         assert!(crate::winograd_enabled());
         let mut rng = Rng::seed(4);
         let p = Conv2dParams::new((2, 2), (1, 1));
@@ -1361,6 +1417,7 @@ mod tests {
             (4, 64, 128, 14),
             (8, 64, 128, 14),
             (2, 16, 24, 28),
+            (2, 16, 16, 29),
             (4, 16, 16, 30),
         ] {
             let o = h / 2;
