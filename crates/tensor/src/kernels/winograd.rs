@@ -373,7 +373,8 @@ fn transform2<T: Element>(
 }
 
 /// The matrices in `T`, row-major: `Bᵀ`, `B`, `Aᵀ`, `A`, `K` (64×4, the weight transform
-/// `G g Gᵀ` as one matrix on the four taps), `Kᵀ` and `G`.
+/// `G g Gᵀ` as one matrix on the four taps), `Kᵀ`, `G`, and `A` / `Aᵀ` padded to 8×8 with
+/// zeros (for the AVX2 tiles).
 struct Coef<T> {
     bt: Vec<T>,
     b: Vec<T>,
@@ -382,6 +383,8 @@ struct Coef<T> {
     k: Vec<T>,
     kt: Vec<T>,
     g: Vec<T>,
+    a8: Vec<T>,
+    at8: Vec<T>,
 }
 
 impl<T: Element> Coef<T> {
@@ -396,7 +399,15 @@ impl<T: Element> Coef<T> {
             k: vec![T::ZERO; POS * 4],
             kt: vec![T::ZERO; POS * 4],
             g: m.g.iter().flat_map(|r| [t(r[0]), t(r[1])]).collect(),
+            a8: vec![T::ZERO; POS],
+            at8: vec![T::ZERO; POS],
         };
+        for i in 0..M {
+            for xi in 0..ALPHA {
+                c.a8[xi * ALPHA + i] = t(m.at[i][xi]);
+                c.at8[i * ALPHA + xi] = t(m.at[i][xi]);
+            }
+        }
         for i in 0..ALPHA {
             for j in 0..ALPHA {
                 c.bt[i * ALPHA + j] = t(m.bt[i][j]);
@@ -774,6 +785,27 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
     let ys = spread::<T>(POS * j);
     let mut out = overwritten::<T>(g.cout * ys);
     for_chunks_mut(&mut out, ys, |co, chunk| {
+        #[cfg(target_arch = "x86_64")]
+        if tile_path::<T>(j) {
+            // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
+            // present; j is a multiple of 8 and the chunk holds 64·j elements; `dy` holds
+            // n·cout·plane elements, so channel co of every sample (cout·plane apart) is
+            // readable from its offset co·plane.
+            unsafe {
+                let d = std::slice::from_raw_parts_mut(chunk.as_mut_ptr() as *mut f32, POS * j);
+                let a8 = std::slice::from_raw_parts(cf.a8.as_ptr() as *const f32, POS);
+                tiles::output_grad_direct(
+                    (dy.as_ptr() as *const f32).add(co * plane),
+                    g.cout * plane,
+                    (g.oh, g.ow),
+                    (th, tw),
+                    a8,
+                    d,
+                    j,
+                );
+            }
+            return;
+        }
         let mut pad = Scratch::<T>::zeroed(0);
         pad_planes(
             &dy[co * plane..],
@@ -818,6 +850,29 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
     let ptr = SharedMut(y.as_mut_ptr());
     map_indexed(g.cout, |co| {
         let ptr = ptr;
+        #[cfg(target_arch = "x86_64")]
+        if tile_path::<T>(j) {
+            let src = &yh[co * spread::<T>(POS * j)..][..POS * j];
+            let b = bias.map_or(0.0, |b| b[co].to_f64()) as f32;
+            // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
+            // present; j is a multiple of 8 and `src` holds 64·j elements; the writes go to
+            // channel co of every sample (cout·plane apart, from offset co·plane) of `y`,
+            // which only this task touches, and every element of it is written once.
+            unsafe {
+                let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
+                tiles::output_direct(
+                    f(src),
+                    (ptr.0 as *mut f32).add(co * plane),
+                    g.cout * plane,
+                    (g.oh, g.ow),
+                    (th, tw),
+                    f(&cf.at8),
+                    b,
+                    j,
+                );
+            }
+            return;
+        }
         let mut blk = Scratch::<T>::zeroed(M * M * j);
         let ps = spread::<T>(ph_ * pw_);
         let mut pad = Scratch::<T>::zeroed(g.n * ps);
@@ -1021,6 +1076,127 @@ mod tiles {
                 ]);
                 for (xi, v) in by_col.iter().enumerate() {
                     _mm256_storeu_ps(dst.add((xi * ALPHA + eta) * j + g0), *v);
+                }
+            }
+        }
+    }
+
+    /// Lanes `l < 7` of a 7-wide tile row starting at column `s` that fall in `0..w`.
+    #[inline(always)]
+    unsafe fn row7_mask(s: isize, w: usize) -> __m256i {
+        let v = _mm256_add_epi32(
+            _mm256_set1_epi32(s as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        );
+        let in_tile = _mm256_cmpgt_epi32(_mm256_set1_epi32(s as i32 + 7), v);
+        let inside = _mm256_and_si256(
+            _mm256_cmpgt_epi32(v, _mm256_set1_epi32(-1)),
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(w as i32), v),
+        );
+        _mm256_and_si256(in_tile, inside)
+    }
+
+    /// The output-gradient transform of one channel, `dŶ = A dY Aᵀ` per 7×7 tile, read from
+    /// the gradient images in place: `out[ξη·j + col]`. `a8` is `A` (8×7) with a zero eighth
+    /// column, so a tile is an 8×8 block with a zero last row and column.
+    ///
+    /// # Safety
+    /// AVX2 and FMA; `dy` points at channel `co` of sample 0 and every sample's channel `co`
+    /// (`sstride` apart, `oh × ow` each) of the `j` columns' samples is readable; `j` a multiple
+    /// of 8; `a8.len() ≥ 64`.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn output_grad_direct(
+        dy: *const f32,
+        sstride: usize,
+        (oh, ow): (usize, usize),
+        (th, tw): (usize, usize),
+        a8: &[f32],
+        out: &mut [f32],
+        j: usize,
+    ) {
+        assert!(out.len() >= POS * j, "winograd: tile output");
+        let dst = out.as_mut_ptr();
+        for g0 in (0..j).step_by(8) {
+            let mut res = [[_mm256_setzero_ps(); 8]; 8];
+            for (ci, rc) in res.iter_mut().enumerate() {
+                let col = g0 + ci;
+                let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
+                let (r0, s) = (super::M * ty, (super::M * tx) as isize);
+                let mask = row7_mask(s, ow);
+                let mut d = [_mm256_setzero_ps(); 8];
+                for (i, di) in d.iter_mut().take(super::M).enumerate() {
+                    if r0 + i < oh {
+                        // lanes past the tile or the image are masked off and never read
+                        let ptr = dy.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
+                        *di = _mm256_maskload_ps(ptr, mask);
+                    }
+                }
+                *rc = apply(a8, &transpose8(apply(a8, &d)));
+            }
+            for eta in 0..ALPHA {
+                let by_col = transpose8([
+                    res[0][eta],
+                    res[1][eta],
+                    res[2][eta],
+                    res[3][eta],
+                    res[4][eta],
+                    res[5][eta],
+                    res[6][eta],
+                    res[7][eta],
+                ]);
+                for (xi, v) in by_col.iter().enumerate() {
+                    _mm256_storeu_ps(dst.add((xi * ALPHA + eta) * j + g0), *v);
+                }
+            }
+        }
+    }
+
+    /// The output transform of one channel, `Y = Aᵀ Ŷ A` per tile plus `bias`, written into
+    /// the output images in place (each output element belongs to exactly one tile). `at8` is
+    /// `Aᵀ` (7×8) with a zero eighth row.
+    ///
+    /// # Safety
+    /// As for [`output_grad_direct`], with `y` writable there and not touched by anyone else
+    /// during the call; `src.len() ≥ 64·j`.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn output_direct(
+        src: &[f32],
+        y: *mut f32,
+        sstride: usize,
+        (oh, ow): (usize, usize),
+        (th, tw): (usize, usize),
+        at8: &[f32],
+        bias: f32,
+        j: usize,
+    ) {
+        assert!(src.len() >= POS * j, "winograd: tile input");
+        let sp = src.as_ptr();
+        let bv = _mm256_set1_ps(bias);
+        for g0 in (0..j).step_by(8) {
+            let mut cols = [[_mm256_setzero_ps(); 8]; 8];
+            for eta in 0..ALPHA {
+                let mut by_xi = [_mm256_setzero_ps(); 8];
+                for (xi, v) in by_xi.iter_mut().enumerate() {
+                    *v = _mm256_loadu_ps(sp.add((xi * ALPHA + eta) * j + g0));
+                }
+                let by_col = transpose8(by_xi);
+                for (ci, c) in cols.iter_mut().enumerate() {
+                    c[eta] = by_col[ci];
+                }
+            }
+            for (ci, v) in cols.iter().enumerate() {
+                let d = apply(at8, &transpose8(apply(at8, v)));
+                let col = g0 + ci;
+                let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
+                let (r0, s) = (super::M * ty, (super::M * tx) as isize);
+                let mask = row7_mask(s, ow);
+                for (i, di) in d.iter().take(super::M).enumerate() {
+                    if r0 + i < oh {
+                        let ptr = y.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
+                        _mm256_maskstore_ps(ptr, mask, _mm256_add_ps(*di, bv));
+                    }
                 }
             }
         }
