@@ -1329,27 +1329,28 @@ fn products<T: Element>(
     let cp = SharedMut(c.as_mut_ptr());
     map_indexed(ALPHA, |xi| {
         let cp = cp;
-        let (mut half, mut w) = (Vec::new(), Vec::new());
+        let (mut built, mut w) = (Vec::new(), Vec::new());
+        let mut half: &[T] = &[];
         if let Left::Weight {
             taps, g, cout, ci, ..
         } = a
         {
-            // R[s] = G[ξ][0]·taps[0·2 + s] + G[ξ][1]·taps[1·2 + s]
+            // R[s] = G[ξ][0]·taps[0·2 + s] + G[ξ][1]·taps[1·2 + s]; at the points 0 and ∞
+            // (G rows (1, 0) and (0, 1)) that is taps[0, 1] or taps[2, 3] as they are
+            let len = cout * ci;
             let (g0, g1) = (g[2 * xi], g[2 * xi + 1]);
-            let z = T::ZERO;
-            let rows = [g0, z, g1, z, z, g0, z, g1];
-            half = overwritten::<T>(2 * cout * ci);
-            w = overwritten::<T>(cout * ci);
-            mix_rows(
-                &rows,
-                2,
-                4,
-                taps,
-                cout * ci,
-                &mut half,
-                cout * ci,
-                cout * ci,
-            );
+            let (one, z) = (T::ONE, T::ZERO);
+            w = overwritten::<T>(len);
+            half = if (g0, g1) == (one, z) {
+                &taps[..2 * len]
+            } else if (g0, g1) == (z, one) {
+                &taps[2 * len..4 * len]
+            } else {
+                built = overwritten::<T>(2 * len);
+                let rows = [g0, z, g1, z, z, g0, z, g1];
+                mix_rows(&rows, 2, 4, taps, len, &mut built, len, len);
+                &built
+            };
         }
         for eta in 0..ALPHA {
             let pos = xi * ALPHA + eta;
@@ -1364,9 +1365,17 @@ fn products<T: Element>(
                     ..
                 } => {
                     let len = cout * ci;
-                    mix_rows(&g[2 * eta..2 * eta + 2], 1, 2, &half, len, &mut w, 0, len);
                     let (rs, cs) = if transposed { (1, ci) } else { (ci, 1) };
-                    (w.as_ptr(), rs as isize, cs as isize)
+                    // at the points 0 and ∞ (G rows (1, 0) and (0, 1)) Ŵ is R[0] or R[1] itself
+                    let ptr = match (g[2 * eta], g[2 * eta + 1]) {
+                        (one, zero) if one == T::ONE && zero == T::ZERO => half.as_ptr(),
+                        (zero, one) if one == T::ONE && zero == T::ZERO => half[len..].as_ptr(),
+                        _ => {
+                            mix_rows(&g[2 * eta..2 * eta + 2], 1, 2, half, len, &mut w, 0, len);
+                            w.as_ptr()
+                        }
+                    };
+                    (ptr, rs as isize, cs as isize)
                 }
             };
             // SAFETY: `aptr` covers this position's `m × k` operand (a stored one by the
@@ -1393,7 +1402,7 @@ fn products<T: Element>(
                 )
             }
         }
-        pool::give(half);
+        pool::give(built);
         pool::give(w);
     });
 }
