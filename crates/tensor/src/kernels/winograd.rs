@@ -58,6 +58,9 @@
 //!
 //! Every output element is computed by the same operations whatever the thread count: tasks
 //! split the work by channel (transforms) or by transform position (GEMMs), never inside a sum.
+//! The batch size can matter, though: with a multiple of 8 GEMM columns the f32 transforms run
+//! on the AVX2 tile path (fused multiply-adds), otherwise on the portable one, so one sample
+//! may get slightly different bits alone than inside a batch.
 
 use crate::kernels::gemm::gemm_raw;
 use crate::parallel::{for_chunks_mut, map_indexed};
@@ -544,6 +547,34 @@ fn gather<T: Element>(row: &mut [T], planes: &[T], base: &[usize], off: usize) {
     }
 }
 
+/// Copies the interiors of `n` padded planes (`ps` apart, rows `pw` long, the image at row and
+/// column `border`) plus `add` into `n` images of `h × w` at `dst + first + i·stride`.
+///
+/// # Safety
+/// Every image `dst + first + i·stride .. + h·w` must be writable by this caller alone.
+#[allow(clippy::too_many_arguments)]
+unsafe fn copy_out<T: Element>(
+    dst: SharedMut<T>,
+    first: usize,
+    stride: usize,
+    n: usize,
+    (h, w): (usize, usize),
+    pad: &[T],
+    (ps, pw): (usize, usize),
+    border: usize,
+    add: T,
+) {
+    for i in 0..n {
+        let img = std::slice::from_raw_parts_mut(dst.0.add(first + i * stride), h * w);
+        for r in 0..h {
+            let src = &pad[i * ps + (r + border) * pw + border..][..w];
+            for (d, &v) in img[r * w..(r + 1) * w].iter_mut().zip(src) {
+                *d = v + add;
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------ transforms
 //
 // Tiles: tile (ty, tx) of a sample covers outputs [7ty, 7ty + 7) × [7tx, 7tx + 7) and, in each
@@ -704,22 +735,20 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
                 }
             }
         }
-        for nn in 0..g.n {
-            // SAFETY: task `c` alone writes channel `c` of every sample; the plane is in
-            // bounds of `dx` (n·cin·plane elements).
-            let img = unsafe {
-                std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cin + c) * plane), plane)
-            };
-            let src = &pad[nn * ps..][..ph_ * pw_];
-            for r in 0..g.h {
-                for (d, &v) in img[r * g.w..(r + 1) * g.w]
-                    .iter_mut()
-                    .zip(&src[(r + 1) * pw_ + 1..][..g.w])
-                {
-                    *d = v + bc;
-                }
-            }
-        }
+        // SAFETY: task `c` alone writes channel `c` of every sample, all inside `dx`
+        unsafe {
+            copy_out(
+                ptr,
+                c * plane,
+                g.cin * plane,
+                g.n,
+                (g.h, g.w),
+                &pad,
+                (ps, pw_),
+                1,
+                bc,
+            )
+        };
     });
     dx
 }
@@ -899,21 +928,20 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
             }
         }
         let b = bias.map_or(T::ZERO, |b| b[co]);
-        for nn in 0..g.n {
-            // SAFETY: task `co` alone writes channel `co` of every sample; in bounds of `y`.
-            let img = unsafe {
-                std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cout + co) * plane), plane)
-            };
-            let src = &pad[nn * ps..][..ph_ * pw_];
-            for r in 0..g.oh {
-                for (d, &v) in img[r * g.ow..(r + 1) * g.ow]
-                    .iter_mut()
-                    .zip(&src[r * pw_..][..g.ow])
-                {
-                    *d = v + b;
-                }
-            }
-        }
+        // SAFETY: task `co` alone writes channel `co` of every sample, all inside `y`
+        unsafe {
+            copy_out(
+                ptr,
+                co * plane,
+                g.cout * plane,
+                g.n,
+                (g.oh, g.ow),
+                &pad,
+                (ps, pw_),
+                0,
+                b,
+            )
+        };
     });
     y
 }
@@ -993,6 +1021,35 @@ mod tiles {
         r
     }
 
+    /// Stores the transformed tiles of GEMM columns `g0..g0 + 8` (`res[col][η]` holding
+    /// position `(ξ, η)` in lane `ξ`) at `dst[ξη·j + g0..]`, one vector of 8 columns per
+    /// position.
+    #[inline(always)]
+    unsafe fn store_group(res: &[[__m256; 8]; 8], dst: *mut f32, j: usize, g0: usize) {
+        for eta in 0..ALPHA {
+            let by_col = transpose8(std::array::from_fn(|ci| res[ci][eta]));
+            for (xi, v) in by_col.iter().enumerate() {
+                _mm256_storeu_ps(dst.add((xi * ALPHA + eta) * j + g0), *v);
+            }
+        }
+    }
+
+    /// The inverse of [`store_group`]: the tiles of columns `g0..g0 + 8` from `src[ξη·j + g0..]`.
+    #[inline(always)]
+    unsafe fn load_group(src: *const f32, j: usize, g0: usize) -> [[__m256; 8]; 8] {
+        let mut cols = [[_mm256_setzero_ps(); 8]; 8];
+        for eta in 0..ALPHA {
+            let mut by_xi = [_mm256_setzero_ps(); 8];
+            for (xi, v) in by_xi.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(src.add((xi * ALPHA + eta) * j + g0));
+            }
+            for (c, v) in cols.iter_mut().zip(transpose8(by_xi)) {
+                c[eta] = v;
+            }
+        }
+        cols
+    }
+
     /// Lanes `s + 0..8` and `s + 8..16` that fall in `0..w`.
     #[inline(always)]
     unsafe fn col_masks(s: isize, w: usize) -> (__m256i, __m256i) {
@@ -1063,21 +1120,7 @@ mod tiles {
                 }
                 *rc = apply(bt, &transpose8(apply(bt, &d)));
             }
-            for eta in 0..ALPHA {
-                let by_col = transpose8([
-                    res[0][eta],
-                    res[1][eta],
-                    res[2][eta],
-                    res[3][eta],
-                    res[4][eta],
-                    res[5][eta],
-                    res[6][eta],
-                    res[7][eta],
-                ]);
-                for (xi, v) in by_col.iter().enumerate() {
-                    _mm256_storeu_ps(dst.add((xi * ALPHA + eta) * j + g0), *v);
-                }
-            }
+            store_group(&res, dst, j, g0);
         }
     }
 
@@ -1134,21 +1177,7 @@ mod tiles {
                 }
                 *rc = apply(a8, &transpose8(apply(a8, &d)));
             }
-            for eta in 0..ALPHA {
-                let by_col = transpose8([
-                    res[0][eta],
-                    res[1][eta],
-                    res[2][eta],
-                    res[3][eta],
-                    res[4][eta],
-                    res[5][eta],
-                    res[6][eta],
-                    res[7][eta],
-                ]);
-                for (xi, v) in by_col.iter().enumerate() {
-                    _mm256_storeu_ps(dst.add((xi * ALPHA + eta) * j + g0), *v);
-                }
-            }
+            store_group(&res, dst, j, g0);
         }
     }
 
@@ -1175,17 +1204,7 @@ mod tiles {
         let sp = src.as_ptr();
         let bv = _mm256_set1_ps(bias);
         for g0 in (0..j).step_by(8) {
-            let mut cols = [[_mm256_setzero_ps(); 8]; 8];
-            for eta in 0..ALPHA {
-                let mut by_xi = [_mm256_setzero_ps(); 8];
-                for (xi, v) in by_xi.iter_mut().enumerate() {
-                    *v = _mm256_loadu_ps(sp.add((xi * ALPHA + eta) * j + g0));
-                }
-                let by_col = transpose8(by_xi);
-                for (ci, c) in cols.iter_mut().enumerate() {
-                    c[eta] = by_col[ci];
-                }
-            }
+            let cols = load_group(sp, j, g0);
             for (ci, v) in cols.iter().enumerate() {
                 let d = apply(at8, &transpose8(apply(at8, v)));
                 let col = g0 + ci;
@@ -1224,17 +1243,7 @@ mod tiles {
         let sp = src.as_ptr();
         let z = _mm256_setzero_ps();
         for g0 in (0..j).step_by(8) {
-            let mut cols = [[_mm256_setzero_ps(); 8]; 8];
-            for eta in 0..ALPHA {
-                let mut by_xi = [_mm256_setzero_ps(); 8];
-                for (xi, v) in by_xi.iter_mut().enumerate() {
-                    *v = _mm256_loadu_ps(sp.add((xi * ALPHA + eta) * j + g0));
-                }
-                let by_col = transpose8(by_xi);
-                for (ci, c) in cols.iter_mut().enumerate() {
-                    c[eta] = by_col[ci];
-                }
-            }
+            let cols = load_group(sp, j, g0);
             for (ci, v) in cols.iter().enumerate() {
                 let d = apply(b, &transpose8(apply(b, v)));
                 let (nn, r0, s0) = tile_origin(g0 + ci, tiles);
