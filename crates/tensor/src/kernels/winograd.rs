@@ -375,16 +375,13 @@ fn transform2<T: Element>(
     }
 }
 
-/// The matrices in `T`, row-major: `Bᵀ`, `B`, `Aᵀ`, `A`, `K` (64×4, the weight transform
-/// `G g Gᵀ` as one matrix on the four taps), `Kᵀ`, `G`, and `A` / `Aᵀ` padded to 8×8 with
-/// zeros (for the AVX2 tiles).
+/// The matrices in `T`, row-major: `Bᵀ`, `B`, `Aᵀ`, `A`, `G`, and `A` / `Aᵀ` padded to 8×8
+/// with zeros (for the AVX2 tiles).
 struct Coef<T> {
     bt: Vec<T>,
     b: Vec<T>,
     at: Vec<T>,
     a: Vec<T>,
-    k: Vec<T>,
-    kt: Vec<T>,
     g: Vec<T>,
     a8: Vec<T>,
     at8: Vec<T>,
@@ -399,8 +396,6 @@ impl<T: Element> Coef<T> {
             b: vec![T::ZERO; POS],
             at: vec![T::ZERO; M * ALPHA],
             a: vec![T::ZERO; M * ALPHA],
-            k: vec![T::ZERO; POS * 4],
-            kt: vec![T::ZERO; POS * 4],
             g: m.g.iter().flat_map(|r| [t(r[0]), t(r[1])]).collect(),
             a8: vec![T::ZERO; POS],
             at8: vec![T::ZERO; POS],
@@ -421,15 +416,6 @@ impl<T: Element> Coef<T> {
             for j in 0..ALPHA {
                 c.at[i * ALPHA + j] = t(m.at[i][j]);
                 c.a[j * M + i] = t(m.at[i][j]);
-            }
-        }
-        for xi in 0..ALPHA {
-            for eta in 0..ALPHA {
-                for tap in 0..4 {
-                    let v = m.g[xi][tap / 2] * m.g[eta][tap % 2];
-                    c.k[(xi * ALPHA + eta) * 4 + tap] = t(v);
-                    c.kt[tap * POS + xi * ALPHA + eta] = t(v);
-                }
             }
         }
         c
@@ -774,35 +760,97 @@ fn weight_taps<T: Element>(w: &[T], g: &Geom) -> Vec<T> {
     taps
 }
 
-/// The adjoint of the weight transform `Ŵ = G w Gᵀ`: `dw = Gᵀ dŴ G`. `wh` is `[cout][64][4·cin]`
-/// (channels [`spread`] apart); returns
-/// `[cout, cin, 4, 4]`.
-fn weight_inverse<T: Element>(wh: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
+/// The weight gradient `[cout, cin, 4, 4]` from its four taps `[4][cout][4·cin]` (the adjoint
+/// of [`weight_taps`]).
+fn weight_from_taps<T: Element>(taps: &[T], g: &Geom) -> Vec<T> {
     let ci = g.ci();
+    let len = g.cout * ci;
+    assert!(taps.len() >= 4 * len, "winograd: weight taps");
     let mut dw = overwritten::<T>(g.cout * g.cin * 16);
     for_chunks_mut(&mut dw, g.cin * 16, |co, chunk| {
-        let mut taps = vec![T::ZERO; 4 * ci];
-        mix_rows(
-            &cf.kt,
-            4,
-            POS,
-            &wh[co * spread::<T>(POS * ci)..],
-            ci,
-            &mut taps,
-            ci,
-            ci,
-        );
         for c in 0..g.cin {
             for ph in 0..4 {
                 let (p, q) = (ph / 2, ph % 2);
                 for tap in 0..4 {
                     let (t, s) = (tap / 2, tap % 2);
-                    chunk[c * 16 + (2 * t + p) * 4 + 2 * s + q] = taps[tap * ci + c * 4 + ph];
+                    chunk[c * 16 + (2 * t + p) * 4 + 2 * s + q] =
+                        taps[tap * len + co * ci + c * 4 + ph];
                 }
             }
         }
     });
     dw
+}
+
+/// The weight-gradient products with the adjoint weight transform `dw = Gᵀ dŴ G` folded in, so
+/// the 64 products `dŴ[ξη] = dŶ[ξη] · X̂[ξη]ᵀ` (16 times the weight's size) never go through
+/// memory: each row ξ of positions (in parallel) sums its products as they come into
+/// `Q_ξ[s] = Σ_η G[η][s] · dŴ[ξη]`, then `taps[t][s] = Σ_ξ G[ξ][t] · Q_ξ[s]` adds the rows in
+/// order. Returns the taps `[4][cout][4·cin]` (tap `2t + s`).
+fn filter_products<T: Element>(dyh: &[T], xh: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
+    let (ci, j, cout) = (g.ci(), g.cols(), g.cout);
+    let ts = spread::<T>(POS * j);
+    let len = cout * ci;
+    assert!(
+        dyh.len() >= cout * ts && xh.len() >= ci * ts,
+        "winograd: transform-domain operands"
+    );
+    let rows: Vec<Vec<T>> = map_indexed(ALPHA, |xi| {
+        let mut c = overwritten::<T>(len);
+        let mut q = pool::take(2 * len);
+        q.resize(2 * len, T::ZERO);
+        for eta in 0..ALPHA {
+            let pos = xi * ALPHA + eta;
+            // SAFETY: dŶ[pos] is cout × J with rows ts apart from pos·j, X̂[pos]ᵀ is J × ci'
+            // with columns ts apart from pos·j (pos·j + J ≤ ts, lengths asserted above); `c`
+            // holds cout × ci' with rows ci' apart.
+            unsafe {
+                gemm_raw(
+                    cout,
+                    j,
+                    ci,
+                    T::ONE,
+                    dyh.as_ptr().add(pos * j),
+                    ts as isize,
+                    1,
+                    xh.as_ptr().add(pos * j),
+                    1,
+                    ts as isize,
+                    T::ZERO,
+                    c.as_mut_ptr(),
+                    ci as isize,
+                    1,
+                )
+            };
+            for s in 0..2 {
+                let gs = cf.g[2 * eta + s];
+                if gs != T::ZERO {
+                    for (qv, &cv) in q[s * len..(s + 1) * len].iter_mut().zip(c.iter()) {
+                        *qv += gs * cv;
+                    }
+                }
+            }
+        }
+        pool::give(c);
+        q
+    });
+    let mut taps = overwritten::<T>(4 * len);
+    for_chunks_mut(&mut taps, len, |tap, dst| {
+        let (t, s) = (tap / 2, tap % 2);
+        dst.fill(T::ZERO);
+        for (xi, q) in rows.iter().enumerate() {
+            let gt = cf.g[2 * xi + t];
+            if gt != T::ZERO {
+                for (d, &v) in dst.iter_mut().zip(&q[s * len..(s + 1) * len]) {
+                    *d += gt * v;
+                }
+            }
+        }
+    });
+    for q in rows {
+        pool::give(q);
+    }
+    taps
 }
 
 /// `dŶ = A dY Aᵀ` for every output tile (zero beyond the image): `[cout][64][J]`.
@@ -1297,31 +1345,29 @@ impl<T> Operand<T> {
 unsafe impl<T: Sync> Send for Operand<T> {}
 unsafe impl<T: Sync> Sync for Operand<T> {}
 
-/// The left operand of the per-position products.
-enum Left<'a, T> {
-    /// Stored for every position: position `pos` starts `pos · step` elements in.
-    Stored(Operand<T>, usize),
-    /// The transformed weight `Ŵ[ξη] = G g Gᵀ` (`cout × 4·cin`) built from the four taps
-    /// just before its product, so the 64 transformed weights (16 times the weight's size)
-    /// never go through memory; used as is or transposed.
-    Weight {
-        taps: &'a [T],
-        g: &'a [T],
-        transposed: bool,
-        cout: usize,
-        ci: usize,
-    },
+/// The left operand of the per-position products: the transformed weight
+/// `Ŵ[ξη] = G g Gᵀ` (`cout × 4·cin`), built from the four taps just before its product, so the
+/// 64 transformed weights (16 times the weight's size) never go through memory; used as is or
+/// transposed.
+#[derive(Clone, Copy)]
+struct Weight<'a, T> {
+    taps: &'a [T],
+    g: &'a [T],
+    transposed: bool,
+    cout: usize,
+    ci: usize,
 }
 
-/// For every transform position `ξη`, `C(ξη) = A(ξη) · B(ξη)` with `m × k` by `k × n`
-/// operands; `B(ξη)` starts `ξη · b_step` elements in, `C(ξη)` at `c + ξη · c_step` with rows
-/// `c_rs` apart. The eight rows `ξ` of positions run in parallel, each position of a row in
-/// turn: a row shares the half-transformed weight `R[s] = Σₜ G[ξ][t] · taps[t][s]`, from which
-/// each `Ŵ[ξη] = Σₛ G[η][s] · R[s]` is two multiply-adds per element.
+/// For every transform position `ξη`, `C(ξη) = Ŵ[ξη] · B(ξη)` (or `Ŵ[ξη]ᵀ · B(ξη)`), an
+/// `m × k` by `k × n` product; `B(ξη)` starts `ξη · b_step` elements in, `C(ξη)` at
+/// `c + ξη · c_step` with rows `c_rs` apart. The eight rows `ξ` of positions run in parallel,
+/// each position of a row in turn: a row shares the half-transformed weight
+/// `R[s] = Σₜ G[ξ][t] · taps[t][s]`, from which each `Ŵ[ξη] = Σₛ G[η][s] · R[s]` is two
+/// multiply-adds per element (none at the points 0 and ∞, where G's row is (1, 0) or (0, 1)).
 #[allow(clippy::too_many_arguments)]
 fn products<T: Element>(
     (m, k, n): (usize, usize, usize),
-    a: Left<'_, T>,
+    a: Weight<'_, T>,
     b: Operand<T>,
     b_step: usize,
     c: &mut [T],
@@ -1332,66 +1378,45 @@ fn products<T: Element>(
         m == 0 || n == 0 || (POS - 1) * c_step + (m - 1) * c_rs + n <= c.len(),
         "winograd: product output out of bounds"
     );
-    if let Left::Weight { taps, cout, ci, .. } = a {
-        assert!(taps.len() >= 4 * cout * ci, "winograd: weight taps");
-    }
+    let len = a.cout * a.ci;
+    assert!(a.taps.len() >= 4 * len, "winograd: weight taps");
+    assert!(m * k == len, "winograd: product shape");
+    let (g, one, z) = (a.g, T::ONE, T::ZERO);
+    let (rs, cs) = if a.transposed {
+        (1, a.ci as isize)
+    } else {
+        (a.ci as isize, 1)
+    };
     let cp = SharedMut(c.as_mut_ptr());
     map_indexed(ALPHA, |xi| {
         let cp = cp;
-        let (mut built, mut w) = (Vec::new(), Vec::new());
-        let mut half: &[T] = &[];
-        if let Left::Weight {
-            taps, g, cout, ci, ..
-        } = a
-        {
-            // R[s] = G[ξ][0]·taps[0·2 + s] + G[ξ][1]·taps[1·2 + s]; at the points 0 and ∞
-            // (G rows (1, 0) and (0, 1)) that is taps[0, 1] or taps[2, 3] as they are
-            let len = cout * ci;
-            let (g0, g1) = (g[2 * xi], g[2 * xi + 1]);
-            let (one, z) = (T::ONE, T::ZERO);
-            w = overwritten::<T>(len);
-            half = if (g0, g1) == (one, z) {
-                &taps[..2 * len]
-            } else if (g0, g1) == (z, one) {
-                &taps[2 * len..4 * len]
-            } else {
-                built = overwritten::<T>(2 * len);
-                let rows = [g0, z, g1, z, z, g0, z, g1];
-                mix_rows(&rows, 2, 4, taps, len, &mut built, len, len);
-                &built
-            };
-        }
+        let mut built = Vec::new();
+        let mut w = overwritten::<T>(len);
+        let (g0, g1) = (g[2 * xi], g[2 * xi + 1]);
+        let half: &[T] = if (g0, g1) == (one, z) {
+            &a.taps[..2 * len]
+        } else if (g0, g1) == (z, one) {
+            &a.taps[2 * len..4 * len]
+        } else {
+            built = overwritten::<T>(2 * len);
+            let rows = [g0, z, g1, z, z, g0, z, g1];
+            mix_rows(&rows, 2, 4, a.taps, len, &mut built, len, len);
+            &built
+        };
         for eta in 0..ALPHA {
             let pos = xi * ALPHA + eta;
-            let (aptr, rs, cs) = match a {
-                // SAFETY: the callers build stored operands from slices holding every position
-                Left::Stored(op, step) => (unsafe { op.at(pos * step) }, op.rs, op.cs),
-                Left::Weight {
-                    g,
-                    transposed,
-                    cout,
-                    ci,
-                    ..
-                } => {
-                    let len = cout * ci;
-                    let (rs, cs) = if transposed { (1, ci) } else { (ci, 1) };
-                    // at the points 0 and ∞ (G rows (1, 0) and (0, 1)) Ŵ is R[0] or R[1] itself
-                    let ptr = match (g[2 * eta], g[2 * eta + 1]) {
-                        (one, zero) if one == T::ONE && zero == T::ZERO => half.as_ptr(),
-                        (zero, one) if one == T::ONE && zero == T::ZERO => half[len..].as_ptr(),
-                        _ => {
-                            mix_rows(&g[2 * eta..2 * eta + 2], 1, 2, half, len, &mut w, 0, len);
-                            w.as_ptr()
-                        }
-                    };
-                    (ptr, rs as isize, cs as isize)
+            let aptr = match (g[2 * eta], g[2 * eta + 1]) {
+                (e0, e1) if (e0, e1) == (one, z) => half.as_ptr(),
+                (e0, e1) if (e0, e1) == (z, one) => half[len..].as_ptr(),
+                _ => {
+                    mix_rows(&g[2 * eta..2 * eta + 2], 1, 2, half, len, &mut w, 0, len);
+                    w.as_ptr()
                 }
             };
-            // SAFETY: `aptr` covers this position's `m × k` operand (a stored one by the
-            // callers' layouts; a built one is `cout × ci`, which is m × k or k × m); `b`
-            // likewise; position `pos` writes only its own rows of `c` (disjoint from other
-            // positions: `c_step` ≥ n and rows `c_rs` apart interleave without overlap), within
-            // the extent asserted above.
+            // SAFETY: `aptr` holds `cout × ci` = m × k (or k × m, read transposed) elements;
+            // `b` covers every position's operand (the callers' layouts); position `pos` writes
+            // only its own rows of `c` (disjoint from other positions: `c_step` ≥ n and rows
+            // `c_rs` apart interleave without overlap), within the extent asserted above.
             unsafe {
                 gemm_raw(
                     m,
@@ -1431,7 +1456,7 @@ pub fn forward<T: Element>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Geom) -> Ve
     let taps = weight_taps(w, g);
     let mut yh = overwritten::<T>(g.cout * ts);
     // Ŷ[ξη] (cout × J) = Ŵ[ξη] (cout × ci') · X̂[ξη] (ci' × J)
-    let a = Left::Weight {
+    let a = Weight {
         taps: &taps,
         g: &cf.g,
         transposed: false,
@@ -1467,7 +1492,7 @@ pub fn data_backward<T: Element>(dy: &[T], w: &[T], bias: Option<&[T]>, g: &Geom
     let taps = weight_taps(w, g);
     let mut xh = overwritten::<T>(ci * ts);
     // dX̂[ξη] (ci' × J) = Ŵ[ξη]ᵀ (ci' × cout) · dŶ[ξη] (cout × J)
-    let a = Left::Weight {
+    let a = Weight {
         taps: &taps,
         g: &cf.g,
         transposed: true,
@@ -1496,25 +1521,11 @@ pub fn filter_backward<T: Element>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
         "winograd: grad_out size"
     );
     let cf = Coef::<T>::new();
-    let (ci, j) = (g.ci(), g.cols());
-    let (ts, ws) = (spread::<T>(POS * j), spread::<T>(POS * ci));
     let xh = input_transform(x, g, &cf);
     let dyh = output_grad_transform(dy, g, &cf);
-    let mut wh = overwritten::<T>(g.cout * ws);
-    // dŴ[ξη] (cout × ci') = dŶ[ξη] (cout × J) · X̂[ξη]ᵀ (J × ci')
-    let a = Operand {
-        ptr: dyh.as_ptr(),
-        rs: ts as isize,
-        cs: 1,
-    };
-    let b = Operand {
-        ptr: xh.as_ptr(),
-        rs: 1,
-        cs: ts as isize,
-    };
-    products((g.cout, j, ci), Left::Stored(a, j), b, j, &mut wh, ci, ws);
-    let dw = weight_inverse(&wh, g, &cf);
-    for v in [xh, dyh, wh] {
+    let taps = filter_products(&dyh, &xh, g, &cf);
+    let dw = weight_from_taps(&taps, g);
+    for v in [xh, dyh, taps] {
         pool::give(v);
     }
     dw
