@@ -741,7 +741,8 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
 
 /// The weight as four 2×2-filter taps per (output channel, input channel, phase):
 /// `taps[tap][co][4c + phase] = w[co][c][2t + p][2s + q]` for `tap = 2t + s`, `phase = 2p + q`.
-/// `Ŵ[pos] = Σ_tap K[pos][tap] · taps[tap]` is then the weight transform `G g Gᵀ` at `pos`.
+/// `Ŵ[ξη] = Σₜ Σₛ G[ξ][t] · G[η][s] · taps[2t + s]` is then the weight transform `G g Gᵀ` at
+/// position `ξη` (see [`products`]).
 fn weight_taps<T: Element>(w: &[T], g: &Geom) -> Vec<T> {
     let ci = g.ci();
     let mut taps = overwritten::<T>(4 * g.cout * ci);
@@ -996,7 +997,7 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
 
 // ------------------------------------------------------------------------------ f32 tiles with AVX2
 
-/// Whether the input transforms may take the AVX2 tile path: f32, the CPU has AVX2 and FMA,
+/// Whether the transforms may take the AVX2 tile path: f32, the CPU has AVX2 and FMA,
 /// and the GEMM columns come in groups of 8.
 fn tile_path<T: Element>(j: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
