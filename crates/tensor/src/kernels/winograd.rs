@@ -52,9 +52,17 @@
 //!
 //! **Accuracy.** The transforms have entries up to 5.25 and cancel, so in f32 the result
 //! carries a relative error of about 3·10⁻⁵ of the output's scale, against about 10⁻⁶ for the
-//! direct sum (`tests` measures it). Training is insensitive to this (cuDNN and oneDNN make
+//! direct sum (`tests` measures it). Training rarely notices (cuDNN's Winograd algorithms make
 //! the same trade), but [`crate::ops::conv`] uses it only for f32 and it can be switched off
 //! with [`crate::set_winograd`]; f64, used for gradient checks, always sums directly.
+//!
+//! **Memory, not arithmetic, is the cost that remains.** The 64 transformed weights are 16
+//! times the weight, so they are never stored: each row `ξ` of positions builds
+//! `R[s] = Σₜ G[ξ][t]·w[t][s]` once and each `Ŵ[ξη]` from it just before its product
+//! (`products`); the weight gradient likewise sums its products into `Gᵀ dŴ G` as they come
+//! (`filter_products`). The input and output-gradient transforms (4 MiB for the 28×28
+//! DCGAN's batch of 64) do go through memory; on x86-64 with AVX2 they read and write the images
+//! in place, one 8×8 tile in registers at a time (`mod tiles`).
 //!
 //! Every output element is computed by the same operations whatever the thread count: tasks
 //! split the work by channel (transforms) or by transform position (GEMMs), never inside a sum.
