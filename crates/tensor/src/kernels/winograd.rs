@@ -72,7 +72,7 @@
 
 use crate::kernels::gemm::gemm_raw;
 use crate::parallel::{for_chunks_mut, map_indexed};
-use crate::pool;
+use crate::pool::{self, Buffer};
 use crate::Element;
 use std::sync::OnceLock;
 
@@ -447,35 +447,10 @@ fn overwritten<T: Element>(len: usize) -> Vec<T> {
     v
 }
 
-/// A task's working buffer: from the [`pool`] and back to it when dropped, so the 64+ tasks of
-/// every call reuse warm pages instead of faulting fresh ones in.
-struct Scratch<T: Element>(Vec<T>);
-
-impl<T: Element> Scratch<T> {
-    fn zeroed(len: usize) -> Self {
-        let mut v = pool::take(len);
-        v.resize(len, T::ZERO);
-        Scratch(v)
-    }
-}
-
-impl<T: Element> std::ops::Deref for Scratch<T> {
-    type Target = Vec<T>;
-    fn deref(&self) -> &Vec<T> {
-        &self.0
-    }
-}
-
-impl<T: Element> std::ops::DerefMut for Scratch<T> {
-    fn deref_mut(&mut self) -> &mut Vec<T> {
-        &mut self.0
-    }
-}
-
-impl<T: Element> Drop for Scratch<T> {
-    fn drop(&mut self) {
-        pool::give(std::mem::take(&mut self.0));
-    }
+/// A zeroed working buffer of a task, from the [`pool`] and back to it when dropped, so the
+/// 64+ tasks of every call reuse warm pages instead of faulting fresh ones in.
+fn scratch<T: Element>(len: usize) -> Buffer<T> {
+    Buffer::new(pool::filled(len, T::ZERO))
 }
 
 /// A stride of at least `len` elements that is not a multiple of 512 bytes: rows of the
@@ -619,7 +594,7 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
             }
             return;
         }
-        let mut pad = Scratch::<T>::zeroed(0);
+        let mut pad = scratch::<T>(0);
         let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
         pad_planes(
             &x[c * g.h * g.w..],
@@ -630,8 +605,8 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
             (ph_, pw_),
             &mut pad,
         );
-        let mut blk = Scratch::<T>::zeroed(POS * j);
-        let mut tmp = Scratch::<T>::zeroed(0);
+        let mut blk = scratch::<T>(POS * j);
+        let mut tmp = scratch::<T>(0);
         for ph in 0..4 {
             let (p, q) = (ph / 2, ph % 2);
             for a in 0..ALPHA {
@@ -701,10 +676,10 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
             return;
         }
         let ps = spread::<T>(ph_ * pw_);
-        let mut pad = Scratch::<T>::zeroed(g.n * ps);
+        let mut pad = scratch::<T>(g.n * ps);
         let base = tile_bases::<T>(g, (ph_, pw_), 2 * M);
-        let mut blk = Scratch::<T>::zeroed(POS * j);
-        let mut tmp = Scratch::<T>::zeroed(0);
+        let mut blk = scratch::<T>(POS * j);
+        let mut tmp = scratch::<T>(0);
         for ph in 0..4 {
             let (p, q) = (ph / 2, ph % 2);
             let src = &xh[(c * 4 + ph) * spread::<T>(POS * j)..][..POS * j];
@@ -892,7 +867,7 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
             }
             return;
         }
-        let mut pad = Scratch::<T>::zeroed(0);
+        let mut pad = scratch::<T>(0);
         pad_planes(
             &dy[co * plane..],
             g.n,
@@ -903,8 +878,8 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
             &mut pad,
         );
         let base = tile_bases::<T>(g, (ph_, pw_), M);
-        let mut blk = Scratch::<T>::zeroed(M * M * j);
-        let mut tmp = Scratch::<T>::zeroed(0);
+        let mut blk = scratch::<T>(M * M * j);
+        let mut tmp = scratch::<T>(0);
         for i in 0..M {
             for l in 0..M {
                 gather(&mut blk[(i * M + l) * j..][..j], &pad, &base, i * pw_ + l);
@@ -959,11 +934,11 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
             }
             return;
         }
-        let mut blk = Scratch::<T>::zeroed(M * M * j);
+        let mut blk = scratch::<T>(M * M * j);
         let ps = spread::<T>(ph_ * pw_);
-        let mut pad = Scratch::<T>::zeroed(g.n * ps);
+        let mut pad = scratch::<T>(g.n * ps);
         let base = tile_bases::<T>(g, (ph_, pw_), M);
-        let mut tmp = Scratch::<T>::zeroed(0);
+        let mut tmp = scratch::<T>(0);
         let src = &yh[co * spread::<T>(POS * j)..][..POS * j];
         transform2(
             &cf.at,
@@ -1078,6 +1053,45 @@ mod tiles {
         r
     }
 
+    /// The forward half of every tile transform: for each group of 8 GEMM columns, `load(col)`
+    /// gives a tile's 8 rows, `m · tile · mᵀ` is taken in registers and the group is stored at
+    /// `out[ξη·j + col]`.
+    #[inline(always)]
+    unsafe fn transform_tiles(
+        m: &[f32],
+        out: &mut [f32],
+        j: usize,
+        mut load: impl FnMut(usize) -> [__m256; 8],
+    ) {
+        assert!(out.len() >= POS * j, "winograd: tile output");
+        let dst = out.as_mut_ptr();
+        for g0 in (0..j).step_by(8) {
+            let mut res = [[_mm256_setzero_ps(); 8]; 8];
+            for (ci, rc) in res.iter_mut().enumerate() {
+                *rc = apply(m, &transpose8(apply(m, &load(g0 + ci))));
+            }
+            store_group(&res, dst, j, g0);
+        }
+    }
+
+    /// The adjoint half: for each group of 8 GEMM columns of `src[ξη·j + col]`, `m · tile · mᵀ`
+    /// in registers, then `put(col, rows)`.
+    #[inline(always)]
+    unsafe fn untransform_tiles(
+        m: &[f32],
+        src: &[f32],
+        j: usize,
+        mut put: impl FnMut(usize, [__m256; 8]),
+    ) {
+        assert!(src.len() >= POS * j, "winograd: tile input");
+        for g0 in (0..j).step_by(8) {
+            let cols = load_group(src.as_ptr(), j, g0);
+            for (ci, v) in cols.iter().enumerate() {
+                put(g0 + ci, apply(m, &transpose8(apply(m, v))));
+            }
+        }
+    }
+
     /// Stores the transformed tiles of GEMM columns `g0..g0 + 8` (`res[col][η]` holding
     /// position `(ξ, η)` in lane `ξ`) at `dst[ξη·j + g0..]`, one vector of 8 columns per
     /// position.
@@ -1153,32 +1167,26 @@ mod tiles {
         out: &mut [f32],
         j: usize,
     ) {
-        assert!(out.len() >= POS * j, "winograd: tile output");
-        let dst = out.as_mut_ptr();
-        for g0 in (0..j).step_by(8) {
-            let mut res = [[_mm256_setzero_ps(); 8]; 8];
-            for (ci, rc) in res.iter_mut().enumerate() {
-                let (nn, r0, s0) = tile_origin(g0 + ci, tiles);
-                let s = s0 + q as isize;
-                let (mlo, mhi) = col_masks(s, w);
-                let mut d = [_mm256_setzero_ps(); 8];
-                for (a, da) in d.iter_mut().enumerate() {
-                    let r = r0 + (2 * a + p) as isize;
-                    if r >= 0 && (r as usize) < h {
-                        // lanes outside 0..w are masked off and never read
-                        let ptr = x.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
-                        let lo = _mm256_maskload_ps(ptr, mlo);
-                        let hi = _mm256_maskload_ps(ptr.wrapping_add(8), mhi);
-                        let sh = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
-                        *da = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(
-                            _mm256_castps_pd(sh),
-                        ));
-                    }
+        transform_tiles(bt, out, j, |col| {
+            let (nn, r0, s0) = tile_origin(col, tiles);
+            let s = s0 + q as isize;
+            let (mlo, mhi) = col_masks(s, w);
+            let mut d = [_mm256_setzero_ps(); 8];
+            for (a, da) in d.iter_mut().enumerate() {
+                let r = r0 + (2 * a + p) as isize;
+                if r >= 0 && (r as usize) < h {
+                    // lanes outside 0..w are masked off and never read
+                    let ptr = x.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
+                    let lo = _mm256_maskload_ps(ptr, mlo);
+                    let hi = _mm256_maskload_ps(ptr.wrapping_add(8), mhi);
+                    let sh = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
+                    *da = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(
+                        _mm256_castps_pd(sh),
+                    ));
                 }
-                *rc = apply(bt, &transpose8(apply(bt, &d)));
             }
-            store_group(&res, dst, j, g0);
-        }
+            d
+        });
     }
 
     /// Lanes `l < 7` of a 7-wide tile row starting at column `s` that fall in `0..w`.
@@ -1215,27 +1223,20 @@ mod tiles {
         out: &mut [f32],
         j: usize,
     ) {
-        assert!(out.len() >= POS * j, "winograd: tile output");
-        let dst = out.as_mut_ptr();
-        for g0 in (0..j).step_by(8) {
-            let mut res = [[_mm256_setzero_ps(); 8]; 8];
-            for (ci, rc) in res.iter_mut().enumerate() {
-                let col = g0 + ci;
-                let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
-                let (r0, s) = (super::M * ty, (super::M * tx) as isize);
-                let mask = row7_mask(s, ow);
-                let mut d = [_mm256_setzero_ps(); 8];
-                for (i, di) in d.iter_mut().take(super::M).enumerate() {
-                    if r0 + i < oh {
-                        // lanes past the tile or the image are masked off and never read
-                        let ptr = dy.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
-                        *di = _mm256_maskload_ps(ptr, mask);
-                    }
+        transform_tiles(a8, out, j, |col| {
+            let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
+            let (r0, s) = (super::M * ty, (super::M * tx) as isize);
+            let mask = row7_mask(s, ow);
+            let mut d = [_mm256_setzero_ps(); 8];
+            for (i, di) in d.iter_mut().take(super::M).enumerate() {
+                if r0 + i < oh {
+                    // lanes past the tile or the image are masked off and never read
+                    let ptr = dy.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
+                    *di = _mm256_maskload_ps(ptr, mask);
                 }
-                *rc = apply(a8, &transpose8(apply(a8, &d)));
             }
-            store_group(&res, dst, j, g0);
-        }
+            d
+        });
     }
 
     /// The output transform of one channel, `Y = Aᵀ Ŷ A` per tile plus `bias`, written into
@@ -1257,25 +1258,18 @@ mod tiles {
         bias: f32,
         j: usize,
     ) {
-        assert!(src.len() >= POS * j, "winograd: tile input");
-        let sp = src.as_ptr();
         let bv = _mm256_set1_ps(bias);
-        for g0 in (0..j).step_by(8) {
-            let cols = load_group(sp, j, g0);
-            for (ci, v) in cols.iter().enumerate() {
-                let d = apply(at8, &transpose8(apply(at8, v)));
-                let col = g0 + ci;
-                let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
-                let (r0, s) = (super::M * ty, (super::M * tx) as isize);
-                let mask = row7_mask(s, ow);
-                for (i, di) in d.iter().take(super::M).enumerate() {
-                    if r0 + i < oh {
-                        let ptr = y.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
-                        _mm256_maskstore_ps(ptr, mask, _mm256_add_ps(*di, bv));
-                    }
+        untransform_tiles(at8, src, j, |col, d| {
+            let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
+            let (r0, s) = (super::M * ty, (super::M * tx) as isize);
+            let mask = row7_mask(s, ow);
+            for (i, di) in d.iter().take(super::M).enumerate() {
+                if r0 + i < oh {
+                    let ptr = y.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
+                    _mm256_maskstore_ps(ptr, mask, _mm256_add_ps(*di, bv));
                 }
             }
-        }
+        });
     }
 
     /// The adjoint of [`input_phase_direct`]: `d = B X̂ Bᵀ` per tile, added into the images in
@@ -1296,38 +1290,24 @@ mod tiles {
         b: &[f32],
         j: usize,
     ) {
-        assert!(src.len() >= POS * j, "winograd: tile input");
-        let sp = src.as_ptr();
         let z = _mm256_setzero_ps();
-        for g0 in (0..j).step_by(8) {
-            let cols = load_group(sp, j, g0);
-            for (ci, v) in cols.iter().enumerate() {
-                let d = apply(b, &transpose8(apply(b, v)));
-                let (nn, r0, s0) = tile_origin(g0 + ci, tiles);
-                let s = s0 + q as isize;
-                let (mlo, mhi) = col_masks(s, w);
-                for (a, da) in d.iter().enumerate() {
-                    let r = r0 + (2 * a + p) as isize;
-                    if r >= 0 && (r as usize) < h {
-                        let ptr = dx.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
-                        let (ul, uh) = (_mm256_unpacklo_ps(*da, z), _mm256_unpackhi_ps(*da, z));
-                        let lo = _mm256_permute2f128_ps::<0x20>(ul, uh);
-                        let hi = _mm256_permute2f128_ps::<0x31>(ul, uh);
-                        let p2 = ptr.wrapping_add(8);
-                        _mm256_maskstore_ps(
-                            ptr,
-                            mlo,
-                            _mm256_add_ps(_mm256_maskload_ps(ptr, mlo), lo),
-                        );
-                        _mm256_maskstore_ps(
-                            p2,
-                            mhi,
-                            _mm256_add_ps(_mm256_maskload_ps(p2, mhi), hi),
-                        );
-                    }
+        untransform_tiles(b, src, j, |col, d| {
+            let (nn, r0, s0) = tile_origin(col, tiles);
+            let s = s0 + q as isize;
+            let (mlo, mhi) = col_masks(s, w);
+            for (a, da) in d.iter().enumerate() {
+                let r = r0 + (2 * a + p) as isize;
+                if r >= 0 && (r as usize) < h {
+                    let ptr = dx.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
+                    let (ul, uh) = (_mm256_unpacklo_ps(*da, z), _mm256_unpackhi_ps(*da, z));
+                    let lo = _mm256_permute2f128_ps::<0x20>(ul, uh);
+                    let hi = _mm256_permute2f128_ps::<0x31>(ul, uh);
+                    let p2 = ptr.wrapping_add(8);
+                    _mm256_maskstore_ps(ptr, mlo, _mm256_add_ps(_mm256_maskload_ps(ptr, mlo), lo));
+                    _mm256_maskstore_ps(p2, mhi, _mm256_add_ps(_mm256_maskload_ps(p2, mhi), hi));
                 }
             }
-        }
+        });
     }
 }
 
