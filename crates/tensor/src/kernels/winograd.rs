@@ -570,27 +570,23 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
     for_chunks_mut(&mut out, 4 * xs, |c, chunk| {
         #[cfg(target_arch = "x86_64")]
         if tile_path::<T>(j) {
-            let plane = g.h * g.w;
-            for ph in 0..4 {
-                let dst = &mut chunk[ph * xs..ph * xs + POS * j];
-                // SAFETY: T is f32 (tile_path checks the tag of the sealed Element), so the
-                // casts keep type and length; AVX2/FMA present; j is a multiple of 8 and `dst`
-                // holds 64·j elements; `x` holds n·cin·plane elements, so channel c of every
-                // sample (cin·plane apart) is readable from its offset c·plane.
-                unsafe {
-                    let d = std::slice::from_raw_parts_mut(dst.as_mut_ptr() as *mut f32, dst.len());
-                    let bt = std::slice::from_raw_parts(cf.bt.as_ptr() as *const f32, cf.bt.len());
-                    tiles::input_phase_direct(
-                        (x.as_ptr() as *const f32).add(c * plane),
-                        g.cin * plane,
-                        (g.h, g.w),
-                        g.tiles(),
-                        (ph / 2, ph % 2),
-                        bt,
-                        d,
-                        j,
-                    );
-                }
+            // SAFETY: T is f32 (tile_path checks the tag of the sealed Element), so the casts
+            // keep type and length; AVX2/FMA present; j is a multiple of 8 and the chunk holds
+            // 3·xs + 64·j elements; channel c of every sample lies in `x` (n·cin·plane
+            // elements, channel c of sample nn at (nn·cin + c)·plane).
+            unsafe {
+                let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
+                let d = std::slice::from_raw_parts_mut(chunk.as_mut_ptr() as *mut f32, chunk.len());
+                tiles::input_phases_direct(
+                    f(x),
+                    c * g.h * g.w,
+                    g.cin * g.h * g.w,
+                    (g.h, g.w),
+                    g.tiles(),
+                    f(&cf.bt),
+                    (d, xs),
+                    j,
+                );
             }
             return;
         }
@@ -653,25 +649,23 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
                 }
                 .fill(bc);
             }
-            for ph in 0..4 {
-                let src = &xh[(c * 4 + ph) * spread::<T>(POS * j)..][..POS * j];
-                // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
-                // present; j is a multiple of 8 and `src` holds 64·j elements; the writes go to
-                // channel c of every sample (cin·plane apart, from offset c·plane) of `dx`,
-                // which only this task touches, and were initialised just above.
-                unsafe {
-                    let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
-                    tiles::inverse_phase_direct(
-                        f(src),
-                        (ptr.0 as *mut f32).add(c * plane),
-                        g.cin * plane,
-                        (g.h, g.w),
-                        g.tiles(),
-                        (ph / 2, ph % 2),
-                        f(&cf.b),
-                        j,
-                    );
-                }
+            let xs = spread::<T>(POS * j);
+            let src = &xh[c * 4 * xs..][..3 * xs + POS * j];
+            // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
+            // present; j is a multiple of 8 and `src` holds the four phases of channel c; the
+            // writes go to channel c of every sample (cin·plane apart, from offset c·plane) of
+            // `dx`, which only this task touches, and were initialised just above.
+            unsafe {
+                let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
+                tiles::inverse_phases_direct(
+                    (f(src), xs),
+                    (ptr.0 as *mut f32).add(c * plane),
+                    g.cin * plane,
+                    (g.h, g.w),
+                    g.tiles(),
+                    f(&cf.b),
+                    j,
+                );
             }
             return;
         }
@@ -850,13 +844,14 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
         if tile_path::<T>(j) {
             // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
             // present; j is a multiple of 8 and the chunk holds 64·j elements; `dy` holds
-            // n·cout·plane elements, so channel co of every sample (cout·plane apart) is
-            // readable from its offset co·plane.
+            // n·cout·plane elements, channel co of sample nn at (nn·cout + co)·plane.
             unsafe {
                 let d = std::slice::from_raw_parts_mut(chunk.as_mut_ptr() as *mut f32, POS * j);
                 let a8 = std::slice::from_raw_parts(cf.a8.as_ptr() as *const f32, POS);
+                let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
                 tiles::output_grad_direct(
-                    (dy.as_ptr() as *const f32).add(co * plane),
+                    f(dy),
+                    co * plane,
                     g.cout * plane,
                     (g.oh, g.ow),
                     (th, tw),
@@ -915,10 +910,17 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
         if tile_path::<T>(j) {
             let src = &yh[co * spread::<T>(POS * j)..][..POS * j];
             let b = bias.map_or(0.0, |b| b[co].to_f64()) as f32;
+            for nn in 0..g.n {
+                // SAFETY: task `co` alone writes channel `co` of every sample; in bounds of `y`.
+                unsafe {
+                    std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cout + co) * plane), plane)
+                }
+                .fill(T::ZERO);
+            }
             // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
             // present; j is a multiple of 8 and `src` holds 64·j elements; the writes go to
             // channel co of every sample (cout·plane apart, from offset co·plane) of `y`,
-            // which only this task touches, and every element of it is written once.
+            // which only this task touches and which was set to +0.0 just above.
             unsafe {
                 let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
                 tiles::output_direct(
@@ -1053,43 +1055,120 @@ mod tiles {
         r
     }
 
-    /// The forward half of every tile transform: for each group of 8 GEMM columns, `load(col)`
-    /// gives a tile's 8 rows, `m · tile · mᵀ` is taken in registers and the group is stored at
-    /// `out[ξη·j + col]`.
+    /// Columns taken together: 16 when `j` allows, so that each position's stores fill whole
+    /// 64-byte cache lines before the next phase moves elsewhere.
     #[inline(always)]
-    unsafe fn transform_tiles(
-        m: &[f32],
-        out: &mut [f32],
-        j: usize,
-        mut load: impl FnMut(usize) -> [__m256; 8],
-    ) {
-        assert!(out.len() >= POS * j, "winograd: tile output");
-        let dst = out.as_mut_ptr();
-        for g0 in (0..j).step_by(8) {
-            let mut res = [[_mm256_setzero_ps(); 8]; 8];
-            for (ci, rc) in res.iter_mut().enumerate() {
-                *rc = apply(m, &transpose8(apply(m, &load(g0 + ci))));
-            }
-            store_group(&res, dst, j, g0);
+    fn block(j: usize) -> usize {
+        if j.is_multiple_of(16) {
+            16
+        } else {
+            8
         }
     }
 
-    /// The adjoint half: for each group of 8 GEMM columns of `src[ξη·j + col]`, `m · tile · mᵀ`
-    /// in registers, then `put(col, rows)`.
+    /// The forward half of every tile transform: for each group of 8 GEMM columns and each of
+    /// `phases` phases, `load(col, phase)` gives a tile's 8 rows, `m · tile · mᵀ` is taken in
+    /// registers and the group is stored at `out[phase·stride + ξη·j + col]`. The phases of a
+    /// group are taken together, so the images they share are read from memory once.
+    #[inline(always)]
+    unsafe fn transform_tiles(
+        m: &[f32],
+        (out, stride, phases): (&mut [f32], usize, usize),
+        j: usize,
+        mut load: impl FnMut(usize, usize) -> [__m256; 8],
+    ) {
+        assert!(
+            phases > 0 && out.len() >= (phases - 1) * stride + POS * j,
+            "winograd: tile output"
+        );
+        let dst = out.as_mut_ptr();
+        let blk = block(j);
+        for b0 in (0..j).step_by(blk) {
+            for ph in 0..phases {
+                for g0 in (b0..b0 + blk).step_by(8) {
+                    let mut res = [[_mm256_setzero_ps(); 8]; 8];
+                    for (ci, rc) in res.iter_mut().enumerate() {
+                        *rc = apply(m, &transpose8(apply(m, &load(g0 + ci, ph))));
+                    }
+                    store_group(&res, dst.add(ph * stride), j, g0);
+                }
+            }
+        }
+    }
+
+    /// The adjoint half: for each group of 8 GEMM columns and each phase, the tiles of
+    /// `src[phase·stride + ξη·j + col]`, `m · tile · mᵀ` in registers, then
+    /// `put(col, phase, rows)`.
     #[inline(always)]
     unsafe fn untransform_tiles(
         m: &[f32],
-        src: &[f32],
+        (src, stride, phases): (&[f32], usize, usize),
         j: usize,
-        mut put: impl FnMut(usize, [__m256; 8]),
+        mut put: impl FnMut(usize, usize, [__m256; 8]),
     ) {
-        assert!(src.len() >= POS * j, "winograd: tile input");
-        for g0 in (0..j).step_by(8) {
-            let cols = load_group(src.as_ptr(), j, g0);
-            for (ci, v) in cols.iter().enumerate() {
-                put(g0 + ci, apply(m, &transpose8(apply(m, v))));
+        assert!(
+            phases > 0 && src.len() >= (phases - 1) * stride + POS * j,
+            "winograd: tile input"
+        );
+        let blk = block(j);
+        for b0 in (0..j).step_by(blk) {
+            for ph in 0..phases {
+                for g0 in (b0..b0 + blk).step_by(8) {
+                    let cols = load_group(src.as_ptr().add(ph * stride), j, g0);
+                    for (ci, v) in cols.iter().enumerate() {
+                        put(g0 + ci, ph, apply(m, &transpose8(apply(m, v))));
+                    }
+                }
             }
         }
+    }
+
+    // AMD's masked loads and stores (`vmaskmovps`) cost several plain ones (on Zen 3 the masked
+    // stores were a third of the input-gradient transform's time), so a row is read and
+    // written with plain moves and the mask applied in registers wherever the 8 lanes lie in
+    // memory the task may touch: inside the slice for reads, inside the task's own image plane
+    // for writes. Only rows at the edge of a plane take the masked instructions. (A blend of
+    // the old and new values would be turned back into a masked store by the compiler, so
+    // the writes below leave lanes outside the mask alone arithmetically instead.)
+
+    /// The 8 lanes at `p` where `mask` is set, zeros elsewhere; `whole`: all 8 may be read.
+    #[inline(always)]
+    unsafe fn load8(p: *const f32, mask: __m256i, whole: bool) -> __m256 {
+        if whole {
+            _mm256_and_ps(_mm256_loadu_ps(p), _mm256_castsi256_ps(mask))
+        } else {
+            _mm256_maskload_ps(p, mask)
+        }
+    }
+
+    /// `p[l] += v[l]` where `mask` is set; `whole`: all 8 lanes are the caller's to rewrite
+    /// (the others get `+0.0` added, which leaves every value but `−0.0` unchanged).
+    #[inline(always)]
+    unsafe fn add8(p: *mut f32, mask: __m256i, v: __m256, whole: bool) {
+        let v = _mm256_and_ps(v, _mm256_castsi256_ps(mask));
+        if whole {
+            _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), v));
+        } else {
+            _mm256_maskstore_ps(p, mask, _mm256_add_ps(_mm256_maskload_ps(p, mask), v));
+        }
+    }
+
+    /// `p[l] = v[l]` where `mask` is set, into lanes that hold `+0.0` (all bits clear), so
+    /// that or-ing the bits in is exact; `whole`: all 8 lanes are the caller's to rewrite.
+    #[inline(always)]
+    unsafe fn put8(p: *mut f32, mask: __m256i, v: __m256, whole: bool) {
+        if whole {
+            let v = _mm256_and_ps(v, _mm256_castsi256_ps(mask));
+            _mm256_storeu_ps(p, _mm256_or_ps(_mm256_loadu_ps(p), v));
+        } else {
+            _mm256_maskstore_ps(p, mask, v);
+        }
+    }
+
+    /// Whether the 8 elements from offset `o` lie in `0..len`.
+    #[inline(always)]
+    fn within(o: isize, len: usize) -> bool {
+        o >= 0 && o + 8 <= len as isize
     }
 
     /// Stores the transformed tiles of GEMM columns `g0..g0 + 8` (`res[col][η]` holding
@@ -1146,28 +1225,31 @@ mod tiles {
         )
     }
 
-    /// One phase `(p, q)` of the input transform of one channel: `out[ξη·j + col]` for every
-    /// transform position and GEMM column, read from the images in place — a tile row is 16
-    /// consecutive floats of an image row split into even and odd samples; rows outside the
-    /// image are zero and columns outside it are masked off the loads.
+    /// The input transform of one channel, all four phases `(p, q)`:
+    /// `out[phase·stride + ξη·j + col]` for every transform position and GEMM column, read
+    /// from the images in place — a tile row is 16 consecutive floats of an image row split into
+    /// even and odd samples; rows outside the image are zero and columns outside it are masked
+    /// off. `x` is the whole input, channel `c` of sample 0 starting at `first`.
     ///
     /// # Safety
-    /// AVX2 and FMA; `x` points at channel `c` of sample 0 and every sample's channel `c`
-    /// (`sstride` apart, `h × w` each) for the samples of the `j` columns is readable; `j` a
-    /// multiple of 8; `out.len() ≥ 64·j`.
+    /// AVX2 and FMA; every sample's channel `c` (`sstride` apart from `first`, `h × w` each) for
+    /// the samples of the `j` columns lies in `x`; `j` a multiple of 8;
+    /// `out.len() ≥ 3·stride + 64·j`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn input_phase_direct(
-        x: *const f32,
+    pub unsafe fn input_phases_direct(
+        x: &[f32],
+        first: usize,
         sstride: usize,
         (h, w): (usize, usize),
         tiles: (usize, usize),
-        (p, q): (usize, usize),
         bt: &[f32],
-        out: &mut [f32],
+        (out, stride): (&mut [f32], usize),
         j: usize,
     ) {
-        transform_tiles(bt, out, j, |col| {
+        let len = x.len();
+        transform_tiles(bt, (out, stride, 4), j, |col, ph| {
+            let (p, q) = (ph / 2, ph % 2);
             let (nn, r0, s0) = tile_origin(col, tiles);
             let s = s0 + q as isize;
             let (mlo, mhi) = col_masks(s, w);
@@ -1175,10 +1257,11 @@ mod tiles {
             for (a, da) in d.iter_mut().enumerate() {
                 let r = r0 + (2 * a + p) as isize;
                 if r >= 0 && (r as usize) < h {
-                    // lanes outside 0..w are masked off and never read
-                    let ptr = x.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
-                    let lo = _mm256_maskload_ps(ptr, mlo);
-                    let hi = _mm256_maskload_ps(ptr.wrapping_add(8), mhi);
+                    // lanes outside 0..w are masked off (and, at the ends of `x`, never read)
+                    let o = (first + nn * sstride) as isize + r * w as isize + s;
+                    let ptr = x.as_ptr().wrapping_offset(o);
+                    let lo = load8(ptr, mlo, within(o, len));
+                    let hi = load8(ptr.wrapping_add(8), mhi, within(o + 8, len));
                     let sh = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
                     *da = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(
                         _mm256_castps_pd(sh),
@@ -1205,17 +1288,18 @@ mod tiles {
     }
 
     /// The output-gradient transform of one channel, `dŶ = A dY Aᵀ` per 7×7 tile, read from
-    /// the gradient images in place: `out[ξη·j + col]`. `a8` is `A` (8×7) with a zero eighth
-    /// column, so a tile is an 8×8 block with a zero last row and column.
+    /// the gradient images in place: `out[ξη·j + col]`. `dy` is the whole gradient, channel
+    /// `co` of sample 0 starting at `first`. `a8` is `A` (8×7) with a zero eighth column, so a
+    /// tile is an 8×8 block with a zero last row and column.
     ///
     /// # Safety
-    /// AVX2 and FMA; `dy` points at channel `co` of sample 0 and every sample's channel `co`
-    /// (`sstride` apart, `oh × ow` each) of the `j` columns' samples is readable; `j` a multiple
-    /// of 8; `a8.len() ≥ 64`.
+    /// AVX2 and FMA; every sample's channel `co` (`sstride` apart from `first`, `oh × ow` each)
+    /// of the `j` columns' samples lies in `dy`; `j` a multiple of 8; `a8.len() ≥ 64`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn output_grad_direct(
-        dy: *const f32,
+        dy: &[f32],
+        first: usize,
         sstride: usize,
         (oh, ow): (usize, usize),
         (th, tw): (usize, usize),
@@ -1223,16 +1307,17 @@ mod tiles {
         out: &mut [f32],
         j: usize,
     ) {
-        transform_tiles(a8, out, j, |col| {
+        let len = dy.len();
+        transform_tiles(a8, (out, 0, 1), j, |col, _| {
             let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
             let (r0, s) = (super::M * ty, (super::M * tx) as isize);
             let mask = row7_mask(s, ow);
             let mut d = [_mm256_setzero_ps(); 8];
             for (i, di) in d.iter_mut().take(super::M).enumerate() {
                 if r0 + i < oh {
-                    // lanes past the tile or the image are masked off and never read
-                    let ptr = dy.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
-                    *di = _mm256_maskload_ps(ptr, mask);
+                    // lanes past the tile or the image are masked off
+                    let o = (first + nn * sstride + (r0 + i) * ow) as isize + s;
+                    *di = load8(dy.as_ptr().wrapping_offset(o), mask, within(o, len));
                 }
             }
             d
@@ -1244,8 +1329,10 @@ mod tiles {
     /// `Aᵀ` (7×8) with a zero eighth row.
     ///
     /// # Safety
-    /// As for [`output_grad_direct`], with `y` writable there and not touched by anyone else
-    /// during the call; `src.len() ≥ 64·j`.
+    /// AVX2 and FMA; `y` points at channel `co` of sample 0 and every sample's channel `co`
+    /// (`sstride` apart, `oh × ow` each) of the `j` columns' samples holds `+0.0`, is writable
+    /// and is not touched by anyone else during the call; `j` a multiple of 8;
+    /// `src.len() ≥ 64·j`, `at8.len() ≥ 64`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn output_direct(
@@ -1259,58 +1346,62 @@ mod tiles {
         j: usize,
     ) {
         let bv = _mm256_set1_ps(bias);
-        untransform_tiles(at8, src, j, |col, d| {
+        let plane = oh * ow;
+        untransform_tiles(at8, (src, 0, 1), j, |col, _, d| {
             let (tx, ty, nn) = (col % tw, (col / tw) % th, col / (tw * th));
             let (r0, s) = (super::M * ty, (super::M * tx) as isize);
             let mask = row7_mask(s, ow);
             for (i, di) in d.iter().take(super::M).enumerate() {
                 if r0 + i < oh {
-                    let ptr = y.wrapping_offset((nn * sstride + (r0 + i) * ow) as isize + s);
-                    _mm256_maskstore_ps(ptr, mask, _mm256_add_ps(*di, bv));
+                    let o = ((r0 + i) * ow) as isize + s;
+                    let ptr = y.wrapping_offset((nn * sstride) as isize + o);
+                    put8(ptr, mask, _mm256_add_ps(*di, bv), within(o, plane));
                 }
             }
         });
     }
 
-    /// The adjoint of [`input_phase_direct`]: `d = B X̂ Bᵀ` per tile, added into the images in
-    /// place (masked the same way); `dx` must hold their starting values.
+    /// The adjoint of [`input_phases_direct`]: `d = B X̂ Bᵀ` per tile and phase, added into the
+    /// images in place (masked the same way); `dx` must hold their starting values.
     ///
     /// # Safety
-    /// As for [`input_phase_direct`], with `dx` writable there and not touched by anyone else
-    /// during the call; `src.len() ≥ 64·j`.
+    /// AVX2 and FMA; `dx` points at channel `c` of sample 0 and every sample's channel `c`
+    /// (`sstride` apart, `h × w` each) of the `j` columns' samples is initialised, writable and
+    /// not touched by anyone else during the call; `j` a multiple of 8;
+    /// `src.len() ≥ 3·stride + 64·j`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn inverse_phase_direct(
-        src: &[f32],
+    pub unsafe fn inverse_phases_direct(
+        (src, stride): (&[f32], usize),
         dx: *mut f32,
         sstride: usize,
         (h, w): (usize, usize),
         tiles: (usize, usize),
-        (p, q): (usize, usize),
         b: &[f32],
         j: usize,
     ) {
         let z = _mm256_setzero_ps();
-        untransform_tiles(b, src, j, |col, d| {
+        let plane = h * w;
+        untransform_tiles(b, (src, stride, 4), j, |col, ph, d| {
+            let (p, q) = (ph / 2, ph % 2);
             let (nn, r0, s0) = tile_origin(col, tiles);
             let s = s0 + q as isize;
             let (mlo, mhi) = col_masks(s, w);
             for (a, da) in d.iter().enumerate() {
                 let r = r0 + (2 * a + p) as isize;
                 if r >= 0 && (r as usize) < h {
-                    let ptr = dx.wrapping_offset((nn * sstride) as isize + r * w as isize + s);
+                    let o = r * w as isize + s;
+                    let ptr = dx.wrapping_offset((nn * sstride) as isize + o);
                     let (ul, uh) = (_mm256_unpacklo_ps(*da, z), _mm256_unpackhi_ps(*da, z));
                     let lo = _mm256_permute2f128_ps::<0x20>(ul, uh);
                     let hi = _mm256_permute2f128_ps::<0x31>(ul, uh);
-                    let p2 = ptr.wrapping_add(8);
-                    _mm256_maskstore_ps(ptr, mlo, _mm256_add_ps(_mm256_maskload_ps(ptr, mlo), lo));
-                    _mm256_maskstore_ps(p2, mhi, _mm256_add_ps(_mm256_maskload_ps(p2, mhi), hi));
+                    add8(ptr, mlo, lo, within(o, plane));
+                    add8(ptr.wrapping_add(8), mhi, hi, within(o + 8, plane));
                 }
             }
         });
     }
 }
-
 // ------------------------------------------------------------------------------ the products
 
 /// A strided matrix operand: element `(r, c)` at `ptr[r·rs + c·cs]`.
