@@ -998,11 +998,12 @@ fn tile_path<T: Element>(j: usize) -> bool {
 
 /// The input transform and its adjoint for f32, one 8×8 tile in registers at a time, straight
 /// from and to the images: a tile's eight rows are eight vectors (every other sample of an
-/// image row, for the phase; masked loads supply the zero padding), `Bᵀ` is applied as
+/// image row, for the phase; masks supply the zero padding), `Bᵀ` is applied as
 /// multiply-adds of whole rows, the tile is transposed and `Bᵀ` applied again, and 8 tiles (8
 /// GEMM columns) are transposed together so that each transform position is stored as one
-/// vector of 8 consecutive columns. Same arithmetic as [`transform2`] (with fused
-/// multiply-adds), without the padded copies and the column-major gathers.
+/// vector of 8 consecutive columns. The same sums as [`transform2`] (fused multiply-adds, and
+/// the rows of the points ±a computed together, which takes 40 of the 64 multiply-adds),
+/// without the padded copies and the column-major gathers.
 #[cfg(target_arch = "x86_64")]
 mod tiles {
     use super::{ALPHA, POS};
@@ -1038,21 +1039,81 @@ mod tiles {
         ]
     }
 
-    /// `r[i] = Σₖ m[i][k] · v[k]` (m 8×8 row-major). No branches, so that the loops unroll
-    /// and `r` and `v` stay in registers (zeros cost a multiply-add each, which is cheaper
-    /// than testing for them here).
+    /// `Σ m[i][k] · v[k]` over the four `k` given.
     #[inline(always)]
-    unsafe fn apply(m: &[f32], v: &[__m256; 8]) -> [__m256; 8] {
+    unsafe fn dot4(m: &[f32; 64], i: usize, v: &[__m256; 8], k: [usize; 4]) -> __m256 {
+        let mut acc = _mm256_mul_ps(_mm256_set1_ps(m[i * 8 + k[0]]), v[k[0]]);
+        for &kk in &k[1..] {
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(m[i * 8 + kk]), v[kk], acc);
+        }
+        acc
+    }
+
+    /// `r[i] = Σₖ m[i][k] · v[k]` (m 8×8 row-major) for a matrix whose rows belong to the
+    /// interpolation points (`Bᵀ`, `A`):
+    /// rows `2p + 1` and `2p + 2` are the points `±a`, and a row for `−a` is the row for `a`
+    /// with its odd entries negated, so the even and odd halves of one row give both:
+    /// `r₊ = e + o`, `r₋ = e − o`. 40 multiply-adds instead of 64.
+    #[inline(always)]
+    unsafe fn apply_rows(m: &[f32], v: &[__m256; 8]) -> [__m256; 8] {
         let m: &[f32; 64] = m[..64].try_into().unwrap();
+        let (even, odd) = ([0, 2, 4, 6], [1, 3, 5, 7]);
         let mut r = [_mm256_setzero_ps(); 8];
-        for i in 0..8 {
-            let mut acc = _mm256_mul_ps(_mm256_set1_ps(m[i * 8]), v[0]);
-            for k in 1..8 {
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(m[i * 8 + k]), v[k], acc);
-            }
-            r[i] = acc;
+        for i in [0, 7] {
+            r[i] = _mm256_add_ps(dot4(m, i, v, even), dot4(m, i, v, odd));
+        }
+        for p in 0..3 {
+            let i = 2 * p + 1;
+            let (e, o) = (dot4(m, i, v, even), dot4(m, i, v, odd));
+            r[i] = _mm256_add_ps(e, o);
+            r[i + 1] = _mm256_sub_ps(e, o);
         }
         r
+    }
+
+    /// `r[i] = Σₖ m[i][k] · v[k]` for a matrix whose columns belong to the interpolation
+    /// points (`B`, `Aᵀ`):
+    /// columns `2p + 1` and `2p + 2` are `±a`, equal in even rows and opposite in odd ones, so
+    /// their inputs enter as a sum `s` (even rows) or a difference `d` (odd rows): 40
+    /// multiply-adds instead of 64. (Both forms have no branches, so the loops unroll and the
+    /// vectors stay in registers; a zero coefficient costs a multiply-add.)
+    #[inline(always)]
+    unsafe fn apply_cols(m: &[f32], v: &[__m256; 8]) -> [__m256; 8] {
+        let m: &[f32; 64] = m[..64].try_into().unwrap();
+        let mut s = *v;
+        let mut d = *v;
+        for p in 0..3 {
+            s[2 * p + 1] = _mm256_add_ps(v[2 * p + 1], v[2 * p + 2]);
+            d[2 * p + 1] = _mm256_sub_ps(v[2 * p + 1], v[2 * p + 2]);
+        }
+        let mut r = [_mm256_setzero_ps(); 8];
+        for (i, ri) in r.iter_mut().enumerate() {
+            let u = if i % 2 == 0 { &s } else { &d };
+            *ri = dot4(m, i, u, [0, 1, 3, 5]);
+            *ri = _mm256_fmadd_ps(_mm256_set1_ps(m[i * 8 + 7]), u[7], *ri);
+        }
+        r
+    }
+
+    /// [`apply_rows`] (`rows`) or [`apply_cols`] on 8 vectors given as `v[k][lane]`, for the
+    /// tests.
+    ///
+    /// # Safety
+    /// AVX2 and FMA; `m.len() ≥ 64`.
+    #[cfg(test)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn paired(m: &[f32], rows: bool, v: &[[f32; 8]; 8]) -> [[f32; 8]; 8] {
+        let vv: [__m256; 8] = std::array::from_fn(|k| _mm256_loadu_ps(v[k].as_ptr()));
+        let r = if rows {
+            apply_rows(m, &vv)
+        } else {
+            apply_cols(m, &vv)
+        };
+        let mut out = [[0.0; 8]; 8];
+        for (o, ri) in out.iter_mut().zip(r) {
+            _mm256_storeu_ps(o.as_mut_ptr(), ri);
+        }
+        out
     }
 
     /// Columns taken together: 16 when `j` allows, so that each position's stores fill whole
@@ -1088,7 +1149,7 @@ mod tiles {
                 for g0 in (b0..b0 + blk).step_by(8) {
                     let mut res = [[_mm256_setzero_ps(); 8]; 8];
                     for (ci, rc) in res.iter_mut().enumerate() {
-                        *rc = apply(m, &transpose8(apply(m, &load(g0 + ci, ph))));
+                        *rc = apply_rows(m, &transpose8(apply_rows(m, &load(g0 + ci, ph))));
                     }
                     store_group(&res, dst.add(ph * stride), j, g0);
                 }
@@ -1116,7 +1177,7 @@ mod tiles {
                 for g0 in (b0..b0 + blk).step_by(8) {
                     let cols = load_group(src.as_ptr().add(ph * stride), j, g0);
                     for (ci, v) in cols.iter().enumerate() {
-                        put(g0 + ci, ph, apply(m, &transpose8(apply(m, v))));
+                        put(g0 + ci, ph, apply_cols(m, &transpose8(apply_cols(m, v))));
                     }
                 }
             }
@@ -1614,6 +1675,60 @@ pub fn filter_backward<T: Element>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_points_pair_up_in_every_matrix() {
+        // rows of Bᵀ (and columns of Aᵀ) for the points ±a differ only in the sign of the odd
+        // powers — what the AVX2 tiles' paired transforms rely on
+        let m = matrices();
+        for p in 0..3 {
+            let (a, b) = (2 * p + 1, 2 * p + 2);
+            for k in 0..ALPHA {
+                let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
+                assert!(
+                    (m.bt[b][k] - sign * m.bt[a][k]).abs() < 1e-12,
+                    "Bᵀ[{b}][{k}]"
+                );
+            }
+            for i in 0..M {
+                let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+                assert!(
+                    (m.at[i][b] - sign * m.at[i][a]).abs() < 1e-12,
+                    "Aᵀ[{i}][{b}]"
+                );
+            }
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn paired_transforms_equal_the_matrix_products() {
+        if !crate::kernels::simd_enabled() {
+            return;
+        }
+        let cf = Coef::<f32>::new();
+        let mut rng = crate::Rng::seed(7);
+        let v: [[f32; 8]; 8] =
+            std::array::from_fn(|_| std::array::from_fn(|_| rng.uniform() as f32 * 2.0 - 1.0));
+        for (name, m, rows) in [
+            ("Bᵀ", &cf.bt, true),
+            ("A", &cf.a8, true),
+            ("B", &cf.b, false),
+            ("Aᵀ", &cf.at8, false),
+        ] {
+            // SAFETY: AVX2 and FMA checked above; each matrix is 8×8
+            let got = unsafe { tiles::paired(m, rows, &v) };
+            for i in 0..ALPHA {
+                for l in 0..8 {
+                    let want: f64 = (0..ALPHA)
+                        .map(|k| f64::from(m[i * ALPHA + k]) * f64::from(v[k][l]))
+                        .sum();
+                    let err = (f64::from(got[i][l]) - want).abs();
+                    assert!(err < 1e-5 * (1.0 + want.abs()), "{name} row {i}: {err}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn one_dimensional_f7_2_is_a_correlation() {
