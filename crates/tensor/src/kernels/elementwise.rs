@@ -277,11 +277,11 @@ impl BinaryOp {
 /// How the two inputs of a binary loop advance: both by one, or one of them held fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stepping {
-    /// a[i] op b[i]
+    /// `a[i] op b[i]`
     Both,
-    /// a[0] op b[i]
+    /// `a[0] op b[i]`
     ScalarA,
-    /// a[i] op b[0]
+    /// `a[i] op b[0]`
     ScalarB,
 }
 
