@@ -238,33 +238,26 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
         Op::GradReverse(l) => one(g.mul_scalar(-l)),
         Op::Conv2d(p) => {
             let (xv, w) = (&x[0], &x[1]);
-            Small::Two([
-                if need[0] {
-                    Some(g.conv_transpose2d(w, transpose_for(*p, w, hw(xv))))
-                } else {
-                    None
-                },
-                if need[1] {
-                    Some(Var::conv2d_weight_grad(xv, g, *w.shape(), *p))
-                } else {
-                    None
-                },
-            ])
+            let mut out = vec![
+                need[0].then(|| g.conv_transpose2d(w, transpose_for(*p, w, hw(xv)))),
+                need[1].then(|| Var::conv2d_weight_grad(xv, g, *w.shape(), *p)),
+            ];
+            if x.len() == 3 {
+                // the bias reaches every pixel of its channel in every sample
+                out.push(need[2].then(|| g.sum(&[0, 2, 3], false)));
+            }
+            Small::Many(out)
         }
         Op::ConvTranspose2d(p) => {
             let (xv, w) = (&x[0], &x[1]);
-            Small::Two([
-                if need[0] {
-                    Some(crop_to(g.conv2d(w, p.conv_params()), hw(xv)))
-                } else {
-                    None
-                },
-                if need[1] {
-                    Some(Var::conv_transpose2d_weight_grad(xv, g, *w.shape(), *p))
-                } else {
-                    None
-                },
-            ])
+            let mut out = vec![
+                need[0].then(|| crop_to(g.conv2d(w, p.conv_params()), hw(xv))),
+                need[1].then(|| Var::conv_transpose2d_weight_grad(xv, g, *w.shape(), *p)),
+            ];
+            if x.len() == 3 {
+                out.push(need[2].then(|| g.sum(&[0, 2, 3], false)));
+            }
+            Small::Many(out)
         }
         Op::Conv2dWeightGrad(p) => {
             // out = Σₙ gₙ · im2col(xₙ)ᵀ is bilinear: ⟨out, V⟩ = ⟨g, conv2d(x, V)⟩ = ⟨x, conv2dᵀ(g, V)⟩

@@ -321,10 +321,12 @@ impl Op {
             Op::Linear => "∂L/∂x = ∂L/∂out · W, ∂L/∂W = (∂L/∂out)ᵀ · x, ∂L/∂b = Σₙ ∂L/∂out",
             Op::GradReverse(_) => "∂L/∂a = -λ · ∂L/∂out",
             Op::Conv2d(_) => {
-                "∂L/∂x = conv_transpose2d(∂L/∂out, w), ∂L/∂w = conv2d_weight_grad(x, ∂L/∂out)"
+                "∂L/∂x = conv_transpose2d(∂L/∂out, w), ∂L/∂w = conv2d_weight_grad(x, ∂L/∂out), \
+                 ∂L/∂b = Σₙ,ₕ,ᵥ ∂L/∂out"
             }
             Op::ConvTranspose2d(_) => {
-                "∂L/∂x = conv2d(∂L/∂out, w), ∂L/∂w = conv_transpose2d_weight_grad(x, ∂L/∂out)"
+                "∂L/∂x = conv2d(∂L/∂out, w), ∂L/∂w = conv_transpose2d_weight_grad(x, ∂L/∂out), \
+                 ∂L/∂b = Σₙ,ₕ,ᵥ ∂L/∂out"
             }
             Op::Conv2dWeightGrad(_) => {
                 "bilinear in (x, g): ∂/∂x = conv_transpose2d(g, V), ∂/∂g = conv2d(x, V)"

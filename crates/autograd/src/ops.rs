@@ -517,23 +517,52 @@ impl Var {
 }
 
 impl Var {
-    /// 2-D convolution (no bias; add it with a broadcast add of `bias.reshape([1, C, 1, 1])`).
+    /// 2-D convolution without bias (see [`Var::conv2d_bias`]).
     #[track_caller]
     pub fn conv2d(&self, w: &Var, p: Conv2dParams) -> Var {
-        let v = match self.value.try_conv2d(&w.value, None, p) {
+        self.conv2d_bias(w, None, p)
+    }
+    /// 2-D convolution, weight layout `[Cout, Cin/groups, kh, kw]`, plus `bias[c]` (`[Cout]`)
+    /// on every output of channel `c` — like `torch.nn.functional.conv2d`. The bias is added
+    /// by the convolution kernel as it writes its output (one pass fewer than a broadcast add),
+    /// and its gradient is the sum of the output gradient over batch and pixels.
+    #[track_caller]
+    pub fn conv2d_bias(&self, w: &Var, bias: Option<&Var>, p: Conv2dParams) -> Var {
+        let v = match self.value.try_conv2d(&w.value, bias.map(|b| &b.value), p) {
             Ok(v) => v,
             Err(e) => panic!("{e}"),
         };
-        self.tape.record(Op::Conv2d(p), &[self, w], v)
+        match bias {
+            Some(b) => self.tape.record(Op::Conv2d(p), &[self, w, b], v),
+            None => self.tape.record(Op::Conv2d(p), &[self, w], v),
+        }
     }
-    /// 2-D transposed convolution (no bias), weight layout [Cin, Cout/groups, kh, kw].
+    /// 2-D transposed convolution without bias (see [`Var::conv_transpose2d_bias`]).
     #[track_caller]
     pub fn conv_transpose2d(&self, w: &Var, p: ConvTranspose2dParams) -> Var {
-        let v = match self.value.try_conv_transpose2d(&w.value, None, p) {
+        self.conv_transpose2d_bias(w, None, p)
+    }
+    /// 2-D transposed convolution, weight layout `[Cin, Cout/groups, kh, kw]`, plus `bias[c]`
+    /// (`[Cout]`) on every output of channel `c`, added by the kernel (see
+    /// [`Var::conv2d_bias`]).
+    #[track_caller]
+    pub fn conv_transpose2d_bias(
+        &self,
+        w: &Var,
+        bias: Option<&Var>,
+        p: ConvTranspose2dParams,
+    ) -> Var {
+        let v = match self
+            .value
+            .try_conv_transpose2d(&w.value, bias.map(|b| &b.value), p)
+        {
             Ok(v) => v,
             Err(e) => panic!("{e}"),
         };
-        self.tape.record(Op::ConvTranspose2d(p), &[self, w], v)
+        match bias {
+            Some(b) => self.tape.record(Op::ConvTranspose2d(p), &[self, w, b], v),
+            None => self.tape.record(Op::ConvTranspose2d(p), &[self, w], v),
+        }
     }
     /// The weight gradient of conv2d as a differentiable function of (input, grad_out).
     #[track_caller]

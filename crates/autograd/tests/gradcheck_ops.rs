@@ -88,6 +88,27 @@ fn gather_case() -> impl Strategy<Value = (Tensor, usize, Tensor)> {
 
 /// A small convolution case: x [N, Cin, H, W], w, and (stride, padding, dilation, groups).
 /// `transposed` picks the weight layout [Cin, Cout/g, k, k] instead of [Cout, Cin/g, k, k].
+/// [`conv_case`] plus a bias `[Cout]` as a third input.
+fn conv_bias_case(transposed: bool) -> impl Strategy<Value = Case> {
+    conv_case(transposed).prop_flat_map(move |(v, aux)| {
+        let groups = aux[0].to_vec_f64()[3] as usize;
+        let cout = if transposed {
+            v[1].dims()[1] * groups
+        } else {
+            v[1].dims()[0]
+        };
+        (
+            Just(v),
+            Just(aux),
+            tensor_in(Just(Shape::new(&[cout])), -1.0, 1.0),
+        )
+            .prop_map(|(mut v, aux, b)| {
+                v.push(b);
+                (v, aux)
+            })
+    })
+}
+
 fn conv_case(transposed: bool) -> impl Strategy<Value = Case> {
     (
         1usize..=2,
@@ -252,6 +273,8 @@ op_tests! {
     }).prop_map(|(a, b)| (vec![a, b], vec![])) => |v, aux| v[0].matmul(&v[1]).square();
     conv2d: conv_case(false) => |v, aux| v[0].conv2d(&v[1], conv_p(&aux)).square();
     conv_transpose2d: conv_case(true) => |v, aux| v[0].conv_transpose2d(&v[1], convt_p(&aux)).square();
+    conv2d_bias: conv_bias_case(false) => |v, aux| v[0].conv2d_bias(&v[1], Some(&v[2]), conv_p(&aux)).square();
+    conv_transpose2d_bias: conv_bias_case(true) => |v, aux| v[0].conv_transpose2d_bias(&v[1], Some(&v[2]), convt_p(&aux)).square();
     conv2d_weight_grad: conv_case(false) => |v, aux| {
         let p = conv_p(&aux);
         // grad_out as a function of both inputs, so both arguments of the op get gradients

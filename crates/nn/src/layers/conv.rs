@@ -1,21 +1,11 @@
 //! Convolutions: [`Conv2d`] and [`ConvTranspose2d`] on `[N, C, H, W]`, with PyTorch's weight
 //! layouts and default initialisation. The bias is added as a broadcast `[1, C, 1, 1]`.
 
-use super::{channel_shape, param_var};
+use super::param_var;
 use crate::init;
 use crate::Module;
 use autograd::{Param, Var};
 use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
-
-fn add_bias(y: Var, x: &Var, bias: &Option<Param>) -> Var {
-    match bias {
-        Some(b) => {
-            let c = y.dims()[1];
-            y.add(&param_var(x, b).reshape(channel_shape(4, c)))
-        }
-        None => y,
-    }
-}
 
 fn pair(name: &str, (a, b): (usize, usize), default: usize) -> Option<String> {
     ((a, b) != (default, default)).then(|| format!(", {name}=({a}, {b})"))
@@ -157,7 +147,8 @@ impl Conv2d {
 impl Module for Conv2d {
     fn forward(&self, x: &Var) -> Var {
         let w = param_var(x, &self.weight);
-        add_bias(x.conv2d(&w, self.params), x, &self.bias)
+        let b = self.bias.as_ref().map(|b| param_var(x, b));
+        x.conv2d_bias(&w, b.as_ref(), self.params)
     }
 
     fn describe(&self) -> String {
@@ -327,7 +318,8 @@ impl ConvTranspose2d {
 impl Module for ConvTranspose2d {
     fn forward(&self, x: &Var) -> Var {
         let w = param_var(x, &self.weight);
-        add_bias(x.conv_transpose2d(&w, self.params), x, &self.bias)
+        let b = self.bias.as_ref().map(|b| param_var(x, b));
+        x.conv_transpose2d_bias(&w, b.as_ref(), self.params)
     }
 
     fn describe(&self) -> String {
