@@ -1294,12 +1294,17 @@ mod tiles {
     /// The inverse of [`store_group`]: the tiles of columns `g0..g0 + 8` from `src[ξη·j + g0..]`.
     #[inline(always)]
     unsafe fn load_group(src: *const f32, j: usize, g0: usize) -> [[__m256; 8]; 8] {
-        let by_eta: [[__m256; 8]; 8] = std::array::from_fn(|eta| {
-            transpose8(std::array::from_fn(|xi| {
-                _mm256_loadu_ps(src.add((xi * ALPHA + eta) * j + g0))
-            }))
-        });
-        std::array::from_fn(|c| std::array::from_fn(|eta| by_eta[eta][c]))
+        let mut cols = [[_mm256_setzero_ps(); 8]; 8];
+        for eta in 0..ALPHA {
+            let mut by_xi = [_mm256_setzero_ps(); 8];
+            for (xi, v) in by_xi.iter_mut().enumerate() {
+                *v = _mm256_loadu_ps(src.add((xi * ALPHA + eta) * j + g0));
+            }
+            for (c, v) in cols.iter_mut().zip(transpose8(by_xi)) {
+                c[eta] = v;
+            }
+        }
+        cols
     }
 
     /// Lanes `s + 0..8` and `s + 8..16` that fall in `0..w`.
