@@ -242,10 +242,11 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
                 need[0].then(|| g.conv_transpose2d(w, transpose_for(*p, w, hw(xv)))),
                 need[1].then(|| Var::conv2d_weight_grad(xv, g, *w.shape(), *p)),
             ];
-            if x.len() == 3 {
-                // the bias reaches every pixel of its channel in every sample
-                out.push(need[2].then(|| g.sum(&[0, 2, 3], false)));
+            if x.len() == 2 {
+                return Small::Two([out[0].take(), out[1].take()]);
             }
+            // the bias reaches every pixel of its channel in every sample
+            out.push(need[2].then(|| g.sum(&[0, 2, 3], false)));
             Small::Many(out)
         }
         Op::ConvTranspose2d(p) => {
@@ -254,9 +255,10 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
                 need[0].then(|| crop_to(g.conv2d(w, p.conv_params()), hw(xv))),
                 need[1].then(|| Var::conv_transpose2d_weight_grad(xv, g, *w.shape(), *p)),
             ];
-            if x.len() == 3 {
-                out.push(need[2].then(|| g.sum(&[0, 2, 3], false)));
+            if x.len() == 2 {
+                return Small::Two([out[0].take(), out[1].take()]);
             }
+            out.push(need[2].then(|| g.sum(&[0, 2, 3], false)));
             Small::Many(out)
         }
         Op::Conv2dWeightGrad(p) => {
@@ -306,6 +308,37 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
         Op::MaxPool2d { indices } => one(g.max_pool2d_backward(indices, *x[0].shape())),
         Op::MaxPool2dBackward { indices } => one(g.max_pool2d_gather(indices, *x[0].shape())),
         Op::MaxPool2dGather { indices } => one(g.max_pool2d_backward(indices, *x[0].shape())),
+        Op::ChannelAffine => {
+            let (xv, w) = (&x[0], &x[1]);
+            let has_bias = x.len() == 3;
+            if !crate::is_grad_enabled() {
+                // nothing is recorded: the same products and sums, one pass for the input
+                // gradient and one for both parameter gradients
+                let dx = need[0].then(|| c(g.value.channel_affine(&w.value, None)));
+                let sums = (need[1] || (has_bias && need[2]))
+                    .then(|| g.value.channel_affine_backward(&xv.value));
+                let mut out = vec![
+                    dx,
+                    sums.as_ref().filter(|_| need[1]).map(|s| c(s.0.clone())),
+                ];
+                if has_bias {
+                    out.push(sums.filter(|_| need[2]).map(|s| c(s.1)));
+                }
+                return Small::Many(out);
+            }
+            let nd = xv.ndim();
+            let axes: Vec<isize> = (0..nd as isize).filter(|&a| a != 1).collect();
+            let mut cs = vec![1usize; nd];
+            cs[1] = w.dims()[0];
+            let mut out = vec![
+                need[0].then(|| g.mul(&w.reshape(cs.as_slice()))),
+                need[1].then(|| g.mul(xv).sum(&axes, false)),
+            ];
+            if has_bias {
+                out.push(need[2].then(|| g.sum(&axes, false)));
+            }
+            Small::Many(out)
+        }
         Op::Normalize { axes, eps } => {
             let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
             if !crate::is_grad_enabled() {

@@ -152,9 +152,11 @@ pub enum Op {
     Linear,
     /// identity forward, −λ·grad backward
     GradReverse(f64),
-    /// 2-D convolution of x [N, Cin, H, W] with w [Cout, Cin/groups, kh, kw]
+    /// 2-D convolution of x [N, Cin, H, W] with w [Cout, Cin/groups, kh, kw], optional b [Cout]
+    /// (a third input)
     Conv2d(Conv2dParams),
-    /// 2-D transposed convolution of x with w [Cin, Cout/groups, kh, kw]
+    /// 2-D transposed convolution of x with w [Cin, Cout/groups, kh, kw], optional b [Cout]
+    /// (a third input)
     ConvTranspose2d(ConvTranspose2dParams),
     /// the weight gradient of conv2d, as a function of (input, grad_out)
     Conv2dWeightGrad(Conv2dParams),
@@ -193,6 +195,8 @@ pub enum Op {
         /// positions
         indices: Rc<Vec<usize>>,
     },
+    /// x·w[c] + b[c] along axis 1 (inputs x, w and optionally b), batch norm's affine step
+    ChannelAffine,
     /// (x − mean)/√(var + eps) over axes (biased variance), with a closed-form backward
     Normalize {
         /// normalised axes (resolved)
@@ -265,6 +269,7 @@ impl Op {
             Op::MaxPool2d { .. } => "max_pool2d",
             Op::MaxPool2dBackward { .. } => "max_pool2d_backward",
             Op::MaxPool2dGather { .. } => "max_pool2d_gather",
+            Op::ChannelAffine => "channel_affine",
             Op::Normalize { .. } => "normalize",
             Op::UpsampleNearest2d(_) => "upsample_nearest2d",
             Op::UpsampleNearest2dBackward(_) => "upsample_nearest2d_backward",
@@ -343,6 +348,9 @@ impl Op {
             }
             Op::MaxPool2dBackward { .. } => "∂L/∂a = ∂L/∂out gathered at the maxima",
             Op::MaxPool2dGather { .. } => "∂L/∂a = ∂L/∂out scattered to the maxima",
+            Op::ChannelAffine => {
+                "∂L/∂x = ∂L/∂out · w[c], ∂L/∂w[c] = Σ ∂L/∂out · x, ∂L/∂b[c] = Σ ∂L/∂out (sums over all but axis 1)"
+            }
             Op::Normalize { .. } => {
                 "∂L/∂x = (g − mean(g) − x̂·mean(g·x̂)) / √(var + eps), means over the normalised axes"
             }

@@ -691,6 +691,18 @@ impl Var {
             var,
         )
     }
+    /// `self·w[c] + b[c]` with `c` the index along axis 1 (`w`, `b`: `[C]`): batch and instance
+    /// norm's affine step as one op — one pass forward, and backward one pass for the input
+    /// gradient and one for both parameter gradients (instead of a broadcast `mul` and `add`
+    /// and their reductions).
+    #[track_caller]
+    pub fn channel_affine(&self, w: &Var, b: Option<&Var>) -> Var {
+        let v = self.value.channel_affine(&w.value, b.map(|b| &b.value));
+        match b {
+            Some(b) => self.tape.record(Op::ChannelAffine, &[self, w, b], v),
+            None => self.tape.record(Op::ChannelAffine, &[self, w], v),
+        }
+    }
     /// [`Var::normalize_with_stats`] without the statistics.
     #[track_caller]
     pub fn normalize(&self, axes: &[isize], eps: f64) -> Var {

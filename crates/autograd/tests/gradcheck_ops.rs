@@ -86,8 +86,6 @@ fn gather_case() -> impl Strategy<Value = (Tensor, usize, Tensor)> {
     })
 }
 
-/// A small convolution case: x [N, Cin, H, W], w, and (stride, padding, dilation, groups).
-/// `transposed` picks the weight layout [Cin, Cout/g, k, k] instead of [Cout, Cin/g, k, k].
 /// [`conv_case`] plus a bias `[Cout]` as a third input.
 fn conv_bias_case(transposed: bool) -> impl Strategy<Value = Case> {
     conv_case(transposed).prop_flat_map(move |(v, aux)| {
@@ -109,6 +107,8 @@ fn conv_bias_case(transposed: bool) -> impl Strategy<Value = Case> {
     })
 }
 
+/// A small convolution case: x [N, Cin, H, W], w, and (stride, padding, dilation, groups).
+/// `transposed` picks the weight layout [Cin, Cout/g, k, k] instead of [Cout, Cin/g, k, k].
 fn conv_case(transposed: bool) -> impl Strategy<Value = Case> {
     (
         1usize..=2,
@@ -305,6 +305,13 @@ op_tests! {
         v[0].square().max_pool2d_gather(&idx, *y.shape())
     };
     upsample_nearest2d: pool_input() => |v, aux| v[0].upsample_nearest2d(2).square();
+    channel_affine: (tensor_in(shape(2..=4, 1..=3), -2.0, 2.0), any::<bool>()).prop_flat_map(|(x, bias)| {
+        let c = Shape::new(&[x.dims()[1]]);
+        (Just(x), tensor_in(Just(c), -2.0, 2.0), tensor_in(Just(c), -2.0, 2.0), Just(bias))
+    }).prop_map(|(x, w, b, bias)| if bias { (vec![x, w, b], vec![]) } else { (vec![x, w], vec![]) }) => |v, aux| {
+        // times x again, so that the second derivatives in x and w are not all zero
+        v[0].channel_affine(&v[1], v.get(2)).mul(&v[0])
+    };
     normalize: one(tensor_in(shape(2..=4, 2..=3), -2.0, 2.0)) => |v, aux| {
         let nd = v[0].ndim() as isize;
         let axes: Vec<isize> = (0..nd).filter(|&a| a != 1).collect();

@@ -140,5 +140,13 @@ fn normalize_is_thread_count_independent() {
         same_on_1_and_2_threads("normalize_backward", || {
             g.normalize_backward(&x, &y, &[0, 2, 3], 1e-5)
         });
+        let w = t(&[64], 33, dt);
+        same_on_1_and_2_threads("channel_affine", || x.channel_affine(&w, Some(&w)));
+        same_on_1_and_2_threads("channel_affine_backward (w)", || {
+            g.channel_affine_backward(&x).0
+        });
+        same_on_1_and_2_threads("channel_affine_backward (b)", || {
+            g.channel_affine_backward(&x).1
+        });
     }
 }

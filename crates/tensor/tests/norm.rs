@@ -110,3 +110,65 @@ fn f32_statistics_over_long_rows_match_f64() {
     close("var", &v32.to_dtype(DType::F64), &v64, 1e-5);
     close("x̂", &y32.to_dtype(DType::F64), &y64, 1e-5);
 }
+
+fn t(d: &[usize], seed: u64, dt: DType) -> Tensor {
+    rand_tensor(d, seed, dt, Layout::Contiguous).0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn channel_affine_matches_mul_then_add(
+        dims in proptest::collection::vec(1usize..=4, 2..=4),
+        seed in 0u64..1000,
+        bias in any::<bool>(),
+        f32_ in any::<bool>(),
+    ) {
+        let dt = if f32_ { DType::F32 } else { DType::F64 };
+        let c = dims[1];
+        let x = t(&dims, seed, dt);
+        let w = t(&[c], seed + 1, dt);
+        let b = t(&[c], seed + 2, dt);
+        let mut cs = vec![1usize; dims.len()];
+        cs[1] = c;
+        // forward: the same products and sums as the broadcast ops, bit for bit
+        let got = x.channel_affine(&w, bias.then_some(&b));
+        let mut want = x.mul(&w.reshape(cs.as_slice()));
+        if bias {
+            want = want.add(&b.reshape(cs.as_slice()));
+        }
+        prop_assert_eq!(got.to_vec_f64(), want.to_vec_f64());
+        // backward sums against the composed reductions
+        let g = t(&dims, seed + 3, dt);
+        let axes: Vec<isize> = (0..dims.len() as isize).filter(|&a| a != 1).collect();
+        let (dw, db) = g.channel_affine_backward(&x);
+        let tol = if f32_ { 1e-5 } else { 1e-12 };
+        close("Σ g·x", &dw, &g.mul(&x).sum(&axes, false), tol);
+        close("Σ g", &db, &g.sum(&axes, false), tol);
+        // a strided (transposed) input gives the same values as its contiguous copy
+        let xt = x.transpose(0, 1).contiguous().transpose(0, 1);
+        prop_assert_eq!(xt.channel_affine(&w, Some(&b)).to_vec_f64(), x.channel_affine(&w, Some(&b)).to_vec_f64());
+    }
+}
+
+#[test]
+fn channel_affine_names_the_shapes() {
+    let x = Tensor::zeros([2, 3, 4], DType::F32);
+    let w = Tensor::zeros([4], DType::F32);
+    let err = std::panic::catch_unwind(|| x.channel_affine(&w, None)).unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("channel_affine")
+            && msg.contains("[2, 3, 4]")
+            && msg.contains("[3]")
+            && msg.contains("[4]"),
+        "{msg}"
+    );
+    let g = Tensor::zeros([2, 3, 5], DType::F32);
+    let err = std::panic::catch_unwind(|| g.channel_affine_backward(&x)).unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(
+        msg.contains("channel_affine_backward") && msg.contains("[2, 3, 5]"),
+        "{msg}"
+    );
+}

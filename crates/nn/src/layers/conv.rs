@@ -1,5 +1,6 @@
 //! Convolutions: [`Conv2d`] and [`ConvTranspose2d`] on `[N, C, H, W]`, with PyTorch's weight
-//! layouts and default initialisation. The bias is added as a broadcast `[1, C, 1, 1]`.
+//! layouts and default initialisation. The bias is added by the convolution kernel as it
+//! writes its output ([`autograd::Var::conv2d_bias`]).
 
 use super::param_var;
 use crate::init;

@@ -158,11 +158,7 @@ impl ChannelNorm {
             x.sub(&rm).div(&x.constant(rstd))
         };
         match (&self.weight, &self.bias) {
-            (Some(w), Some(b)) => {
-                let w = param_var(x, w).reshape(cshape.clone());
-                let b = param_var(x, b).reshape(cshape);
-                xhat.mul(&w).add(&b)
-            }
+            (Some(w), Some(b)) => xhat.channel_affine(&param_var(x, w), Some(&param_var(x, b))),
             _ => xhat,
         }
     }

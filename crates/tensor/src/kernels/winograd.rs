@@ -721,7 +721,9 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
 }
 
 /// The weight as four 2×2-filter taps per (output channel, input channel, phase):
-/// `taps[tap][co][4c + phase] = w[co][c][2t + p][2s + q]` for `tap = 2t + s`, `phase = 2p + q`.
+/// `taps[tap][co][4c + phase] = w[co][c][2t + p][2s + q]` for `tap = 2t + s`, `phase = 2p + q`,
+/// each tap's matrix stored as `layout` says (at `layout.index(co, 4c + phase)`; the panels'
+/// padding rows zero).
 /// `Ŵ[ξη] = Σₜ Σₛ G[ξ][t] · G[η][s] · taps[2t + s]` is then the weight transform `G g Gᵀ` at
 /// position `ξη` (see [`products`]).
 fn weight_taps<T: Element>(w: &[T], g: &Geom, layout: Layout) -> Vec<T> {
@@ -1173,10 +1175,11 @@ mod tiles {
         }
     }
 
-    /// The forward half of every tile transform: for each group of 8 GEMM columns and each of
-    /// `phases` phases, `load(col, phase)` gives a tile's 8 rows, `m · tile · mᵀ` is taken in
-    /// registers and the group is stored at `out[phase·stride + ξη·j + col]`. The phases of a
-    /// group are taken together, so the images they share are read from memory once.
+    /// The forward half of every tile transform: for each block of [`block`]`(j)` GEMM columns,
+    /// each of `phases` phases and each group of 8 columns in the block, `load(col, phase)` gives
+    /// a tile's 8 rows, `m · tile · mᵀ` is taken in registers and the group is stored at
+    /// `out[phase·stride + ξη·j + col]`. The phases of a block are taken together, so the images
+    /// they share are read from memory once.
     #[inline(always)]
     unsafe fn transform_tiles(
         m: &[f32],
@@ -1203,9 +1206,9 @@ mod tiles {
         }
     }
 
-    /// The adjoint half: for each group of 8 GEMM columns and each phase, the tiles of
-    /// `src[phase·stride + ξη·j + col]`, `m · tile · mᵀ` in registers, then
-    /// `put(col, phase, rows)`.
+    /// The adjoint half: for each block of [`block`]`(j)` columns, each phase and each group of
+    /// 8 columns, the tiles of `src[phase·stride + ξη·j + col]`, `m · tile · mᵀ` in registers,
+    /// then `put(col, phase, rows)`.
     #[inline(always)]
     unsafe fn untransform_tiles(
         m: &[f32],
@@ -1539,6 +1542,9 @@ mod tiles {
             n.is_multiple_of(8) && panel.len() >= 16 * k,
             "winograd: panel product"
         );
+        if m == 0 || n == 0 {
+            return;
+        }
         let panels = m.div_ceil(MR);
         // rows of the next columns' B to prefetch before each panel of A: B's rows lie far
         // apart (one per input channel and phase), so fetched on demand each would stall
@@ -1667,6 +1673,11 @@ fn products<T: Element>(
     let len = a.layout.len(a.cout, a.ci);
     assert!(a.taps.len() >= 4 * len, "winograd: weight taps");
     let panels = a.layout != Layout::Plain;
+    // the panel kernel is f32 AVX2 (the casts below rely on it)
+    assert!(
+        !panels || tile_path::<T>(n),
+        "winograd: panels off the tile path"
+    );
     assert!(
         m * k == a.cout * a.ci
             && (!panels || (a.layout == Layout::PanelsTransposed) == a.transposed)
@@ -1684,6 +1695,7 @@ fn products<T: Element>(
         let cp = cp;
         let mut built = Vec::new();
         let mut w = overwritten::<T>(len);
+        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut, unused_variables))]
         let mut panel = if panels {
             scratch::<T>(16 * k)
         } else {
@@ -2009,16 +2021,22 @@ mod tests {
             (4, 16, 16, 30),
             (6, 16, 20, 28),
             (16, 32, 40, 14),
+            (8, 16, 16, 30),
         ] {
             let o = h / 2;
             let x = Tensor::rand_uniform([n, cin, h, h], -1.0, 1.0, crate::DType::F64, &mut rng);
             let w = Tensor::randn([cout, cin, 4, 4], 0.0, 0.02, crate::DType::F64, &mut rng);
             let dy = Tensor::randn([n, cout, o, o], 0.0, 1.0, crate::DType::F64, &mut rng);
+            let b = Tensor::randn([cout], 0.0, 0.1, crate::DType::F64, &mut rng);
+            let bt = Tensor::randn([cin], 0.0, 0.1, crate::DType::F64, &mut rng);
             let f = |t: &Tensor| t.to_dtype(crate::DType::F32);
-            let cases = [
+            let pt = crate::ConvTranspose2dParams::new((2, 2), (1, 1))
+                .with_output_padding((h % 2, h % 2));
+            let mut cases = vec![
+                // with a bias, added by the output transform
                 (
-                    f(&x).conv2d(&f(&w), None, p).to_vec_f64(),
-                    x.conv2d(&w, None, p).to_vec_f64(),
+                    f(&x).conv2d(&f(&w), Some(&f(&b)), p).to_vec_f64(),
+                    x.conv2d(&w, Some(&b), p).to_vec_f64(),
                 ),
                 (
                     f(&dy).conv2d_input_grad(&f(&w), (h, h), p).to_vec_f64(),
@@ -2031,6 +2049,13 @@ mod tests {
                     x.conv2d_weight_grad(&dy, [cout, cin, 4, 4], p).to_vec_f64(),
                 ),
             ];
+            // the transposed convolution with its bias (filled in before the tiles add up)
+            cases.push((
+                f(&dy)
+                    .conv_transpose2d(&f(&w), Some(&f(&bt)), pt)
+                    .to_vec_f64(),
+                dy.conv_transpose2d(&w, Some(&bt), pt).to_vec_f64(),
+            ));
             for (i, (got, want)) in cases.iter().enumerate() {
                 let e = max_rel_err(got, want);
                 eprintln!("winograd f32, n {n} cin {cin} h {h}, case {i}: relative error {e:e}");

@@ -1,5 +1,6 @@
 //! The normalisation of batch and instance norm, x̂ = (x − mean)/√(var + eps) over some axes,
-//! and its backward pass, each fused into one read of the inputs and one write of the result
+//! its backward pass, and the per-channel affine step `x̂·w[c] + b[c]` with its parameter
+//! gradients, each fused into one read of the inputs and one write of the result
 //! (the composed version — mean, subtract, square, mean, divide — makes five passes over the
 //! tensor and three temporaries; its backward eleven).
 //!
@@ -119,6 +120,91 @@ impl Tensor {
                 Tensor::from_vec(out, *self.shape()),
                 Tensor::from_vec(mean, stat_shape.as_slice()),
                 Tensor::from_vec(var, stat_shape.as_slice()),
+            )
+        })
+    }
+
+    /// `self·w[c] + b[c]` with `c` the index along axis 1 (`w` and `b` of shape `[C]`, `b`
+    /// optional): the affine step of batch and instance norm in one pass (the same products and
+    /// sums as `mul` then `add` of the broadcast `[1, C, 1, …]` parameters, bit for bit).
+    #[track_caller]
+    pub fn channel_affine(&self, w: &Tensor, b: Option<&Tensor>) -> Tensor {
+        let c = if self.ndim() >= 2 { self.dims()[1] } else { 0 };
+        for (what, t) in [("weight", Some(w)), ("bias", b)] {
+            if let Some(t) = t {
+                assert!(
+                    self.ndim() >= 2 && t.dims() == [c] && t.dtype() == self.dtype(),
+                    "channel_affine: input {} {:?} needs a {what} of shape [{c}] (axis 1), got {} {:?}",
+                    self.dtype(),
+                    self.shape(),
+                    t.dtype(),
+                    t.shape()
+                );
+            }
+        }
+        let dims = (
+            self.dims()[0],
+            c,
+            self.dims()[2..].iter().product::<usize>(),
+        );
+        let (x, w, b) = (self.contiguous(), w.contiguous(), b.map(|b| b.contiguous()));
+        with_dtype!(self.dtype(), T => {
+            let (xs, ws) = (x.as_slice::<T>(), w.as_slice::<T>());
+            let bs = b.as_ref().map(|b| b.as_slice::<T>());
+            let out = by_rows(dims, |e0, c, row| {
+                let src = &xs[e0..e0 + row.len()];
+                let wc = ws[c];
+                match bs {
+                    Some(bs) => {
+                        let bc = bs[c];
+                        for (o, &v) in row.iter_mut().zip(src) {
+                            o.write(v * wc + bc);
+                        }
+                    }
+                    None => {
+                        for (o, &v) in row.iter_mut().zip(src) {
+                            o.write(v * wc);
+                        }
+                    }
+                }
+            });
+            Tensor::from_vec(out, *self.shape())
+        })
+    }
+
+    /// Per channel (axis 1), `Σ self·x` and `Σ self` over every other axis, each `[C]`: the
+    /// weight and bias gradients of [`Tensor::channel_affine`], given its output gradient
+    /// `self` and its input `x`, in one read of both. Summed like the normalisation's
+    /// statistics, so the result does not depend on the number of threads.
+    #[track_caller]
+    pub fn channel_affine_backward(&self, x: &Tensor) -> (Tensor, Tensor) {
+        assert!(
+            self.shape() == x.shape() && self.dtype() == x.dtype() && x.ndim() >= 2,
+            "channel_affine_backward: gradient {} {:?} and input {} {:?} must have one shape (at least 2-D) and dtype",
+            self.dtype(),
+            self.shape(),
+            x.dtype(),
+            x.shape()
+        );
+        let dims = (
+            x.dims()[0],
+            x.dims()[1],
+            x.dims()[2..].iter().product::<usize>(),
+        );
+        let (g, x) = (self.contiguous(), x.contiguous());
+        with_dtype!(x.dtype(), T => {
+            let (gs, xs) = (g.as_slice::<T>(), x.as_slice::<T>());
+            let sums = parallel::map_indexed_if(xs.len() >= parallel::PAR_THRESHOLD, dims.1, |c| {
+                let sgx: f64 = rows(gs, dims, c)
+                    .zip(rows(xs, dims, c))
+                    .map(|(g, x)| sum8(g, x, |a, b| a * b))
+                    .sum();
+                let sg: f64 = rows(gs, dims, c).map(|r| sum8(r, r, |v, _| v)).sum();
+                (T::from_f64(sgx), T::from_f64(sg))
+            });
+            (
+                Tensor::from_vec(sums.iter().map(|s| s.0).collect::<Vec<T>>(), [dims.1]),
+                Tensor::from_vec(sums.iter().map(|s| s.1).collect::<Vec<T>>(), [dims.1]),
             )
         })
     }
