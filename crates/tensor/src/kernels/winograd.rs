@@ -767,6 +767,16 @@ enum Layout {
 }
 
 impl Layout {
+    /// The layout for products with `j` columns: panels (of `Ŵ`, or of `Ŵᵀ` when `transposed`)
+    /// where the AVX2 kernel runs (the tile path), else plain.
+    fn for_products<T: Element>(j: usize, transposed: bool) -> Layout {
+        match (tile_path::<T>(j), transposed) {
+            (false, _) => Layout::Plain,
+            (true, false) => Layout::Panels,
+            (true, true) => Layout::PanelsTransposed,
+        }
+    }
+
     /// Elements per tap (panels are padded with zero rows to a multiple of `MR`).
     fn len(self, cout: usize, ci: usize) -> usize {
         match self {
@@ -1780,11 +1790,7 @@ pub fn forward<T: Element>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Geom) -> Ve
     // channels of the transform-domain buffers are `ts` apart
     let ts = spread::<T>(POS * j);
     let xh = input_transform(x, g, &cf);
-    let layout = if tile_path::<T>(j) {
-        Layout::Panels
-    } else {
-        Layout::Plain
-    };
+    let layout = Layout::for_products::<T>(j, false);
     let taps = weight_taps(w, g, layout);
     let mut yh = overwritten::<T>(g.cout * ts);
     // Ŷ[ξη] (cout × J) = Ŵ[ξη] (cout × ci') · X̂[ξη] (ci' × J)
@@ -1822,11 +1828,7 @@ pub fn data_backward<T: Element>(dy: &[T], w: &[T], bias: Option<&[T]>, g: &Geom
     let (ci, j) = (g.ci(), g.cols());
     let ts = spread::<T>(POS * j);
     let dyh = output_grad_transform(dy, g, &cf);
-    let layout = if tile_path::<T>(j) {
-        Layout::PanelsTransposed
-    } else {
-        Layout::Plain
-    };
+    let layout = Layout::for_products::<T>(j, true);
     let taps = weight_taps(w, g, layout);
     let mut xh = overwritten::<T>(ci * ts);
     // dX̂[ξη] (ci' × J) = Ŵ[ξη]ᵀ (ci' × cout) · dŶ[ξη] (cout × J)
