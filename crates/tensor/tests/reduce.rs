@@ -420,3 +420,42 @@ fn sum_to_by_hand() {
     assert_eq!(g.sum_to(&Shape::new(&[])).item(), 21.0);
     assert_eq!(g.sum_to(&Shape::new(&[2, 3])).to_vec_f32(), g.to_vec_f32());
 }
+
+#[test]
+fn dot_and_sum_in_one_pass_equal_two_passes_bit_for_bit() {
+    use tensor::kernels::reduce::{dot_and_sum_lanes8, sum_lanes8};
+    for len in 0..40 {
+        let a: Vec<f32> = (0..len)
+            .map(|i| ((i * 37) % 11) as f32 * 0.37 - 1.3)
+            .collect();
+        let b: Vec<f32> = (0..len)
+            .map(|i| ((i * 17) % 7) as f32 * 0.29 - 0.8)
+            .collect();
+        let (d, s) = dot_and_sum_lanes8(&a, &b);
+        assert_eq!(
+            d.to_bits(),
+            sum_lanes8(&a, &b, |x, y| x * y).to_bits(),
+            "dot, {len}"
+        );
+        assert_eq!(
+            s.to_bits(),
+            sum_lanes8(&a, &a, |x, _| x).to_bits(),
+            "sum, {len}"
+        );
+        let (a64, b64): (Vec<f64>, Vec<f64>) = (
+            a.iter().map(|&v| v.into()).collect(),
+            b.iter().map(|&v| v.into()).collect(),
+        );
+        let (d, s) = dot_and_sum_lanes8(&a64, &b64);
+        assert_eq!(
+            d.to_bits(),
+            sum_lanes8(&a64, &b64, |x, y| x * y).to_bits(),
+            "f64 dot, {len}"
+        );
+        assert_eq!(
+            s.to_bits(),
+            sum_lanes8(&a64, &a64, |x, _| x).to_bits(),
+            "f64 sum, {len}"
+        );
+    }
+}

@@ -234,3 +234,22 @@ pub fn sum_lanes8<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
     }
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
+
+/// `(Σ aᵢ·bᵢ, Σ aᵢ)` in one pass over both slices: the same partial sums, added in the same
+/// order, as two calls of [`sum_lanes8`] (so the same bits), reading `a` once.
+#[inline(always)]
+pub fn dot_and_sum_lanes8<T: Element>(a: &[T], b: &[T]) -> (T, T) {
+    let (mut dot, mut sum) = ([T::ZERO; 8], [T::ZERO; 8]);
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (at, bt) = (ac.remainder(), bc.remainder());
+    let tail_dot = at.iter().zip(bt).fold(T::ZERO, |s, (&x, &y)| s + x * y);
+    let tail_sum = at.iter().fold(T::ZERO, |s, &x| s + x);
+    for (x8, y8) in ac.zip(bc) {
+        for l in 0..8 {
+            dot[l] += x8[l] * y8[l];
+            sum[l] += x8[l];
+        }
+    }
+    let fold = |a: [T; 8]| ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+    (fold(dot) + tail_dot, fold(sum) + tail_sum)
+}

@@ -10,7 +10,7 @@
 //! sets are computed by the composed ops. Statistics are summed in 8 lanes of the element type over blocks of 256, blocks and rows
 //! in f64, channels in parallel, so the result does not depend on the number of threads.
 
-use crate::kernels::reduce::sum_lanes8;
+use crate::kernels::reduce::{dot_and_sum_lanes8, sum_lanes8};
 use crate::parallel;
 use crate::{with_dtype, Element, Shape, Tensor};
 use std::mem::MaybeUninit;
@@ -39,6 +39,31 @@ fn sum8<T: Element>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> f64 {
         total += sum_lanes8(a, b, &f).to_f64();
     }
     total
+}
+
+/// `(Σ gᵢ·yᵢ, Σ gᵢ)` over one row in one read, blocked like [`sum8`] (the same bits as two
+/// [`sum8`] calls).
+#[inline(always)]
+fn dot_and_sum8<T: Element>(g: &[T], y: &[T]) -> (f64, f64) {
+    let mut total = (0.0f64, 0.0f64);
+    for (g, y) in g.chunks(256).zip(y.chunks(256)) {
+        let (d, s) = dot_and_sum_lanes8(g, y);
+        total = (total.0 + d.to_f64(), total.1 + s.to_f64());
+    }
+    total
+}
+
+/// `(Σ g·y, Σ g)` over every row of channel `c`, rows added in order.
+fn channel_dot_and_sum<T: Element>(
+    g: &[T],
+    y: &[T],
+    dims: (usize, usize, usize),
+    c: usize,
+) -> (f64, f64) {
+    rows(g, dims, c)
+        .zip(rows(y, dims, c))
+        .map(|(g, y)| dot_and_sum8(g, y))
+        .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
 /// The rows of channel `c` in `[outer, mid, inner]` data.
@@ -195,11 +220,7 @@ impl Tensor {
         with_dtype!(x.dtype(), T => {
             let (gs, xs) = (g.as_slice::<T>(), x.as_slice::<T>());
             let sums = parallel::map_indexed_if(xs.len() >= parallel::PAR_THRESHOLD, dims.1, |c| {
-                let sgx: f64 = rows(gs, dims, c)
-                    .zip(rows(xs, dims, c))
-                    .map(|(g, x)| sum8(g, x, |a, b| a * b))
-                    .sum();
-                let sg: f64 = rows(gs, dims, c).map(|r| sum8(r, r, |v, _| v)).sum();
+                let (sgx, sg) = channel_dot_and_sum(gs, xs, dims, c);
                 (T::from_f64(sgx), T::from_f64(sg))
             });
             (
@@ -247,11 +268,7 @@ impl Tensor {
             let n = (outer * inner) as f64;
             let coef = parallel::map_indexed_if(xs.len() >= parallel::PAR_THRESHOLD, mid, |c| {
                 let (_, _, inv) = stats(xs, dims, c, eps);
-                let sg: f64 = rows(gs, dims, c).map(|r| sum8(r, r, |v, _| v)).sum();
-                let sgy: f64 = rows(gs, dims, c)
-                    .zip(rows(ys, dims, c))
-                    .map(|(g, y)| sum8(g, y, |a, b| a * b))
-                    .sum();
+                let (sgy, sg) = channel_dot_and_sum(gs, ys, dims, c);
                 (T::from_f64(sg / n), T::from_f64(sgy / n), T::from_f64(inv))
             });
             let out = by_rows(dims, |e0, c, row| {
