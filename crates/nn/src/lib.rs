@@ -6,6 +6,7 @@
 
 pub mod checkpoint;
 pub mod format;
+pub mod group;
 pub mod init;
 pub mod io;
 pub mod layers;
@@ -16,6 +17,7 @@ pub mod schedule;
 
 pub use autograd::Param;
 pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointError, Extras, LoadedExtras};
+pub use group::{params_of, Frozen, Group};
 pub use layers::*;
 pub use loss::Reduction;
 pub use module::Module;

@@ -101,6 +101,48 @@ fn squares_f32(xs: &[f32]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
+/// Records `f` on a fresh tape, back-propagates the loss it returns into the gradients of
+/// `opt`'s parameters (cleared first, like `opt.zero_grad()`), and drops the tape before it
+/// returns whatever else `f` returned. Call [`Optimizer::step`] next.
+///
+/// Why a scope: a tape keeps every parameter value it read, for the backward pass. While a tape
+/// lives, the optimizer cannot update those values in place and copies each one first — correct,
+/// but a full copy of the model per step. Here the tape cannot outlive the backward pass: `T`
+/// must be `Send`, and a [`autograd::Var`] (which holds its tape) is not, so no `Var` can leak
+/// out with the result; plain numbers and [`Tensor`]s can.
+///
+/// `f` may refuse to go on (a non-finite loss term, say) by returning `Err`; then nothing is
+/// back-propagated.
+///
+/// ```
+/// use autograd::Param;
+/// use nn::optim::{compute_gradients, Optimizer, Sgd, SgdConfig};
+/// use tensor::Tensor;
+/// let w = Param::new("w", Tensor::from_vec(vec![3.0f32], [1]));
+/// let mut opt = Sgd::new(vec![w.clone()], SgdConfig::default().lr(0.5)).unwrap();
+/// let loss: f64 = compute_gradients(&opt, |tape| {
+///     let l = tape.param(&w).square().sum_all(); // w², gradient 2w = 6
+///     let v = l.item();
+///     Ok::<_, ()>((l, v))
+/// })
+/// .unwrap();
+/// opt.step().unwrap();
+/// assert_eq!(loss, 9.0);
+/// assert_eq!(w.value().to_vec_f32(), vec![0.0]); // 3 − 0.5·6
+/// ```
+pub fn compute_gradients<T: Send, E>(
+    opt: &dyn Optimizer,
+    f: impl FnOnce(&autograd::Tape) -> Result<(autograd::Var, T), E>,
+) -> Result<T, E> {
+    opt.zero_grad();
+    let tape = autograd::Tape::new();
+    let (loss, out) = f(&tape)?;
+    loss.backward();
+    drop(loss);
+    drop(tape);
+    Ok(out)
+}
+
 use crate::format::{RawDType, RawTensor};
 use autograd::Param;
 use std::collections::HashSet;
