@@ -9,7 +9,8 @@
 //! the environment override the defaults).
 
 use gan::data::Ring8;
-use gan::methods::energy::{EnergyConfig, EnergyModel, EnergyRecord, Modes, Start};
+use gan::methods::energy::{EnergyConfig, EnergyModel, EnergyRecord, Start};
+use gan::metrics::Modes;
 use std::time::Instant;
 use tensor::Rng;
 

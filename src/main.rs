@@ -1,13 +1,16 @@
 //! The `minimax` command. With no arguments it runs the README's main job: a DCGAN trained on
 //! the embedded handwritten digits, writing its run folder to `runs/dcgan-digits`.
+//!
+//! The command knows no method by name: `train`, `sample` and `inspect` look methods up in
+//! [`gan::methods::METHODS`], so adding a method changes nothing here.
 
 mod cli;
 
 use cli::{Args, Spec, UsageError};
-use gan::methods::vanilla::{GanConfig, Noise, OptimizerKind};
-use gan::objectives::GanLoss;
-use gan::run::{self, DataSpec, ModelKind, RunConfig};
-use nn::Module;
+use gan::method::{MethodInfo, OptKind, Options};
+use gan::methods;
+use gan::run::{self, DataSpec, RunConfig};
+use nn::{Group, Module};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,10 +21,10 @@ minimax — a from-scratch tensor, autodiff and GAN engine
 usage: minimax [COMMAND] [OPTIONS]
 
 commands:
-  train <gan|dcgan|ae|vae|energy>   train a model and write a run folder
-  sample --checkpoint F --out FILE   draw samples from a trained generator (.npy or .png)
+  train METHOD                       train a method and write a run folder (`minimax train --help`)
+  sample --checkpoint F --out FILE   draw samples from a trained run (.npy or .png)
   explain gan                        one iteration of the original GAN algorithm, step by step
-  inspect --checkpoint F             the model summary and per-tensor statistics of a checkpoint
+  inspect --checkpoint F             the networks and per-tensor statistics of a checkpoint
 
 With no command, runs `minimax train dcgan --data digits --out runs/dcgan-digits`.
 `minimax COMMAND --help` explains each command.
@@ -29,35 +32,26 @@ With no command, runs `minimax train dcgan --data digits --out runs/dcgan-digits
 The embedded digits are the UCI optdigits test set (E. Alpaydin, C. Kaynak, 1998; CC BY 4.0),
 as redistributed by scikit-learn.";
 
-const TRAIN_HELP: &str = "\
-usage: minimax train <gan|dcgan|ae|vae|energy> [OPTIONS]
-
-gan and dcgan train the original algorithm with the options below. ae and vae train the §2
-auto-encoder baselines on the digits (--steps, default 3000; --seed; --out), and energy trains the
-discriminator alone as an energy on ring8 or grid25 (--steps = rounds, default 2000).
-
-  --data D        ring8 | grid25 | gauss1d | digits | idx:PATH | npy:PATH   (default: digits for
-                  dcgan, ring8 for gan)
-  --steps N       iterations in total, counting a resumed run's (default: 1500 dcgan, 20000 gan)
-  --batch M       batch size m (default 64 for dcgan, 256 for gan)
-  --k K           D steps per iteration (default 1)
-  --noise N       gaussian | uniform (default gaussian)
-  --z-dim D       noise dimension (default 100 for dcgan, 16 for gan)
-  --loss L        minimax | nonsaturating | lsgan | wgan | wgan-gp | hinge (default nonsaturating)
-  --lr R          learning rate of both nets (default 2e-4 for dcgan, 1e-3 for gan)
-  --seed S        seed of models and every random draw (default 0)
-  --threads T     worker threads (default: all cores)
-  --out DIR       run folder (default runs/<model>-<data>)
+const TRAIN_COMMON: &str = "\
+Options of every run:
+  --data D        ring8 | grid25 | gauss1d | digits | idx:PATH | npy:PATH | X+Y (two domains)
+                  (default: the method's)
+  --steps N       iterations in total, counting a resumed run's (default: the method's)
+  --seed S        seed of the networks and every random draw (default 0)
+  --threads T     worker threads, 1 to 256 (default: all cores)
+  --out DIR       run folder (default runs/<method>-<data>)
   --log-every N   iterations between logged rows and checkpoints (default 50)
-  --resume        continue from DIR/checkpoint.safetensors, bit-for-bit
+  --resume        continue from DIR/checkpoint.safetensors, bit-for-bit, with the options it
+                  was trained with (an option given again must agree with them)
 
 Writes DIR/checkpoint.safetensors, metrics.csv, samples.npy, samples.png and report.html.
-Ctrl-C saves a checkpoint before exiting; a NaN stops training and keeps the last good checkpoint.";
+Ctrl-C saves a checkpoint and exits with status 130; a NaN stops training and keeps the last
+good checkpoint. `minimax train METHOD --help` lists a method's own options.";
 
 const SAMPLE_HELP: &str = "\
 usage: minimax sample --checkpoint F --out FILE.npy|FILE.png [--n N] [--seed S]
 
-Draws N samples (default 2500; 100 for a .png grid) from the generator saved in F.";
+Draws N samples (1 to 100000; default 2500, 100 for a .png grid) from the run saved in F.";
 
 const EXPLAIN_HELP: &str = "\
 usage: minimax explain gan [--seed S]
@@ -66,14 +60,30 @@ Runs one iteration of the original GAN algorithm (Goodfellow et al. 2014) on a t
 problem and prints every quantity the algorithm box names, with live numbers.";
 
 const INSPECT_HELP: &str = "\
-usage: minimax inspect --checkpoint F
+usage: minimax inspect --checkpoint F [--allow-non-finite]
 
-Prints the model summary stored in F and statistics (shape, min, mean, max) of every tensor.";
+Prints the run's metadata, each network's summary and statistics (shape, min, mean, max, and
+the count of NaN or infinite values) of every tensor. A checkpoint whose weights hold NaN or
+infinite values is refused unless --allow-non-finite.";
+
+/// Ctrl-C's conventional exit status (128 + SIGINT).
+const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(bad) => {
+                eprintln!(
+                    "minimax: the argument {bad:?} is not valid UTF-8 (rename the file or folder)"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(Failure::Usage(e)) => {
             eprintln!("minimax: {e}");
             ExitCode::from(2)
@@ -96,7 +106,7 @@ impl From<UsageError> for Failure {
     }
 }
 
-fn run(args: &[String]) -> Result<(), Failure> {
+fn run(args: &[String]) -> Result<u8, Failure> {
     let Some(cmd) = args.first() else {
         let words: Vec<String> = ["dcgan", "--data", "digits", "--out", "runs/dcgan-digits"]
             .iter()
@@ -108,18 +118,25 @@ fn run(args: &[String]) -> Result<(), Failure> {
     match cmd.as_str() {
         "--help" | "-h" | "help" => {
             println!("{MAIN_HELP}");
-            Ok(())
+            Ok(0)
         }
         "train" => train(rest),
-        "sample" => sample(rest),
-        "explain" => explain(rest),
-        "inspect" => inspect(rest),
+        "sample" => sample(rest).map(|_| 0),
+        "explain" => explain(rest).map(|_| 0),
+        "inspect" => inspect(rest).map(|_| 0),
         other => Err(UsageError(format!("unknown command '{other}' (commands: train, sample, explain, inspect; see `minimax --help`)")).into()),
     }
 }
 
 fn set_threads(a: &Args) -> Result<(), Failure> {
-    let t: usize = a.get("threads", 0, "a whole number of threads")?;
+    let t: usize = a.get("threads", 0, "a whole number of threads from 1 to 256")?;
+    if t > 256 {
+        return Err(UsageError(format!(
+            "{}: --threads expects a whole number of threads from 1 to 256, got '{t}'",
+            a.command
+        ))
+        .into());
+    }
     if t > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -129,119 +146,121 @@ fn set_threads(a: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-fn train(words: &[String]) -> Result<(), Failure> {
-    const SPEC: Spec = Spec {
-        values: &[
-            "data",
-            "steps",
-            "batch",
-            "k",
-            "noise",
-            "z-dim",
-            "loss",
-            "lr",
-            "seed",
-            "threads",
-            "out",
-            "log-every",
-        ],
-        switches: &["resume"],
-    };
-    let Some(a) = Args::parse("train", words, &SPEC)? else {
-        println!("{TRAIN_HELP}");
-        return Ok(());
-    };
-    let what = match a.positional.as_slice() {
-        [w] => w.as_str(),
-        [] => return Err(UsageError(
-            "train: say what to train: gan, dcgan, ae, vae or energy (see `minimax train --help`)"
-                .into(),
-        )
-        .into()),
-        more => {
-            return Err(UsageError(format!(
-                "train: expected one model name, got {}",
-                more.join(" ")
-            ))
-            .into())
-        }
-    };
-    let model = match what {
-        "gan" => ModelKind::Mlp,
-        "dcgan" => ModelKind::Dcgan,
-        "ae" | "vae" | "energy" => return train_baseline(what, &a),
-        other => {
-            return Err(UsageError(format!(
-                "train: unknown model '{other}' (gan, dcgan, ae, vae, energy)"
-            ))
-            .into())
-        }
-    };
-    let dcgan = model == ModelKind::Dcgan;
-    let data_s = a
-        .value("data")
-        .unwrap_or(if dcgan { "digits" } else { "ring8" })
-        .to_string();
-    let data = DataSpec::parse(&data_s).ok_or_else(|| {
-        UsageError(format!("train: --data must be ring8, grid25, gauss1d, digits, idx:PATH or npy:PATH, got '{data_s}'"))
-    })?;
-    let loss_s = a.choice(
-        "loss",
-        "nonsaturating",
-        &[
-            "minimax",
-            "nonsaturating",
-            "lsgan",
-            "wgan",
-            "wgan-gp",
-            "hinge",
-        ],
-    )?;
-    let noise = match a
-        .choice("noise", "gaussian", &["gaussian", "uniform"])?
-        .as_str()
-    {
-        "uniform" => Noise::Uniform,
-        _ => Noise::Gaussian,
-    };
-    let lr: f64 = a.get("lr", if dcgan { 2e-4 } else { 1e-3 }, "a number like 2e-4")?;
-    let gan_cfg = GanConfig {
-        k: a.get("k", 1, "a whole number ≥ 1")?,
-        batch: a.get("batch", if dcgan { 64 } else { 256 }, "a whole number ≥ 1")?,
-        noise,
-        z_dim: a.get("z-dim", if dcgan { 100 } else { 16 }, "a whole number ≥ 1")?,
-        lr_d: lr,
-        lr_g: lr,
-        loss: GanLoss::parse(&loss_s).expect("checked by choice"),
-        optimizer: OptimizerKind::Adam,
-        ..GanConfig::default()
-    };
-    if gan_cfg.k == 0 || gan_cfg.batch == 0 || gan_cfg.z_dim == 0 {
-        return Err(UsageError("train: --k, --batch and --z-dim must be at least 1".into()).into());
+fn train_help() -> String {
+    let mut s = String::from("usage: minimax train METHOD [OPTIONS]\n\nMethods:\n");
+    for m in methods::METHODS {
+        s.push_str(&format!("  {:<8} {}\n", m.name, m.help));
     }
-    let out =
-        PathBuf::from(a.value("out").map(|s| s.to_string()).unwrap_or_else(|| {
-            format!("runs/{}-{}", model.name(), data_s.replace([':', '/'], "_"))
-        }));
+    s.push('\n');
+    s.push_str(TRAIN_COMMON);
+    s
+}
+
+const COMMON_VALUES: [&str; 6] = ["data", "steps", "seed", "threads", "out", "log-every"];
+
+fn train(words: &[String]) -> Result<u8, Failure> {
+    // the method decides which options exist, so find it first
+    let name = words.iter().find(|w| !w.starts_with('-'));
+    let help = words.iter().any(|w| w == "--help" || w == "-h");
+    let Some(name) = name else {
+        if help {
+            println!("{}", train_help());
+            return Ok(0);
+        }
+        return Err(UsageError(format!(
+            "train: say what to train: {} (see `minimax train --help`)",
+            methods::names()
+        ))
+        .into());
+    };
+    let info: &'static MethodInfo = methods::find(name).ok_or_else(|| {
+        UsageError(format!(
+            "train: unknown method '{name}' ({}; see `minimax train --help`)",
+            methods::names()
+        ))
+    })?;
+    if help {
+        println!("{}", info.usage());
+        return Ok(0);
+    }
+    let own: Vec<&'static str> = info.options.iter().map(|o| o.name).collect();
+    let mut spec = Spec::new(&COMMON_VALUES, &["resume"]);
+    for o in info.options {
+        match o.kind {
+            OptKind::Switch => spec.switches.push(o.name),
+            _ => spec.values.push(o.name),
+        }
+    }
+    // an option of another method is named as such, not as unknown
+    for w in words {
+        let Some(flag) = w.strip_prefix("--") else {
+            continue;
+        };
+        let flag = flag.split('=').next().unwrap_or(flag);
+        if !spec.values.contains(&flag)
+            && !spec.switches.contains(&flag)
+            && methods::METHODS
+                .iter()
+                .any(|m| m.options.iter().any(|o| o.name == flag))
+        {
+            return Err(UsageError(format!(
+                "train {name}: {name} takes no option --{flag} (see `minimax train {name} --help`)"
+            ))
+            .into());
+        }
+    }
+    let command = format!("train {name}");
+    let a = Args::parse(&command, words, &spec)?.expect("--help was handled above");
+    if a.positional.len() > 1 {
+        return Err(UsageError(format!(
+            "train: expected one method name, got {}",
+            a.positional.join(" ")
+        ))
+        .into());
+    }
+    let options =
+        Options::parse(info, &a.given(&own)).map_err(|e| UsageError(format!("{command}: {e}")))?;
+    let data_s = a.value("data").unwrap_or(info.default_data).to_string();
+    let data = DataSpec::parse(&data_s).ok_or_else(|| {
+        UsageError(format!(
+            "{command}: --data must be {}, got '{data_s}'",
+            DataSpec::CHOICES
+        ))
+    })?;
+    let steps: usize = a.get("steps", info.default_steps, "a whole number")?;
+    if steps > 1_000_000_000 {
+        return Err(UsageError(format!(
+            "{command}: --steps expects a whole number up to 1000000000, got '{steps}'"
+        ))
+        .into());
+    }
+    let log_every: usize = a.get("log-every", 50, "a whole number ≥ 1")?;
+    if log_every == 0 {
+        return Err(UsageError(format!("{command}: --log-every must be at least 1")).into());
+    }
+    let out = PathBuf::from(a.value("out").map(|s| s.to_string()).unwrap_or_else(|| {
+        format!(
+            "runs/{}-{}",
+            info.name,
+            data_s.replace([':', '/', '+'], "_")
+        )
+    }));
     let cfg = RunConfig {
-        model,
+        method: info,
+        options,
         data,
-        steps: a.get("steps", if dcgan { 1500 } else { 20000 }, "a whole number")?,
-        gan: gan_cfg,
-        hidden: 128,
+        steps,
         seed: a.get("seed", 0, "a whole number")?,
         out,
         resume: a.switch("resume"),
-        log_every: a
-            .get::<usize>("log-every", 50, "a whole number ≥ 1")?
-            .max(1),
+        log_every,
     };
     set_threads(&a)?;
     run::install_interrupt_handler();
     let tty = std::io::stderr().is_terminal();
     eprintln!(
         "minimax: training {} on {} for {} iterations → {}",
-        cfg.model.name(),
+        info.name,
         cfg.data.spec(),
         cfg.steps,
         cfg.out.display()
@@ -262,80 +281,28 @@ fn train(words: &[String]) -> Result<(), Failure> {
     if tty {
         eprintln!();
     }
-    if summary.interrupted {
-        eprintln!(
-            "minimax: interrupted at iteration {}; checkpoint saved (continue with --resume)",
-            summary.steps
-        );
-    }
     println!("{} iterations in {:.1} s", summary.steps, summary.seconds);
     for (k, v) in &summary.metrics {
         println!("  {k}: {v}");
     }
     println!("run folder: {} (open report.html)", cfg.out.display());
-    Ok(())
-}
-
-fn train_baseline(what: &str, a: &Args) -> Result<(), Failure> {
-    let which = match what {
-        "ae" => run::Baseline::Ae,
-        "vae" => run::Baseline::Vae,
-        _ => run::Baseline::Energy,
-    };
-    let energy = which == run::Baseline::Energy;
-    let data_s = a
-        .value("data")
-        .unwrap_or(if energy { "ring8" } else { "digits" })
-        .to_string();
-    let data = DataSpec::parse(&data_s).ok_or_else(|| {
-        UsageError(format!("train: --data must be ring8, grid25, gauss1d, digits, idx:PATH or npy:PATH, got '{data_s}'"))
-    })?;
-    let steps: usize = a.get("steps", if energy { 2000 } else { 3000 }, "a whole number")?;
-    let seed: u64 = a.get("seed", 0, "a whole number")?;
-    let out = PathBuf::from(
-        a.value("out")
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| format!("runs/{what}-{data_s}")),
-    );
-    set_threads(a)?;
-    let tty = std::io::stderr().is_terminal();
-    eprintln!(
-        "minimax: training {what} on {} for {steps} {} → {}",
-        data.spec(),
-        if energy { "rounds" } else { "steps" },
-        out.display()
-    );
-    let mut last = std::time::Instant::now();
-    let mut progress = |line: &str| {
-        if tty && last.elapsed().as_millis() >= 100 {
-            run::show_progress_line(line);
-            last = std::time::Instant::now();
-        }
-    };
-    let s = run::train_baseline(which, &data, steps, seed, &out, &mut progress)
-        .map_err(|e| Failure::Run(e.to_string()))?;
-    if tty {
-        eprintln!();
+    if summary.interrupted {
+        eprintln!(
+            "minimax: interrupted at iteration {}; checkpoint saved (continue with --resume)",
+            summary.steps
+        );
+        return Ok(INTERRUPTED);
     }
-    println!(
-        "{} {} in {:.1} s",
-        s.steps,
-        if energy { "rounds" } else { "steps" },
-        s.seconds
-    );
-    for (k, v) in &s.metrics {
-        println!("  {k}: {v}");
-    }
-    println!("run folder: {} (open report.html)", out.display());
-    Ok(())
+    Ok(0)
 }
 
 fn sample(words: &[String]) -> Result<(), Failure> {
-    const SPEC: Spec = Spec {
-        values: &["checkpoint", "n", "seed", "out"],
-        switches: &[],
-    };
-    let Some(a) = Args::parse("sample", words, &SPEC)? else {
+    let Some(a) = Args::parse(
+        "sample",
+        words,
+        &Spec::new(&["checkpoint", "n", "seed", "out"], &[]),
+    )?
+    else {
         println!("{SAMPLE_HELP}");
         return Ok(());
     };
@@ -352,17 +319,25 @@ fn sample(words: &[String]) -> Result<(), Failure> {
             .into())
         }
     };
-    let n: usize = a.get("n", if png { 100 } else { 2500 }, "a whole number ≥ 1")?;
+    let n: usize = a.get(
+        "n",
+        if png { 100 } else { 2500 },
+        "a whole number from 1 to 100000",
+    )?;
+    if !(1..=100_000).contains(&n) {
+        return Err(UsageError(format!(
+            "sample: --n expects a whole number from 1 to 100000, got '{n}'"
+        ))
+        .into());
+    }
     let seed: u64 = a.get("seed", 0, "a whole number")?;
-    let loaded = run::load_run(&ckpt).map_err(|e| Failure::Run(e.to_string()))?;
+    let loaded = run::load_run(&ckpt, false).map_err(|e| Failure::Run(e.to_string()))?;
+    let name = loaded.method.info().name;
     let mut rng = tensor::Rng::seed(seed);
-    let s = gan::methods::vanilla::sample_generator(
-        loaded.g.as_dyn(),
-        loaded.noise,
-        loaded.z_dim,
-        n,
-        &mut rng,
-    );
+    let s = loaded
+        .method
+        .sample(n, &mut rng)
+        .ok_or_else(|| Failure::Run(format!("sample: a {name} run does not generate samples")))?;
     let result = if png {
         if s.ndim() == 4 {
             gan::report::image_grid(&s, 10, 1, 4)
@@ -395,61 +370,74 @@ fn sample(words: &[String]) -> Result<(), Failure> {
 }
 
 fn inspect(words: &[String]) -> Result<(), Failure> {
-    const SPEC: Spec = Spec {
-        values: &["checkpoint"],
-        switches: &[],
-    };
-    let Some(a) = Args::parse("inspect", words, &SPEC)? else {
+    let Some(a) = Args::parse(
+        "inspect",
+        words,
+        &Spec::new(&["checkpoint"], &["allow-non-finite"]),
+    )?
+    else {
         println!("{INSPECT_HELP}");
         return Ok(());
     };
     let ckpt = PathBuf::from(a.required("checkpoint")?);
-    let loaded = run::load_run(&ckpt).map_err(|e| Failure::Run(e.to_string()))?;
+    let loaded = run::load_run(&ckpt, a.switch("allow-non-finite"))
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    let m = loaded.method.as_ref();
     println!(
-        "{}: trained {} iterations on {}",
+        "{}: {} trained {} iterations on {}",
         ckpt.display(),
-        loaded.step,
-        loaded.data
+        m.info().name,
+        m.iterations(),
+        loaded.meta.data
     );
     for (k, v) in loaded.extras.metadata() {
         println!("  {k} = {v}");
     }
-    println!("\nGenerator (gen):\n{}", loaded.g.summary());
-    println!("Discriminator (disc):\n{}", loaded.d.summary());
+    let nets = m.networks();
+    for (name, net) in &nets {
+        println!("\n{name}:\n{}", net.summary());
+    }
     println!(
-        "{:<28} {:<18} {:>10} {:>10} {:>10}",
-        "tensor", "shape", "min", "mean", "max"
+        "{:<28} {:<18} {:>10} {:>10} {:>10} {:>8}",
+        "tensor", "shape", "min", "mean", "max", "NaN/inf"
     );
-    let pair = run::Pair {
-        g: loaded.g.as_dyn(),
-        d: loaded.d.as_dyn(),
-    };
-    for (name, p) in pair.named_params().into_iter().chain(pair.named_buffers()) {
+    let group = Group::new(&nets);
+    for (name, p) in group
+        .named_params()
+        .into_iter()
+        .chain(group.named_buffers())
+    {
         let v = p.value().to_vec_f64();
-        let (mn, mx) = v
+        let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        let bad = v.len() - finite.len();
+        let (mn, mx) = finite
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
                 (a.min(x), b.max(x))
             });
-        let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+        let stat = |x: f64| {
+            if finite.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{x:.4}")
+            }
+        };
         println!(
-            "{:<28} {:<18} {:>10.4} {:>10.4} {:>10.4}",
+            "{:<28} {:<18} {:>10} {:>10} {:>10} {:>8}",
             name,
             format!("{:?}", p.value().dims()),
-            mn,
-            mean,
-            mx
+            stat(mn),
+            stat(mean),
+            stat(mx),
+            bad
         );
     }
     Ok(())
 }
 
 fn explain(words: &[String]) -> Result<(), Failure> {
-    const SPEC: Spec = Spec {
-        values: &["seed"],
-        switches: &[],
-    };
-    let Some(a) = Args::parse("explain", words, &SPEC)? else {
+    let Some(a) = Args::parse("explain", words, &Spec::new(&["seed"], &[]))? else {
         println!("{EXPLAIN_HELP}");
         return Ok(());
     };

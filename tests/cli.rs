@@ -16,6 +16,12 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
+/// The error line: the last line on stderr (a training run announces itself first).
+fn last_line(o: &Output) -> String {
+    let e = stderr(o);
+    format!("{}\n", e.lines().last().unwrap_or(""))
+}
+
 fn tmp(name: &str) -> PathBuf {
     let p = std::env::temp_dir().join(format!("minimax-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
@@ -26,13 +32,22 @@ fn tmp(name: &str) -> PathBuf {
 fn usage_errors_are_one_line_with_exit_code_2() {
     for (args, msg) in [
         (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae or energy (see `minimax train --help`)\n"),
-        (vec!["train", "dcgan", "--steps", "ten"], "minimax: train: --steps expects a whole number, got 'ten'\n"),
-        (vec!["train", "gan", "--data", "mnist"], "minimax: train: --data must be ring8, grid25, gauss1d, digits, idx:PATH or npy:PATH, got 'mnist'\n"),
-        (vec!["train", "gan", "--loss", "fancy"], "minimax: train: --loss must be one of minimax|nonsaturating|lsgan|wgan|wgan-gp|hinge, got 'fancy'\n"),
-        (vec!["train", "gan", "--stepz", "3"], "minimax: train: unknown option --stepz (see `minimax train --help`)\n"),
+        (vec!["train", "dcgan", "--steps", "ten"], "minimax: train dcgan: --steps expects a whole number, got 'ten'\n"),
+        (vec!["train", "gan", "--data", "mnist"], "minimax: train gan: --data must be ring8, grid25, gauss1d, digits, idx:PATH, npy:PATH or X+Y, got 'mnist'\n"),
+        (vec!["train", "gan", "--loss", "fancy"], "minimax: train gan: --loss must be one of minimax|nonsaturating|lsgan|wgan|wgan-gp|hinge, got 'fancy'\n"),
+        (vec!["train", "gan", "--stepz", "3"], "minimax: train gan: unknown option --stepz (see `minimax train gan --help`)\n"),
+        (vec!["train", "ae", "--loss", "hinge"], "minimax: train ae: ae takes no option --loss (see `minimax train ae --help`)\n"),
+        (vec!["train", "vae", "--k", "5"], "minimax: train vae: vae takes no option --k (see `minimax train vae --help`)\n"),
+        (vec!["train", "energy", "--z-dim", "5"], "minimax: train energy: energy takes no option --z-dim (see `minimax train energy --help`)\n"),
+        (vec!["train", "pix2vec"], "minimax: train: unknown method 'pix2vec' (gan, dcgan, ae, vae or energy; see `minimax train --help`)\n"),
+        (vec!["train", "gan", "--batch", "1000000000000"], "minimax: train gan: --batch expects a whole number from 1 to 65536, got '1000000000000'\n"),
+        (vec!["train", "gan", "--z-dim", "18446744073709551615"], "minimax: train gan: --z-dim expects a whole number from 1 to 4096, got '18446744073709551615'\n"),
+        (vec!["train", "gan", "--lr", "nan"], "minimax: train gan: --lr expects a number from 0e0 to 1e1, got 'nan'\n"),
+        (vec!["train", "gan", "--threads", "100000"], "minimax: train gan: --threads expects a whole number of threads from 1 to 256, got '100000'\n"),
         (vec!["frobnicate"], "minimax: unknown command 'frobnicate' (commands: train, sample, explain, inspect; see `minimax --help`)\n"),
         (vec!["sample", "--out", "x.npy"], "minimax: sample: --checkpoint is required (see `minimax sample --help`)\n"),
         (vec!["sample", "--checkpoint", "c", "--out", "x.jpg"], "minimax: sample: --out must end in .npy or .png, got 'x.jpg'\n"),
+        (vec!["sample", "--checkpoint", "c", "--out", "x.npy", "--n", "0"], "minimax: sample: --n expects a whole number from 1 to 100000, got '0'\n"),
     ] {
         let o = minimax(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -45,6 +60,8 @@ fn every_subcommand_has_help() {
     for args in [
         vec!["--help"],
         vec!["train", "--help"],
+        vec!["train", "gan", "--help"],
+        vec!["train", "energy", "--help"],
         vec!["sample", "--help"],
         vec!["explain", "--help"],
         vec!["inspect", "--help"],
@@ -160,10 +177,26 @@ fn resume_continues_bit_for_bit_and_the_run_folder_is_complete() {
         "--resume",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("trained with data 'ring8'"),
-        "{}",
-        stderr(&o)
+    assert_eq!(
+        last_line(&o),
+        "minimax: --resume: the checkpoint was trained with --data ring8, but this run asks for --data grid25\n"
+    );
+    // and so is resuming with another value of an option the checkpoint fixes
+    let o = minimax(&[
+        "train",
+        "gan",
+        "--batch",
+        "64",
+        "--steps",
+        "30",
+        "--out",
+        &b.display().to_string(),
+        "--resume",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        last_line(&o),
+        "minimax: --resume: the checkpoint was trained with --batch 32, but this run asks for --batch 64 (resume without --batch, or start a new run)\n"
     );
     // sample and inspect read the same checkpoint
     let npy = b.join("more.npy");
@@ -185,6 +218,7 @@ fn resume_continues_bit_for_bit_and_the_run_folder_is_complete() {
     assert!(
         out.contains("trained 20 iterations on ring8")
             && out.contains("gen.0.weight")
+            && out.contains("option.batch = 32")
             && out.contains("[128, 16]"),
         "{out}"
     );
@@ -264,7 +298,7 @@ fn ctrl_c_saves_a_checkpoint_before_exiting() {
         .expect("kill runs");
     assert!(killed.success());
     let o = child.wait_with_output().expect("the run ends");
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
         e.contains("interrupted at iteration") && e.contains("continue with --resume"),
@@ -283,36 +317,38 @@ fn ctrl_c_saves_a_checkpoint_before_exiting() {
 }
 
 #[test]
-fn the_section_2_baselines_write_a_run_folder() {
-    for (what, data) in [("ae", "digits"), ("vae", "digits"), ("energy", "ring8")] {
-        let dir = tmp(what);
-        let o = minimax(&[
-            "train",
-            what,
-            "--data",
-            data,
-            "--steps",
-            "20",
-            "--out",
-            &dir.display().to_string(),
-        ]);
-        assert!(o.status.success(), "{what}: {}", stderr(&o));
-        let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-        assert_eq!(csv.lines().count(), 21, "{what}: header + one row per step");
-        for f in [
-            "checkpoint.safetensors",
-            "samples.npy",
-            "samples.png",
-            "report.html",
-        ] {
-            assert!(dir.join(f).exists(), "{what}: {f}");
-        }
-    }
-    let o = minimax(&["train", "vae", "--data", "ring8", "--steps", "1"]);
+fn data_a_method_cannot_train_on_is_refused_before_any_folder_is_made() {
+    let dir = tmp("vae-ring");
+    let o = minimax(&[
+        "train",
+        "vae",
+        "--data",
+        "ring8",
+        "--steps",
+        "1",
+        "--out",
+        &dir.display().to_string(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("built for the 8×8 digits"),
-        "{}",
-        stderr(&o)
+    assert_eq!(
+        last_line(&o),
+        "minimax: train vae: the auto-encoders are built for 8×8 one-channel images such as --data digits, but ring8 has examples of shape [2]\n"
     );
+    assert!(
+        !dir.exists(),
+        "the run folder was created before the data was checked"
+    );
+    let o = minimax(&[
+        "train",
+        "energy",
+        "--data",
+        "digits",
+        "--steps",
+        "1",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("known modes"), "{}", stderr(&o));
+    assert!(!dir.exists());
 }

@@ -2,7 +2,8 @@
 //! line by line as the seed writes it, with live numbers.
 
 use crate::data::{Dataset, Gaussian1d};
-use crate::methods::vanilla::{Event, Gan, GanConfig, Noise, OptimizerKind, Phase, Shown};
+use crate::method::{Noise, OptimizerKind};
+use crate::methods::vanilla::{Event, Gan, GanConfig, Phase, Shown};
 use crate::objectives::GanLoss;
 use nn::layers::Linear;
 use std::fmt::Write;

@@ -6,6 +6,7 @@
 
 pub mod data;
 pub mod explain;
+pub mod method;
 pub mod methods;
 pub mod metrics;
 pub mod models;

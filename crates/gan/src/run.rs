@@ -1,18 +1,32 @@
-//! A training run as the `minimax train` command performs it: data and models from a
-//! [`RunConfig`], the loop with live progress, checkpoints that resume bit-for-bit, and the run
-//! folder (`checkpoint.safetensors`, `metrics.csv`, `samples.npy`, `samples.png`,
-//! `report.html`).
+//! The one run loop every method trains in, as `minimax train` performs it: data and the method
+//! from a [`RunConfig`], the iteration loop with live progress, periodic atomic checkpoints,
+//! Ctrl-C saving, bit-for-bit resume, NaN stops naming the term, `metrics.csv` whose columns come
+//! from the method's records, and the run folder (`checkpoint.safetensors`, `metrics.csv`,
+//! `samples.npy`, `samples.png`, `report.html`).
+//!
+//! Nothing here names a method: the loop sees a [`Method`]. What is measured at the end is
+//! chosen by the data (modes for the 2-D mixtures, the digit classifier for the digits, the true
+//! JSD for the 1-D Gaussian), plus the figures the method adds ([`Method::evaluate`]).
+//!
+//! # The checkpoint format
+//!
+//! One safetensors file per run. Each network's tensors are stored under its name
+//! ([`Method::networks`]: `gen.0.weight`, `disc.2.running_mean`, `enc.…`, with PyTorch's
+//! layouts), each optimizer's state under its name ([`Method::optimizers`]), the training
+//! generator as `train`, the method's other state ([`Method::state`]) as extra tensors
+//! `state.NAME`, and in the metadata: `format` = `minimax-run-1`, `method`, `data`,
+//! `sample_shape` (`1x8x8`), `step`, `seed` and `option.NAME` for every option of the method.
+//! [`load_run`] rebuilds any method from it, validating the metadata before anything is
+//! allocated from it.
 
-use crate::data::{idx, Dataset, Digits, Gaussian1d, Grid25, NpyDataset, Ring8};
-use crate::methods::vanilla::{sample_generator, Gan, GanConfig, Noise, StepRecord};
-use crate::metrics::{evaluate_digits, jsd_1d, kde_1d, mode_report, DigitClassifier};
-use crate::models;
-use crate::objectives::GanLoss;
+pub use crate::data::DataSpec;
+use crate::data::{Data, Dataset, Gaussian1d};
+use crate::method::{DataInfo, Method, MethodInfo, Options, Record};
+use crate::methods;
+use crate::metrics::{evaluate_digits, jsd_1d, kde_1d, DigitClassifier};
 use crate::report::{image_grid, Image, LineChart, Report, ScatterPlot};
-use autograd::Var;
 use nn::checkpoint::Extras;
-use nn::layers::{Flatten, Sequential, Unflatten};
-use nn::{load_checkpoint, save_checkpoint, Module};
+use nn::{load_checkpoint, save_checkpoint, Group, Module};
 use std::fmt;
 use std::fs;
 use std::io::Write;
@@ -21,109 +35,66 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tensor::{DType, Rng, Tensor};
 
-/// Where the training data comes from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum DataSpec {
-    /// The ring of 8 Gaussians (PacGAN).
-    Ring8,
-    /// The 5×5 grid of Gaussians (PacGAN).
-    Grid25,
-    /// A 1-D Gaussian N(4, 1.25²).
-    Gauss1d,
-    /// The embedded 8×8 handwritten digits.
-    Digits,
-    /// MNIST-style IDX image file.
-    Idx(PathBuf),
-    /// Any NPY array [N, …].
-    Npy(PathBuf),
-}
-
-impl DataSpec {
-    /// Parses `ring8`, `grid25`, `gauss1d`, `digits`, `idx:PATH`, `npy:PATH`.
-    pub fn parse(s: &str) -> Option<DataSpec> {
-        Some(match s {
-            "ring8" => DataSpec::Ring8,
-            "grid25" => DataSpec::Grid25,
-            "gauss1d" => DataSpec::Gauss1d,
-            "digits" => DataSpec::Digits,
-            _ => {
-                if let Some(p) = s.strip_prefix("idx:") {
-                    DataSpec::Idx(PathBuf::from(p))
-                } else if let Some(p) = s.strip_prefix("npy:") {
-                    DataSpec::Npy(PathBuf::from(p))
-                } else {
-                    return None;
-                }
-            }
-        })
-    }
-    /// The spelling [`DataSpec::parse`] reads.
-    pub fn spec(&self) -> String {
-        match self {
-            DataSpec::Ring8 => "ring8".into(),
-            DataSpec::Grid25 => "grid25".into(),
-            DataSpec::Gauss1d => "gauss1d".into(),
-            DataSpec::Digits => "digits".into(),
-            DataSpec::Idx(p) => format!("idx:{}", p.display()),
-            DataSpec::Npy(p) => format!("npy:{}", p.display()),
-        }
-    }
-    /// Opens the data set (files are read and validated here).
-    pub fn open(&self) -> Result<Box<dyn Dataset>, RunError> {
-        Ok(match self {
-            DataSpec::Ring8 => Box::new(Ring8::new()),
-            DataSpec::Grid25 => Box::new(Grid25::new()),
-            DataSpec::Gauss1d => Box::new(Gaussian1d::new(4.0, 1.25)),
-            DataSpec::Digits => Box::new(Digits::new()),
-            DataSpec::Idx(p) => {
-                let t = idx::read_images(p).map_err(|e| RunError(e.to_string()))?;
-                Box::new(NpyDataset::from_tensor(p.display().to_string(), &t))
-            }
-            DataSpec::Npy(p) => Box::new(NpyDataset::open(p).map_err(|e| RunError(e.to_string()))?),
-        })
-    }
-}
-
-/// Which generator/discriminator pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModelKind {
-    /// MLPs (any data; images are flattened).
-    Mlp,
-    /// DCGAN-style convolutional pair (square 1-channel images of side 8 or 28).
-    Dcgan,
-}
-
-impl ModelKind {
-    /// `gan` → MLP, `dcgan` → convolutional.
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Mlp => "gan",
-            ModelKind::Dcgan => "dcgan",
-        }
-    }
-}
-
-/// Everything `minimax train gan|dcgan` needs.
+/// Everything `minimax train NAME` needs.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
-    /// Model pair.
-    pub model: ModelKind,
+    /// The method.
+    pub method: &'static MethodInfo,
+    /// Its options (checked, defaults filled in).
+    pub options: Options,
     /// Data.
     pub data: DataSpec,
     /// Iterations to reach (counting those of a resumed run).
     pub steps: usize,
-    /// Algorithm hyperparameters.
-    pub gan: GanConfig,
-    /// Hidden width of the MLPs.
-    pub hidden: usize,
-    /// Seed of models and training draws.
+    /// Seed of the networks and of every training draw.
     pub seed: u64,
     /// Run folder.
     pub out: PathBuf,
     /// Continue from `out/checkpoint.safetensors`.
     pub resume: bool,
-    /// Iterations between logged rows / checkpoints.
+    /// Iterations between logged rows and checkpoints.
     pub log_every: usize,
+}
+
+impl RunConfig {
+    /// The method called `name` with its defaults (its default data and iterations), seed 0,
+    /// writing to `out`; change the fields or call [`RunConfig::option`] to adjust.
+    pub fn new(name: &str, out: impl Into<PathBuf>) -> Result<RunConfig, RunError> {
+        let method = methods::find(name).ok_or_else(|| {
+            RunError(format!(
+                "unknown method '{name}' (methods: {})",
+                methods::names()
+            ))
+        })?;
+        Ok(RunConfig {
+            method,
+            options: Options::defaults(method),
+            data: DataSpec::parse(method.default_data).expect("a method's default data parses"),
+            steps: method.default_steps,
+            seed: 0,
+            out: out.into(),
+            resume: false,
+            log_every: 50,
+        })
+    }
+
+    /// Sets options of the method (as on the command line: `("batch", "32")`, a switch as
+    /// `("no-clamp", "true")`), keeping the others.
+    pub fn options(mut self, given: &[(&str, &str)]) -> Result<RunConfig, RunError> {
+        let mut all: Vec<(String, String)> = self
+            .options
+            .pairs()
+            .into_iter()
+            .filter(|(k, _)| self.options.was_given(k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (k, v) in given {
+            all.retain(|(n, _)| n != k);
+            all.push((k.to_string(), v.to_string()));
+        }
+        self.options = Options::parse(self.method, &all).map_err(RunError)?;
+        Ok(self)
+    }
 }
 
 /// A run that could not start or had to stop, with a message a person can act on.
@@ -136,92 +107,6 @@ impl fmt::Display for RunError {
     }
 }
 impl std::error::Error for RunError {}
-
-/// G and D under one module, so one checkpoint holds both (`gen.…`, `disc.…`).
-pub struct Pair<'a> {
-    /// Generator.
-    pub g: &'a dyn Module,
-    /// Discriminator.
-    pub d: &'a dyn Module,
-}
-
-impl Module for Pair<'_> {
-    /// The generator's forward pass.
-    fn forward(&self, x: &Var) -> Var {
-        self.g.forward(x)
-    }
-    fn describe(&self) -> String {
-        "GanPair".into()
-    }
-    fn children(&self) -> Vec<(String, &dyn Module)> {
-        vec![("gen".into(), self.g), ("disc".into(), self.d)]
-    }
-    fn as_dyn(&self) -> &dyn Module {
-        self
-    }
-}
-
-/// The models for `model` on data of the given sample shape, drawn from `seed`.
-pub fn build_models(
-    model: ModelKind,
-    shape: &[usize],
-    z_dim: usize,
-    hidden: usize,
-    seed: u64,
-) -> Result<(Box<dyn Module>, Box<dyn Module>), RunError> {
-    let mut rng = Rng::seed(seed);
-    let dim: usize = shape.iter().product();
-    match model {
-        ModelKind::Mlp => {
-            let g = models::mlp_generator(z_dim, hidden, dim, &mut rng);
-            let d = models::mlp_discriminator(dim, hidden, &mut rng);
-            if shape.len() == 1 {
-                Ok((Box::new(g), Box::new(d)))
-            } else {
-                let g = Sequential::new().add(g).add(Unflatten::new(1, shape));
-                let d = Sequential::new().add(Flatten::new()).add(d);
-                Ok((Box::new(g), Box::new(d)))
-            }
-        }
-        ModelKind::Dcgan => match shape {
-            [1, h, w] if h == w && (*h == 8 || *h == 28) => {
-                let base = h / 4;
-                let g = models::dcgan_generator(z_dim, base, 64, &mut rng);
-                let d = models::dcgan_discriminator(base, 64, &mut rng);
-                nn::init::init_dcgan(&g, &mut rng);
-                nn::init::init_dcgan(&d, &mut rng);
-                Ok((Box::new(g), Box::new(d)))
-            }
-            _ => Err(RunError(format!(
-                "dcgan needs 1-channel square images of side 8 or 28, but the data's samples have shape {shape:?} (use `minimax train gan` for other data)"
-            ))),
-        },
-    }
-}
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Makes Ctrl-C (SIGINT) set a flag the loop checks, so it saves a checkpoint before exiting.
-pub fn install_interrupt_handler() {
-    #[cfg(unix)]
-    {
-        extern "C" fn on_sigint(_: i32) {
-            INTERRUPTED.store(true, Ordering::SeqCst);
-        }
-        extern "C" {
-            fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
-        }
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        unsafe {
-            signal(2, on_sigint);
-        }
-    }
-}
-
-/// Whether Ctrl-C was pressed.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
 
 /// How a run ended.
 #[derive(Debug)]
@@ -236,313 +121,626 @@ pub struct RunSummary {
     pub seconds: f64,
 }
 
-fn meta_usize(extras: &nn::LoadedExtras, key: &str) -> Result<usize, RunError> {
-    extras
-        .metadata_value(key)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            RunError(format!(
-                "{}: metadata '{key}' is missing or not a number",
-                extras.file()
-            ))
-        })
+// ---------------------------------------------------------------------------------------------
+// The checkpoint
+// ---------------------------------------------------------------------------------------------
+
+/// The `format` metadata of a run checkpoint.
+pub const FORMAT: &str = "minimax-run-1";
+/// The largest example a checkpoint may describe, in values (what `sample_shape` may multiply
+/// to).
+const MAX_EXAMPLE: usize = crate::data::MAX_EXAMPLE;
+
+fn shape_string(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("x")
 }
 
-/// The models and config stored in a run's checkpoint, for `minimax sample` and `inspect`.
-pub struct Loaded {
-    /// Generator.
-    pub g: Box<dyn Module>,
-    /// Discriminator.
-    pub d: Box<dyn Module>,
-    /// Noise distribution.
-    pub noise: Noise,
-    /// Noise dimension.
-    pub z_dim: usize,
-    /// Data the run trained on.
+/// What a checkpoint says about its run besides the tensors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunMeta {
+    /// The method's options.
+    pub options: Options,
+    /// The `--data` it trained on.
     pub data: String,
-    /// Shape of one sample.
+    /// The shape of one example.
     pub shape: Vec<usize>,
-    /// Iterations done.
-    pub step: usize,
-    /// Everything else in the file.
+    /// The run's seed.
+    pub seed: u64,
+}
+
+/// Writes a method's networks, optimizers, generator, state and `meta` to `path`, atomically.
+pub fn save_run(method: &dyn Method, meta: &RunMeta, path: &Path) -> Result<(), RunError> {
+    let nets = method.networks();
+    let group = Group::new(&nets);
+    let mut ex = Extras::new();
+    for (name, opt) in method.optimizers() {
+        ex.optimizer(name, opt);
+    }
+    ex.rng("train", method.rng());
+    for (name, t) in method.state() {
+        ex.tensor(&format!("state.{name}"), &t);
+    }
+    ex.metadata("format", FORMAT)
+        .metadata("method", method.info().name)
+        .metadata("data", &meta.data)
+        .metadata("sample_shape", &shape_string(&meta.shape))
+        .metadata("step", &method.iterations().to_string())
+        .metadata("seed", &meta.seed.to_string());
+    for (k, v) in meta.options.pairs() {
+        ex.metadata(&format!("option.{k}"), v);
+    }
+    save_checkpoint(path, &group, &ex).map_err(|e| RunError(e.to_string()))
+}
+
+/// A method rebuilt from a checkpoint, for `minimax sample`, `inspect` and `--resume`.
+pub struct Loaded {
+    /// The method with its networks, optimizers, generator, state and iteration count restored.
+    pub method: Box<dyn Method>,
+    /// The run's options, data, example shape and seed.
+    pub meta: RunMeta,
+    /// Everything else in the file (all metadata, for `inspect`).
     pub extras: nn::LoadedExtras,
 }
 
-/// Rebuilds G and D from a checkpoint's metadata and loads their weights.
-pub fn load_run(path: &Path) -> Result<Loaded, RunError> {
-    // first read the metadata with an empty module, then build the right models
-    struct Empty;
-    impl Module for Empty {
-        fn forward(&self, x: &Var) -> Var {
-            x.clone()
-        }
-        fn describe(&self) -> String {
-            "Empty".into()
-        }
-        fn as_dyn(&self) -> &dyn Module {
-            self
-        }
+/// A module with nothing in it, to read a checkpoint's metadata before building anything.
+struct Nothing;
+impl Module for Nothing {
+    fn forward(&self, x: &autograd::Var) -> autograd::Var {
+        x.clone()
     }
-    let probe = nn::checkpoint::load_checkpoint_with(path, &Empty, false)
+    fn describe(&self) -> String {
+        "Nothing".into()
+    }
+    fn as_dyn(&self) -> &dyn Module {
+        self
+    }
+}
+
+/// The name and element count of the first tensor of `module` holding NaN or ±∞, with how many
+/// such elements it has.
+pub fn first_non_finite(module: &dyn Module) -> Option<(String, usize)> {
+    module
+        .named_params()
+        .into_iter()
+        .chain(module.named_buffers())
+        .find_map(|(name, p)| {
+            let bad = p
+                .value()
+                .to_vec_f64()
+                .iter()
+                .filter(|x| !x.is_finite())
+                .count();
+            (bad > 0).then_some((name, bad))
+        })
+}
+
+/// Reads a run checkpoint and rebuilds its method: the metadata is validated first (method
+/// known, options within their ranges, the example shape bounded), then the networks are built
+/// and loaded strictly (every tensor present with its shape), and optimizers, generator, state
+/// and iteration count restored. Weights holding NaN or ±∞ are refused, naming the tensor,
+/// unless `allow_non_finite` (for `inspect`).
+pub fn load_run(path: &Path, allow_non_finite: bool) -> Result<Loaded, RunError> {
+    let file = path.display();
+    let probe = nn::checkpoint::load_checkpoint_with(path, &Nothing, false)
         .map_err(|e| RunError(e.to_string()))?;
-    let model = match probe.metadata_value("model") {
-        Some("gan") => ModelKind::Mlp,
-        Some("dcgan") => ModelKind::Dcgan,
-        other => {
+    let meta = |key: &str| {
+        probe.metadata_value(key).ok_or_else(|| {
+            RunError(format!(
+                "{file}: not a minimax run checkpoint (its metadata has no '{key}')"
+            ))
+        })
+    };
+    if meta("format")? != FORMAT {
+        return Err(RunError(format!(
+            "{file}: checkpoint format '{}' is not '{FORMAT}', the one this version reads",
+            meta("format")?
+        )));
+    }
+    let name = meta("method")?;
+    let info = methods::find(name).ok_or_else(|| {
+        RunError(format!(
+            "{file}: the checkpoint is of method '{name}', which this version does not know (methods: {})",
+            methods::names()
+        ))
+    })?;
+    let given: Vec<(String, String)> = probe
+        .metadata()
+        .into_iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("option.")
+                .map(|k| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    let options =
+        Options::parse(info, &given).map_err(|e| RunError(format!("{file}: metadata: {e}")))?;
+    let shape_s = meta("sample_shape")?;
+    let shape: Option<Vec<usize>> = shape_s.split('x').map(|d| d.parse().ok()).collect();
+    let shape = match shape {
+        Some(s)
+            if !s.is_empty()
+                && s.len() <= 3
+                && s.iter().all(|&d| d >= 1)
+                && s.iter()
+                    .try_fold(1usize, |a, &d| a.checked_mul(d))
+                    .is_some_and(|n| n <= MAX_EXAMPLE) =>
+        {
+            s
+        }
+        _ => {
             return Err(RunError(format!(
-                "{}: not a minimax GAN checkpoint (metadata 'model' is {other:?})",
-                path.display()
+                "{file}: metadata 'sample_shape' is '{shape_s}'; expected 1 to 3 sizes like 1x8x8 with at most {MAX_EXAMPLE} values"
             )))
         }
     };
-    let shape: Vec<usize> = probe
-        .metadata_value("sample_shape")
-        .unwrap_or("")
-        .split('x')
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let z_dim = meta_usize(&probe, "z_dim")?;
-    let hidden = meta_usize(&probe, "hidden")?;
-    let noise = match probe.metadata_value("noise") {
-        Some("uniform") => Noise::Uniform,
-        _ => Noise::Gaussian,
+    let number = |key: &str, max: u64| -> Result<u64, RunError> {
+        let v = meta(key)?;
+        v.parse::<u64>().ok().filter(|&n| n <= max).ok_or_else(|| {
+            RunError(format!(
+                "{file}: metadata '{key}' is '{v}', not a whole number up to {max}"
+            ))
+        })
     };
-    let (g, d) = build_models(model, &shape, z_dim, hidden, 0)?;
-    let extras = load_checkpoint(
-        path,
-        &Pair {
-            g: g.as_dyn(),
-            d: d.as_dyn(),
+    let step = number("step", 1 << 40)? as usize;
+    let seed = number("seed", u64::MAX)?;
+    let data = meta("data")?.to_string();
+    let mut method = (info.build)(
+        &options,
+        &DataInfo {
+            spec: data.clone(),
+            shape: shape.clone(),
         },
+        seed,
     )
-    .map_err(|e| RunError(e.to_string()))?;
-    let step = meta_usize(&extras, "step")?;
-    let data = extras.metadata_value("data").unwrap_or("?").to_string();
+    .map_err(|e| RunError(format!("{file}: {e}")))?;
+    let extras = {
+        let nets = method.networks();
+        let group = Group::new(&nets);
+        let ex = load_checkpoint(path, &group).map_err(|e| RunError(e.to_string()))?;
+        if !allow_non_finite {
+            if let Some((name, bad)) = first_non_finite(&group) {
+                return Err(RunError(format!(
+                    "{file}: tensor '{name}' holds {bad} NaN or infinite value(s); the weights are unusable (`minimax inspect --allow-non-finite` shows them)"
+                )));
+            }
+        }
+        ex
+    };
+    for (name, opt) in method.optimizers_mut() {
+        extras
+            .restore_optimizer(name, opt)
+            .map_err(|e| RunError(e.to_string()))?;
+    }
+    method.set_rng(extras.rng("train").map_err(|e| RunError(e.to_string()))?);
+    let mut state = Vec::new();
+    for n in extras.tensor_names() {
+        if let Some(k) = n.strip_prefix("state.") {
+            state.push((
+                k.to_string(),
+                extras.tensor(n).map_err(|e| RunError(e.to_string()))?,
+            ));
+        }
+    }
+    method
+        .restore_state(&state)
+        .map_err(|e| RunError(format!("{file}: method state: {e}")))?;
+    method.set_iterations(step);
     Ok(Loaded {
-        g,
-        d,
-        noise,
-        z_dim,
-        data,
-        shape,
-        step,
+        method,
+        meta: RunMeta {
+            options,
+            data,
+            shape,
+            seed,
+        },
         extras,
     })
 }
 
-fn save(gan: &Gan, cfg: &RunConfig, shape: &[usize], path: &Path) -> Result<(), RunError> {
-    let mut ex = Extras::new();
-    ex.optimizer("g", gan.opt_g.as_ref())
-        .optimizer("d", gan.opt_d.as_ref())
-        .rng("train", &gan.rng)
-        .metadata("model", cfg.model.name())
-        .metadata("data", &cfg.data.spec())
-        .metadata(
-            "sample_shape",
-            &shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("x"),
-        )
-        .metadata("z_dim", &cfg.gan.z_dim.to_string())
-        .metadata("hidden", &cfg.hidden.to_string())
-        .metadata("noise", cfg.gan.noise.name())
-        .metadata("loss", cfg.gan.loss.name())
-        .metadata("step", &gan.step.to_string())
-        .metadata("seed", &cfg.seed.to_string());
-    save_checkpoint(
-        path,
-        &Pair {
-            g: gan.g.as_dyn(),
-            d: gan.d.as_dyn(),
-        },
-        &ex,
-    )
-    .map_err(|e| RunError(e.to_string()))
+// ---------------------------------------------------------------------------------------------
+// The loop
+// ---------------------------------------------------------------------------------------------
+
+/// The rows of `metrics.csv`: `step`, the record's keys, `seconds`.
+struct Metrics {
+    keys: Vec<&'static str>,
+    rows: Vec<Vec<f64>>,
 }
 
-fn progress_line(rec: &StepRecord, total: usize, rate: f64) -> String {
-    let eta = (total.saturating_sub(rec.step)) as f64 / rate.max(1e-9);
-    let v = if rec.v.is_nan() {
-        String::new()
-    } else {
-        format!(" V {:+.3} JSD≈{:.3}", rec.v, rec.jsd)
-    };
-    format!(
-        "step {}/{} D loss {:.4} G loss {:.4}{v} D(x) {:.3} D(G(z)) {:.3} | {:.1} it/s, ETA {:.0}s",
-        rec.step, total, rec.d_loss, rec.g_loss, rec.d_real, rec.d_fake, rate, eta
-    )
+impl Metrics {
+    fn header(&self) -> String {
+        let mut h = vec!["step"];
+        h.extend(&self.keys);
+        h.push("seconds");
+        h.join(",")
+    }
+    fn csv(&self) -> String {
+        let mut s = self.header();
+        s.push('\n');
+        for r in &self.rows {
+            let cells: Vec<String> = r.iter().map(|v| v.to_string()).collect();
+            s.push_str(&cells.join(","));
+            s.push('\n');
+        }
+        s
+    }
+    /// Rows of an earlier `metrics.csv` with the same columns, up to `step`.
+    fn read(&mut self, text: &str, step: usize) {
+        let mut lines = text.lines();
+        if lines.next() != Some(self.header().as_str()) {
+            return;
+        }
+        let width = self.keys.len() + 2;
+        self.rows = lines
+            .map(|l| {
+                l.split(',')
+                    .map(|c| c.parse::<f64>().unwrap_or(f64::NAN))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|r| r.len() == width && r[0] <= step as f64)
+            .collect();
+    }
+    fn series(&self, key: &str) -> Vec<(f64, f64)> {
+        let Some(i) = self.keys.iter().position(|k| *k == key) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .map(|r| (r[0], r[i + 1]))
+            .filter(|(_, y)| y.is_finite())
+            .collect()
+    }
 }
 
-/// Runs training as configured, writing the run folder. `progress` receives a one-line status
-/// after every iteration (the CLI shows it on a terminal).
+/// Removes temporary files an interrupted save left in the run folder.
+fn remove_stale_temporaries(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("checkpoint.safetensors.tmp-") || name.ends_with(".csv.tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Checks the data, builds (or, with `resume`, reloads) the method, and trains it as
+/// configured, writing the run folder. `progress` receives a one-line status after every
+/// iteration. Nothing is written before the data, the method and the options are checked.
 pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSummary, RunError> {
     let t0 = Instant::now();
-    let data = cfg.data.open()?;
+    let info = cfg.method;
+    let data = if info.holds_out {
+        cfg.data.open_held_out()
+    } else {
+        cfg.data.open()
+    }
+    .map_err(|e| RunError(e.to_string()))?;
+    if !data.gives(info.takes) {
+        let gives: Vec<&str> = data.kinds().iter().map(|k| k.name()).collect();
+        return Err(RunError(format!(
+            "{} trains on {} batches, but --data {} gives {} ones",
+            info.name,
+            info.takes.name(),
+            cfg.data.spec(),
+            gives.join(" or ")
+        )));
+    }
     let shape = data.sample_shape();
-    fs::create_dir_all(&cfg.out).map_err(|e| {
-        RunError(format!(
-            "cannot create the run folder {}: {e}",
-            cfg.out.display()
-        ))
-    })?;
     let ckpt = cfg.out.join("checkpoint.safetensors");
-    let (g, d) = build_models(cfg.model, &shape, cfg.gan.z_dim, cfg.hidden, cfg.seed)?;
-    let mut gan = Gan::new(g, d, cfg.gan.clone(), cfg.seed.wrapping_add(1))
-        .map_err(|e| RunError(e.to_string()))?;
-    let metrics_path = cfg.out.join("metrics.csv");
-    let mut history: Vec<StepRecord> = Vec::new();
-    if cfg.resume {
+    let mut meta = RunMeta {
+        options: cfg.options.clone(),
+        data: cfg.data.spec(),
+        shape: shape.clone(),
+        seed: cfg.seed,
+    };
+    let mut method = if cfg.resume {
         if !ckpt.exists() {
             return Err(RunError(format!(
                 "--resume: there is no checkpoint at {} (start without --resume, or point --out at an earlier run)",
                 ckpt.display()
             )));
         }
-        let ex = load_checkpoint(
-            &ckpt,
-            &Pair {
-                g: gan.g.as_dyn(),
-                d: gan.d.as_dyn(),
-            },
-        )
-        .map_err(|e| RunError(e.to_string()))?;
-        for (key, want) in [
-            ("model", cfg.model.name().to_string()),
-            ("data", cfg.data.spec()),
-            ("loss", cfg.gan.loss.name().to_string()),
-            ("noise", cfg.gan.noise.name().to_string()),
-            ("z_dim", cfg.gan.z_dim.to_string()),
-        ] {
-            let have = ex.metadata_value(key).unwrap_or("?");
-            if have != want {
+        let loaded = load_run(&ckpt, false)?;
+        let was = &loaded.meta;
+        let name = loaded.method.info().name;
+        if name != info.name {
+            return Err(RunError(format!(
+                "--resume: the checkpoint is of method '{name}', but this run is '{}'",
+                info.name
+            )));
+        }
+        if was.data != meta.data {
+            return Err(RunError(format!(
+                "--resume: the checkpoint was trained with --data {}, but this run asks for --data {}",
+                was.data, meta.data
+            )));
+        }
+        // options given now must agree with the checkpoint's; the others are the checkpoint's
+        for ((k, have), (_, want)) in was.options.pairs().into_iter().zip(cfg.options.pairs()) {
+            if cfg.options.was_given(k) && have != want {
                 return Err(RunError(format!(
-                    "--resume: the checkpoint was trained with {key} '{have}', but this run asks for '{want}'"
+                    "--resume: the checkpoint was trained with --{k} {have}, but this run asks for --{k} {want} (resume without --{k}, or start a new run)"
                 )));
             }
         }
-        ex.restore_optimizer("g", gan.opt_g.as_mut())
-            .map_err(|e| RunError(e.to_string()))?;
-        ex.restore_optimizer("d", gan.opt_d.as_mut())
-            .map_err(|e| RunError(e.to_string()))?;
-        gan.rng = ex.rng("train").map_err(|e| RunError(e.to_string()))?;
-        gan.step = meta_usize(&ex, "step")?;
-        // keep the logged rows up to the checkpoint
-        if let Ok(text) = fs::read_to_string(&metrics_path) {
-            history = text
-                .lines()
-                .skip(1)
-                .filter_map(parse_row)
-                .filter(|r| r.step <= gan.step)
-                .collect();
-        }
-    }
-    let mut csv = String::from(StepRecord::CSV_HEADER);
-    csv.push('\n');
-    for r in &history {
-        csv.push_str(&r.csv_row());
-        csv.push('\n');
-    }
-    let write_csv = |csv: &str| -> Result<(), RunError> {
+        meta = RunMeta {
+            options: was.options.clone(),
+            seed: was.seed,
+            ..meta
+        };
+        loaded.method
+    } else {
+        (info.build)(
+            &cfg.options,
+            &DataInfo {
+                spec: meta.data.clone(),
+                shape: shape.clone(),
+            },
+            cfg.seed,
+        )
+        .map_err(RunError)?
+    };
+    fs::create_dir_all(&cfg.out).map_err(|e| {
+        RunError(format!(
+            "cannot create the run folder {}: {e}",
+            cfg.out.display()
+        ))
+    })?;
+    remove_stale_temporaries(&cfg.out);
+    let metrics_path = cfg.out.join("metrics.csv");
+    let mut metrics = Metrics {
+        keys: Vec::new(),
+        rows: Vec::new(),
+    };
+    let mut earlier = if cfg.resume {
+        fs::read_to_string(&metrics_path).ok()
+    } else {
+        None
+    };
+    let write_csv = |m: &Metrics| -> Result<(), RunError> {
         let tmp = metrics_path.with_extension("csv.tmp");
-        fs::write(&tmp, csv)
+        fs::write(&tmp, m.csv())
             .and_then(|_| fs::rename(&tmp, &metrics_path))
             .map_err(|e| RunError(format!("cannot write {}: {e}", metrics_path.display())))
     };
     let mut snapshots: Vec<(usize, Image)> = Vec::new();
     let snap_every = (cfg.steps / 4).max(1);
-    let start = gan.step;
+    let start = method.iterations();
     let started = Instant::now();
     let mut stopped_by_user = false;
-    while gan.step < cfg.steps {
+    let kept = |ckpt: &Path| {
+        if ckpt.exists() {
+            format!("the last good checkpoint ({}) is kept", ckpt.display())
+        } else {
+            "no checkpoint was written yet".to_string()
+        }
+    };
+    while method.iterations() < cfg.steps {
         if interrupted() {
             stopped_by_user = true;
             break;
         }
-        let rec = match gan.step(data.as_ref()) {
+        let ts = Instant::now();
+        let rec: Record = match method.step(&data) {
             Ok(r) => r,
             Err(e) => {
-                write_csv(&csv)?;
-                let kept = if ckpt.exists() {
-                    format!("the last good checkpoint ({}) is kept", ckpt.display())
-                } else {
-                    "no checkpoint was written yet".to_string()
-                };
-                return Err(RunError(format!("training stopped: {e}; {kept}")));
+                write_csv(&metrics)?;
+                return Err(RunError(format!("training stopped: {e}; {}", kept(&ckpt))));
             }
         };
-        let done = gan.step - start;
-        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        progress(&progress_line(&rec, cfg.steps, rate));
-        if gan.step % cfg.log_every == 0 || gan.step == cfg.steps {
-            csv.push_str(&rec.csv_row());
-            csv.push('\n');
-            history.push(rec.clone());
-            write_csv(&csv)?;
-            save(&gan, cfg, &shape, &ckpt)?;
+        let seconds = ts.elapsed().as_secs_f64();
+        let step = method.iterations();
+        // an update that made a weight non-finite stops the run before it is saved
+        let nets = method.networks();
+        if let Some((name, bad)) = first_non_finite(&Group::new(&nets)) {
+            write_csv(&metrics)?;
+            return Err(RunError(format!(
+                "training stopped: step {step}: the update made {bad} value(s) of '{name}' NaN or infinite (try a lower --lr); {}",
+                kept(&ckpt)
+            )));
         }
-        if shape.len() == 1 && shape[0] == 2 && (gan.step % snap_every == 0) {
-            snapshots.push((gan.step, scatter_with_surface(&gan, data.as_ref(), 360)));
+        drop(nets);
+        if metrics.keys.is_empty() {
+            metrics.keys = rec.keys();
+            if let Some(text) = earlier.take() {
+                metrics.read(&text, start);
+            }
+        }
+        let done = step - start;
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let eta = (cfg.steps.saturating_sub(step)) as f64 / rate.max(1e-9);
+        progress(&format!(
+            "step {step}/{} {} | {rate:.1} it/s, ETA {eta:.0}s",
+            cfg.steps,
+            rec.summary()
+        ));
+        if step % cfg.log_every == 0 || step == cfg.steps {
+            let mut row = vec![step as f64];
+            row.extend(rec.figures.iter().map(|f| f.value));
+            row.push(seconds);
+            metrics.rows.push(row);
+            write_csv(&metrics)?;
+            save_run(method.as_ref(), &meta, &ckpt)?;
+        }
+        if shape == [2] && step % snap_every == 0 {
+            if let Some(img) = scatter_with_surface(method.as_ref(), data.train.as_ref(), 360) {
+                snapshots.push((step, img));
+            }
         }
     }
-    write_csv(&csv)?;
-    save(&gan, cfg, &shape, &ckpt)?;
-    let metrics = finish(&gan, cfg, data.as_ref(), &shape, &history, &snapshots)?;
+    if metrics.keys.is_empty() {
+        if let Some(text) = earlier.take() {
+            // nothing was trained in this invocation: keep what was logged
+            let _ = fs::write(&metrics_path, text);
+        }
+    } else {
+        write_csv(&metrics)?;
+    }
+    save_run(method.as_ref(), &meta, &ckpt)?;
+    let figures = finish(method.as_ref(), cfg, &meta, &data, &metrics, &snapshots)?;
     Ok(RunSummary {
-        steps: gan.step,
+        steps: method.iterations(),
         interrupted: stopped_by_user,
-        metrics,
+        metrics: figures,
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
 
-fn parse_row(line: &str) -> Option<StepRecord> {
-    let v: Vec<f64> = line
-        .split(',')
-        .map(|s| s.parse::<f64>().unwrap_or(f64::NAN))
-        .collect();
-    if v.len() != 11 {
-        return None;
-    }
-    Some(StepRecord {
-        step: v[0] as usize,
-        v: v[1],
-        d_real: v[2],
-        d_fake: v[3],
-        jsd: v[4],
-        d_loss: v[5],
-        g_loss: v[6],
-        gp: v[7],
-        grad_norm_d: v[8],
-        grad_norm_g: v[9],
-        seconds: v[10],
-    })
-}
-
-/// The 2-D samples over D's decision surface (σ of D's logit on a grid).
-fn scatter_with_surface(gan: &Gan, data: &dyn Dataset, size: usize) -> Image {
+/// The 2-D samples over D's decision surface (D's probability that a point is real, on a
+/// grid), or `None` for a method without a sigmoid D or without samples.
+fn scatter_with_surface(method: &dyn Method, data: &dyn Dataset, size: usize) -> Option<Image> {
     let mut rng = Rng::seed(7);
     let real = data.sample(1000, &mut rng);
-    let fake = gan.sample(1000, &mut rng);
+    let fake = method.sample(1000, &mut rng)?;
     let plot = ScatterPlot::fit(size, size, &[&real, &fake]);
     let (nx, ny) = (72, 72);
     let grid = plot.surface_points(nx, ny);
-    let logits = gan.discriminate(&grid.to_dtype(DType::F32));
-    let probs: Vec<f64> = logits.sigmoid().to_vec_f64();
-    plot.surface(&probs, nx, ny)
-        .real(&real)
-        .fake(&fake)
-        .render()
+    let probs = method
+        .discriminate(&grid.to_dtype(DType::F32))?
+        .to_vec_f64();
+    Some(
+        plot.surface(&probs, nx, ny)
+            .real(&real)
+            .fake(&fake)
+            .render(),
+    )
 }
 
-/// Samples scaled for saving: images to [0, 1] (tanh output is in [−1, 1]); points as they are.
-fn for_saving(samples: &Tensor, shape: &[usize]) -> Tensor {
-    if shape.len() >= 2 {
-        samples.add_scalar(1.0).mul_scalar(0.5).clamp(0.0, 1.0)
-    } else {
-        samples.clone()
+fn finish(
+    method: &dyn Method,
+    cfg: &RunConfig,
+    meta: &RunMeta,
+    data: &Data,
+    history: &Metrics,
+    snapshots: &[(usize, Image)],
+) -> Result<Vec<(String, String)>, RunError> {
+    let shape = &meta.shape;
+    let mut figures: Vec<(String, String)> =
+        vec![("iterations".into(), method.iterations().to_string())];
+    let mut rep = Report::new(format!(
+        "minimax train {} --data {}",
+        method.info().name,
+        meta.data
+    ));
+    let opts: Vec<String> = meta
+        .options
+        .pairs()
+        .iter()
+        .map(|(k, v)| format!("--{k} {v}"))
+        .collect();
+    rep.paragraph(format!(
+        "{} iterations, seed {}, options: {}.",
+        method.iterations(),
+        meta.seed,
+        opts.join(" ")
+    ));
+    let mut rng = Rng::seed(meta.seed.wrapping_add(99));
+    let mut pictures: Vec<(String, Image)> = Vec::new();
+    if let Some(samples) = method.sample(2500, &mut rng) {
+        let saved = for_saving(&samples, shape);
+        let io = |e: nn::format::FormatError| RunError(e.to_string());
+        nn::io::save_npy(cfg.out.join("samples.npy"), &saved).map_err(io)?;
+        let picture = if shape.len() >= 2 {
+            if cfg.data == DataSpec::Digits {
+                figures.extend(digit_metrics(&samples));
+            }
+            let n = 100.min(samples.dims()[0]);
+            let scale = if shape[shape.len() - 1] <= 8 { 4 } else { 2 };
+            let real = data.train.sample(n, &mut Rng::seed(5));
+            pictures.push((
+                "Real examples, for comparison".into(),
+                image_grid(&real, 10, 1, scale),
+            ));
+            image_grid(&samples.narrow(0, 0, n), 10, 1, scale)
+        } else if *shape == [2] {
+            if let Some(modes) = data.train.modes() {
+                let m = modes.report(&samples);
+                figures.push((
+                    "modes covered".into(),
+                    format!("{} / {}", m.modes_covered, m.num_modes()),
+                ));
+                figures.push((
+                    "high-quality samples".into(),
+                    format!("{:.1} %", 100.0 * m.high_quality_frac),
+                ));
+                figures.push((
+                    "reverse KL of the mode histogram".into(),
+                    format!("{:.4}", m.reverse_kl),
+                ));
+            }
+            match scatter_with_surface(method, data.train.as_ref(), 480) {
+                Some(img) => img,
+                None => {
+                    let real = data.train.sample(2500, &mut rng);
+                    ScatterPlot::fit(480, 480, &[&real, &samples])
+                        .real(&real)
+                        .fake(&samples)
+                        .render()
+                }
+            }
+        } else {
+            let s = samples.to_vec_f64();
+            let real = data.train.sample(2500, &mut rng).to_vec_f64();
+            if cfg.data == DataSpec::Gauss1d {
+                let truth = Gaussian1d::new(4.0, 1.25);
+                let kde = kde_1d(&s, None);
+                let jsd = jsd_1d(|x| truth.pdf(x), |x| kde.pdf(x), -6.0, 14.0, 4000);
+                figures.push((
+                    "true JSD(data ‖ G) (KDE of 2,500 samples)".into(),
+                    format!("{jsd:.4}"),
+                ));
+                if let Some(&(_, last)) = history.series("jsd").last() {
+                    figures.push((
+                        "D's estimate (V + ln 4)/2 at the last logged step".into(),
+                        format!("{last:.4}"),
+                    ));
+                }
+            }
+            histogram_image(&s, &real, 480, 240)
+        };
+        picture
+            .write_png(cfg.out.join("samples.png"))
+            .map_err(|e| RunError(format!("cannot write samples.png: {e}")))?;
+        let caption = if *shape == [2] || shape.len() == 1 {
+            "Samples (blue: data, red: generated)"
+        } else {
+            "Generated samples"
+        };
+        pictures.insert(0, (caption.into(), picture));
     }
+    figures.extend(method.evaluate(data));
+    rep.table("Final measurements", &figures);
+    for (caption, img) in &pictures {
+        rep.image(caption.clone(), img);
+    }
+    for (title, keys) in method.info().charts {
+        let mut chart = LineChart::new(*title).x_label("iteration");
+        let mut any = false;
+        for k in keys.iter() {
+            let s = history.series(k);
+            if !s.is_empty() {
+                chart = chart.series(*k, &s);
+                any = true;
+            }
+        }
+        if any {
+            rep.svg(title.to_string(), chart.to_svg());
+        }
+    }
+    for (s, img) in snapshots {
+        rep.image(
+            format!("Iteration {s}: samples over D's decision surface (bright = D says real)"),
+            img,
+        );
+    }
+    rep.write(cfg.out.join("report.html"))
+        .map_err(|e| RunError(format!("cannot write report.html: {e}")))?;
+    Ok(figures)
 }
 
 fn histogram_image(samples: &[f64], real: &[f64], w: usize, h: usize) -> Image {
@@ -569,15 +767,12 @@ fn histogram_image(samples: &[f64], real: &[f64], w: usize, h: usize) -> Image {
     let top = cs.iter().chain(&cr).cloned().max().unwrap_or(1).max(1) as f64;
     let mut px = vec![255u8; w * h * 3];
     for b in 0..bins {
-        for (c, color) in [(cr[b], [70u8, 110, 220]), (cs[b], [220u8, 80, 60])] {
+        // real counts in the left half of each bin, generated ones in the right half
+        for (half, c, color) in [(0, cr[b], [70u8, 110, 220]), (1, cs[b], [220u8, 80, 60])] {
             let bh = (c as f64 / top * (h as f64 - 4.0)) as usize;
             let x0 = b * w / bins;
             let x1 = ((b + 1) * w / bins).max(x0 + 1);
-            let x0 = if color[0] == 220 {
-                x0 + (x1 - x0) / 2
-            } else {
-                x0
-            };
+            let x0 = x0 + half * (x1 - x0) / 2;
             for y in h - bh..h {
                 for x in x0..x1.min(w) {
                     let i = (y * w + x) * 3;
@@ -594,144 +789,13 @@ fn histogram_image(samples: &[f64], real: &[f64], w: usize, h: usize) -> Image {
     }
 }
 
-fn finish(
-    gan: &Gan,
-    cfg: &RunConfig,
-    data: &dyn Dataset,
-    shape: &[usize],
-    history: &[StepRecord],
-    snapshots: &[(usize, Image)],
-) -> Result<Vec<(String, String)>, RunError> {
-    let mut rng = Rng::seed(cfg.seed.wrapping_add(99));
-    let samples = sample_generator(gan.g.as_dyn(), gan.cfg.noise, gan.cfg.z_dim, 2500, &mut rng);
-    let saved = for_saving(&samples, shape);
-    let io = |e: nn::format::FormatError| RunError(e.to_string());
-    nn::io::save_npy(cfg.out.join("samples.npy"), &saved).map_err(io)?;
-    let mut metrics: Vec<(String, String)> = vec![("iterations".into(), gan.step.to_string())];
-    let picture = if shape.len() >= 2 {
-        if cfg.data == DataSpec::Digits {
-            metrics.extend(digit_metrics(&samples));
-        }
-        let n = 100.min(saved.dims()[0]);
-        image_grid(
-            &samples.narrow(0, 0, n),
-            10,
-            1,
-            if shape[shape.len() - 1] <= 8 { 4 } else { 2 },
-        )
-    } else if shape == [2] {
-        if let Some(modes) = match cfg.data {
-            DataSpec::Ring8 => Some((Ring8::new().modes(), Ring8::new().sigma())),
-            DataSpec::Grid25 => Some((Grid25::new().modes(), Grid25::new().sigma())),
-            _ => None,
-        } {
-            let m = mode_report(&samples, &modes.0, modes.1);
-            metrics.push((
-                "modes covered".into(),
-                format!("{} / {}", m.modes_covered, m.num_modes()),
-            ));
-            metrics.push((
-                "high-quality samples".into(),
-                format!("{:.1} %", 100.0 * m.high_quality_frac),
-            ));
-            metrics.push((
-                "reverse KL of the mode histogram".into(),
-                format!("{:.4}", m.reverse_kl),
-            ));
-        }
-        scatter_with_surface(gan, data, 480)
+/// Samples scaled for saving: images to [0, 1] (tanh output is in [−1, 1]); points as they are.
+fn for_saving(samples: &Tensor, shape: &[usize]) -> Tensor {
+    if shape.len() >= 2 {
+        samples.add_scalar(1.0).mul_scalar(0.5).clamp(0.0, 1.0)
     } else {
-        let s = samples.to_vec_f64();
-        let real = data.sample(2500, &mut rng).to_vec_f64();
-        if cfg.data == DataSpec::Gauss1d {
-            let truth = Gaussian1d::new(4.0, 1.25);
-            let kde = kde_1d(&s, None);
-            let jsd = jsd_1d(|x| truth.pdf(x), |x| kde.pdf(x), -6.0, 14.0, 4000);
-            metrics.push((
-                "true JSD(data ‖ G) (KDE of 2,500 samples)".into(),
-                format!("{jsd:.4}"),
-            ));
-            if let Some(last) = history.last() {
-                metrics.push((
-                    "D's estimate (V + ln 4)/2 at the last step".into(),
-                    format!("{:.4}", last.jsd),
-                ));
-            }
-        }
-        histogram_image(&s, &real, 480, 240)
-    };
-    picture
-        .write_png(cfg.out.join("samples.png"))
-        .map_err(|e| RunError(format!("cannot write samples.png: {e}")))?;
-    // the report
-    let steps: Vec<f64> = history.iter().map(|r| r.step as f64).collect();
-    let series = |f: &dyn Fn(&StepRecord) -> f64| -> Vec<(f64, f64)> {
-        steps
-            .iter()
-            .zip(history)
-            .map(|(&s, r)| (s, f(r)))
-            .filter(|(_, y)| y.is_finite())
-            .collect()
-    };
-    let mut rep = Report::new(format!(
-        "minimax train {} --data {}",
-        cfg.model.name(),
-        cfg.data.spec()
-    ));
-    rep.paragraph(format!(
-        "{} iterations, batch {}, k = {}, z ~ {} of {} dims, loss {}, seed {}.",
-        gan.step,
-        cfg.gan.batch,
-        cfg.gan.k,
-        cfg.gan.noise.name(),
-        cfg.gan.z_dim,
-        cfg.gan.loss.name(),
-        cfg.seed
-    ));
-    rep.table("Final measurements", &metrics);
-    rep.image("Samples (blue: data, red: generator)", &picture);
-    rep.svg(
-        "Losses",
-        LineChart::new("losses")
-            .x_label("iteration")
-            .series("D loss", &series(&|r| r.d_loss))
-            .series("G loss", &series(&|r| r.g_loss))
-            .to_svg(),
-    );
-    if cfg.gan.loss != GanLoss::Wgan && cfg.gan.loss.uses_sigmoid() {
-        rep.svg(
-            "V and the JSD estimate (V + ln 4)/2",
-            LineChart::new("V and JSD")
-                .x_label("iteration")
-                .series("V", &series(&|r| r.v))
-                .series("JSD estimate", &series(&|r| r.jsd))
-                .to_svg(),
-        );
+        samples.clone()
     }
-    rep.svg(
-        "D(x) and D(G(z))",
-        LineChart::new("D outputs")
-            .x_label("iteration")
-            .series("D(x)", &series(&|r| r.d_real))
-            .series("D(G(z))", &series(&|r| r.d_fake))
-            .to_svg(),
-    );
-    for (s, img) in snapshots {
-        rep.image(
-            format!("Iteration {s}: samples over D's decision surface (bright = D says real)"),
-            img,
-        );
-    }
-    rep.write(cfg.out.join("report.html"))
-        .map_err(|e| RunError(format!("cannot write report.html: {e}")))?;
-    Ok(metrics)
-}
-
-/// Writes one line to stderr, replacing the previous one (for a terminal).
-pub fn show_progress_line(line: &str) {
-    let mut e = std::io::stderr();
-    let _ = write!(e, "\r{line}\x1b[K");
-    let _ = e.flush();
 }
 
 /// How a digit classifier trained here (seeded) judges generated 8×8 digits — the same figures
@@ -763,205 +827,33 @@ fn digit_metrics(samples: &Tensor) -> Vec<(String, String)> {
     ]
 }
 
-/// Saves an encoder/decoder pair (decoder under `gen.`, encoder under `disc.` — the slots
-/// `minimax sample`/`inspect` read).
-fn save_pair(enc: &dyn Module, dec: &dyn Module, out: &Path) -> Result<(), RunError> {
-    save_checkpoint(
-        out.join("checkpoint.safetensors"),
-        &Pair { g: dec, d: enc },
-        &Extras::new(),
-    )
-    .map_err(|e| RunError(e.to_string()))
+/// Writes one line to stderr, replacing the previous one (for a terminal).
+pub fn show_progress_line(line: &str) {
+    let mut e = std::io::stderr();
+    let _ = write!(e, "\r{line}\x1b[K");
+    let _ = e.flush();
 }
 
-/// The baselines of seed §2 that `minimax train ae|vae|energy` runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Baseline {
-    /// Auto-encoder, sampled by decoding codes from N(0, I).
-    Ae,
-    /// Variational auto-encoder.
-    Vae,
-    /// The discriminator alone as an energy, its negatives found by gradient ascent.
-    Energy,
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes Ctrl-C (SIGINT) set a flag the loop checks, so it saves a checkpoint before exiting.
+pub fn install_interrupt_handler() {
+    #[cfg(unix)]
+    {
+        extern "C" fn on_sigint(_: i32) {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+        }
+        extern "C" {
+            fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+        }
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        unsafe {
+            signal(2, on_sigint);
+        }
+    }
 }
 
-/// Trains a §2 baseline on `data` (digits for ae/vae, ring8 or grid25 for energy) for `steps`
-/// steps (rounds for energy) and writes the run folder: `checkpoint.safetensors` (the networks),
-/// `metrics.csv`, `samples.npy`, `samples.png`, `report.html`.
-pub fn train_baseline(
-    which: Baseline,
-    data: &DataSpec,
-    steps: usize,
-    seed: u64,
-    out: &Path,
-    progress: &mut dyn FnMut(&str),
-) -> Result<RunSummary, RunError> {
-    use crate::methods::autoencoder::{
-        nearest_neighbour_mse, AeConfig, Autoencoder, Vae, VaeConfig,
-    };
-    use crate::methods::energy::{EnergyConfig, EnergyModel, Modes};
-    let t0 = Instant::now();
-    fs::create_dir_all(out).map_err(|e| {
-        RunError(format!(
-            "cannot create the run folder {}: {e}",
-            out.display()
-        ))
-    })?;
-    let ds = data.open()?;
-    let fail = |e: crate::methods::vanilla::TrainError| RunError(format!("training stopped: {e}"));
-    let mut rng = Rng::seed(seed.wrapping_add(99));
-    let mut metrics: Vec<(String, String)> = Vec::new();
-    let mut csv = String::new();
-    let mut losses: Vec<(f64, f64)> = Vec::new();
-    let name = match which {
-        Baseline::Ae => "ae",
-        Baseline::Vae => "vae",
-        Baseline::Energy => "energy",
-    };
-    let (samples, picture) = match which {
-        Baseline::Ae | Baseline::Vae => {
-            if *data != DataSpec::Digits {
-                return Err(RunError(format!(
-                    "train {name}: the auto-encoders are built for the 8×8 digits (--data digits), not {}",
-                    data.spec()
-                )));
-            }
-            let digits = Digits::new();
-            let (train_set, test_set) = digits.split(0.2, 0);
-            csv.push_str(if which == Baseline::Ae {
-                crate::methods::autoencoder::AeRecord::CSV_HEADER
-            } else {
-                crate::methods::autoencoder::VaeRecord::CSV_HEADER
-            });
-            csv.push('\n');
-            // one row per step: the loss for the curve, the CSV row, the progress line
-            let mut log = |step: usize, loss: f64, row: String, line: String| {
-                losses.push((step as f64, loss));
-                csv.push_str(&row);
-                csv.push('\n');
-                progress(&line);
-            };
-            let (samples, recon_mse) = if which == Baseline::Ae {
-                let mut m = Autoencoder::new(AeConfig::default(), seed)
-                    .map_err(|e| RunError(e.to_string()))?;
-                for _ in 0..steps {
-                    let r = m.step(&train_set).map_err(fail)?;
-                    let line = format!("step {}/{steps} reconstruction {:.4}", r.step, r.recon);
-                    log(r.step, r.recon, r.csv_row(), line);
-                }
-                save_pair(&m.enc, &m.dec, out)?;
-                (m.sample(2500, &mut rng), m.recon_mse(test_set.images()))
-            } else {
-                let mut m =
-                    Vae::new(VaeConfig::default(), seed).map_err(|e| RunError(e.to_string()))?;
-                for _ in 0..steps {
-                    let r = m.step(&train_set).map_err(fail)?;
-                    let line = format!(
-                        "step {}/{steps} loss {:.3} (recon {:.3} + KL {:.3})",
-                        r.step, r.loss, r.recon, r.kl
-                    );
-                    log(r.step, r.loss, r.csv_row(), line);
-                }
-                save_pair(&m.enc, &m.dec, out)?;
-                (m.sample(2500, &mut rng), m.recon_mse(test_set.images()))
-            };
-            metrics.push((
-                "held-out reconstruction MSE".into(),
-                format!("{recon_mse:.4}"),
-            ));
-            metrics.push((
-                "mean squared distance of a sample to its nearest training digit".into(),
-                format!(
-                    "{:.4}",
-                    nearest_neighbour_mse(&samples.narrow(0, 0, 500), train_set.images())
-                ),
-            ));
-            metrics.extend(digit_metrics(&samples));
-            let picture = image_grid(&samples.narrow(0, 0, 100), 10, 1, 4);
-            (for_saving(&samples, &[1, 8, 8]), picture)
-        }
-        Baseline::Energy => {
-            let modes = match data {
-                DataSpec::Ring8 => Modes::ring8(),
-                DataSpec::Grid25 => Modes::grid25(),
-                other => {
-                    return Err(RunError(format!(
-                        "train energy: the energy model is measured on ring8 or grid25, not {}",
-                        other.spec()
-                    )))
-                }
-            };
-            let cfg = EnergyConfig {
-                rounds: steps,
-                ..EnergyConfig::default()
-            };
-            let mut em = EnergyModel::mlp(2, cfg, seed).map_err(|e| RunError(e.to_string()))?;
-            csv.push_str(crate::methods::energy::EnergyRecord::CSV_HEADER);
-            csv.push('\n');
-            for _ in 0..steps {
-                let r = em.round(ds.as_ref(), &modes).map_err(fail)?;
-                losses.push((r.round as f64, r.loss));
-                csv.push_str(&r.csv_row());
-                csv.push('\n');
-                progress(&format!(
-                    "round {}/{steps} E D(x) {:.3} E D(x̃) {:.3} negatives' distance to modes {:.3}",
-                    r.round, r.d_real, r.d_neg, r.neg_mode_dist
-                ));
-            }
-            let (samples, evals) = em.sample(2500, &[2], &mut rng);
-            let m = modes.report(&samples);
-            metrics.push((
-                "modes covered by 2,500 fresh negatives".into(),
-                format!("{} / {}", m.modes_covered, m.num_modes()),
-            ));
-            metrics.push((
-                "high-quality negatives".into(),
-                format!("{:.1} %", 100.0 * m.high_quality_frac),
-            ));
-            metrics.push((
-                "gradient evaluations to draw them".into(),
-                evals.to_string(),
-            ));
-            metrics.push((
-                "total gradient evaluations in training".into(),
-                em.total_grad_evals.to_string(),
-            ));
-            save_checkpoint(
-                out.join("checkpoint.safetensors"),
-                em.d.as_dyn(),
-                &Extras::new(),
-            )
-            .map_err(|e| RunError(e.to_string()))?;
-            let real = ds.sample(2500, &mut rng);
-            let picture = ScatterPlot::fit(480, 480, &[&real, &samples])
-                .real(&real)
-                .fake(&samples)
-                .render();
-            (samples, picture)
-        }
-    };
-    fs::write(out.join("metrics.csv"), &csv)
-        .map_err(|e| RunError(format!("cannot write metrics.csv: {e}")))?;
-    nn::io::save_npy(out.join("samples.npy"), &samples).map_err(|e| RunError(e.to_string()))?;
-    picture
-        .write_png(out.join("samples.png"))
-        .map_err(|e| RunError(format!("cannot write samples.png: {e}")))?;
-    let mut rep = Report::new(format!("minimax train {name} --data {}", data.spec()));
-    rep.table("Final measurements", &metrics);
-    rep.image("Samples", &picture);
-    rep.svg(
-        "Loss",
-        LineChart::new("loss")
-            .x_label("step")
-            .series("loss", &losses)
-            .to_svg(),
-    );
-    rep.write(out.join("report.html"))
-        .map_err(|e| RunError(format!("cannot write report.html: {e}")))?;
-    Ok(RunSummary {
-        steps,
-        interrupted: false,
-        metrics,
-        seconds: t0.elapsed().as_secs_f64(),
-    })
+/// Whether Ctrl-C was pressed.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }

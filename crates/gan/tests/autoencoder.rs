@@ -4,11 +4,11 @@
 
 use autograd::Tape;
 use gan::data::{Dataset, Digits};
+use gan::method::TrainError;
 use gan::methods::autoencoder::{
     nearest_neighbour_mse, train_ae, train_vae, AeConfig, Arch, Autoencoder, CodeGaussian, Vae,
     VaeConfig,
 };
-use gan::methods::vanilla::TrainError;
 use nn::layers::{Flatten, Linear, Sequential};
 use nn::Module;
 use tensor::{DType, Rng, Tensor};

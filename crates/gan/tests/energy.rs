@@ -4,8 +4,9 @@
 
 use autograd::Var;
 use gan::data::{Dataset, Ring8};
-use gan::methods::energy::{ascend, EnergyConfig, EnergyModel, Modes, Start};
-use gan::methods::vanilla::{OptimizerKind, TrainError};
+use gan::method::{OptimizerKind, TrainError};
+use gan::methods::energy::{ascend, EnergyConfig, EnergyModel, Start};
+use gan::metrics::Modes;
 use nn::layers::Linear;
 use nn::Module;
 use tensor::{DType, Rng, Tensor};

@@ -2,7 +2,8 @@
 //! loop stops with a named term on NaN.
 
 use gan::data::Dataset;
-use gan::methods::vanilla::{Event, Gan, GanConfig, Noise, OptimizerKind, Phase, Shown};
+use gan::method::{Noise, OptimizerKind};
+use gan::methods::vanilla::{Event, Gan, GanConfig, Phase, Shown};
 use gan::objectives::GanLoss;
 use nn::layers::Linear;
 use nn::Module;

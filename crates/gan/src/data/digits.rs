@@ -172,4 +172,13 @@ impl Dataset for Digits {
     fn name(&self) -> &str {
         &self.name
     }
+    fn num_classes(&self) -> usize {
+        Digits::NUM_CLASSES
+    }
+    fn examples(&self) -> Option<Tensor> {
+        Some(self.images.clone())
+    }
+    fn sample_labelled(&self, m: usize, rng: &mut Rng) -> Option<(Tensor, Vec<usize>)> {
+        Some(self.sample_labeled(m, rng))
+    }
 }

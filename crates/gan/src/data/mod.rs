@@ -11,6 +11,7 @@
 //! | [`Ring8`] | `[2]` | PacGAN's ring of 8 Gaussians, the mode-collapse benchmark |
 //! | [`Grid25`] | `[2]` | PacGAN's 5×5 grid of Gaussians |
 //! | [`Digits`] | `[1, 8, 8]` | 1,797 real handwritten digits, embedded in the crate |
+//! | [`Printed`] | `[1, s, s]`, s = 32, 16, 8 | 3,700 printed digits in 37 font faces, with style attributes and same-glyph pairs, embedded |
 //! | [`NpyDataset`] | anything | a NumPy array of examples `[N, …]` that a user has |
 //!
 //! [`idx`] reads MNIST-style IDX files (`train-images-idx3-ubyte`) into tensors, with errors
@@ -21,10 +22,14 @@
 mod digits;
 pub mod idx;
 mod npy;
+mod printed;
+mod spec;
 mod toy;
 
 pub use digits::Digits;
 pub use npy::NpyDataset;
+pub use printed::{downsample2, edges, Attributes, Family, Glyph, Jitter, Printed, Resolution};
+pub use spec::{BatchKind, Data, DataSpec, MAX_EXAMPLE};
 pub use toy::{Gaussian1d, GaussianMixture1d, Grid25, Ring8};
 
 use std::fmt;
@@ -42,6 +47,24 @@ pub trait Dataset {
     fn sample_shape(&self) -> Vec<usize>;
     /// A short name for logs and reports (`"ring8"`, `"digits"`, …).
     fn name(&self) -> &str;
+    /// The number of classes when examples have labels (10 for the digits), else 0.
+    fn num_classes(&self) -> usize {
+        0
+    }
+    /// `m` examples with their labels, drawing exactly what [`Dataset::sample`] draws for the
+    /// same generator state; `None` when the examples have no labels.
+    fn sample_labelled(&self, _m: usize, _rng: &mut Rng) -> Option<(Tensor, Vec<usize>)> {
+        None
+    }
+    /// Every example `[N, …]` of a finite data set (`None` for a distribution one can only
+    /// sample).
+    fn examples(&self) -> Option<Tensor> {
+        None
+    }
+    /// The modes of a known mixture (the ring and the grid), to score samples against.
+    fn modes(&self) -> Option<crate::metrics::Modes> {
+        None
+    }
 }
 
 /// What kind of problem a [`DataError`] reports, for callers that react differently to a missing

@@ -118,4 +118,7 @@ impl Dataset for NpyDataset {
     fn name(&self) -> &str {
         &self.name
     }
+    fn examples(&self) -> Option<Tensor> {
+        Some(self.data.clone())
+    }
 }

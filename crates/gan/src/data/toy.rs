@@ -204,6 +204,12 @@ impl Dataset for Ring8 {
     fn name(&self) -> &str {
         "ring8"
     }
+    fn modes(&self) -> Option<crate::metrics::Modes> {
+        Some(crate::metrics::Modes {
+            centres: Ring8::modes(self),
+            sigma: self.sigma(),
+        })
+    }
 }
 
 /// PacGAN's grid: 25 equally weighted Gaussians with σ = 0.05 centred at {−4, −2, 0, 2, 4}².
@@ -247,5 +253,11 @@ impl Dataset for Grid25 {
     }
     fn name(&self) -> &str {
         "grid25"
+    }
+    fn modes(&self) -> Option<crate::metrics::Modes> {
+        Some(crate::metrics::Modes {
+            centres: Grid25::modes(self),
+            sigma: self.sigma(),
+        })
     }
 }

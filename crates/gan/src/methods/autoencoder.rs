@@ -23,15 +23,18 @@
 //! of each code, so [`Vae::sample`] decodes codes of the distribution it was trained for.
 //! [`nearest_neighbour_mse`] measures the difference; `docs/ae-vae.md` has the figures.
 
-use crate::data::Dataset;
-use crate::methods::vanilla::TrainError;
+use crate::data::{BatchKind, Data, Dataset};
+use crate::method::{
+    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
+};
 use autograd::{no_grad, Tape, Var};
 use nn::layers::{
     Conv2d, ConvTranspose2d, Flatten, LeakyReLU, Linear, ReLU, Sequential, Tanh, Unflatten,
 };
 use nn::loss::{kl_normal, mse, Reduction};
+use nn::optim::compute_gradients;
 use nn::optim::{AdamConfig, OptimError};
-use nn::{Adam, Module, Optimizer};
+use nn::{params_of, Adam, Module, Optimizer};
 use std::time::Instant;
 use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
 
@@ -142,28 +145,15 @@ fn adam(
     lr: f64,
     betas: (f64, f64),
 ) -> Result<Adam, OptimError> {
-    let named = |prefix: &str, m: &Sequential| {
-        m.named_params()
-            .into_iter()
-            .map(|(n, p)| (format!("{prefix}.{n}"), p))
-            .collect::<Vec<_>>()
-    };
-    let mut params = named("enc", enc);
-    params.extend(named("dec", dec));
-    Adam::new(params, AdamConfig::default().lr(lr).betas(betas.0, betas.1))
+    Adam::new(
+        params_of(&[("enc", enc), ("dec", dec)]),
+        AdamConfig::default().lr(lr).betas(betas.0, betas.1),
+    )
 }
 
 fn grad_norm(mods: &[&dyn Module]) -> f64 {
     let params: Vec<_> = mods.iter().flat_map(|m| m.params()).collect();
     nn::optim::grad_norm(&params)
-}
-
-fn check(step: usize, term: &'static str, value: f64) -> Result<(), TrainError> {
-    if value.is_finite() {
-        Ok(())
-    } else {
-        Err(TrainError::NonFinite { step, term, value })
-    }
 }
 
 /// Runs `f` on `x` in chunks of 500 rows without recording, concatenating the results.
@@ -374,6 +364,8 @@ pub struct Autoencoder {
     pub rng: Rng,
     /// Steps done.
     pub step: usize,
+    /// The method description it runs under.
+    pub info: &'static MethodInfo,
 }
 
 impl Autoencoder {
@@ -397,6 +389,7 @@ impl Autoencoder {
             cfg,
             rng,
             step: 0,
+            info: &AE,
         })
     }
 
@@ -405,22 +398,18 @@ impl Autoencoder {
     pub fn step(&mut self, data: &dyn Dataset) -> Result<AeRecord, TrainError> {
         let t0 = Instant::now();
         self.step += 1;
+        let step = self.step;
         let x = data.sample(self.cfg.batch, &mut self.rng);
-        let tape = Tape::new();
-        let x = tape.constant(x);
-        let code = self.enc.forward(&x);
-        let x_hat = self.dec.forward(&code);
-        let loss = mse(&x_hat, &x, Reduction::Mean);
-        let recon = loss.item();
-        check(self.step, "reconstruction loss", recon)?;
-        self.opt.zero_grad();
-        loss.backward();
-        let grad_norm = grad_norm(&[&self.enc, &self.dec]);
-        self.opt.step().map_err(|error| TrainError::Optim {
-            step: self.step,
-            net: "auto-encoder",
-            error,
+        let (enc, dec) = (&self.enc, &self.dec);
+        let recon = compute_gradients(&self.opt, |tape| {
+            let x = tape.constant(x);
+            let x_hat = dec.forward(&enc.forward(&x));
+            let loss = mse(&x_hat, &x, Reduction::Mean);
+            let recon = finite(step, "reconstruction loss", loss.item())?;
+            Ok((loss, recon))
         })?;
+        let grad_norm = grad_norm(&[&self.enc, &self.dec]);
+        update(&mut self.opt, step, "auto-encoder")?;
         Ok(AeRecord {
             step: self.step,
             recon,
@@ -620,6 +609,8 @@ pub struct Vae {
     pub rng: Rng,
     /// Steps done.
     pub step: usize,
+    /// The method description it runs under.
+    pub info: &'static MethodInfo,
 }
 
 impl Vae {
@@ -637,6 +628,7 @@ impl Vae {
             cfg,
             rng,
             step: 0,
+            info: &VAE,
         })
     }
 
@@ -687,21 +679,18 @@ impl Vae {
             DType::F32,
             &mut self.rng,
         );
-        let tape = Tape::new();
-        let t = self.terms(&tape.constant(x), &eps);
-        let (loss, recon, kl) = (t.loss.item(), t.recon.item(), t.kl.item());
-        check(self.step, "reconstruction term", recon)?;
-        check(self.step, "KL term", kl)?;
-        check(self.step, "VAE loss", loss)?;
-        let mean_sigma = t.logvar.value().mul_scalar(0.5).exp().mean_all().item();
-        self.opt.zero_grad();
-        t.loss.backward();
-        let grad_norm = grad_norm(&[&self.enc, &self.dec]);
-        self.opt.step().map_err(|error| TrainError::Optim {
-            step: self.step,
-            net: "VAE",
-            error,
+        let step = self.step;
+        let this = &*self;
+        let (loss, recon, kl, mean_sigma) = compute_gradients(&this.opt, |tape| {
+            let t = this.terms(&tape.constant(x), &eps);
+            let recon = finite(step, "reconstruction term", t.recon.item())?;
+            let kl = finite(step, "KL term", t.kl.item())?;
+            let loss = finite(step, "VAE loss", t.loss.item())?;
+            let mean_sigma = t.logvar.value().mul_scalar(0.5).exp().mean_all().item();
+            Ok((t.loss, (loss, recon, kl, mean_sigma)))
         })?;
+        let grad_norm = grad_norm(&[&self.enc, &self.dec]);
+        update(&mut self.opt, step, "VAE")?;
         Ok(VaeRecord {
             step: self.step,
             loss,
@@ -778,3 +767,231 @@ pub fn train_vae(
     }
     Ok(vae)
 }
+
+// ---------------------------------------------------------------------------------------------
+// `minimax train ae` and `minimax train vae`
+// ---------------------------------------------------------------------------------------------
+
+impl AeRecord {
+    /// The figures as a [`Record`] (the columns of `metrics.csv`).
+    pub fn to_record(&self) -> Record {
+        let mut r = Record::new();
+        r.show("recon", self.recon).log("grad_norm", self.grad_norm);
+        r
+    }
+}
+
+impl VaeRecord {
+    /// The figures as a [`Record`] (the columns of `metrics.csv`).
+    pub fn to_record(&self) -> Record {
+        let mut r = Record::new();
+        r.show("loss", self.loss)
+            .show("recon", self.recon)
+            .log("recon_mse", self.recon_mse)
+            .show("kl", self.kl)
+            .log("mean_sigma", self.mean_sigma)
+            .log("grad_norm", self.grad_norm);
+        r
+    }
+}
+
+/// Final figures of an auto-encoder: the reconstruction error on the held-out examples and how
+/// far its samples are from the nearest training example.
+fn auto_encoder_figures(
+    data: &Data,
+    recon_mse: &dyn Fn(&Tensor) -> f64,
+    sample: &dyn Fn(usize, &mut Rng) -> Tensor,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(test) = data.test.as_ref().and_then(|t| t.examples()) {
+        out.push((
+            "held-out reconstruction MSE".into(),
+            format!("{:.4}", recon_mse(&test)),
+        ));
+    }
+    if let Some(train) = data.train.examples() {
+        let samples = sample(500, &mut Rng::seed(1));
+        out.push((
+            "mean squared distance of a sample to its nearest training example".into(),
+            format!("{:.4}", nearest_neighbour_mse(&samples, &train)),
+        ));
+    }
+    out
+}
+
+macro_rules! ae_method {
+    ($t:ty, $net:literal) => {
+        impl Method for $t {
+            fn info(&self) -> &'static MethodInfo {
+                self.info
+            }
+            fn step(&mut self, data: &Data) -> Result<Record, TrainError> {
+                <$t>::step(self, data.train.as_ref()).map(|r| r.to_record())
+            }
+            fn networks(&self) -> Vec<(&'static str, &dyn Module)> {
+                vec![("enc", &self.enc), ("dec", &self.dec)]
+            }
+            fn optimizers(&self) -> Vec<(&'static str, &dyn Optimizer)> {
+                vec![($net, &self.opt)]
+            }
+            fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
+                vec![($net, &mut self.opt)]
+            }
+            fn rng(&self) -> &Rng {
+                &self.rng
+            }
+            fn set_rng(&mut self, rng: Rng) {
+                self.rng = rng;
+            }
+            fn iterations(&self) -> usize {
+                self.step
+            }
+            fn set_iterations(&mut self, n: usize) {
+                self.step = n;
+            }
+            fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
+                Some(<$t>::sample(self, n, rng))
+            }
+            fn evaluate(&self, data: &Data) -> Vec<(String, String)> {
+                auto_encoder_figures(data, &|x| self.recon_mse(x), &|n, rng| {
+                    <$t>::sample(self, n, rng)
+                })
+            }
+        }
+    };
+}
+ae_method!(Autoencoder, "ae");
+ae_method!(Vae, "vae");
+
+fn check_digit_shape(name: &str, data: &DataInfo) -> Result<(), String> {
+    if data.shape == [1, 8, 8] {
+        Ok(())
+    } else {
+        Err(format!(
+            "train {name}: the auto-encoders are built for 8×8 one-channel images such as --data digits, but {} has examples of shape {:?}",
+            data.spec, data.shape
+        ))
+    }
+}
+
+fn arch(o: &Options) -> Arch {
+    if o.word("arch") == "conv" {
+        Arch::Conv
+    } else {
+        Arch::Mlp
+    }
+}
+
+const ARCH: OptSpec = OptSpec {
+    name: "arch",
+    help: "encoder and decoder: MLPs or a small convolutional pair",
+    default: "mlp",
+    kind: OptKind::Choice(&["mlp", "conv"]),
+};
+const HIDDEN: OptSpec = OptSpec {
+    name: "hidden",
+    help: "hidden units of the MLP pair",
+    default: "256",
+    kind: OptKind::Int { min: 1, max: 4096 },
+};
+const BATCH: OptSpec = OptSpec {
+    name: "batch",
+    help: "batch size m",
+    default: "64",
+    kind: OptKind::Int { min: 1, max: 65536 },
+};
+const LR: OptSpec = OptSpec {
+    name: "lr",
+    help: "Adam's learning rate (betas 0.9, 0.999)",
+    default: "1e-3",
+    kind: OptKind::Float {
+        min: 0.0,
+        max: 10.0,
+    },
+};
+
+/// `minimax train ae`: the auto-encoder as a generator.
+pub static AE: MethodInfo = MethodInfo {
+    name: "ae",
+    help: "an auto-encoder, sampled by decoding codes from N(0, I) (8×8 digits)",
+    about: "An auto-encoder trained on reconstruction alone, then sampled by decoding codes drawn             from N(0, I) — codes it never saw, which is why it is a poor generator. Trains on             80 % of the digits; the rest measure the reconstruction.",
+    takes: BatchKind::Unlabelled,
+    default_data: "digits",
+    default_steps: 3000,
+    holds_out: true,
+    options: &[
+        BATCH,
+        LR,
+        OptSpec {
+            name: "code-dim",
+            help: "code dimension d",
+            default: "8",
+            kind: OptKind::Int { min: 1, max: 4096 },
+        },
+        ARCH,
+        HIDDEN,
+    ],
+    charts: &[("Reconstruction loss", &["recon"])],
+    build: |o, data, seed| {
+        check_digit_shape("ae", data)?;
+        let cfg = AeConfig {
+            arch: arch(o),
+            code_dim: o.usize("code-dim"),
+            hidden: o.usize("hidden"),
+            batch: o.usize("batch"),
+            lr: o.f64("lr"),
+            ..AeConfig::default()
+        };
+        let mut m = Autoencoder::new(cfg, seed).map_err(|e| e.to_string())?;
+        m.info = &AE;
+        Ok(Box::new(m))
+    },
+};
+
+/// `minimax train vae`: the variational auto-encoder.
+pub static VAE: MethodInfo = MethodInfo {
+    name: "vae",
+    help: "a variational auto-encoder (8×8 digits)",
+    about: "A variational auto-encoder (Kingma & Welling 2014): reconstruction plus β·KL to             N(0, I), sampled by decoding z ~ N(0, I). Trains on 80 % of the digits; the rest             measure the reconstruction.",
+    takes: BatchKind::Unlabelled,
+    default_data: "digits",
+    default_steps: 3000,
+    holds_out: true,
+    options: &[
+        BATCH,
+        LR,
+        OptSpec {
+            name: "latent-dim",
+            help: "latent dimension d",
+            default: "8",
+            kind: OptKind::Int { min: 1, max: 4096 },
+        },
+        OptSpec {
+            name: "kl-weight",
+            help: "β, the weight of the KL term",
+            default: "1",
+            kind: OptKind::Float { min: 0.0, max: 1e6 },
+        },
+        ARCH,
+        HIDDEN,
+    ],
+    charts: &[
+        ("Loss and its terms", &["loss", "recon", "kl"]),
+        ("Mean σ of the codes", &["mean_sigma"]),
+    ],
+    build: |o, data, seed| {
+        check_digit_shape("vae", data)?;
+        let cfg = VaeConfig {
+            arch: arch(o),
+            latent_dim: o.usize("latent-dim"),
+            kl_weight: o.f64("kl-weight"),
+            hidden: o.usize("hidden"),
+            batch: o.usize("batch"),
+            lr: o.f64("lr"),
+            ..VaeConfig::default()
+        };
+        let mut m = Vae::new(cfg, seed).map_err(|e| e.to_string())?;
+        m.info = &VAE;
+        Ok(Box::new(m))
+    },
+};

@@ -26,13 +26,16 @@
 //! `docs/energy.md` has the measured figures on the ring of 8: how quality and cost grow with
 //! T, persistent against noise starts, and the settings that did not work.
 
-use crate::data::{Dataset, Grid25, Ring8};
-use crate::methods::vanilla::{OptimizerKind, TrainError};
-use crate::metrics::{mode_report, ModeReport};
+use crate::data::{BatchKind, Data, DataSpec, Dataset};
+use crate::method::{
+    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, OptimizerKind, Options, Record,
+    TrainError,
+};
+use crate::metrics::{ModeReport, Modes};
 use crate::models::mlp_discriminator;
 use autograd::{grad, no_grad, Tape};
-use nn::optim::{AdamConfig, OptimError, SgdConfig};
-use nn::{Adam, Module, Optimizer, Sgd};
+use nn::optim::{compute_gradients, OptimError};
+use nn::{Module, Optimizer};
 use std::time::Instant;
 use tensor::{DType, Rng, Tensor};
 
@@ -109,61 +112,6 @@ impl Default for EnergyConfig {
             init_range: 2.0,
             clamp: true,
         }
-    }
-}
-
-/// The modes of a 2-D benchmark, to score negatives with.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Modes {
-    /// Mode centres.
-    pub centres: Vec<[f64; 2]>,
-    /// Standard deviation of every mode.
-    pub sigma: f64,
-}
-
-impl Modes {
-    /// PacGAN's ring of 8 ([`Ring8`]).
-    pub fn ring8() -> Modes {
-        let r = Ring8::new();
-        Modes {
-            centres: r.modes(),
-            sigma: r.sigma(),
-        }
-    }
-
-    /// PacGAN's grid of 25 ([`Grid25`]).
-    pub fn grid25() -> Modes {
-        let g = Grid25::new();
-        Modes {
-            centres: g.modes(),
-            sigma: g.sigma(),
-        }
-    }
-
-    /// 1/N Σᵢ minₖ ‖xᵢ − μₖ‖ for points `[N, 2]`: how far the points are from the data.
-    #[track_caller]
-    pub fn mean_distance(&self, points: &Tensor) -> f64 {
-        assert!(
-            points.ndim() == 2 && points.dims()[1] == 2 && points.dims()[0] > 0,
-            "Modes::mean_distance: points must be [N, 2] with N > 0, got {:?}",
-            points.dims()
-        );
-        let v = points.to_vec_f64();
-        let n = v.len() / 2;
-        v.chunks_exact(2)
-            .map(|p| {
-                self.centres
-                    .iter()
-                    .map(|m| ((p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2)).sqrt())
-                    .fold(f64::INFINITY, f64::min)
-            })
-            .sum::<f64>()
-            / n as f64
-    }
-
-    /// PacGAN's [`mode_report`] of points `[N, 2]` against these modes.
-    pub fn report(&self, points: &Tensor) -> ModeReport {
-        mode_report(points, &self.centres, self.sigma)
     }
 }
 
@@ -287,17 +235,9 @@ impl EnergyModel {
         cfg: EnergyConfig,
         seed: u64,
     ) -> Result<EnergyModel, OptimError> {
-        let opt: Box<dyn Optimizer> = match cfg.optimizer {
-            OptimizerKind::Adam => Box::new(Adam::new(
-                d.named_params(),
-                AdamConfig::default()
-                    .lr(cfg.lr)
-                    .betas(cfg.betas.0, cfg.betas.1),
-            )?),
-            OptimizerKind::Sgd => {
-                Box::new(Sgd::new(d.named_params(), SgdConfig::default().lr(cfg.lr))?)
-            }
-        };
+        let opt = cfg
+            .optimizer
+            .build(d.named_params(), cfg.lr, cfg.betas, false)?;
         Ok(EnergyModel {
             d,
             opt,
@@ -351,18 +291,6 @@ impl EnergyModel {
         self.cfg.clamp.then_some(self.cfg.init_range)
     }
 
-    fn check(&self, term: &'static str, value: f64) -> Result<(), TrainError> {
-        if value.is_finite() {
-            Ok(())
-        } else {
-            Err(TrainError::NonFinite {
-                step: self.round,
-                term,
-                value,
-            })
-        }
-    }
-
     /// One round: negatives by T ascent steps from [`EnergyModel::starting_points`], m real
     /// examples from `data`, one D update ([`EnergyModel::update_d`]); negatives are scored
     /// against `modes` (2-D data only).
@@ -377,7 +305,7 @@ impl EnergyModel {
         let ascent_seconds = ta.elapsed().as_secs_f64();
         let grad_evals = self.cfg.t * m;
         self.total_grad_evals += grad_evals;
-        self.check("negatives' mean", neg.mean_all().item())?;
+        finite(self.round, "negatives' mean", neg.mean_all().item())?;
         let x = data.sample(m, &mut self.rng);
         let u = self.update_d(&x, &neg)?;
         let rec = EnergyRecord {
@@ -407,28 +335,22 @@ impl EnergyModel {
     /// L = E D(x̃) − E D(x) + λ·(E D(x)² + E D(x̃)²), i.e. maximise E D(x) − E D(x̃) with the
     /// scores kept bounded.
     pub fn update_d(&mut self, x: &Tensor, neg: &Tensor) -> Result<UpdateTerms, TrainError> {
-        let tape = Tape::new();
-        let real = self.d.forward(&tape.constant(x.clone()));
-        let fake = self.d.forward(&tape.constant(neg.clone()));
-        let (er, ef) = (real.mean_all(), fake.mean_all());
-        let penalty = real.square().mean_all().add(&fake.square().mean_all());
-        let loss = ef.sub(&er).add(&penalty.mul_scalar(self.cfg.penalty));
-        let u = UpdateTerms {
-            d_real: er.item(),
-            d_neg: ef.item(),
-            penalty: penalty.item(),
-            loss: loss.item(),
-        };
-        self.check("D(x)", u.d_real)?;
-        self.check("D(x̃)", u.d_neg)?;
-        self.check("D loss", u.loss)?;
-        self.opt.zero_grad();
-        loss.backward();
-        self.opt.step().map_err(|error| TrainError::Optim {
-            step: self.round,
-            net: "D",
-            error,
+        let (d, lambda, round) = (&self.d, self.cfg.penalty, self.round);
+        let u = compute_gradients(self.opt.as_ref(), |tape| {
+            let real = d.forward(&tape.constant(x.clone()));
+            let fake = d.forward(&tape.constant(neg.clone()));
+            let (er, ef) = (real.mean_all(), fake.mean_all());
+            let penalty = real.square().mean_all().add(&fake.square().mean_all());
+            let loss = ef.sub(&er).add(&penalty.mul_scalar(lambda));
+            let u = UpdateTerms {
+                d_real: finite(round, "D(x)", er.item())?,
+                d_neg: finite(round, "D(x̃)", ef.item())?,
+                penalty: penalty.item(),
+                loss: finite(round, "D loss", loss.item())?,
+            };
+            Ok((loss, u))
         })?;
+        update(self.opt.as_mut(), self.round, "D")?;
         Ok(u)
     }
 
@@ -489,3 +411,187 @@ pub fn train_energy(
     }
     Ok(em)
 }
+
+// ---------------------------------------------------------------------------------------------
+// `minimax train energy`
+// ---------------------------------------------------------------------------------------------
+
+impl EnergyRecord {
+    /// The figures as a [`Record`] (the columns of `metrics.csv`).
+    pub fn to_record(&self) -> Record {
+        let mut r = Record::new();
+        r.show("d_real", self.d_real)
+            .log("d_start", self.d_start)
+            .show("d_neg", self.d_neg)
+            .log("loss", self.loss)
+            .log("penalty", self.penalty)
+            .log("start_mode_dist", self.start_mode_dist)
+            .show("neg_mode_dist", self.neg_mode_dist)
+            .log("modes_covered", self.modes.modes_covered as f64)
+            .log("high_quality_frac", self.modes.high_quality_frac)
+            .log("reverse_kl", self.modes.reverse_kl)
+            .log("grad_evals", self.grad_evals as f64)
+            .log("total_grad_evals", self.total_grad_evals as f64)
+            .log("ascent_seconds", self.ascent_seconds);
+        r
+    }
+}
+
+/// The energy model as a [`Method`]: the model, the modes its negatives are scored against and
+/// the shape of one example.
+pub struct EnergyRun {
+    /// D, its optimizer and the persistent chains.
+    pub model: EnergyModel,
+    modes: Modes,
+    shape: Vec<usize>,
+}
+
+impl Method for EnergyRun {
+    fn info(&self) -> &'static MethodInfo {
+        &ENERGY
+    }
+    fn step(&mut self, data: &Data) -> Result<Record, TrainError> {
+        self.model
+            .round(data.train.as_ref(), &self.modes)
+            .map(|r| r.to_record())
+    }
+    fn networks(&self) -> Vec<(&'static str, &dyn Module)> {
+        vec![("disc", self.model.d.as_dyn())]
+    }
+    fn optimizers(&self) -> Vec<(&'static str, &dyn Optimizer)> {
+        vec![("d", self.model.opt.as_ref())]
+    }
+    fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
+        vec![("d", self.model.opt.as_mut())]
+    }
+    fn rng(&self) -> &Rng {
+        &self.model.rng
+    }
+    fn set_rng(&mut self, rng: Rng) {
+        self.model.rng = rng;
+    }
+    fn iterations(&self) -> usize {
+        self.model.round
+    }
+    fn set_iterations(&mut self, n: usize) {
+        self.model.round = n;
+    }
+    fn state(&self) -> Vec<(String, Tensor)> {
+        let mut v = vec![(
+            "total_grad_evals".to_string(),
+            Tensor::from_vec(vec![self.model.total_grad_evals as f64], [1]),
+        )];
+        if let Some(n) = &self.model.negatives {
+            v.push(("negatives".to_string(), n.clone()));
+        }
+        v
+    }
+    fn restore_state(&mut self, state: &[(String, Tensor)]) -> Result<(), String> {
+        self.model.negatives = None;
+        for (name, t) in state {
+            match name.as_str() {
+                "total_grad_evals" if t.numel() == 1 => {
+                    let v = t.to_vec_f64()[0];
+                    if !(v >= 0.0 && v <= 1e15 && v.fract() == 0.0) {
+                        return Err(format!("total_grad_evals is {v}, not a count"));
+                    }
+                    self.model.total_grad_evals = v as usize;
+                }
+                "negatives" => {
+                    let mut want = vec![self.model.cfg.batch];
+                    want.extend_from_slice(&self.shape);
+                    if t.dims() != want.as_slice() || t.dtype() != tensor::DType::F32 {
+                        return Err(format!(
+                            "the persistent negatives are {:?} {}, expected {want:?} f32",
+                            t.dims(),
+                            t.dtype()
+                        ));
+                    }
+                    self.model.negatives = Some(t.clone());
+                }
+                other => return Err(format!("unknown state '{other}'")),
+            }
+        }
+        Ok(())
+    }
+    fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
+        Some(self.model.sample(n, &self.shape, rng).0)
+    }
+    fn evaluate(&self, _data: &Data) -> Vec<(String, String)> {
+        vec![
+            (
+                "gradient evaluations per sample drawn (T)".into(),
+                self.model.cfg.t.to_string(),
+            ),
+            (
+                "total gradient evaluations in training".into(),
+                self.model.total_grad_evals.to_string(),
+            ),
+        ]
+    }
+}
+
+fn build_energy(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, String> {
+    let modes = DataSpec::parse(&data.spec)
+        .and_then(|s| s.open().ok())
+        .and_then(|d| d.train.modes())
+        .ok_or_else(|| {
+            format!(
+                "train energy: the energy model is measured against known modes (--data ring8 or grid25), and {} has none",
+                data.spec
+            )
+        })?;
+    let cfg = EnergyConfig {
+        t: o.usize("t"),
+        eta: o.f64("eta"),
+        batch: o.usize("batch"),
+        hidden: o.usize("hidden"),
+        lr: o.f64("lr"),
+        penalty: o.f64("penalty"),
+        start: if o.word("start") == "noise" {
+            Start::Noise
+        } else {
+            Start::Persistent
+        },
+        restart: o.f64("restart"),
+        init_range: o.f64("range"),
+        clamp: !o.switch("no-clamp"),
+        ..EnergyConfig::default()
+    };
+    let in_dim = data.shape.iter().product();
+    let model = EnergyModel::mlp(in_dim, cfg, seed).map_err(|e| e.to_string())?;
+    Ok(Box::new(EnergyRun {
+        model,
+        modes,
+        shape: data.shape.clone(),
+    }))
+}
+
+/// `minimax train energy`: the discriminator alone, sampled by gradient ascent.
+pub static ENERGY: MethodInfo = MethodInfo {
+    name: "energy",
+    help: "the discriminator alone as an energy, its negatives found by gradient ascent (ring8, grid25)",
+    about: "The discriminator alone as an energy function: each round finds negatives by T steps             of gradient ascent on D's input, then pushes D up on real data and down on the             negatives. One iteration is one round.",
+    takes: BatchKind::Unlabelled,
+    default_data: "ring8",
+    default_steps: 2000,
+    holds_out: false,
+    options: &[
+        OptSpec { name: "t", help: "T, ascent steps per round", default: "10", kind: OptKind::Int { min: 1, max: 10000 } },
+        OptSpec { name: "eta", help: "η, the ascent step size on x", default: "0.05", kind: OptKind::Float { min: 0.0, max: 100.0 } },
+        OptSpec { name: "batch", help: "real examples and negatives per round", default: "128", kind: OptKind::Int { min: 1, max: 65536 } },
+        OptSpec { name: "hidden", help: "hidden units of D", default: "64", kind: OptKind::Int { min: 1, max: 4096 } },
+        OptSpec { name: "lr", help: "D's learning rate (Adam, betas 0.5, 0.999)", default: "1e-3", kind: OptKind::Float { min: 0.0, max: 10.0 } },
+        OptSpec { name: "penalty", help: "λ, the weight of the D² penalty", default: "1", kind: OptKind::Float { min: 0.0, max: 1e6 } },
+        OptSpec { name: "start", help: "where each round's ascent starts", default: "persistent", kind: OptKind::Choice(&["persistent", "noise"]) },
+        OptSpec { name: "restart", help: "fraction of persistent chains restarted from noise each round", default: "0.2", kind: OptKind::Float { min: 0.0, max: 1.0 } },
+        OptSpec { name: "range", help: "r: starting noise is U(−r, r) per coordinate", default: "2", kind: OptKind::Float { min: 0.0, max: 1e6 } },
+        OptSpec { name: "no-clamp", help: "do not clamp the negatives to [−r, r]", default: "false", kind: OptKind::Switch },
+    ],
+    charts: &[
+        ("E D(x) and E D(x̃)", &["d_real", "d_neg"]),
+        ("Negatives' mean distance to the modes", &["start_mode_dist", "neg_mode_dist"]),
+        ("High-quality fraction of the negatives", &["high_quality_frac"]),
+    ],
+    build: build_energy,
+};

@@ -16,49 +16,19 @@
 //! [`Gan::step`] is that box. The other objectives of [`GanLoss`] plug into the same loop (D
 //! then minimises its loss, plus λ·penalty for WGAN-GP, with clipping for WGAN).
 
-use crate::data::Dataset;
+use crate::data::{BatchKind, Data, Dataset};
+use crate::method::{
+    finite, sample_generator, update, DataInfo, Method, MethodInfo, Noise, OptKind, OptSpec,
+    OptimizerKind, Options, Record, TrainError,
+};
+use crate::models;
 use crate::objectives::{self, GanLoss};
 use autograd::{no_grad, Tape, Var};
-use nn::optim::{AdamConfig, OptimError, SgdConfig};
-use nn::{Adam, Module, Optimizer, Sgd};
-use std::fmt;
+use nn::layers::{Flatten, Sequential, Unflatten};
+use nn::optim::{compute_gradients, OptimError};
+use nn::{Frozen, Module, Optimizer};
 use std::time::Instant;
-use tensor::{DType, Rng, Tensor};
-
-/// The distribution z is drawn from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Noise {
-    /// z ~ N(0, I)
-    Gaussian,
-    /// z ~ U(−1, 1)ᵈ
-    Uniform,
-}
-
-impl Noise {
-    /// `m` noise vectors of dimension `dim`, as an f32 tensor [m, dim].
-    pub fn sample(self, m: usize, dim: usize, rng: &mut Rng) -> Tensor {
-        match self {
-            Noise::Gaussian => Tensor::randn([m, dim], 0.0, 1.0, DType::F32, rng),
-            Noise::Uniform => Tensor::rand_uniform([m, dim], -1.0, 1.0, DType::F32, rng),
-        }
-    }
-    /// The CLI name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Noise::Gaussian => "gaussian",
-            Noise::Uniform => "uniform",
-        }
-    }
-}
-
-/// Which update rule both networks use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptimizerKind {
-    /// Adam with the configured betas.
-    Adam,
-    /// Plain SGD (the seed's θ ← θ ± η∇).
-    Sgd,
-}
+use tensor::{Rng, Tensor};
 
 /// Hyperparameters of the algorithm.
 #[derive(Clone, Debug)]
@@ -157,44 +127,6 @@ impl StepRecord {
     }
 }
 
-/// Why training stopped.
-#[derive(Debug)]
-pub enum TrainError {
-    /// A loss term became NaN or infinite.
-    NonFinite {
-        /// Iteration.
-        step: usize,
-        /// Which term ("D loss", "G loss", "V", "gradient penalty").
-        term: &'static str,
-        /// Its value.
-        value: f64,
-    },
-    /// The optimizer refused a step (e.g. a non-finite gradient, named by parameter).
-    Optim {
-        /// Iteration.
-        step: usize,
-        /// Which network.
-        net: &'static str,
-        /// The optimizer's error.
-        error: OptimError,
-    },
-}
-
-impl fmt::Display for TrainError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrainError::NonFinite { step, term, value } => {
-                write!(f, "step {step}: the {term} is {value} (not finite)")
-            }
-            TrainError::Optim { step, net, error } => {
-                write!(f, "step {step}: {net} update failed: {error}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for TrainError {}
-
 /// Which part of the iteration an [`Event`] comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -243,6 +175,8 @@ pub struct Gan {
     pub rng: Rng,
     /// Iterations done.
     pub step: usize,
+    /// The method description it runs under (`gan` unless built as `dcgan`).
+    pub info: &'static MethodInfo,
 }
 
 fn event<'a>(phase: Phase, what: &'a str, shown: Shown<'a>) -> Event<'a> {
@@ -281,33 +215,12 @@ impl Gan {
     ) -> Result<Gan, OptimError> {
         // D ascends V for the objectives written with V; the others are losses to minimise.
         let ascend = cfg.loss.uses_sigmoid();
-        let (opt_g, opt_d): (Box<dyn Optimizer>, Box<dyn Optimizer>) = match cfg.optimizer {
-            OptimizerKind::Adam => (
-                Box::new(Adam::new(
-                    g.named_params(),
-                    AdamConfig::default()
-                        .lr(cfg.lr_g)
-                        .betas(cfg.betas.0, cfg.betas.1),
-                )?),
-                Box::new(Adam::new(
-                    d.named_params(),
-                    AdamConfig::default()
-                        .lr(cfg.lr_d)
-                        .betas(cfg.betas.0, cfg.betas.1)
-                        .maximize(ascend),
-                )?),
-            ),
-            OptimizerKind::Sgd => (
-                Box::new(Sgd::new(
-                    g.named_params(),
-                    SgdConfig::default().lr(cfg.lr_g),
-                )?),
-                Box::new(Sgd::new(
-                    d.named_params(),
-                    SgdConfig::default().lr(cfg.lr_d).maximize(ascend),
-                )?),
-            ),
-        };
+        let opt_g = cfg
+            .optimizer
+            .build(g.named_params(), cfg.lr_g, cfg.betas, false)?;
+        let opt_d = cfg
+            .optimizer
+            .build(d.named_params(), cfg.lr_d, cfg.betas, ascend)?;
         Ok(Gan {
             g,
             d,
@@ -316,6 +229,7 @@ impl Gan {
             cfg,
             rng: Rng::seed(seed),
             step: 0,
+            info: &GAN,
         })
     }
 
@@ -355,18 +269,6 @@ impl Gan {
         Ok(rec)
     }
 
-    fn check(&self, term: &'static str, value: f64) -> Result<(), TrainError> {
-        if value.is_finite() {
-            Ok(())
-        } else {
-            Err(TrainError::NonFinite {
-                step: self.step,
-                term,
-                value,
-            })
-        }
-    }
-
     /// One D update on the real batch `x` and noise `z` ("learning D" in the box).
     pub fn d_step(
         &mut self,
@@ -377,67 +279,63 @@ impl Gan {
         observe: &mut dyn FnMut(&Event),
     ) -> Result<(), TrainError> {
         let ph = Phase::D(i);
+        let step = self.step;
+        let loss = self.cfg.loss;
         observe(&event(ph, "x: m real examples", Shown::Tensor(x)));
         observe(&event(ph, "z: m noise vectors", Shown::Tensor(z)));
-        let tape = Tape::new();
-        // x̃ = G(z): G is not being trained here, so nothing of it is recorded.
-        let fake = {
-            let _off = no_grad();
-            self.g.forward(&tape.constant(z.clone()))
-        }
-        .detach();
-        observe(&event(ph, "x̃ = G(z)", Shown::Tensor(fake.value())));
-        let real_out = self.d.forward(&tape.constant(x.clone()));
-        let fake_out = self.d.forward(&fake);
-        let loss = self.cfg.loss;
-        let (pr, pf) = if loss.uses_sigmoid() {
-            (real_out.value().sigmoid(), fake_out.value().sigmoid())
-        } else {
-            (real_out.value().clone(), fake_out.value().clone())
-        };
-        observe(&event(ph, "D(x)", Shown::Tensor(&pr)));
-        observe(&event(ph, "D(x̃)", Shown::Tensor(&pf)));
-        rec.d_real = mean_of(&pr);
-        rec.d_fake = mean_of(&pf);
-        let objective: Var = if loss.uses_sigmoid() {
-            // Ṽ = 1/m Σ ln D(xⁱ) + 1/m Σ ln(1 − D(x̃ⁱ)), ascended by the optimizer
-            let v = objectives::value(&real_out, &fake_out);
-            rec.v = v.item();
-            rec.jsd = objectives::jsd_estimate(rec.v);
-            rec.d_loss = -rec.v;
-            observe(&event(
-                ph,
-                "Ṽ = 1/m Σ ln D(xⁱ) + 1/m Σ ln(1 − D(x̃ⁱ))",
-                Shown::Scalar(rec.v),
-            ));
-            self.check("V", rec.v)?;
-            v
-        } else {
-            rec.v = f64::NAN;
-            rec.jsd = f64::NAN;
-            let mut l = loss.d_loss(&real_out, &fake_out);
-            if loss == GanLoss::WganGp {
-                let d = &self.d;
-                let gp = objectives::gradient_penalty(
-                    &|v: &Var| d.forward(v),
-                    &tape.constant(x.clone()),
-                    &fake,
-                    &mut self.rng,
-                );
-                rec.gp = gp.item();
-                self.check("gradient penalty", rec.gp)?;
-                l = l + gp.mul_scalar(self.cfg.gp_lambda);
+        let (g, d, rng, gp_lambda) = (&self.g, &self.d, &mut self.rng, self.cfg.gp_lambda);
+        // record D's objective on a fresh tape and back-propagate it; the tape is gone when
+        // this returns, so the update below changes the parameters in place
+        let terms = compute_gradients(self.opt_d.as_ref(), |tape| {
+            // x̃ = G(z): G is not being trained here, so nothing of it is recorded.
+            let fake = {
+                let _off = no_grad();
+                g.forward(&tape.constant(z.clone()))
             }
-            rec.d_loss = l.item();
-            observe(&event(ph, "D loss", Shown::Scalar(rec.d_loss)));
-            l
-        };
-        self.check("D loss", rec.d_loss)?;
-        self.opt_d.zero_grad();
-        objective.backward();
-        // the tape holds the parameters' values: without it (and the values shown below), the
-        // optimizer updates them in place instead of copying each one first
-        drop((objective, real_out, fake_out, fake, tape));
+            .detach();
+            observe(&event(ph, "x̃ = G(z)", Shown::Tensor(fake.value())));
+            let real_out = d.forward(&tape.constant(x.clone()));
+            let fake_out = d.forward(&fake);
+            let (pr, pf) = if loss.uses_sigmoid() {
+                (real_out.value().sigmoid(), fake_out.value().sigmoid())
+            } else {
+                (real_out.value().clone(), fake_out.value().clone())
+            };
+            observe(&event(ph, "D(x)", Shown::Tensor(&pr)));
+            observe(&event(ph, "D(x̃)", Shown::Tensor(&pf)));
+            let (d_real, d_fake) = (mean_of(&pr), mean_of(&pf));
+            if loss.uses_sigmoid() {
+                // Ṽ = 1/m Σ ln D(xⁱ) + 1/m Σ ln(1 − D(x̃ⁱ)), ascended by the optimizer
+                let v = objectives::value(&real_out, &fake_out);
+                let value = v.item();
+                observe(&event(
+                    ph,
+                    "Ṽ = 1/m Σ ln D(xⁱ) + 1/m Σ ln(1 − D(x̃ⁱ))",
+                    Shown::Scalar(value),
+                ));
+                finite(step, "V", value)?;
+                Ok((v, (d_real, d_fake, value, -value, 0.0)))
+            } else {
+                let mut l = loss.d_loss(&real_out, &fake_out);
+                let mut gp_value = 0.0;
+                if loss == GanLoss::WganGp {
+                    let gp = objectives::gradient_penalty(
+                        &|v: &Var| d.forward(v),
+                        &tape.constant(x.clone()),
+                        &fake,
+                        rng,
+                    );
+                    gp_value = finite(step, "gradient penalty", gp.item())?;
+                    l = l + gp.mul_scalar(gp_lambda);
+                }
+                let value = l.item();
+                observe(&event(ph, "D loss", Shown::Scalar(value)));
+                finite(step, "D loss", value)?;
+                Ok((l, (d_real, d_fake, f64::NAN, value, gp_value)))
+            }
+        })?;
+        (rec.d_real, rec.d_fake, rec.v, rec.d_loss, rec.gp) = terms;
+        rec.jsd = objectives::jsd_estimate(rec.v);
         rec.grad_norm_d = grad_norm(self.d.as_dyn());
         observe(&event(
             ph,
@@ -449,15 +347,10 @@ impl Gan {
             "∇θd Ṽ",
             Shown::Params(&grads_of(self.d.as_dyn())),
         ));
-        self.opt_d.step().map_err(|error| TrainError::Optim {
-            step: self.step,
-            net: "D",
-            error,
-        })?;
+        update(self.opt_d.as_mut(), step, "D")?;
         if loss == GanLoss::Wgan {
             objectives::clip_weights(&self.d.params(), self.cfg.clip);
         }
-        let after = values_of(self.d.as_dyn());
         observe(&event(
             ph,
             if loss.uses_sigmoid() {
@@ -465,13 +358,13 @@ impl Gan {
             } else {
                 "θd after the update"
             },
-            Shown::Params(&after),
+            Shown::Params(&values_of(self.d.as_dyn())),
         ));
         Ok(())
     }
 
-    /// One G update on noise `z` ("learning G" in the box). D is frozen meanwhile, so its
-    /// parameters are constants on this tape and get no gradient.
+    /// One G update on noise `z` ("learning G" in the box). D is frozen meanwhile
+    /// ([`nn::Frozen`]), so its parameters are constants on this tape and get no gradient.
     pub fn g_step(
         &mut self,
         z: &Tensor,
@@ -483,69 +376,40 @@ impl Gan {
             "z: another m noise vectors",
             Shown::Tensor(z),
         ));
-        // freeze D for this step, restoring each parameter's own setting afterwards (also if
-        // the step panics), so parameters a user froze on purpose stay frozen
-        struct Restore(Vec<(autograd::Param, bool)>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                for (p, r) in &self.0 {
-                    p.set_requires_grad(*r);
-                }
-            }
-        }
-        let _restore = Restore(
-            self.d
-                .params()
-                .into_iter()
-                .map(|p| {
-                    let r = p.requires_grad();
-                    (p, r)
-                })
-                .collect(),
-        );
-        self.d.set_requires_grad(false);
-        let result = (|| {
-            let tape = Tape::new();
-            let fake = self.g.forward(&tape.constant(z.clone()));
-            let out = self.d.forward(&fake);
-            let gl = self.cfg.loss.g_loss(&out);
-            rec.g_loss = gl.item();
-            let what = match self.cfg.loss {
+        let step = self.step;
+        let _frozen = Frozen::new(&[self.d.as_dyn()]);
+        let (g, d, loss) = (&self.g, &self.d, self.cfg.loss);
+        rec.g_loss = compute_gradients(self.opt_g.as_ref(), |tape| {
+            let fake = g.forward(&tape.constant(z.clone()));
+            let gl = loss.g_loss(&d.forward(&fake));
+            let value = gl.item();
+            let what = match loss {
                 GanLoss::Minimax => "Ṽ = 1/m Σ ln(1 − D(G(zⁱ))) (minimised)",
                 GanLoss::NonSaturating => "−1/m Σ ln D(G(zⁱ)) (minimised)",
                 _ => "G loss",
             };
-            observe(&event(Phase::G, what, Shown::Scalar(rec.g_loss)));
-            self.check("G loss", rec.g_loss)?;
-            self.opt_g.zero_grad();
-            gl.backward();
-            // as in the D step: no tape holding the parameters during the update
-            drop((gl, out, fake, tape));
-            rec.grad_norm_g = grad_norm(self.g.as_dyn());
-            observe(&event(
-                Phase::G,
-                "θg before the update",
-                Shown::Params(&values_of(self.g.as_dyn())),
-            ));
-            observe(&event(
-                Phase::G,
-                "∇θg",
-                Shown::Params(&grads_of(self.g.as_dyn())),
-            ));
-            self.opt_g.step().map_err(|error| TrainError::Optim {
-                step: self.step,
-                net: "G",
-                error,
-            })?;
-            let after = values_of(self.g.as_dyn());
-            observe(&event(
-                Phase::G,
-                "θg after θg ← θg − η∇",
-                Shown::Params(&after),
-            ));
-            Ok(())
-        })();
-        result
+            observe(&event(Phase::G, what, Shown::Scalar(value)));
+            finite(step, "G loss", value)?;
+            Ok((gl, value))
+        })?;
+        rec.grad_norm_g = grad_norm(self.g.as_dyn());
+        observe(&event(
+            Phase::G,
+            "θg before the update",
+            Shown::Params(&values_of(self.g.as_dyn())),
+        ));
+        observe(&event(
+            Phase::G,
+            "∇θg",
+            Shown::Params(&grads_of(self.g.as_dyn())),
+        ));
+        update(self.opt_g.as_mut(), step, "G")?;
+        observe(&event(
+            Phase::G,
+            "θg after θg ← θg − η∇",
+            Shown::Params(&values_of(self.g.as_dyn())),
+        ));
+        Ok(())
     }
 
     /// `n` samples of G in evaluation mode (batch norm uses running statistics), drawn with
@@ -568,24 +432,196 @@ impl Gan {
     }
 }
 
-/// `n` samples of a generator in evaluation mode, in batches of 500.
-pub fn sample_generator(
-    g: &dyn Module,
-    noise: Noise,
-    z_dim: usize,
-    n: usize,
-    rng: &mut Rng,
-) -> Tensor {
-    g.eval();
-    let _off = no_grad();
-    let mut parts = Vec::new();
-    let mut done = 0;
-    while done < n {
-        let m = (n - done).min(500);
-        let z = noise.sample(m, z_dim, rng);
-        parts.push(g.forward(&Tape::new().constant(z)).value().clone());
-        done += m;
+// ---------------------------------------------------------------------------------------------
+// `minimax train gan` and `minimax train dcgan`
+// ---------------------------------------------------------------------------------------------
+
+impl StepRecord {
+    /// The figures as a [`Record`] (the columns of `metrics.csv`).
+    pub fn to_record(&self) -> Record {
+        let mut r = Record::new();
+        r.show("d_loss", self.d_loss)
+            .show("g_loss", self.g_loss)
+            .show("v", self.v)
+            .show("jsd", self.jsd)
+            .show("d_real", self.d_real)
+            .show("d_fake", self.d_fake)
+            .log("gp", self.gp)
+            .log("grad_norm_d", self.grad_norm_d)
+            .log("grad_norm_g", self.grad_norm_g);
+        r
     }
-    g.train(true);
-    Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0)
+}
+
+impl Method for Gan {
+    fn info(&self) -> &'static MethodInfo {
+        self.info
+    }
+    fn step(&mut self, data: &Data) -> Result<Record, TrainError> {
+        Gan::step(self, data.train.as_ref()).map(|r| r.to_record())
+    }
+    fn networks(&self) -> Vec<(&'static str, &dyn Module)> {
+        vec![("gen", self.g.as_dyn()), ("disc", self.d.as_dyn())]
+    }
+    fn optimizers(&self) -> Vec<(&'static str, &dyn Optimizer)> {
+        vec![("g", self.opt_g.as_ref()), ("d", self.opt_d.as_ref())]
+    }
+    fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
+        vec![("g", self.opt_g.as_mut()), ("d", self.opt_d.as_mut())]
+    }
+    fn rng(&self) -> &Rng {
+        &self.rng
+    }
+    fn set_rng(&mut self, rng: Rng) {
+        self.rng = rng;
+    }
+    fn iterations(&self) -> usize {
+        self.step
+    }
+    fn set_iterations(&mut self, n: usize) {
+        self.step = n;
+    }
+    fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
+        Some(Gan::sample(self, n, rng))
+    }
+    fn discriminate(&self, x: &Tensor) -> Option<Tensor> {
+        Some(Gan::discriminate(self, x).sigmoid())
+    }
+}
+
+const LOSSES: &[&str] = &[
+    "minimax",
+    "nonsaturating",
+    "lsgan",
+    "wgan",
+    "wgan-gp",
+    "hinge",
+];
+
+macro_rules! gan_options {
+    ($batch:literal, $z:literal, $lr:literal $(, $extra:expr)*) => {
+        &[
+            OptSpec { name: "batch", help: "batch size m", default: $batch, kind: OptKind::Int { min: 1, max: 65536 } },
+            OptSpec { name: "k", help: "D steps per iteration", default: "1", kind: OptKind::Int { min: 1, max: 1000 } },
+            OptSpec { name: "noise", help: "the distribution of z", default: "gaussian", kind: OptKind::Choice(&["gaussian", "uniform"]) },
+            OptSpec { name: "z-dim", help: "dimension of z", default: $z, kind: OptKind::Int { min: 1, max: 4096 } },
+            OptSpec { name: "loss", help: "the objective pair", default: "nonsaturating", kind: OptKind::Choice(LOSSES) },
+            OptSpec { name: "lr", help: "learning rate of both networks (Adam, betas 0.5, 0.999)", default: $lr, kind: OptKind::Float { min: 0.0, max: 10.0 } },
+            $($extra,)*
+        ]
+    };
+}
+
+/// `minimax train gan`: the original algorithm with MLPs on any data.
+pub static GAN: MethodInfo = MethodInfo {
+    name: "gan",
+    help: "the original GAN algorithm with MLPs (any data; images are flattened)",
+    about: "The original algorithm (Goodfellow et al. 2014): k steps of D's ascent on V, then one \
+            step of G, with MLP networks. Trains on any data; on 1-D data the report sets the \
+            true JSD beside D's estimate, on the ring and the grid it counts the modes.",
+    takes: BatchKind::Unlabelled,
+    default_data: "ring8",
+    default_steps: 20000,
+    holds_out: false,
+    options: gan_options!(
+        "256",
+        "16",
+        "1e-3",
+        OptSpec {
+            name: "hidden",
+            help: "hidden units of both MLPs",
+            default: "128",
+            kind: OptKind::Int { min: 1, max: 4096 }
+        }
+    ),
+    charts: CHARTS,
+    build: build_gan,
+};
+
+/// `minimax train dcgan`: the original algorithm with DCGAN's convolutional pair.
+pub static DCGAN: MethodInfo = MethodInfo {
+    name: "dcgan",
+    help: "the original algorithm with DCGAN's convolutional networks (8×8 or 28×28 images)",
+    about: "The original algorithm with DCGAN's networks (Radford et al. 2016): transposed \
+            convolutions with batch norm in G, strided convolutions in D. Trains on square \
+            one-channel images of side 8 (the embedded digits) or 28 (an MNIST IDX file).",
+    takes: BatchKind::Unlabelled,
+    default_data: "digits",
+    default_steps: 1500,
+    holds_out: false,
+    options: gan_options!("64", "100", "2e-4"),
+    charts: CHARTS,
+    build: build_dcgan,
+};
+
+const CHARTS: &[(&str, &[&str])] = &[
+    ("Losses", &["d_loss", "g_loss"]),
+    ("V and the JSD estimate (V + ln 4)/2", &["v", "jsd"]),
+    ("D(x) and D(G(z))", &["d_real", "d_fake"]),
+    (
+        "Gradient norms ‖∇θd‖, ‖∇θg‖",
+        &["grad_norm_d", "grad_norm_g"],
+    ),
+];
+
+fn config(o: &Options) -> GanConfig {
+    GanConfig {
+        k: o.usize("k"),
+        batch: o.usize("batch"),
+        noise: Noise::parse(o.word("noise")).expect("checked"),
+        z_dim: o.usize("z-dim"),
+        lr_d: o.f64("lr"),
+        lr_g: o.f64("lr"),
+        loss: GanLoss::parse(o.word("loss")).expect("checked"),
+        optimizer: OptimizerKind::Adam,
+        ..GanConfig::default()
+    }
+}
+
+fn finish(
+    info: &'static MethodInfo,
+    g: Box<dyn Module>,
+    d: Box<dyn Module>,
+    o: &Options,
+    seed: u64,
+) -> Result<Box<dyn Method>, String> {
+    let mut gan = Gan::new(g, d, config(o), seed.wrapping_add(1)).map_err(|e| e.to_string())?;
+    gan.info = info;
+    Ok(Box::new(gan))
+}
+
+fn build_gan(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, String> {
+    let mut rng = Rng::seed(seed);
+    let shape = &data.shape;
+    let dim: usize = shape.iter().product();
+    let hidden = o.usize("hidden");
+    let g = models::mlp_generator(o.usize("z-dim"), hidden, dim, &mut rng);
+    let d = models::mlp_discriminator(dim, hidden, &mut rng);
+    let (g, d): (Box<dyn Module>, Box<dyn Module>) = if shape.len() == 1 {
+        (Box::new(g), Box::new(d))
+    } else {
+        (
+            Box::new(Sequential::new().add(g).add(Unflatten::new(1, shape))),
+            Box::new(Sequential::new().add(Flatten::new()).add(d)),
+        )
+    };
+    finish(&GAN, g, d, o, seed)
+}
+
+fn build_dcgan(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, String> {
+    let mut rng = Rng::seed(seed);
+    match data.shape[..] {
+        [1, h, w] if h == w && (h == 8 || h == 28) => {
+            let base = h / 4;
+            let g = models::dcgan_generator(o.usize("z-dim"), base, 64, &mut rng);
+            let d = models::dcgan_discriminator(base, 64, &mut rng);
+            nn::init::init_dcgan(&g, &mut rng);
+            nn::init::init_dcgan(&d, &mut rng);
+            finish(&DCGAN, Box::new(g), Box::new(d), o, seed)
+        }
+        _ => Err(format!(
+            "dcgan needs 1-channel square images of side 8 or 28, but the data's samples have shape {:?} (use `minimax train gan` for other data)",
+            data.shape
+        )),
+    }
 }

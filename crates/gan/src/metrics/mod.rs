@@ -29,7 +29,7 @@ pub use frechet::{
     frechet_distance, frechet_distance_gaussians, sqrtm_psd, symmetric_eigen, GaussianFit,
 };
 pub use jsd::{jsd_1d, jsd_from_value, kde_1d, silverman_bandwidth, Kde};
-pub use modes::{mode_report, ModeReport, HIGH_QUALITY_STDS};
+pub use modes::{mode_report, ModeReport, Modes, HIGH_QUALITY_STDS};
 
 /// KL(p ‖ uniform over `counts.len()` bins) of the normalised histogram `counts`, in nats:
 /// Σ pᵢ ln(pᵢ K) over the bins with pᵢ > 0. An empty bin contributes 0 (the 0·ln 0 = 0

@@ -1,6 +1,7 @@
 //! PacGAN's mode metrics for the 2-D ring and grid benchmarks.
 
 use super::kl_to_uniform;
+use crate::data::{Grid25, Ring8};
 use std::fmt;
 use tensor::Tensor;
 
@@ -109,5 +110,61 @@ pub fn mode_report(samples: &Tensor, modes: &[[f64; 2]], sigma: f64) -> ModeRepo
         reverse_kl: kl_to_uniform(&counts),
         counts,
         num_samples: n,
+    }
+}
+
+/// The modes of a 2-D benchmark (a dataset's [`crate::data::Dataset::modes`]), to score
+/// samples with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Modes {
+    /// Mode centres.
+    pub centres: Vec<[f64; 2]>,
+    /// Standard deviation of every mode.
+    pub sigma: f64,
+}
+
+impl Modes {
+    /// PacGAN's ring of 8 ([`Ring8`]).
+    pub fn ring8() -> Modes {
+        let r = Ring8::new();
+        Modes {
+            centres: r.modes(),
+            sigma: r.sigma(),
+        }
+    }
+
+    /// PacGAN's grid of 25 ([`Grid25`]).
+    pub fn grid25() -> Modes {
+        let g = Grid25::new();
+        Modes {
+            centres: g.modes(),
+            sigma: g.sigma(),
+        }
+    }
+
+    /// 1/N Σᵢ minₖ ‖xᵢ − μₖ‖ for points `[N, 2]`: how far the points are from the data.
+    #[track_caller]
+    pub fn mean_distance(&self, points: &Tensor) -> f64 {
+        assert!(
+            points.ndim() == 2 && points.dims()[1] == 2 && points.dims()[0] > 0,
+            "Modes::mean_distance: points must be [N, 2] with N > 0, got {:?}",
+            points.dims()
+        );
+        let v = points.to_vec_f64();
+        let n = v.len() / 2;
+        v.chunks_exact(2)
+            .map(|p| {
+                self.centres
+                    .iter()
+                    .map(|m| ((p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2)).sqrt())
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .sum::<f64>()
+            / n as f64
+    }
+
+    /// PacGAN's [`mode_report`] of points `[N, 2]` against these modes.
+    pub fn report(&self, points: &Tensor) -> ModeReport {
+        mode_report(points, &self.centres, self.sigma)
     }
 }
