@@ -58,7 +58,7 @@ pub struct RunConfig {
 
 impl RunConfig {
     /// The method called `name` with its defaults (its default data and iterations), seed 0,
-    /// writing to `out`; change the fields or call [`RunConfig::option`] to adjust.
+    /// writing to `out`; change the fields or call [`RunConfig::options`] to adjust.
     pub fn new(name: &str, out: impl Into<PathBuf>) -> Result<RunConfig, RunError> {
         let method = methods::find(name).ok_or_else(|| {
             RunError(format!(

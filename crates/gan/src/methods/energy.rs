@@ -389,8 +389,9 @@ impl EnergyModel {
     }
 }
 
-/// Trains [`EnergyModel::mlp`] for `cfg.rounds` rounds on 2-D `data` (e.g. [`Ring8`] with
-/// [`Modes::ring8`]), reporting every round to `on_record`. What `minimax train energy` runs.
+/// Trains [`EnergyModel::mlp`] for `cfg.rounds` rounds on 2-D `data` (e.g. [`crate::data::Ring8`] with
+/// [`Modes::ring8`]), reporting every round to `on_record` (`minimax train energy` runs
+/// [`EnergyRun`] in the run loop instead).
 pub fn train_energy(
     cfg: EnergyConfig,
     data: &dyn Dataset,
