@@ -34,8 +34,10 @@ as redistributed by scikit-learn.";
 
 const TRAIN_COMMON: &str = "\
 Options of every run:
-  --data D        ring8 | grid25 | gauss1d | digits | idx:PATH | npy:PATH | X+Y (two domains)
-                  (default: the method's)
+  --data D        ring8 | grid25 | gauss1d (points) · digits (8×8 handwritten) · printed,
+                  printed16, printed8 (printed digits at 32, 16, 8 px) · edges2printed (pairs:
+                  a glyph's edges, the glyph) · idx:PATH | npy:PATH (your files) · X+Y (two
+                  domains drawn independently, e.g. printed8+digits) (default: the method's)
   --steps N       iterations in total, counting a resumed run's (default: the method's)
   --seed S        seed of the networks and every random draw (default 0)
   --threads T     worker threads, 1 to 256 (default: all cores)

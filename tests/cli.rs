@@ -33,7 +33,7 @@ fn usage_errors_are_one_line_with_exit_code_2() {
     for (args, msg) in [
         (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae or energy (see `minimax train --help`)\n"),
         (vec!["train", "dcgan", "--steps", "ten"], "minimax: train dcgan: --steps expects a whole number, got 'ten'\n"),
-        (vec!["train", "gan", "--data", "mnist"], "minimax: train gan: --data must be ring8, grid25, gauss1d, digits, idx:PATH, npy:PATH or X+Y, got 'mnist'\n"),
+        (vec!["train", "gan", "--data", "mnist"], "minimax: train gan: --data must be ring8, grid25, gauss1d, digits, printed, printed16, printed8, edges2printed, idx:PATH, npy:PATH or X+Y, got 'mnist'\n"),
         (vec!["train", "gan", "--loss", "fancy"], "minimax: train gan: --loss must be one of minimax|nonsaturating|lsgan|wgan|wgan-gp|hinge, got 'fancy'\n"),
         (vec!["train", "gan", "--stepz", "3"], "minimax: train gan: unknown option --stepz (see `minimax train gan --help`)\n"),
         (vec!["train", "ae", "--loss", "hinge"], "minimax: train ae: ae takes no option --loss (see `minimax train ae --help`)\n"),

@@ -28,7 +28,9 @@ mod toy;
 
 pub use digits::Digits;
 pub use npy::NpyDataset;
-pub use printed::{downsample2, edges, Attributes, Family, Glyph, Jitter, Printed, Resolution};
+pub use printed::{
+    downsample2, edges, Attributes, EdgesToGlyphs, Family, Glyph, Jitter, Printed, Resolution,
+};
 pub use spec::{BatchKind, Data, DataSpec, MAX_EXAMPLE};
 pub use toy::{Gaussian1d, GaussianMixture1d, Grid25, Ring8};
 
@@ -54,6 +56,14 @@ pub trait Dataset {
     /// `m` examples with their labels, drawing exactly what [`Dataset::sample`] draws for the
     /// same generator state; `None` when the examples have no labels.
     fn sample_labelled(&self, _m: usize, _rng: &mut Rng) -> Option<(Tensor, Vec<usize>)> {
+        None
+    }
+    /// Whether the examples come in pairs (A, B) ([`Dataset::sample_paired`]).
+    fn paired(&self) -> bool {
+        false
+    }
+    /// `m` pairs (A, B), A's i-th the counterpart of B's i-th; `None` for unpaired data.
+    fn sample_paired(&self, _m: usize, _rng: &mut Rng) -> Option<(Tensor, Tensor)> {
         None
     }
     /// Every example `[N, …]` of a finite data set (`None` for a distribution one can only

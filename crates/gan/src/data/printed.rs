@@ -406,6 +406,71 @@ impl Dataset for Printed {
     }
 }
 
+/// A paired task built from the printed digits (pix2pix's): A = the glyph's [`edges`], B = the
+/// glyph, at 32 px. Pair i of a batch is the same image in both.
+#[derive(Clone, Debug)]
+pub struct EdgesToGlyphs {
+    glyphs: Printed,
+    edges: Tensor,
+    name: String,
+}
+
+impl EdgesToGlyphs {
+    /// The pairs of every image of `glyphs`.
+    pub fn new(glyphs: Printed) -> EdgesToGlyphs {
+        let edges = edges(glyphs.images());
+        let name = glyphs.name().replacen("printed", "edges2printed", 1);
+        EdgesToGlyphs {
+            glyphs,
+            edges,
+            name,
+        }
+    }
+    /// The glyphs (B).
+    pub fn glyphs(&self) -> &Printed {
+        &self.glyphs
+    }
+    /// The edges (A) of every glyph, `[N, 1, s, s]` in {−1, 1}.
+    pub fn edges(&self) -> &Tensor {
+        &self.edges
+    }
+}
+
+impl Dataset for EdgesToGlyphs {
+    /// The glyphs B alone.
+    fn sample(&self, m: usize, rng: &mut Rng) -> Tensor {
+        self.glyphs.sample(m, rng)
+    }
+    fn sample_shape(&self) -> Vec<usize> {
+        self.glyphs.sample_shape()
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn examples(&self) -> Option<Tensor> {
+        Some(self.glyphs.images().clone())
+    }
+    fn paired(&self) -> bool {
+        true
+    }
+    fn sample_paired(&self, m: usize, rng: &mut Rng) -> Option<(Tensor, Tensor)> {
+        let n = self.glyphs.len();
+        let idx: Vec<usize> = (0..m).map(|_| rng.below(n)).collect();
+        let pick = |t: &Tensor| {
+            let s = t.numel() / n;
+            let src = t.as_slice::<f32>();
+            let mut v = Vec::with_capacity(m * s);
+            for &i in &idx {
+                v.extend_from_slice(&src[i * s..(i + 1) * s]);
+            }
+            let mut dims = t.dims().to_vec();
+            dims[0] = m;
+            Tensor::from_vec(v, dims)
+        };
+        Some((pick(&self.edges), pick(self.glyphs.images())))
+    }
+}
+
 /// 2×2 mean pooling: `[N, C, H, W]` → `[N, C, H/2, W/2]`, each output pixel the mean of a 2×2
 /// block (summed in f64). Turns the 32-px printed digits into the 16-px ones.
 ///

@@ -1,7 +1,8 @@
 //! What `--data` names, and the data a run trains on: batches that say what they are.
 
 use super::{
-    idx, DataError, DataErrorKind, Dataset, Digits, Gaussian1d, Grid25, NpyDataset, Ring8,
+    idx, DataError, DataErrorKind, Dataset, Digits, EdgesToGlyphs, Gaussian1d, Grid25, NpyDataset,
+    Printed, Resolution, Ring8,
 };
 use std::path::PathBuf;
 use tensor::{Rng, Tensor};
@@ -43,6 +44,10 @@ pub enum DataSpec {
     Gauss1d,
     /// The embedded 8×8 handwritten digits.
     Digits,
+    /// The embedded printed digits at 32, 16 or 8 px (`printed`, `printed16`, `printed8`).
+    Printed(Resolution),
+    /// Pairs (edges of a printed glyph, the glyph) at 32 px (`edges2printed`).
+    EdgesToPrinted,
     /// MNIST-style IDX image file.
     Idx(PathBuf),
     /// Any NPY array [N, …].
@@ -56,10 +61,10 @@ pub const MAX_EXAMPLE: usize = 1 << 20;
 
 impl DataSpec {
     /// The spellings [`DataSpec::parse`] reads, for messages.
-    pub const CHOICES: &'static str = "ring8, grid25, gauss1d, digits, idx:PATH, npy:PATH or X+Y";
+    pub const CHOICES: &'static str = "ring8, grid25, gauss1d, digits, printed, printed16, printed8, edges2printed, idx:PATH, npy:PATH or X+Y";
 
-    /// Parses `ring8`, `grid25`, `gauss1d`, `digits`, `idx:PATH`, `npy:PATH`, and `X+Y` for two
-    /// domains.
+    /// Parses `ring8`, `grid25`, `gauss1d`, `digits`, `printed`, `printed16`, `printed8`,
+    /// `edges2printed`, `idx:PATH`, `npy:PATH`, and `X+Y` for two domains.
     pub fn parse(s: &str) -> Option<DataSpec> {
         if let Some((x, y)) = s.split_once('+') {
             let (x, y) = (DataSpec::parse(x)?, DataSpec::parse(y)?);
@@ -73,6 +78,10 @@ impl DataSpec {
             "grid25" => DataSpec::Grid25,
             "gauss1d" => DataSpec::Gauss1d,
             "digits" => DataSpec::Digits,
+            "printed" => DataSpec::Printed(Resolution::R32),
+            "printed16" => DataSpec::Printed(Resolution::R16),
+            "printed8" => DataSpec::Printed(Resolution::R8),
+            "edges2printed" => DataSpec::EdgesToPrinted,
             _ => {
                 if let Some(p) = s.strip_prefix("idx:").filter(|p| !p.is_empty()) {
                     DataSpec::Idx(PathBuf::from(p))
@@ -92,6 +101,8 @@ impl DataSpec {
             DataSpec::Grid25 => "grid25".into(),
             DataSpec::Gauss1d => "gauss1d".into(),
             DataSpec::Digits => "digits".into(),
+            DataSpec::Printed(r) => r.name().into(),
+            DataSpec::EdgesToPrinted => "edges2printed".into(),
             DataSpec::Idx(p) => format!("idx:{}", p.display()),
             DataSpec::Npy(p) => format!("npy:{}", p.display()),
             DataSpec::Unpaired(x, y) => format!("{}+{}", x.spec(), y.spec()),
@@ -105,6 +116,8 @@ impl DataSpec {
             DataSpec::Grid25 => Box::new(Grid25::new()),
             DataSpec::Gauss1d => Box::new(Gaussian1d::new(4.0, 1.25)),
             DataSpec::Digits => Box::new(Digits::new()),
+            DataSpec::Printed(r) => Box::new(Printed::new(*r)),
+            DataSpec::EdgesToPrinted => Box::new(EdgesToGlyphs::new(Printed::new(Resolution::R32))),
             DataSpec::Idx(p) => {
                 let t = idx::read_images(p)?;
                 if t.dims()[0] == 0 || t.numel() == 0 {
@@ -148,10 +161,29 @@ impl DataSpec {
     }
 
     /// Opens the data with part of it held out for measuring: the handwritten digits split
-    /// 80/20 per class (seed 0, [`Digits::split`]). Data without a fixed split is all for
-    /// training ([`Data::test`] is `None`).
+    /// 80/20 per class (seed 0, [`Digits::split`]); the printed digits (and their edges) split
+    /// by instance, 8 and 9 of every digit held out in every face
+    /// ([`Printed::split_held_out`]). Data without a fixed split is all for training
+    /// ([`Data::test`] is `None`).
     pub fn open_held_out(&self) -> Result<Data, DataError> {
+        let split = |train: Box<dyn Dataset>, test: Box<dyn Dataset>| Data {
+            spec: self.clone(),
+            train,
+            other: None,
+            test: Some(test),
+        };
         match self {
+            DataSpec::Printed(r) => {
+                let (train, test) = Printed::new(*r).split_held_out();
+                Ok(split(Box::new(train), Box::new(test)))
+            }
+            DataSpec::EdgesToPrinted => {
+                let (train, test) = Printed::new(Resolution::R32).split_held_out();
+                Ok(split(
+                    Box::new(EdgesToGlyphs::new(train)),
+                    Box::new(EdgesToGlyphs::new(test)),
+                ))
+            }
             DataSpec::Digits => {
                 let (train, test) = Digits::new().split(0.2, 0);
                 Ok(Data {
@@ -198,6 +230,9 @@ impl Data {
         if self.train.num_classes() > 0 {
             k.push(BatchKind::Labelled);
         }
+        if self.train.paired() {
+            k.push(BatchKind::Paired);
+        }
         k
     }
 
@@ -223,6 +258,14 @@ impl Data {
         self.train
             .sample_labelled(m, rng)
             .unwrap_or_else(|| panic!("Data::labelled: {} has no labels", self.train.name()))
+    }
+
+    /// `m` pairs (A, B). Panics unless the data is paired (a run checks [`Data::gives`]).
+    #[track_caller]
+    pub fn paired(&self, m: usize, rng: &mut Rng) -> (Tensor, Tensor) {
+        self.train
+            .sample_paired(m, rng)
+            .unwrap_or_else(|| panic!("Data::paired: {} is not paired", self.train.name()))
     }
 
     /// `m` examples of each domain, drawn independently (X first). Panics unless the data has
