@@ -51,9 +51,10 @@ Ctrl-C saves a checkpoint and exits with status 130; a NaN stops training and ke
 good checkpoint. `minimax train METHOD --help` lists a method's own options.";
 
 const SAMPLE_HELP: &str = "\
-usage: minimax sample --checkpoint F --out FILE.npy|FILE.png [--n N] [--seed S]
+usage: minimax sample --checkpoint F --out FILE.npy|FILE.png [--n N] [--seed S] [--condition C]
 
-Draws N samples (1 to 100000; default 2500, 100 for a .png grid) from the run saved in F.";
+Draws N samples (1 to 100000; default 2500, 100 for a .png grid) from the run saved in F.
+A conditional run (cgan) draws the classes 0–9 in turn, or only class C with --condition C.";
 
 const EXPLAIN_HELP: &str = "\
 usage: minimax explain gan [--seed S]

@@ -31,7 +31,7 @@ fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
 fn small(name: &str) -> Vec<&'static str> {
     match name {
         "gan" => vec!["--batch", "32"],
-        "dcgan" => vec!["--batch", "16"],
+        "dcgan" | "cgan" => vec!["--batch", "16"],
         "energy" => vec!["--batch", "32", "--t", "3"],
         _ => vec!["--batch", "32"],
     }
@@ -58,7 +58,7 @@ fn train(name: &str, dir: &Path, steps: usize, resume: bool) -> Output {
 
 #[test]
 fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
-    assert_eq!(METHODS.len(), 5);
+    assert_eq!(METHODS.len(), 6);
     for info in METHODS {
         let name = info.name;
         let (a, b) = (tmp(&format!("{name}-a")), tmp(&format!("{name}-b")));

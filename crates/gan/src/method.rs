@@ -75,6 +75,17 @@ pub trait Method {
         None
     }
 
+    /// The number of classes the method generates from (0 for an unconditional method).
+    fn classes(&self) -> usize {
+        0
+    }
+
+    /// One sample of each class in `labels` (`[labels.len(), …]`), drawn with `rng` in
+    /// evaluation mode; `None` for an unconditional method.
+    fn sample_classes(&self, _labels: &[usize], _rng: &mut Rng) -> Option<Tensor> {
+        None
+    }
+
     /// The probability D gives that each point of `x` is real (a sigmoid discriminator), for
     /// drawing D's decision surface; `None` if the method has no such D.
     fn discriminate(&self, _x: &Tensor) -> Option<Tensor> {

@@ -72,6 +72,12 @@ pub fn dcgan_generator(z_dim: usize, base: usize, c: usize, rng: &mut Rng) -> Se
 /// 2, 1) → LeakyReLU(0.2) → Conv(c, 2c, 4, 2, 1) → BN → LeakyReLU(0.2) → Flatten → Linear(2c·base², 1).
 /// With `base = 7, c = 64` this is exactly the W3 benchmark's D.
 pub fn dcgan_discriminator(base: usize, c: usize, rng: &mut Rng) -> Sequential {
+    dcgan_features(c, rng).add(Linear::new(2 * c * base * base, 1, true, rng))
+}
+
+/// [`dcgan_discriminator`] without its last layer: images `side`×`side` → features
+/// `[N, 2c·(side/4)²]` (what a conditional D joins its condition to).
+pub fn dcgan_features(c: usize, rng: &mut Rng) -> Sequential {
     Sequential::new()
         .add(conv(1, c, rng))
         .add(LeakyReLU::new(0.2))
@@ -79,5 +85,4 @@ pub fn dcgan_discriminator(base: usize, c: usize, rng: &mut Rng) -> Sequential {
         .add(BatchNorm2d::new(2 * c))
         .add(LeakyReLU::new(0.2))
         .add(Flatten::new())
-        .add(Linear::new(2 * c * base * base, 1, true, rng))
 }

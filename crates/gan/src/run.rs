@@ -641,14 +641,27 @@ fn finish(
     ));
     let mut rng = Rng::seed(meta.seed.wrapping_add(99));
     let mut pictures: Vec<(String, Image)> = Vec::new();
-    if let Some(samples) = method.sample(2500, &mut rng) {
+    // a conditional method is sampled with the classes in turn, and its samples saved with them
+    let labels: Option<Vec<usize>> =
+        (method.classes() > 0).then(|| (0..2500).map(|i| i % method.classes()).collect());
+    let drawn = match &labels {
+        Some(l) => method.sample_classes(l, &mut rng),
+        None => method.sample(2500, &mut rng),
+    };
+    if let Some(samples) = drawn {
         let saved = for_saving(&samples, shape);
         let io = |e: nn::format::FormatError| RunError(e.to_string());
         nn::io::save_npy(cfg.out.join("samples.npy"), &saved).map_err(io)?;
+        if let Some(l) = &labels {
+            let l: Vec<i64> = l.iter().map(|&c| c as i64).collect();
+            nn::format::npy::save_npy(
+                &cfg.out.join("labels.npy"),
+                &nn::format::RawTensor::from_i64(&[l.len()], &l),
+            )
+            .map_err(io)?;
+        }
         let picture = if shape.len() >= 2 {
-            if cfg.data == DataSpec::Digits {
-                figures.extend(digit_metrics(&samples));
-            }
+            figures.extend(image_metrics(&cfg.data, &samples, labels.as_deref()));
             let n = 100.min(samples.dims()[0]);
             let scale = if shape[shape.len() - 1] <= 8 { 4 } else { 2 };
             let real = data.train.sample(n, &mut Rng::seed(5));
@@ -798,14 +811,27 @@ fn for_saving(samples: &Tensor, shape: &[usize]) -> Tensor {
     }
 }
 
-/// How a digit classifier trained here (seeded) judges generated 8×8 digits — the same figures
-/// for every method, so they can be compared.
-fn digit_metrics(samples: &Tensor) -> Vec<(String, String)> {
-    let clf = DigitClassifier::train(0);
+/// How a classifier of the data's digits (trained here, seeded) judges generated 8×8 digits —
+/// the same figures for every method, so they can be compared: the handwritten digits' for
+/// `digits`, the printed digits' for `printed8`, nothing for other data. With `labels` (a
+/// conditional method's requested classes), also how often the classifier reads the requested
+/// class.
+fn image_metrics(
+    data: &DataSpec,
+    samples: &Tensor,
+    labels: Option<&[usize]>,
+) -> Vec<(String, String)> {
+    let (clf, what) = match data {
+        DataSpec::Digits => (DigitClassifier::train(0), "digits"),
+        DataSpec::Printed(crate::data::Resolution::R8) => {
+            (DigitClassifier::train_printed(0), "printed digits")
+        }
+        _ => return Vec::new(),
+    };
     let r = evaluate_digits(&clf, samples, clf.held_out().images());
-    vec![
+    let mut out = vec![
         (
-            "classifier held-out accuracy".into(),
+            format!("classifier held-out accuracy ({what})"),
             format!("{:.1} %", 100.0 * clf.held_out_accuracy()),
         ),
         (
@@ -821,10 +847,19 @@ fn digit_metrics(samples: &Tensor) -> Vec<(String, String)> {
             format!("{:.1} %", 100.0 * r.confident_fraction),
         ),
         (
-            "Fréchet distance to held-out digits (classifier features)".into(),
+            format!("Fréchet distance to held-out {what} (classifier features)"),
             format!("{:.2}", r.frechet),
         ),
-    ]
+    ];
+    if let Some(l) = labels {
+        let pred = clf.predict(samples);
+        let agree = pred.iter().zip(l).filter(|(p, l)| p == l).count();
+        out.push((
+            "label agreement (classifier reads the requested class)".into(),
+            format!("{:.3}", agree as f64 / l.len() as f64),
+        ));
+    }
+    out
 }
 
 /// Writes one line to stderr, replacing the previous one (for a terminal).

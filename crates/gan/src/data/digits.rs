@@ -65,6 +65,28 @@ impl Digits {
         }
     }
 
+    /// Any labelled 8×8 images as a digit set (the printed digits at 8 px, say): `images` f32
+    /// `[N, 1, 8, 8]` in [−1, 1] and one label 0–9 per image.
+    ///
+    /// Panics if the shapes or the labels do not fit.
+    #[track_caller]
+    pub fn from_parts(images: Tensor, labels: Vec<usize>, name: String) -> Digits {
+        assert!(
+            images.ndim() == 4
+                && images.dims()[1..] == [1, 8, 8]
+                && images.dims()[0] == labels.len()
+                && labels.iter().all(|&l| l < Digits::NUM_CLASSES),
+            "Digits::from_parts: expected images [N, 1, 8, 8] with N labels in 0..10, got {:?} and {} labels",
+            images.dims(),
+            labels.len()
+        );
+        Digits {
+            images: images.to_dtype(tensor::DType::F32).contiguous(),
+            labels,
+            name,
+        }
+    }
+
     /// All images, f32 `[N, 1, 8, 8]` in [−1, 1].
     pub fn images(&self) -> &Tensor {
         &self.images

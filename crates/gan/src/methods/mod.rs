@@ -8,6 +8,7 @@
 use crate::method::MethodInfo;
 
 pub mod autoencoder;
+pub mod cgan;
 pub mod energy;
 pub mod vanilla;
 
@@ -18,6 +19,7 @@ pub static METHODS: &[&MethodInfo] = &[
     &autoencoder::AE,
     &autoencoder::VAE,
     &energy::ENERGY,
+    &cgan::CGAN,
 ];
 
 /// The method called `name`.

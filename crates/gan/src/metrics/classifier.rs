@@ -15,7 +15,7 @@
 //! There is no process-wide cache: train the classifier once and keep it.
 
 use super::{class_coverage, confidence_summary, frechet_distance, ClassCoverage};
-use crate::data::Digits;
+use crate::data::{Dataset, Digits, Printed, Resolution};
 use autograd::{no_grad, Tape};
 use nn::loss::{cross_entropy, Reduction};
 use nn::optim::AdamConfig;
@@ -134,13 +134,55 @@ impl DigitClassifier {
             config.epochs > 0 && config.batch > 0,
             "DigitClassifier::train_with: epochs and batch must be positive, got {config:?}"
         );
-        let t0 = Instant::now();
         let (train, held_out) = Digits::new().split(config.test_fraction, seed);
         assert!(
             !train.is_empty() && !held_out.is_empty(),
             "DigitClassifier::train_with: test_fraction {} leaves an empty side",
             config.test_fraction
         );
+        DigitClassifier::train_on(&train, held_out, config, seed)
+    }
+
+    /// A classifier of the printed digits at 8 px: trained (with [`ClassifierConfig::default`]'s
+    /// epochs, batch and learning rate) on instances 0–7 of every digit in every face, measured
+    /// on instances 8 and 9 ([`crate::data::Printed::split_held_out`]).
+    pub fn train_printed(seed: u64) -> DigitClassifier {
+        let (train, test) = Printed::new(Resolution::R8).split_held_out();
+        let as_digits = |p: &Printed| {
+            Digits::from_parts(
+                p.images().clone(),
+                p.labels().to_vec(),
+                p.name().to_string(),
+            )
+        };
+        DigitClassifier::train_on(
+            &as_digits(&train),
+            as_digits(&test),
+            ClassifierConfig::default(),
+            seed,
+        )
+    }
+
+    /// Trains on `train` and measures on `held_out` (both 8×8 images with labels 0–9): the
+    /// network is initialised from `Rng::seed(seed)` and each epoch visits the training images
+    /// in a fresh random order drawn from the same generator. `config.test_fraction` is not
+    /// used.
+    ///
+    /// Panics if either set is empty, or `config.epochs` or `config.batch` is 0.
+    #[track_caller]
+    pub fn train_on(
+        train: &Digits,
+        held_out: Digits,
+        config: ClassifierConfig,
+        seed: u64,
+    ) -> DigitClassifier {
+        assert!(
+            config.epochs > 0 && config.batch > 0 && !train.is_empty() && !held_out.is_empty(),
+            "DigitClassifier::train_on: epochs, batch and both sets must be non-empty, got {config:?}, {} and {} images",
+            train.len(),
+            held_out.len()
+        );
+        let t0 = Instant::now();
         let mut rng = Rng::seed(seed);
         let net = network(&mut rng);
         let mut opt = Adam::new(net.named_params(), AdamConfig::default().lr(config.lr))
