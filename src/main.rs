@@ -24,6 +24,7 @@ commands:
   train METHOD                       train a method and write a run folder (`minimax train --help`)
   sample --checkpoint F --out FILE   draw samples from a trained run (.npy or .png)
   explain gan                        one iteration of the original GAN algorithm, step by step
+  translate --checkpoint F --input X.npy --out Y.npy   translate images with a trained run
   inspect --checkpoint F             the networks and per-tensor statistics of a checkpoint
 
 With no command, runs `minimax train dcgan --data digits --out runs/dcgan-digits`.
@@ -61,6 +62,13 @@ usage: minimax explain gan [--seed S]
 
 Runs one iteration of the original GAN algorithm (Goodfellow et al. 2014) on a tiny 1-D
 problem and prints every quantity the algorithm box names, with live numbers.";
+
+const TRANSLATE_HELP: &str = "\
+usage: minimax translate --checkpoint F --input X.npy --out Y.npy
+
+Translates the images of X.npy (float32 [N, 1, H, W], pixels in [0, 1], the shape the run
+trained on) with the run saved in F (pix2pix) and writes them to Y.npy in the same form — the
+convention of samples.npy.";
 
 const INSPECT_HELP: &str = "\
 usage: minimax inspect --checkpoint F [--allow-non-finite]
@@ -127,7 +135,8 @@ fn run(args: &[String]) -> Result<u8, Failure> {
         "sample" => sample(rest).map(|_| 0),
         "explain" => explain(rest).map(|_| 0),
         "inspect" => inspect(rest).map(|_| 0),
-        other => Err(UsageError(format!("unknown command '{other}' (commands: train, sample, explain, inspect; see `minimax --help`)")).into()),
+        "translate" => translate(rest).map(|_| 0),
+        other => Err(UsageError(format!("unknown command '{other}' (commands: train, sample, translate, explain, inspect; see `minimax --help`)")).into()),
     }
 }
 
@@ -303,7 +312,7 @@ fn sample(words: &[String]) -> Result<(), Failure> {
     let Some(a) = Args::parse(
         "sample",
         words,
-        &Spec::new(&["checkpoint", "n", "seed", "out"], &[]),
+        &Spec::new(&["checkpoint", "n", "seed", "out", "condition"], &[]),
     )?
     else {
         println!("{SAMPLE_HELP}");
@@ -337,9 +346,26 @@ fn sample(words: &[String]) -> Result<(), Failure> {
     let loaded = run::load_run(&ckpt, false).map_err(|e| Failure::Run(e.to_string()))?;
     let name = loaded.method.info().name;
     let mut rng = tensor::Rng::seed(seed);
-    let s = loaded
-        .method
-        .sample(n, &mut rng)
+    let method = loaded.method.as_ref();
+    let drawn = match a.value("condition") {
+        None => method.sample(n, &mut rng),
+        Some(c) => {
+            let k = method.classes();
+            if k == 0 {
+                return Err(Failure::Run(format!(
+                    "sample: a {name} run is not conditional, so --condition does not apply"
+                )));
+            }
+            let class: usize = c.parse().ok().filter(|&v| v < k).ok_or_else(|| {
+                UsageError(format!(
+                    "sample: --condition expects a class from 0 to {}, got '{c}'",
+                    k - 1
+                ))
+            })?;
+            method.sample_classes(&vec![class; n], &mut rng)
+        }
+    };
+    let s = drawn
         .ok_or_else(|| Failure::Run(format!("sample: a {name} run does not generate samples")))?;
     let result = if png {
         if s.ndim() == 4 {
@@ -367,6 +393,70 @@ fn sample(words: &[String]) -> Result<(), Failure> {
     println!(
         "wrote {n} samples of shape {:?} to {}",
         &s.dims()[1..],
+        out.display()
+    );
+    Ok(())
+}
+
+fn translate(words: &[String]) -> Result<(), Failure> {
+    let Some(a) = Args::parse(
+        "translate",
+        words,
+        &Spec::new(&["checkpoint", "input", "out"], &[]),
+    )?
+    else {
+        println!("{TRANSLATE_HELP}");
+        return Ok(());
+    };
+    let ckpt = PathBuf::from(a.required("checkpoint")?);
+    let input = PathBuf::from(a.required("input")?);
+    let out = PathBuf::from(a.required("out")?);
+    if out.extension().and_then(|e| e.to_str()) != Some("npy") {
+        return Err(UsageError(format!(
+            "translate: --out must end in .npy, got '{}'",
+            out.display()
+        ))
+        .into());
+    }
+    let loaded = run::load_run(&ckpt, false).map_err(|e| Failure::Run(e.to_string()))?;
+    let name = loaded.method.info().name;
+    let x = nn::io::load_npy(&input).map_err(|e| Failure::Run(format!("translate: {e}")))?;
+    let mut want = vec![x.dims().first().copied().unwrap_or(0)];
+    want.extend(&loaded.meta.shape);
+    if x.dims() != want.as_slice() || want[0] == 0 {
+        return Err(Failure::Run(format!(
+            "translate: {} holds an array of shape {:?}, but this {name} run translates [N, {}] with N ≥ 1",
+            input.display(),
+            x.dims(),
+            loaded
+                .meta
+                .shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let v = x.to_vec_f64();
+    if let Some(bad) = v.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        return Err(Failure::Run(format!(
+            "translate: {} has a pixel {bad}; pixels must be in [0, 1] (like samples.npy)",
+            input.display()
+        )));
+    }
+    let x = x
+        .to_dtype(tensor::DType::F32)
+        .mul_scalar(2.0)
+        .add_scalar(-1.0);
+    let y = loaded.method.translate(&x).ok_or_else(|| {
+        Failure::Run(format!("translate: a {name} run does not translate images"))
+    })?;
+    let y = y.add_scalar(1.0).mul_scalar(0.5).clamp(0.0, 1.0);
+    nn::io::save_npy(&out, &y).map_err(|e| Failure::Run(format!("translate: {e}")))?;
+    println!(
+        "translated {} images of shape {:?} to {}",
+        y.dims()[0],
+        &y.dims()[1..],
         out.display()
     );
     Ok(())

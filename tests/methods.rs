@@ -33,6 +33,7 @@ fn small(name: &str) -> Vec<&'static str> {
         "gan" => vec!["--batch", "32"],
         "dcgan" | "cgan" => vec!["--batch", "16"],
         "energy" => vec!["--batch", "32", "--t", "3"],
+        "pix2pix" => vec!["--batch", "4", "--ngf", "8", "--ndf", "8"],
         _ => vec!["--batch", "32"],
     }
 }
@@ -58,7 +59,7 @@ fn train(name: &str, dir: &Path, steps: usize, resume: bool) -> Output {
 
 #[test]
 fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
-    assert_eq!(METHODS.len(), 6);
+    assert_eq!(METHODS.len(), 7);
     for info in METHODS {
         let name = info.name;
         let (a, b) = (tmp(&format!("{name}-a")), tmp(&format!("{name}-b")));
@@ -110,24 +111,92 @@ fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
                 "{name}: {f}"
             );
         }
-        // sample and inspect rebuild the method from its checkpoint
+        // sample (or translate) and inspect rebuild the method from its checkpoint
         let npy = b.join("more.npy");
-        let o = minimax(&[
-            "sample".into(),
-            "--checkpoint".into(),
-            cb.display().to_string(),
-            "--n".into(),
-            "5".into(),
-            "--out".into(),
-            npy.display().to_string(),
-        ]);
-        assert!(
-            o.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let s = nn::io::load_npy(&npy).unwrap();
-        assert_eq!(s.dims()[0], 5, "{name}");
+        if info.takes == gan::data::BatchKind::Paired {
+            // the held-out sources, translated again from the checkpoint
+            let o = minimax(&[
+                "translate".into(),
+                "--checkpoint".into(),
+                cb.display().to_string(),
+                "--input".into(),
+                b.join("sources.npy").display().to_string(),
+                "--out".into(),
+                npy.display().to_string(),
+            ]);
+            assert!(
+                o.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert_eq!(
+                nn::io::load_npy(&npy).unwrap().to_vec_f32(),
+                nn::io::load_npy(b.join("samples.npy"))
+                    .unwrap()
+                    .to_vec_f32(),
+                "{name}: translate differs from the run's own translations"
+            );
+        } else {
+            let o = minimax(&[
+                "sample".into(),
+                "--checkpoint".into(),
+                cb.display().to_string(),
+                "--n".into(),
+                "5".into(),
+                "--out".into(),
+                npy.display().to_string(),
+            ]);
+            assert!(
+                o.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let s = nn::io::load_npy(&npy).unwrap();
+            assert_eq!(s.dims()[0], 5, "{name}");
+        }
+        // a conditional method saves the requested classes and samples one class on request
+        let labels = b.join("labels.npy");
+        let conditional = std::fs::metadata(&labels).is_ok();
+        assert_eq!(conditional, name == "cgan", "{name}: labels.npy");
+        let with_condition = |c: &str| {
+            minimax(&[
+                "sample".into(),
+                "--checkpoint".into(),
+                cb.display().to_string(),
+                "--n".into(),
+                "4".into(),
+                "--condition".into(),
+                c.into(),
+                "--out".into(),
+                npy.display().to_string(),
+            ])
+        };
+        if conditional {
+            let bytes = std::fs::read(&labels).unwrap();
+            let raw = nn::format::npy::from_npy_bytes(&bytes).unwrap();
+            assert_eq!(raw.shape, [2500], "{name}");
+            assert_eq!(raw.dtype, nn::format::RawDType::I64, "{name}");
+            let o = with_condition("3");
+            assert!(
+                o.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert_eq!(nn::io::load_npy(&npy).unwrap().dims(), &[4, 1, 8, 8]);
+            let o = with_condition("10");
+            assert_eq!(o.status.code(), Some(2));
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr),
+                "minimax: sample: --condition expects a class from 0 to 9, got '10'\n"
+            );
+        } else {
+            let o = with_condition("3");
+            assert_eq!(o.status.code(), Some(1), "{name}");
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr),
+                format!("minimax: sample: a {name} run is not conditional, so --condition does not apply\n")
+            );
+        }
         let o = minimax(&[
             "inspect".into(),
             "--checkpoint".into(),

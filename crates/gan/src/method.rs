@@ -92,6 +92,18 @@ pub trait Method {
         None
     }
 
+    /// B for each A of `x` (`[N, …]` in [−1, 1], the data's first domain) for a method that
+    /// translates, in evaluation mode; `None` otherwise.
+    fn translate(&self, _x: &Tensor) -> Option<Tensor> {
+        None
+    }
+
+    /// Pictures only this method can draw (a PatchGAN's map), with their captions, for the
+    /// report.
+    fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Image)> {
+        Vec::new()
+    }
+
     /// Final figures only this method has (a held-out reconstruction error, a cost count),
     /// as (what, value). The figures that depend on the data are the run loop's.
     fn evaluate(&self, _data: &Data) -> Vec<(String, String)> {

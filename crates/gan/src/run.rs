@@ -726,7 +726,40 @@ fn finish(
         };
         pictures.insert(0, (caption.into(), picture));
     }
+    // a method that translates is measured on the held-out pairs (or the held-out first domain)
+    if let Some((a, b)) = data
+        .test
+        .as_ref()
+        .and_then(|t| t.examples_paired())
+        .or_else(|| data.train.examples_paired())
+    {
+        if let Some(out) = method.translate(&a) {
+            let io = |e: nn::format::FormatError| RunError(e.to_string());
+            nn::io::save_npy(cfg.out.join("samples.npy"), &for_saving(&out, shape)).map_err(io)?;
+            nn::io::save_npy(cfg.out.join("sources.npy"), &for_saving(&a, shape)).map_err(io)?;
+            figures.extend(translation_metrics(&out, &b));
+            let n = 50.min(out.dims()[0]);
+            let idx: Vec<usize> = (0..n).map(|i| (i * 131) % out.dims()[0]).collect();
+            let rows: Vec<Tensor> = idx
+                .iter()
+                .flat_map(|&i| [a.narrow(0, i, 1), out.narrow(0, i, 1), b.narrow(0, i, 1)])
+                .collect();
+            let grid = Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0);
+            let picture = image_grid(&grid, 15, 1, 2);
+            picture
+                .write_png(cfg.out.join("samples.png"))
+                .map_err(|e| RunError(format!("cannot write samples.png: {e}")))?;
+            pictures.insert(
+                0,
+                (
+                    "Held-out inputs, their translations and the truths (in threes)".into(),
+                    picture,
+                ),
+            );
+        }
+    }
     figures.extend(method.evaluate(data));
+    pictures.extend(method.pictures(data));
     rep.table("Final measurements", &figures);
     for (caption, img) in &pictures {
         rep.image(caption.clone(), img);
@@ -860,6 +893,34 @@ fn image_metrics(
         ));
     }
     out
+}
+
+/// How close translations are to their true counterparts (images `[N, 1, s, s]` in [−1, 1]):
+/// the mean absolute difference on [0, 1] pixels, and — for images whose side is a multiple of
+/// 8 — the Fréchet distance between the printed-digit classifier's features of both, the images
+/// first averaged down to 8×8.
+fn translation_metrics(out: &Tensor, truth: &Tensor) -> Vec<(String, String)> {
+    let l1 = out.sub(truth).abs().mean_all().item() / 2.0;
+    let mut v = vec![(
+        "L1 to the truth on held-out pairs (pixels in [0, 1])".to_string(),
+        format!("{l1:.4}"),
+    )];
+    let side = out.dims()[3];
+    if out.dims()[1] == 1 && side % 8 == 0 && side >= 8 && out.dims()[0] >= 2 {
+        let mut a = out.clone();
+        let mut b = truth.clone();
+        while a.dims()[3] > 8 {
+            a = crate::data::downsample2(&a);
+            b = crate::data::downsample2(&b);
+        }
+        let clf = DigitClassifier::train_printed(0);
+        let fd = crate::metrics::frechet_distance(&clf.features(&a), &clf.features(&b));
+        v.push((
+            "Fréchet distance to the truths (printed-digit classifier features at 8×8)".into(),
+            format!("{fd:.2}"),
+        ));
+    }
+    v
 }
 
 /// Writes one line to stderr, replacing the previous one (for a terminal).

@@ -66,6 +66,10 @@ pub trait Dataset {
     fn sample_paired(&self, _m: usize, _rng: &mut Rng) -> Option<(Tensor, Tensor)> {
         None
     }
+    /// Every pair (A, B) of a finite paired data set.
+    fn examples_paired(&self) -> Option<(Tensor, Tensor)> {
+        None
+    }
     /// Every example `[N, …]` of a finite data set (`None` for a distribution one can only
     /// sample).
     fn examples(&self) -> Option<Tensor> {

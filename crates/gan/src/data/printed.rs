@@ -453,6 +453,9 @@ impl Dataset for EdgesToGlyphs {
     fn paired(&self) -> bool {
         true
     }
+    fn examples_paired(&self) -> Option<(Tensor, Tensor)> {
+        Some((self.edges.clone(), self.glyphs.images().clone()))
+    }
     fn sample_paired(&self, m: usize, rng: &mut Rng) -> Option<(Tensor, Tensor)> {
         let n = self.glyphs.len();
         let idx: Vec<usize> = (0..m).map(|_| rng.below(n)).collect();

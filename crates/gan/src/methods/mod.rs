@@ -10,6 +10,7 @@ use crate::method::MethodInfo;
 pub mod autoencoder;
 pub mod cgan;
 pub mod energy;
+pub mod pix2pix;
 pub mod vanilla;
 
 /// Every method `minimax train` knows, in the order `minimax train --help` lists them.
@@ -20,6 +21,7 @@ pub static METHODS: &[&MethodInfo] = &[
     &autoencoder::VAE,
     &energy::ENERGY,
     &cgan::CGAN,
+    &pix2pix::PIX2PIX,
 ];
 
 /// The method called `name`.
