@@ -23,7 +23,8 @@ usage: minimax [COMMAND] [OPTIONS]
 commands:
   train METHOD                       train a method and write a run folder (`minimax train --help`)
   sample --checkpoint F --out FILE   draw samples from a trained run (.npy or .png)
-  explain gan                        one iteration of the original GAN algorithm, step by step
+  explain gan|cgan                   one iteration of the original GAN algorithm, or one D step
+                                     of the conditional GAN, step by step
   translate --checkpoint F --input X.npy --out Y.npy   translate images with a trained run
   inspect --checkpoint F             the networks and per-tensor statistics of a checkpoint
 
@@ -58,10 +59,12 @@ Draws N samples (1 to 100000; default 2500, 100 for a .png grid) from the run sa
 A conditional run (cgan) draws the classes 0–9 in turn, or only class C with --condition C.";
 
 const EXPLAIN_HELP: &str = "\
-usage: minimax explain gan [--seed S]
+usage: minimax explain gan|cgan [--seed S]
 
-Runs one iteration of the original GAN algorithm (Goodfellow et al. 2014) on a tiny 1-D
-problem and prints every quantity the algorithm box names, with live numbers.";
+gan: runs one iteration of the original GAN algorithm (Goodfellow et al. 2014) on a tiny 1-D
+problem and prints every quantity the algorithm box names, with live numbers.
+cgan: runs one D step of the conditional GAN on four real digits and prints its three pairs
+(real/right, real/wrong, fake/right), each term of D's loss, and D's outputs after the update.";
 
 const TRANSLATE_HELP: &str = "\
 usage: minimax translate --checkpoint F --input X.npy --out Y.npy
@@ -534,18 +537,18 @@ fn explain(words: &[String]) -> Result<(), Failure> {
         println!("{EXPLAIN_HELP}");
         return Ok(());
     };
+    let seed: u64 = a.get("seed", 0, "a whole number")?;
     match a.positional.as_slice() {
-        [w] if w == "gan" => {}
-        [] => return Err(UsageError("explain: say what to explain: gan".into()).into()),
+        [w] if w == "gan" => print!("{}", gan::explain::explain_gan(seed)),
+        [w] if w == "cgan" => print!("{}", gan::explain::explain_cgan(seed)),
+        [] => return Err(UsageError("explain: say what to explain: gan or cgan".into()).into()),
         other => {
             return Err(UsageError(format!(
-                "explain: unknown topic '{}' (only: gan)",
+                "explain: unknown topic '{}' (gan or cgan)",
                 other.join(" ")
             ))
             .into())
         }
     }
-    let seed: u64 = a.get("seed", 0, "a whole number")?;
-    print!("{}", gan::explain::explain_gan(seed));
     Ok(())
 }

@@ -352,3 +352,39 @@ fn data_a_method_cannot_train_on_is_refused_before_any_folder_is_made() {
     assert!(stderr(&o).contains("known modes"), "{}", stderr(&o));
     assert!(!dir.exists());
 }
+
+#[test]
+fn explain_cgan_shows_three_pairs_whose_terms_sum_to_the_methods_d_loss() {
+    let o = minimax(&["explain", "cgan"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let value_after = |needle: &str| -> f64 {
+        let line = out
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no '{needle}' in:\n{out}"));
+        line.rsplit(['=', ' '])
+            .find(|s| !s.is_empty())
+            .unwrap()
+            .trim_end_matches(',')
+            .parse()
+            .unwrap()
+    };
+    let terms = value_after("BCE(D(c, x), 1)")
+        + value_after("½·BCE(D(ĉ, x), 0)")
+        + value_after("½·BCE(D(c, G(c, z)), 0)");
+    let shown = value_after("  L_D ");
+    assert!((terms - shown).abs() < 2e-6, "{terms} vs {shown}");
+    let line = out.lines().find(|l| l.contains("reports L_D =")).unwrap();
+    let reported: f64 = line
+        .split("L_D = ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((reported - shown).abs() < 1e-6, "{reported} vs {shown}");
+    assert_eq!(out.lines().filter(|l| l.contains("(target")).count(), 3);
+}
