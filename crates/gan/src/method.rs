@@ -104,6 +104,13 @@ pub trait Method {
         Vec::new()
     }
 
+    /// Files only this method writes beside `samples.npy`, for the samples of `labels` drawn
+    /// with `rng` (the generator as it was before those samples were drawn, so the method can
+    /// draw the same ones again): StackGAN's stage-I images and requested styles.
+    fn files(&self, _labels: &[usize], _rng: &mut Rng) -> Vec<(String, nn::format::RawTensor)> {
+        Vec::new()
+    }
+
     /// Final figures only this method has (a held-out reconstruction error, a cost count),
     /// as (what, value). The figures that depend on the data are the run loop's.
     fn evaluate(&self, _data: &Data) -> Vec<(String, String)> {

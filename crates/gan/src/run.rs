@@ -644,6 +644,7 @@ fn finish(
     // a conditional method is sampled with the classes in turn, and its samples saved with them
     let labels: Option<Vec<usize>> =
         (method.classes() > 0).then(|| (0..2500).map(|i| i % method.classes()).collect());
+    let before = rng.clone();
     let drawn = match &labels {
         Some(l) => method.sample_classes(l, &mut rng),
         None => method.sample(2500, &mut rng),
@@ -659,6 +660,9 @@ fn finish(
                 &nn::format::RawTensor::from_i64(&[l.len()], &l),
             )
             .map_err(io)?;
+            for (name, t) in method.files(labels.as_deref().unwrap_or(&[]), &mut before.clone()) {
+                nn::format::npy::save_npy(&cfg.out.join(name), &t).map_err(io)?;
+            }
         }
         let picture = if shape.len() >= 2 {
             figures.extend(image_metrics(&cfg.data, &samples, labels.as_deref()));
@@ -859,6 +863,7 @@ fn image_metrics(
         DataSpec::Printed(crate::data::Resolution::R8) => {
             (DigitClassifier::train_printed(0), "printed digits")
         }
+        DataSpec::Printed(crate::data::Resolution::R32) => return printed_metrics(samples, labels),
         _ => return Vec::new(),
     };
     let r = evaluate_digits(&clf, samples, clf.held_out().images());
@@ -882,6 +887,38 @@ fn image_metrics(
         (
             format!("Fréchet distance to held-out {what} (classifier features)"),
             format!("{:.2}", r.frechet),
+        ),
+    ];
+    if let Some(l) = labels {
+        let pred = clf.predict(samples);
+        let agree = pred.iter().zip(l).filter(|(p, l)| p == l).count();
+        out.push((
+            "label agreement (classifier reads the requested class)".into(),
+            format!("{:.3}", agree as f64 / l.len() as f64),
+        ));
+    }
+    out
+}
+
+/// How the 32-px printed-digit classifier judges generated 32-px printed digits: the share it
+/// reads confidently, the Fréchet distance of its features to the held-out glyphs, and for a
+/// conditional method how often it reads the requested digit.
+fn printed_metrics(samples: &Tensor, labels: Option<&[usize]>) -> Vec<(String, String)> {
+    let clf = crate::metrics::PrintedClassifier::train(0);
+    let conf = clf.confidence(samples);
+    let confident = conf.iter().filter(|&&p| p > 0.9).count() as f64 / conf.len() as f64;
+    let mut out = vec![
+        (
+            "classifier held-out accuracy (32-px printed digits)".to_string(),
+            format!("{:.1} %", 100.0 * clf.digit_accuracy()),
+        ),
+        (
+            "samples classified with p > 0.9".into(),
+            format!("{:.1} %", 100.0 * confident),
+        ),
+        (
+            "Fréchet distance to held-out printed digits (classifier features)".into(),
+            format!("{:.2}", clf.frechet_to_held_out(samples)),
         ),
     ];
     if let Some(l) = labels {

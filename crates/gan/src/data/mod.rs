@@ -58,6 +58,16 @@ pub trait Dataset {
     fn sample_labelled(&self, _m: usize, _rng: &mut Rng) -> Option<(Tensor, Vec<usize>)> {
         None
     }
+    /// The length of each example's attribute vector (7 for the printed digits: family
+    /// sans/serif/mono, bold, italic, condensed, light), 0 without attributes.
+    fn attribute_dim(&self) -> usize {
+        0
+    }
+    /// `m` examples with their labels and attribute vectors `[m, attribute_dim]`, drawing what
+    /// [`Dataset::sample`] draws; `None` without attributes.
+    fn sample_attributed(&self, _m: usize, _rng: &mut Rng) -> Option<(Tensor, Vec<usize>, Tensor)> {
+        None
+    }
     /// Whether the examples come in pairs (A, B) ([`Dataset::sample_paired`]).
     fn paired(&self) -> bool {
         false

@@ -356,6 +356,26 @@ impl Printed {
         (Tensor::from_vec(pixels, [m, 1, s, s]), labels)
     }
 
+    /// `m` images drawn like [`Printed::sample_labelled`] (the same draws), with their labels and
+    /// the indices of the images drawn (for their [`Printed::attributes`]).
+    pub fn sample_indexed(&self, m: usize, rng: &mut Rng) -> (Tensor, Vec<usize>, Vec<usize>) {
+        let s = self.res.side();
+        let row = s * s;
+        let src = self.images.as_slice::<f32>();
+        let n = self.len();
+        assert!(n > 0, "Printed: cannot sample from an empty set");
+        let mut pixels = Vec::with_capacity(m * row);
+        let mut labels = Vec::with_capacity(m);
+        let mut idx = Vec::with_capacity(m);
+        for _ in 0..m {
+            let i = rng.below(n);
+            pixels.extend_from_slice(&src[i * row..(i + 1) * row]);
+            labels.push(self.labels[i]);
+            idx.push(i);
+        }
+        (Tensor::from_vec(pixels, [m, 1, s, s]), labels, idx)
+    }
+
     /// The jitter of `(digit, instance)`, the same in every face (from the embedded
     /// `jitter.csv`).
     ///
@@ -403,6 +423,17 @@ impl Dataset for Printed {
     }
     fn sample_labelled(&self, m: usize, rng: &mut Rng) -> Option<(Tensor, Vec<usize>)> {
         Some(Printed::sample_labelled(self, m, rng))
+    }
+    fn attribute_dim(&self) -> usize {
+        7
+    }
+    fn sample_attributed(&self, m: usize, rng: &mut Rng) -> Option<(Tensor, Vec<usize>, Tensor)> {
+        let (x, labels, idx) = self.sample_indexed(m, rng);
+        let a: Vec<f32> = idx
+            .iter()
+            .flat_map(|&i| self.attributes(i).vector())
+            .collect();
+        Some((x, labels, Tensor::from_vec(a, [m, 7])))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod autoencoder;
 pub mod cgan;
 pub mod energy;
 pub mod pix2pix;
+pub mod stackgan;
 pub mod vanilla;
 
 /// Every method `minimax train` knows, in the order `minimax train --help` lists them.
@@ -22,6 +23,7 @@ pub static METHODS: &[&MethodInfo] = &[
     &energy::ENERGY,
     &cgan::CGAN,
     &pix2pix::PIX2PIX,
+    &stackgan::STACKGAN,
 ];
 
 /// The method called `name`.

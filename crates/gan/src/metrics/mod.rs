@@ -22,6 +22,7 @@ pub mod classifier;
 mod frechet;
 mod jsd;
 mod modes;
+pub mod printed;
 
 pub use classes::{class_coverage, confidence_summary, ClassCoverage, ConfidenceSummary};
 pub use classifier::{evaluate_digits, ClassifierConfig, DigitClassifier, DigitReport};
@@ -30,6 +31,7 @@ pub use frechet::{
 };
 pub use jsd::{jsd_1d, jsd_from_value, kde_1d, silverman_bandwidth, Kde};
 pub use modes::{mode_report, ModeReport, Modes, HIGH_QUALITY_STDS};
+pub use printed::PrintedClassifier;
 
 /// KL(p ‖ uniform over `counts.len()` bins) of the normalised histogram `counts`, in nats:
 /// Σ pᵢ ln(pᵢ K) over the bins with pᵢ > 0. An empty bin contributes 0 (the 0·ln 0 = 0
