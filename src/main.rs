@@ -56,7 +56,10 @@ const SAMPLE_HELP: &str = "\
 usage: minimax sample --checkpoint F --out FILE.npy|FILE.png [--n N] [--seed S] [--condition C]
 
 Draws N samples (1 to 100000; default 2500, 100 for a .png grid) from the run saved in F.
-A conditional run (cgan) draws the classes 0–9 in turn, or only class C with --condition C.";
+A conditional run (cgan, stackgan) draws the classes 0–9 in turn, or only class C with
+--condition C; a stackgan run also takes style words: --condition 3,bold,italic,serif (any of
+bold, italic, condensed, light, and one family: sans, serif or mono; unnamed styles are off,
+the family sans).";
 
 const EXPLAIN_HELP: &str = "\
 usage: minimax explain gan|cgan [--seed S]
@@ -352,21 +355,15 @@ fn sample(words: &[String]) -> Result<(), Failure> {
     let method = loaded.method.as_ref();
     let drawn = match a.value("condition") {
         None => method.sample(n, &mut rng),
-        Some(c) => {
-            let k = method.classes();
-            if k == 0 {
+        Some(c) => match method.sample_condition(c, n, &mut rng) {
+            None => {
                 return Err(Failure::Run(format!(
                     "sample: a {name} run is not conditional, so --condition does not apply"
-                )));
+                )))
             }
-            let class: usize = c.parse().ok().filter(|&v| v < k).ok_or_else(|| {
-                UsageError(format!(
-                    "sample: --condition expects a class from 0 to {}, got '{c}'",
-                    k - 1
-                ))
-            })?;
-            method.sample_classes(&vec![class; n], &mut rng)
-        }
+            Some(Err(e)) => return Err(UsageError(format!("sample: {e}")).into()),
+            Some(Ok(s)) => Some(s),
+        },
     };
     let s = drawn
         .ok_or_else(|| Failure::Run(format!("sample: a {name} run does not generate samples")))?;

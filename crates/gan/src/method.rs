@@ -86,6 +86,30 @@ pub trait Method {
         None
     }
 
+    /// `n` samples of the condition written `spec` on the command line (`minimax sample
+    /// --condition`): by default a class number; a method with richer conditions reads its own
+    /// words. `None` for an unconditional method; `Err` names what is wrong with `spec`.
+    fn sample_condition(
+        &self,
+        spec: &str,
+        n: usize,
+        rng: &mut Rng,
+    ) -> Option<Result<Tensor, String>> {
+        let k = self.classes();
+        if k == 0 {
+            return None;
+        }
+        Some(match spec.parse::<usize>().ok().filter(|&c| c < k) {
+            Some(c) => self
+                .sample_classes(&vec![c; n], rng)
+                .ok_or_else(|| "this method does not sample classes".to_string()),
+            None => Err(format!(
+                "--condition expects a class from 0 to {}, got '{spec}'",
+                k - 1
+            )),
+        })
+    }
+
     /// The probability D gives that each point of `x` is real (a sigmoid discriminator), for
     /// drawing D's decision surface; `None` if the method has no such D.
     fn discriminate(&self, _x: &Tensor) -> Option<Tensor> {

@@ -119,3 +119,32 @@ fn the_run_writes_the_requested_styles_and_the_stage_one_drafts() {
     let s = sg.sample_classes(&labels, &mut Rng::seed(9)).unwrap();
     assert_eq!(s.dims(), &[30, 1, 32, 32]);
 }
+
+#[test]
+fn condition_words_are_read_and_mistakes_named() {
+    use gan::methods::stackgan::parse_condition;
+    assert_eq!(
+        parse_condition("3,bold,italic,serif").unwrap(),
+        (3, [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    );
+    assert_eq!(
+        parse_condition("0").unwrap(),
+        (0, [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    );
+    assert_eq!(
+        parse_condition("7, mono ,light").unwrap(),
+        (7, [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+    );
+    assert_eq!(
+        parse_condition("3,fancy").unwrap_err(),
+        "unknown condition word 'fancy' (bold, italic, condensed, light, sans, serif, mono)"
+    );
+    assert_eq!(
+        parse_condition("12,bold").unwrap_err(),
+        "--condition starts with a digit from 0 to 9, got '12'"
+    );
+    assert_eq!(
+        parse_condition("1,serif,mono").unwrap_err(),
+        "--condition names two families: serif and mono"
+    );
+}

@@ -499,6 +499,46 @@ pub fn sampling_conditions(labels: &[usize]) -> (Tensor, Vec<[f32; 3]>) {
     )
 }
 
+/// Reads `DIGIT[,WORD…]`: a digit 0–9 and style words (bold, italic, condensed, light, and at
+/// most one family: sans, serif, mono) into a digit and an attribute vector (family one-hot,
+/// then bold, italic, condensed, light); the family is sans unless named.
+pub fn parse_condition(spec: &str) -> Result<(usize, [f32; 7]), String> {
+    let mut parts = spec.split(',').map(str::trim);
+    let d = parts.next().unwrap_or("");
+    let digit = d
+        .parse::<usize>()
+        .ok()
+        .filter(|&v| v < 10)
+        .ok_or_else(|| format!("--condition starts with a digit from 0 to 9, got '{d}'"))?;
+    let mut a = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    let mut family: Option<&str> = None;
+    for w in parts {
+        let (slot, fam) = match w {
+            "sans" => (0, true),
+            "serif" => (1, true),
+            "mono" => (2, true),
+            "bold" => (3, false),
+            "italic" => (4, false),
+            "condensed" => (5, false),
+            "light" => (6, false),
+            other => {
+                return Err(format!(
+                    "unknown condition word '{other}' (bold, italic, condensed, light, sans, serif, mono)"
+                ))
+            }
+        };
+        if fam {
+            if let Some(f) = family {
+                return Err(format!("--condition names two families: {f} and {w}"));
+            }
+            family = Some(w);
+            a[..3].copy_from_slice(&[0.0; 3]);
+        }
+        a[slot] = 1.0;
+    }
+    Ok((digit, a))
+}
+
 fn up2(x: &Tensor) -> Tensor {
     x.upsample_nearest2d(2)
 }
@@ -558,6 +598,17 @@ impl Method for StackGan {
     fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
         let labels: Vec<usize> = (0..n).map(|i| i % 10).collect();
         self.sample_classes(&labels, rng)
+    }
+    fn sample_condition(
+        &self,
+        spec: &str,
+        n: usize,
+        rng: &mut Rng,
+    ) -> Option<Result<Tensor, String>> {
+        Some(parse_condition(spec).map(|(digit, attrs)| {
+            let a = Tensor::from_vec(attrs.repeat(n), [n, 7]);
+            self.generate(&condition(&vec![digit; n], &a), rng).1
+        }))
     }
     fn files(&self, labels: &[usize], rng: &mut Rng) -> Vec<(String, RawTensor)> {
         let (phi, styles) = sampling_conditions(labels);
