@@ -9,7 +9,11 @@ fn run(
     steps: usize,
     options: &[(&str, &str)],
 ) -> Vec<(String, String)> {
-    let out = std::env::temp_dir().join(format!("minimax-quality-{}-{method}", std::process::id()));
+    let tag: String = options.iter().map(|(k, _)| *k).collect();
+    let out = std::env::temp_dir().join(format!(
+        "minimax-quality-{}-{method}-{tag}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&out);
     let mut cfg = RunConfig::new(method, &out)
         .and_then(|c| c.options(options))
@@ -47,4 +51,23 @@ fn dcgan_on_digits_makes_digits_the_classifier_recognises() {
     let m = run("dcgan", DataSpec::Digits, 300, &[]);
     assert!(metric(&m, "classes covered") >= 8.0, "{m:?}");
     assert!(metric(&m, "mean classifier confidence") >= 0.6, "{m:?}");
+}
+
+#[test]
+fn the_conditional_gan_draws_the_class_asked_for_and_needs_d_to_see_it() {
+    // measured at 800 iterations (seed 0): label agreement 0.933 with 91.2 % confident; with D
+    // blind to the condition, 0.088 (chance is 0.1)
+    let m = run("cgan", DataSpec::Digits, 800, &[]);
+    assert!(metric(&m, "label agreement") >= 0.8, "{m:?}");
+    assert!(
+        metric(&m, "samples classified with p > 0.9") >= 80.0,
+        "{m:?}"
+    );
+    let blind = run(
+        "cgan",
+        DataSpec::Digits,
+        800,
+        &[("d-ignores-condition", "true")],
+    );
+    assert!(metric(&blind, "label agreement") <= 0.25, "{blind:?}");
 }
