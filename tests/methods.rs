@@ -60,7 +60,7 @@ fn train(name: &str, dir: &Path, steps: usize, resume: bool) -> Output {
 
 #[test]
 fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
-    assert_eq!(METHODS.len(), 8);
+    assert_eq!(METHODS.len(), 10);
     for info in METHODS {
         let name = info.name;
         let (a, b) = (tmp(&format!("{name}-a")), tmp(&format!("{name}-b")));
@@ -114,7 +114,10 @@ fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
         }
         // sample (or translate) and inspect rebuild the method from its checkpoint
         let npy = b.join("more.npy");
-        if info.takes == gan::data::BatchKind::Paired {
+        if matches!(
+            info.takes,
+            gan::data::BatchKind::Paired | gan::data::BatchKind::Unpaired
+        ) {
             // the held-out sources, translated again from the checkpoint
             let o = minimax(&[
                 "translate".into(),

@@ -122,6 +122,12 @@ pub trait Method {
         None
     }
 
+    /// X for each example of domain Y in `y`, for a method that translates both ways; `None`
+    /// otherwise.
+    fn translate_reverse(&self, _y: &Tensor) -> Option<Tensor> {
+        None
+    }
+
     /// Pictures only this method can draw (a PatchGAN's map), with their captions, for the
     /// report.
     fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Image)> {

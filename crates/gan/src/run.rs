@@ -762,6 +762,57 @@ fn finish(
             );
         }
     }
+    // a method that translates between two unpaired domains is measured on X's held-out examples
+    if let (DataSpec::Unpaired(xs, ys), Some(x_set)) =
+        (&data.spec, data.test.as_ref().or(Some(&data.train)))
+    {
+        if let (Some(x), Some(labels)) = (x_set.examples(), x_set.example_labels()) {
+            if let Some(out) = method.translate(&x) {
+                let io = |e: nn::format::FormatError| RunError(e.to_string());
+                nn::io::save_npy(cfg.out.join("samples.npy"), &for_saving(&out, shape))
+                    .map_err(io)?;
+                nn::io::save_npy(cfg.out.join("sources.npy"), &for_saving(&x, shape))
+                    .map_err(io)?;
+                let l: Vec<i64> = labels.iter().map(|&c| c as i64).collect();
+                nn::format::npy::save_npy(
+                    &cfg.out.join("labels.npy"),
+                    &nn::format::RawTensor::from_i64(&[l.len()], &l),
+                )
+                .map_err(io)?;
+                figures.extend(preservation(ys, "X→Y", &out, &labels));
+                figures.extend(preservation(
+                    ys,
+                    "doing nothing (G = identity)",
+                    &x,
+                    &labels,
+                ));
+                let n = 20.min(x.dims()[0]);
+                let idx: Vec<usize> = (0..n).map(|i| (i * 37 + i / 10) % x.dims()[0]).collect();
+                let rows: Vec<Tensor> =
+                    [&x, &out].iter().map(|t| t.index_select(0, &idx)).collect();
+                let grid = Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0);
+                let scale = if shape[shape.len() - 1] <= 8 { 4 } else { 2 };
+                let picture = image_grid(&grid, n, 1, scale);
+                picture
+                    .write_png(cfg.out.join("samples.png"))
+                    .map_err(|e| RunError(format!("cannot write samples.png: {e}")))?;
+                pictures.insert(
+                    0,
+                    (
+                        "20 held-out sources (top) and their translations (bottom)".into(),
+                        picture,
+                    ),
+                );
+            }
+        }
+        // the reverse direction, on the held-out examples of Y's classifier
+        if let Some((clf, _)) = classifier_for(ys) {
+            let y = clf.held_out().images().clone();
+            if let Some(back) = method.translate_reverse(&y) {
+                figures.extend(preservation(xs, "Y→X", &back, clf.held_out().labels()));
+            }
+        }
+    }
     figures.extend(method.evaluate(data));
     pictures.extend(method.pictures(data));
     rep.table("Final measurements", &figures);
@@ -898,6 +949,49 @@ fn image_metrics(
         ));
     }
     out
+}
+
+/// The digit classifier of a kind of data, trained here (seeded): the handwritten digits', the
+/// printed digits' at 8×8, or none.
+fn classifier_for(data: &DataSpec) -> Option<(DigitClassifier, &'static str)> {
+    match data {
+        DataSpec::Digits => Some((DigitClassifier::train(0), "handwritten digits")),
+        DataSpec::Printed(crate::data::Resolution::R8) => {
+            Some((DigitClassifier::train_printed(0), "printed digits"))
+        }
+        _ => None,
+    }
+}
+
+/// How translations `out` of images of digits `labels` read to the classifier of the target
+/// domain `target`: the share read as the source's digit (label preservation), the share read
+/// confidently, and the Fréchet distance to the target's held-out digits.
+fn preservation(
+    target: &DataSpec,
+    what: &str,
+    out: &Tensor,
+    labels: &[usize],
+) -> Vec<(String, String)> {
+    let Some((clf, name)) = classifier_for(target) else {
+        return Vec::new();
+    };
+    let r = evaluate_digits(&clf, out, clf.held_out().images());
+    let pred = clf.predict(out);
+    let kept = pred.iter().zip(labels).filter(|(p, l)| p == l).count();
+    vec![
+        (
+            format!("{what}: label preservation ({name} classifier)"),
+            format!("{:.3}", kept as f64 / labels.len().max(1) as f64),
+        ),
+        (
+            format!("{what}: classified with p > 0.9"),
+            format!("{:.1} %", 100.0 * r.confident_fraction),
+        ),
+        (
+            format!("{what}: Fréchet distance to held-out {name}"),
+            format!("{:.2}", r.frechet),
+        ),
+    ]
 }
 
 /// How the 32-px printed-digit classifier judges generated 32-px printed digits: the share it

@@ -200,6 +200,9 @@ impl Dataset for Digits {
     fn examples(&self) -> Option<Tensor> {
         Some(self.images.clone())
     }
+    fn example_labels(&self) -> Option<Vec<usize>> {
+        Some(self.labels.clone())
+    }
     fn sample_labelled(&self, m: usize, rng: &mut Rng) -> Option<(Tensor, Vec<usize>)> {
         Some(self.sample_labeled(m, rng))
     }

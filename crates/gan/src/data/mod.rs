@@ -76,6 +76,10 @@ pub trait Dataset {
     fn sample_paired(&self, _m: usize, _rng: &mut Rng) -> Option<(Tensor, Tensor)> {
         None
     }
+    /// The label of every example of [`Dataset::examples`], for labelled finite data.
+    fn example_labels(&self) -> Option<Vec<usize>> {
+        None
+    }
     /// Every pair (A, B) of a finite paired data set.
     fn examples_paired(&self) -> Option<(Tensor, Tensor)> {
         None

@@ -193,6 +193,15 @@ impl DataSpec {
                     test: Some(Box::new(test)),
                 })
             }
+            DataSpec::Unpaired(x, y) => {
+                let xs = x.open_held_out()?;
+                Ok(Data {
+                    spec: self.clone(),
+                    train: xs.train,
+                    other: Some(y.open_one()?),
+                    test: xs.test,
+                })
+            }
             _ => self.open(),
         }
     }

@@ -9,6 +9,8 @@ use crate::method::MethodInfo;
 
 pub mod autoencoder;
 pub mod cgan;
+pub mod direct;
+pub mod dtn;
 pub mod energy;
 pub mod pix2pix;
 pub mod stackgan;
@@ -24,6 +26,8 @@ pub static METHODS: &[&MethodInfo] = &[
     &cgan::CGAN,
     &pix2pix::PIX2PIX,
     &stackgan::STACKGAN,
+    &direct::DIRECT,
+    &dtn::DTN,
 ];
 
 /// The method called `name`.

@@ -4,6 +4,7 @@
 //! φ = [one-hot digit, style attributes]          (10 + 7: sans/serif/mono, bold, italic, condensed, light)
 //! conditioning augmentation (one per stage):   (μ, log σ²) = Linear(φ);  c = μ + σ ⊙ ε,  ε ~ N(0, I)
 //!                                              KL(N(μ, σ²) ‖ N(0, I)) added to G's loss with weight 2
+//!                                              (the KL averaged over the batch and c's dimensions)
 //! stage I:   x̃₁ = G₁(c₁, z)             16×16        D₁(φ, x) judges 16×16 images (real ones: 2×2 means)
 //! stage II:  x̃₂ = G₂(x̃₁, c₂)            32×32        D₂(φ, x) judges 32×32 images
 //!            (G₂ encodes x̃₁ to 8×8, joins c₂ tiled over it, two residual blocks, upsamples twice)
@@ -318,7 +319,10 @@ impl StackGan {
         let (mu, logvar) = (h.narrow(1, 0, cd), h.narrow(1, cd, cd));
         if self.cfg.augment {
             let c = mu.add(&logvar.mul_scalar(0.5).exp().mul(&phi.constant(eps.clone())));
-            (c, kl_normal(&mu, &logvar, Reduction::Mean))
+            // StackGAN's convention: the mean over the batch AND the dimensions (our kl_normal
+            // sums the dimensions), so the weight 2 does not grow with c's size
+            let kl = kl_normal(&mu, &logvar, Reduction::Mean).mul_scalar(1.0 / cd as f64);
+            (c, kl)
         } else {
             let zero = phi.constant(Tensor::zeros([], DType::F32));
             (mu, zero)

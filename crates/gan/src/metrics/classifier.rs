@@ -248,6 +248,17 @@ impl DigitClassifier {
         &self.net
     }
 
+    /// The 64 features of images `x` (a `Var`, `[N, 1, 8, 8]`) recorded on `x`'s tape, so a
+    /// loss can send gradients through the classifier into what made `x` (DTN's f-constancy).
+    /// Freeze the network ([`nn::Frozen`]) if its own parameters must not get them.
+    pub fn features_var(&self, x: &autograd::Var) -> autograd::Var {
+        let mut h = x.clone();
+        for i in 0..self.net.len() - 1 {
+            h = self.net.get(i).expect("layer index in range").forward(&h);
+        }
+        h
+    }
+
     /// Runs layers `0..layers` of the network on `images` in evaluation mode, without recording,
     /// in batches of [`EVAL_BATCH`].
     #[track_caller]
