@@ -31,7 +31,7 @@ fn tmp(name: &str) -> PathBuf {
 #[test]
 fn usage_errors_are_one_line_with_exit_code_2() {
     for (args, msg) in [
-        (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct or dtn (see `minimax train --help`)\n"),
+        (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn or cyclegan (see `minimax train --help`)\n"),
         (vec!["train", "dcgan", "--steps", "ten"], "minimax: train dcgan: --steps expects a whole number, got 'ten'\n"),
         (vec!["train", "gan", "--data", "mnist"], "minimax: train gan: --data must be ring8, grid25, gauss1d, digits, printed, printed16, printed8, edges2printed, idx:PATH, npy:PATH or X+Y, got 'mnist'\n"),
         (vec!["train", "gan", "--loss", "fancy"], "minimax: train gan: --loss must be one of minimax|nonsaturating|lsgan|wgan|wgan-gp|hinge, got 'fancy'\n"),
@@ -39,7 +39,7 @@ fn usage_errors_are_one_line_with_exit_code_2() {
         (vec!["train", "ae", "--loss", "hinge"], "minimax: train ae: ae takes no option --loss (see `minimax train ae --help`)\n"),
         (vec!["train", "vae", "--k", "5"], "minimax: train vae: vae takes no option --k (see `minimax train vae --help`)\n"),
         (vec!["train", "energy", "--z-dim", "5"], "minimax: train energy: energy takes no option --z-dim (see `minimax train energy --help`)\n"),
-        (vec!["train", "pix2vec"], "minimax: train: unknown method 'pix2vec' (gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct or dtn; see `minimax train --help`)\n"),
+        (vec!["train", "pix2vec"], "minimax: train: unknown method 'pix2vec' (gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn or cyclegan; see `minimax train --help`)\n"),
         (vec!["train", "gan", "--batch", "1000000000000"], "minimax: train gan: --batch expects a whole number from 1 to 65536, got '1000000000000'\n"),
         (vec!["train", "gan", "--z-dim", "18446744073709551615"], "minimax: train gan: --z-dim expects a whole number from 1 to 4096, got '18446744073709551615'\n"),
         (vec!["train", "gan", "--lr", "nan"], "minimax: train gan: --lr expects a number from 0e0 to 1e1, got 'nan'\n"),

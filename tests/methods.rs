@@ -60,7 +60,7 @@ fn train(name: &str, dir: &Path, steps: usize, resume: bool) -> Output {
 
 #[test]
 fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
-    assert_eq!(METHODS.len(), 10);
+    assert_eq!(METHODS.len(), 11);
     for info in METHODS {
         let name = info.name;
         let (a, b) = (tmp(&format!("{name}-a")), tmp(&format!("{name}-b")));

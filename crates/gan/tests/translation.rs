@@ -114,3 +114,77 @@ fn the_deep_direct_transform_ignores_its_input_and_the_shallow_one_keeps_it() {
     assert!(shallow > 0.5, "shallow {shallow}");
     assert!(deep < 0.5 * shallow, "deep {deep} vs shallow {shallow}");
 }
+
+#[test]
+fn the_history_pool_fills_then_swaps_half_and_is_deterministic() {
+    use gan::methods::cyclegan::HistoryPool;
+    let img = |v: f32| Tensor::full([1, 1, 8, 8], v as f64, DType::F32);
+    let batch = |vs: &[f32]| {
+        Tensor::cat(
+            &vs.iter()
+                .map(|&v| img(v))
+                .collect::<Vec<_>>()
+                .iter()
+                .collect::<Vec<_>>(),
+            0,
+        )
+    };
+    let mut pool = HistoryPool::new(4, 7);
+    // filling: the new images come back and are stored
+    let out = pool.query(&batch(&[1.0, 2.0, 3.0]));
+    assert_eq!(out.to_vec_f32(), batch(&[1.0, 2.0, 3.0]).to_vec_f32());
+    let out = pool.query(&batch(&[4.0, 5.0]));
+    // the 4th fills the pool; the 5th is either itself or one of 1..4 (then 5 is stored)
+    let v = out.to_vec_f32();
+    assert_eq!(v[..64], [4.0; 64]);
+    assert!([1.0, 2.0, 3.0, 4.0, 5.0].contains(&v[64]));
+    // once full, about half of the new images are swapped for stored ones
+    let mut swapped = 0;
+    for k in 0..400 {
+        let new = 100.0 + k as f32;
+        let out = pool.query(&batch(&[new])).to_vec_f32();
+        if out[0] != new {
+            swapped += 1;
+        }
+        assert_eq!(pool.images().unwrap().dims()[0], 4);
+    }
+    assert!((160..=240).contains(&swapped), "{swapped} of 400 swapped");
+    // the same seed gives the same answers; restoring the state continues them
+    let (mut a, mut b) = (HistoryPool::new(3, 1), HistoryPool::new(3, 1));
+    for k in 0..10 {
+        let x = batch(&[k as f32, k as f32 + 0.5]);
+        assert_eq!(a.query(&x).to_vec_f32(), b.query(&x).to_vec_f32());
+    }
+    let mut c = HistoryPool::new(3, 99);
+    c.restore(a.images().as_ref(), a.rng().clone()).unwrap();
+    let x = batch(&[50.0, 51.0, 52.0]);
+    assert_eq!(a.query(&x).to_vec_f32(), c.query(&x).to_vec_f32());
+    assert!(c
+        .restore(Some(&batch(&[1., 2., 3., 4.])), Rng::seed(1))
+        .is_err());
+}
+
+#[test]
+fn cyclegan_beats_doing_nothing_on_held_out_printed_digits() {
+    use gan::methods::cyclegan::{CycleGan, CycleGanConfig};
+    let data = DataSpec::parse("printed8+digits")
+        .unwrap()
+        .open_held_out()
+        .unwrap();
+    let mut cg = CycleGan::new(CycleGanConfig::default(), 0).unwrap();
+    for _ in 0..200 {
+        cg.step(&data).unwrap();
+    }
+    let test = data.test.as_ref().unwrap();
+    let (x, labels) = (test.examples().unwrap(), test.example_labels().unwrap());
+    let clf = gan::metrics::DigitClassifier::train(0);
+    let read = |t: &Tensor| {
+        let p = clf.predict(t);
+        p.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / labels.len() as f64
+    };
+    let (identity, cycle) = (read(&x), read(&cg.translate(&x).unwrap()));
+    // measured (200 iterations, seed 0): identity 0.593, CycleGAN 0.682
+    assert!(cycle > identity, "CycleGAN {cycle} vs identity {identity}");
+    // and it translates back
+    assert_eq!(cg.translate_reverse(&x).unwrap().dims(), x.dims());
+}

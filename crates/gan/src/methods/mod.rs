@@ -9,6 +9,7 @@ use crate::method::MethodInfo;
 
 pub mod autoencoder;
 pub mod cgan;
+pub mod cyclegan;
 pub mod direct;
 pub mod dtn;
 pub mod energy;
@@ -28,6 +29,7 @@ pub static METHODS: &[&MethodInfo] = &[
     &stackgan::STACKGAN,
     &direct::DIRECT,
     &dtn::DTN,
+    &cyclegan::CYCLEGAN,
 ];
 
 /// The method called `name`.

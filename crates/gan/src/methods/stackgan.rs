@@ -106,9 +106,9 @@ pub struct StageD {
 impl StageD {
     fn new(side: usize, rng: &mut Rng) -> StageD {
         let mut features = Sequential::new()
-            .add(conv(1, 16, 4, 2, 1, rng))
+            .add(conv(1, 32, 4, 2, 1, rng))
             .add(LeakyReLU::new(0.2));
-        let (mut c, mut s) = (16, side / 2);
+        let (mut c, mut s) = (32, side / 2);
         while s > 4 {
             features = features
                 .add(conv(c, 2 * c, 4, 2, 1, rng))
@@ -120,9 +120,9 @@ impl StageD {
         let features = features.add(Flatten::new());
         let embed = Linear::new(PHI, 16, true, rng);
         let head = Sequential::new()
-            .add(Linear::new(c * 16 + 16, 64, true, rng))
+            .add(Linear::new(c * 16 + 16, 128, true, rng))
             .add(LeakyReLU::new(0.2))
-            .add(Linear::new(64, 1, true, rng));
+            .add(Linear::new(128, 1, true, rng));
         StageD {
             features,
             embed,
@@ -225,6 +225,18 @@ pub struct StackGan {
     step: usize,
 }
 
+/// A conditioning augmentation's layer φ → (μ, log σ²). φ is mostly one-hot, so its weight is
+/// an embedding table of the digit and the styles, initialised as one: N(0, 1) for the μ half
+/// (a condition's code starts as distinct as an embedding's), 0 for the log σ² half (σ = 1).
+fn ca_layer(cd: usize, rng: &mut Rng) -> Linear {
+    let ca = Linear::new(PHI, 2 * cd, true, rng);
+    let w = &ca.params()[0];
+    let mu = Tensor::randn([cd, PHI], 0.0, 1.0, DType::F32, rng);
+    let logvar = Tensor::zeros([cd, PHI], DType::F32);
+    w.set_value(Tensor::cat(&[&mu, &logvar], 0));
+    ca
+}
+
 /// φ for each (digit, attribute row): `[m, 17]`.
 pub fn condition(labels: &[usize], attrs: &Tensor) -> Tensor {
     let a = attrs.to_vec_f32();
@@ -254,7 +266,7 @@ impl StackGan {
     pub fn new(cfg: StackGanConfig, seed: u64) -> Result<StackGan, OptimError> {
         let mut rng = Rng::seed(seed);
         let cd = cfg.c_dim;
-        let ca1 = Linear::new(PHI, 2 * cd, true, &mut rng);
+        let ca1 = ca_layer(cd, &mut rng);
         let g1 = Sequential::new()
             .add(Linear::new(cfg.z_dim + cd, 64 * 16, true, &mut rng))
             .add(Unflatten::new(1, &[64, 4, 4]))
@@ -269,7 +281,7 @@ impl StackGan {
             .add(conv(16, 1, 3, 1, 1, &mut rng))
             .add(Tanh::new());
         let d1 = StageD::new(16, &mut rng);
-        let ca2 = Linear::new(PHI, 2 * cd, true, &mut rng);
+        let ca2 = ca_layer(cd, &mut rng);
         let g2 = StageTwo::new(cd, &mut rng);
         let d2 = StageD::new(32, &mut rng);
         for m in [&g1 as &dyn Module, &g2.encode, &g2.decode]
