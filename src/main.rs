@@ -86,7 +86,25 @@ infinite values is refused unless --allow-non-finite.";
 /// Ctrl-C's conventional exit status (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
 
+/// Lets a closed pipe end the program quietly (`minimax --help | head -1`), as it does for other
+/// command-line tools, instead of a panic in `println!`.
+fn quiet_broken_pipes() {
+    #[cfg(unix)]
+    {
+        extern "C" {
+            fn signal(signum: i32, handler: usize) -> usize;
+        }
+        const SIGPIPE: i32 = 13;
+        const SIG_DFL: usize = 0;
+        // SAFETY: restores the default action of SIGPIPE (terminate), which needs no handler.
+        unsafe {
+            signal(SIGPIPE, SIG_DFL);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_broken_pipes();
     let mut args = Vec::new();
     for a in std::env::args_os().skip(1) {
         match a.into_string() {
@@ -135,6 +153,10 @@ fn run(args: &[String]) -> Result<u8, Failure> {
     match cmd.as_str() {
         "--help" | "-h" | "help" => {
             println!("{MAIN_HELP}");
+            Ok(0)
+        }
+        "--version" | "-V" | "version" => {
+            println!("minimax {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
         }
         "train" => train(rest),
@@ -284,10 +306,18 @@ fn train(words: &[String]) -> Result<u8, Failure> {
         cfg.out.display()
     );
     let mut last = std::time::Instant::now();
+    let mut calls = 0usize;
+    let every = cfg.log_every;
     let mut progress = |line: &str| {
-        if tty && last.elapsed().as_millis() >= 100 {
-            run::show_progress_line(line);
-            last = std::time::Instant::now();
+        calls += 1;
+        if tty {
+            if last.elapsed().as_millis() >= 100 {
+                run::show_progress_line(line);
+                last = std::time::Instant::now();
+            }
+        } else if calls % every == 0 {
+            // a log file or a pipe gets a plain line every --log-every iterations
+            eprintln!("{line}");
         }
     };
     let summary = run::train(&cfg, &mut progress).map_err(|e| {

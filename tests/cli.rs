@@ -388,3 +388,47 @@ fn explain_cgan_shows_three_pairs_whose_terms_sum_to_the_methods_d_loss() {
     assert!((reported - shown).abs() < 1e-6, "{reported} vs {shown}");
     assert_eq!(out.lines().filter(|l| l.contains("(target")).count(), 3);
 }
+
+#[test]
+fn cli_manners_version_broken_pipes_and_plain_progress_lines() {
+    let o = minimax(&["--version"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("minimax {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // a closed pipe ends the program quietly: no panic message on stderr
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' --help | head -1 > /dev/null",
+            env!("CARGO_BIN_EXE_minimax")
+        ))
+        .output()
+        .expect("sh runs");
+    assert!(o.status.success());
+    assert_eq!(stderr(&o), "", "a panic on the broken pipe");
+    // with stderr not a terminal, a plain line every --log-every iterations
+    let dir = tmp("plain");
+    let o = minimax(&[
+        "train",
+        "gan",
+        "--steps",
+        "20",
+        "--log-every",
+        "10",
+        "--batch",
+        "16",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert!(o.status.success());
+    let e = stderr(&o);
+    let lines: Vec<&str> = e.lines().filter(|l| l.starts_with("step ")).collect();
+    assert_eq!(lines.len(), 2, "{e}");
+    assert!(
+        lines[0].starts_with("step 10/20 d_loss") && lines[1].starts_with("step 20/20"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
