@@ -29,11 +29,17 @@ use std::sync::Mutex;
 /// blocks itself).
 pub const MIN_BYTES: usize = 64 << 10;
 
-/// A kept buffer: the parts of a `Vec<T>` of the shelf's dtype, with length 0.
+/// A kept buffer: the parts of a `Vec<T>` of the shelf's dtype, with length 0. (A pointer,
+/// not an address: rebuilding the vector from an integer would lose the allocation's
+/// provenance, which Miri's strict checks reject.)
 struct Kept {
-    ptr: usize,
+    ptr: std::ptr::NonNull<u8>,
     cap: usize,
 }
+
+// SAFETY: a kept buffer is owned by the pool alone, as its `Vec<f32>` / `Vec<f64>` (both
+// `Send`) was by its last owner; it is only moved between threads under the pool's lock.
+unsafe impl Send for Kept {}
 
 struct Shelf {
     /// Oldest first.
@@ -104,7 +110,7 @@ fn shelf_of<T: Element>() -> Option<usize> {
 /// # Safety
 /// `k` must come from a `Vec<T>` of this `T` (the shelf of `T::DTYPE`).
 unsafe fn revive<T: Element>(k: Kept) -> Vec<T> {
-    unsafe { Vec::from_raw_parts(k.ptr as *mut T, 0, k.cap) }
+    unsafe { Vec::from_raw_parts(k.ptr.as_ptr().cast::<T>(), 0, k.cap) }
 }
 
 /// An empty vector with room for at least `n` elements: a kept buffer of capacity in
@@ -182,7 +188,8 @@ fn keep<T: Element>(mut v: Vec<T>) {
     let mut v = std::mem::ManuallyDrop::new(v);
     let shelf = &mut p.shelves[s];
     shelf.kept.push(Kept {
-        ptr: v.as_mut_ptr() as usize,
+        ptr: std::ptr::NonNull::new(v.as_mut_ptr().cast::<u8>())
+            .expect("a Vec's pointer is not null"),
         cap: v.capacity(),
     });
     shelf.bytes += bytes;
@@ -294,5 +301,31 @@ impl<T: Element> std::ops::Deref for Buffer<T> {
 impl<T: Element> std::ops::DerefMut for Buffer<T> {
     fn deref_mut(&mut self) -> &mut Vec<T> {
         &mut self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_buffers_come_back_as_the_vectors_they_were() {
+        // Small enough for Miri (docs/tensor.md): a 64 KiB buffer of each dtype goes on its
+        // shelf and comes back out as a vector that is written and read in full, and
+        // `release` frees what is left. (Other tests share the global pool, so which kept
+        // buffer `take` returns is not asserted, only that it is sound to use.)
+        const N: usize = (MIN_BYTES / 4) + 3;
+        give::<f32>(vec![1.5; N]);
+        give::<f64>(vec![2.5; N / 2 + 1]);
+        let mut a = take::<f32>(N);
+        let mut b = take::<f64>(N / 2 + 1);
+        assert!(a.is_empty() && a.capacity() >= N);
+        assert!(b.is_empty() && b.capacity() >= N / 2 + 1);
+        a.resize(N, 3.0);
+        b.resize(N / 2 + 1, 4.0);
+        assert!(a.iter().all(|&v| v == 3.0) && b.iter().all(|&v| v == 4.0));
+        drop(Buffer::new(a));
+        give(b);
+        release();
     }
 }

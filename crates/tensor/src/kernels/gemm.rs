@@ -144,12 +144,14 @@ pub fn gemm_uninit<T: Element>(
     unsafe { gemm_ptr(m, k, n, alpha, a, b, T::ZERO, c.as_mut_ptr() as *mut T) }
 }
 
-/// The body of [`gemm`] and [`gemm_uninit`].
+/// The body of [`gemm`] and [`gemm_uninit`]: C (row-major `m×n` at `c`, contiguous) =
+/// alpha·A·B + beta·C. With beta = 0, C is only written (every element), never read.
 ///
 /// # Safety
-/// `c` must be valid for writing `m·n` elements, and for reading them if `beta != 0`.
+/// `c` must be valid for writing `m·n` elements, and for reading them (initialised) if
+/// `beta != 0`.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_ptr<T: Element>(
+pub(crate) unsafe fn gemm_ptr<T: Element>(
     m: usize,
     k: usize,
     n: usize,

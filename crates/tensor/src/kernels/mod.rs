@@ -9,6 +9,28 @@ pub mod gemm;
 pub mod reduce;
 pub mod winograd;
 
+use std::mem::MaybeUninit;
+
+/// Writes `v` into every slot of `s` and returns the slots as the initialised slice they now
+/// are: the safe way to start from a fresh (uninitialised) buffer that is accumulated into.
+#[inline]
+pub(crate) fn fill_uninit<T: Copy>(s: &mut [MaybeUninit<T>], v: T) -> &mut [T] {
+    s.fill(MaybeUninit::new(v));
+    // SAFETY: every element was written just above; `MaybeUninit<T>` has the layout of `T`.
+    unsafe { assume_init_slice(s) }
+}
+
+/// Views slots that have all been written as the initialised slice they are (what the
+/// unstable `<[MaybeUninit<T>]>::assume_init_mut` does).
+///
+/// # Safety
+/// Every element of `s` must have been written with a valid `T`.
+#[inline(always)]
+pub(crate) unsafe fn assume_init_slice<T>(s: &mut [MaybeUninit<T>]) -> &mut [T] {
+    // SAFETY: same layout; the caller promises every element is initialised.
+    unsafe { &mut *(s as *mut [MaybeUninit<T>] as *mut [T]) }
+}
+
 /// Whether the AVX2+FMA variants of the kernels are used on this machine.
 ///
 /// Setting the environment variable `MINIMAX_NO_SIMD=1` forces the scalar path (checked once).

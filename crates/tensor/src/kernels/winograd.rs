@@ -74,10 +74,13 @@
 //! on the AVX2 tile path (fused multiply-adds), otherwise on the portable one, so one sample
 //! may get slightly different bits alone than inside a batch.
 
+use crate::kernels::elementwise::as_uninit;
+use crate::kernels::fill_uninit;
 use crate::kernels::gemm::gemm_raw;
 use crate::parallel::{for_chunks_mut, map_indexed};
 use crate::pool::{self, Buffer};
 use crate::Element;
+use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 /// Outputs per tile side.
@@ -230,6 +233,8 @@ impl Geom {
 /// `dst[a] = Σₖ m[a][k] · src[k]` for rows of `len` elements: `m` is `ro × ri` (row-major),
 /// row `k` of `src` starts at `k·ss`, row `a` of `dst` at `a·ds`. Zero coefficients (the
 /// transforms have many) are skipped. Every transform of this module is made of these.
+/// `dst` may be uninitialised: its rows are written (every element of each), never read, and
+/// nothing between them is touched.
 #[allow(clippy::too_many_arguments)]
 fn mix_rows<T: Element>(
     m: &[T],
@@ -237,7 +242,7 @@ fn mix_rows<T: Element>(
     ri: usize,
     src: &[T],
     ss: usize,
-    dst: &mut [T],
+    dst: &mut [MaybeUninit<T>],
     ds: usize,
     len: usize,
 ) {
@@ -255,10 +260,10 @@ fn mix_rows<T: Element>(
         if T::DTYPE == crate::DType::F32 && crate::kernels::simd_enabled() {
             // SAFETY: `Element` is sealed to f32 and f64 and the tag says f32, so the casts
             // keep type and length; the CPU has AVX2 and FMA (checked); the row extents were
-            // asserted above.
+            // asserted above; the kernel only stores into `dst`.
             unsafe {
                 let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
-                let d = std::slice::from_raw_parts_mut(dst.as_mut_ptr() as *mut f32, dst.len());
+                let d = dst.as_mut_ptr() as *mut f32;
                 mix_rows_f32_avx2(f(m), ro, ri, f(src), ss, d, ds, len);
             }
             return;
@@ -266,8 +271,7 @@ fn mix_rows<T: Element>(
     }
     for a in 0..ro {
         let coef = &m[a * ri..(a + 1) * ri];
-        let d = &mut dst[a * ds..a * ds + len];
-        d.fill(T::ZERO);
+        let d = fill_uninit(&mut dst[a * ds..a * ds + len], T::ZERO);
         for (k, &c) in coef.iter().enumerate() {
             if c != T::ZERO {
                 for (dv, &sv) in d.iter_mut().zip(&src[k * ss..k * ss + len]) {
@@ -279,10 +283,12 @@ fn mix_rows<T: Element>(
 }
 
 /// [`mix_rows`] for f32 with AVX2: each output row is summed in four independent 8-lane
-/// registers (32 columns at a time) with fused multiply-adds and stored once.
+/// registers (32 columns at a time) with fused multiply-adds and stored once (`dst` is only
+/// written, so it may point at uninitialised memory).
 ///
 /// # Safety
-/// AVX2 and FMA must be available; `src` and `dst` must hold the rows described.
+/// AVX2 and FMA must be available; `src` must hold the rows described and `dst` be valid for
+/// writing them.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -292,12 +298,12 @@ unsafe fn mix_rows_f32_avx2(
     ri: usize,
     src: &[f32],
     ss: usize,
-    dst: &mut [f32],
+    dp: *mut f32,
     ds: usize,
     len: usize,
 ) {
     use std::arch::x86_64::*;
-    let (sp, dp) = (src.as_ptr(), dst.as_mut_ptr());
+    let sp = src.as_ptr();
     for a in 0..ro {
         let coef = &m[a * ri..(a + 1) * ri];
         let d = dp.add(a * ds);
@@ -339,13 +345,14 @@ unsafe fn mix_rows_f32_avx2(
                     v = c.mul_add(*sp.add(k * ss + jj), v);
                 }
             }
-            *d.add(jj) = v;
+            d.add(jj).write(v);
         }
     }
 }
 
 /// Two-sided transform of a block of `[r][c][len]` rows: `out = L · blk · Rᵀ` per column of
-/// `len` values, with `L` `ro × r` and `R` `co × c`; `out` is `[ro][co][len]`.
+/// `len` values, with `L` `ro × r` and `R` `co × c`; `out` is `[ro][co][len]`, every element
+/// of it written (it may start uninitialised).
 #[allow(clippy::too_many_arguments)]
 fn transform2<T: Element>(
     l: &[T],
@@ -356,7 +363,7 @@ fn transform2<T: Element>(
     (rows, cols): (usize, usize),
     len: usize,
     tmp: &mut Vec<T>,
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
 ) {
     if tmp.len() < ro * cols * len {
         tmp.resize(ro * cols * len, T::ZERO);
@@ -368,7 +375,8 @@ fn transform2<T: Element>(
             rows,
             &blk[c * len..],
             cols * len,
-            &mut tmp[c * len..],
+            // SAFETY: `mix_rows` stores only initialised values, so `tmp` stays initialised.
+            unsafe { as_uninit(&mut tmp[c * len..]) },
             cols * len,
             len,
         );
@@ -441,14 +449,57 @@ struct SharedMut<T>(*mut T);
 unsafe impl<T: Send> Send for SharedMut<T> {}
 unsafe impl<T: Send> Sync for SharedMut<T> {}
 
-/// A vector of `len` elements whose contents the caller overwrites entirely before reading.
-fn overwritten<T: Element>(len: usize) -> Vec<T> {
-    let mut v: Vec<T> = pool::take(len);
-    v.reserve(len);
-    // SAFETY: capacity is at least `len`; f32/f64 (the only `Element`s) have no invalid bit
-    // patterns, and every caller writes all `len` elements before any is read.
-    unsafe { v.set_len(len) };
-    v
+/// A buffer of `len` elements that starts uninitialised (from the [`pool`], not zero-filled):
+/// it is written through [`Fresh::slots`] (`MaybeUninit`) or through [`Fresh::as_mut_ptr`]
+/// (raw pointers), never through a `&[T]` or `&mut [T]`, and becomes a `Vec<T>` with
+/// [`Fresh::assume_init`] once every element has been written.
+struct Fresh<T> {
+    /// Length 0, capacity at least `len`.
+    v: Vec<T>,
+    len: usize,
+}
+
+impl<T: Element> Fresh<T> {
+    fn new(len: usize) -> Self {
+        let mut v: Vec<T> = pool::take(len);
+        v.clear();
+        v.reserve(len);
+        Fresh { v, len }
+    }
+
+    /// The `len` slots, to be written.
+    fn slots(&mut self) -> &mut [MaybeUninit<T>] {
+        &mut self.v.spare_capacity_mut()[..self.len]
+    }
+
+    /// A pointer to slot 0, valid for writing all `len` slots (tasks that write disjoint
+    /// parts share it through [`SharedMut`]).
+    fn as_mut_ptr(&mut self) -> *mut T {
+        self.v.as_mut_ptr()
+    }
+
+    /// The written buffer.
+    ///
+    /// # Safety
+    /// Every one of the `len` slots must have been written with a value.
+    unsafe fn assume_init(mut self) -> Vec<T> {
+        // SAFETY: capacity ≥ len, and the caller promises all `len` elements are initialised.
+        unsafe { self.v.set_len(self.len) };
+        self.v
+    }
+}
+
+/// Writes zeros into the gap at the end of each `stride`-long row of `slots` past its first
+/// `used` elements (the padding [`spread`] adds between rows of the transform-domain
+/// buffers, which no one reads but which must be initialised like the rest).
+fn zero_gaps<T: Element>(slots: &mut [MaybeUninit<T>], stride: usize, used: usize) {
+    if stride > used {
+        for row in slots.chunks_mut(stride) {
+            if row.len() > used {
+                fill_uninit(&mut row[used..], T::ZERO);
+            }
+        }
+    }
 }
 
 /// A zeroed working buffer of a task, from the [`pool`] and back to it when dropped, so the
@@ -521,10 +572,12 @@ fn gather<T: Element>(row: &mut [T], planes: &[T], base: &[usize], off: usize) {
 }
 
 /// Copies the interiors of `n` padded planes (`ps` apart, rows `pw` long, the image at row and
-/// column `border`) plus `add` into `n` images of `h × w` at `dst + first + i·stride`.
+/// column `border`) plus `add` into `n` images of `h × w` at `dst + first + i·stride`, writing
+/// every element of each image (which may be uninitialised before).
 ///
 /// # Safety
-/// Every image `dst + first + i·stride .. + h·w` must be writable by this caller alone.
+/// Every image `dst + first + i·stride .. + h·w` must be valid for writes and written by this
+/// caller alone.
 #[allow(clippy::too_many_arguments)]
 unsafe fn copy_out<T: Element>(
     dst: SharedMut<T>,
@@ -538,11 +591,18 @@ unsafe fn copy_out<T: Element>(
     add: T,
 ) {
     for i in 0..n {
-        let img = std::slice::from_raw_parts_mut(dst.0.add(first + i * stride), h * w);
+        // SAFETY: the image is this caller's to write (the function's contract); viewed as
+        // `MaybeUninit` slots, it is never read.
+        let img = unsafe {
+            std::slice::from_raw_parts_mut(
+                dst.0.add(first + i * stride) as *mut MaybeUninit<T>,
+                h * w,
+            )
+        };
         for r in 0..h {
             let src = &pad[i * ps + (r + border) * pw + border..][..w];
             for (d, &v) in img[r * w..(r + 1) * w].iter_mut().zip(src) {
-                *d = v + add;
+                d.write(v + add);
             }
         }
     }
@@ -570,17 +630,23 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
     let j = g.cols();
     let (ph_, pw_) = g.padded_input();
     let xs = spread::<T>(POS * j);
-    let mut out = overwritten::<T>(g.ci() * xs);
-    for_chunks_mut(&mut out, 4 * xs, |c, chunk| {
+    let mut out = Fresh::<T>::new(g.ci() * xs);
+    for_chunks_mut(out.slots(), 4 * xs, |c, chunk| {
+        // the padding after each phase's 64·j elements
+        zero_gaps(chunk, xs, POS * j);
         #[cfg(target_arch = "x86_64")]
         if tile_path::<T>(j) {
             // SAFETY: T is f32 (tile_path checks the tag of the sealed Element), so the casts
             // keep type and length; AVX2/FMA present; j is a multiple of 8 and the chunk holds
-            // 3·xs + 64·j elements; channel c of every sample lies in `x` (n·cin·plane
+            // 3·xs + 64·j elements, which the tiles write (every one of the four phases'
+            // 64·j) and never read; channel c of every sample lies in `x` (n·cin·plane
             // elements, channel c of sample nn at (nn·cin + c)·plane).
             unsafe {
                 let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
-                let d = std::slice::from_raw_parts_mut(chunk.as_mut_ptr() as *mut f32, chunk.len());
+                let d = std::slice::from_raw_parts_mut(
+                    chunk.as_mut_ptr() as *mut MaybeUninit<f32>,
+                    chunk.len(),
+                );
                 tiles::input_phases_direct(
                     f(x),
                     c * g.h * g.w,
@@ -629,7 +695,9 @@ fn input_transform<T: Element>(x: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T> {
             );
         }
     });
-    out
+    // SAFETY: each channel's chunk had its four phases' 64·j elements written by the tiles or
+    // `transform2`, and the gaps after them zeroed.
+    unsafe { out.assume_init() }
 }
 
 /// The adjoint of [`input_transform`]: `d = B X̂ Bᵀ` per tile, added into the input positions
@@ -639,7 +707,7 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
     let j = g.cols();
     let (ph_, pw_) = g.padded_input();
     let plane = g.h * g.w;
-    let mut dx = overwritten::<T>(g.n * g.cin * plane);
+    let mut dx = Fresh::<T>::new(g.n * g.cin * plane);
     let ptr = SharedMut(dx.as_mut_ptr());
     map_indexed(g.cin, |c| {
         let ptr = ptr;
@@ -647,11 +715,15 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
         #[cfg(target_arch = "x86_64")]
         if tile_path::<T>(j) {
             for nn in 0..g.n {
-                // SAFETY: task `c` alone writes channel `c` of every sample; in bounds of `dx`.
-                unsafe {
-                    std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cin + c) * plane), plane)
-                }
-                .fill(bc);
+                // SAFETY: task `c` alone writes channel `c` of every sample; in bounds of `dx`;
+                // the slots are written, not read.
+                let img = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        ptr.0.add((nn * g.cin + c) * plane) as *mut MaybeUninit<T>,
+                        plane,
+                    )
+                };
+                fill_uninit(img, bc);
             }
             let xs = spread::<T>(POS * j);
             let src = &xh[c * 4 * xs..][..3 * xs + POS * j];
@@ -690,7 +762,8 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
                 (ALPHA, ALPHA),
                 j,
                 &mut tmp,
-                &mut blk,
+                // SAFETY: `transform2` stores only initialised values.
+                unsafe { as_uninit(&mut blk) },
             );
             for a in 0..ALPHA {
                 for b in 0..ALPHA {
@@ -717,7 +790,9 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
             )
         };
     });
-    dx
+    // SAFETY: the tasks cover every channel of every sample, and each wrote its planes whole
+    // (filled with the bias before the tiles added to them, or by `copy_out`).
+    unsafe { dx.assume_init() }
 }
 
 /// The weight as four 2×2-filter taps per (output channel, input channel, phase):
@@ -729,25 +804,27 @@ fn input_inverse<T: Element>(xh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T]
 fn weight_taps<T: Element>(w: &[T], g: &Geom, layout: Layout) -> Vec<T> {
     let ci = g.ci();
     let len = layout.len(g.cout, ci);
-    let mut taps = if layout == Layout::Plain {
-        overwritten::<T>(4 * len)
-    } else {
-        // the panels' padding rows stay zero
-        pool::filled(4 * len, T::ZERO)
-    };
-    for_chunks_mut(&mut taps, len, |tap, out| {
+    let mut taps = Fresh::<T>::new(4 * len);
+    for_chunks_mut(taps.slots(), len, |tap, out| {
+        if layout != Layout::Plain {
+            // the panels' padding rows stay zero
+            fill_uninit(out, T::ZERO);
+        }
         let (t, s) = (tap / 2, tap % 2);
         for co in 0..g.cout {
             for c in 0..g.cin {
                 let k = &w[(co * g.cin + c) * 16..][..16];
                 for ph in 0..4 {
                     let (p, q) = (ph / 2, ph % 2);
-                    out[layout.index(co, c * 4 + ph, g.cout, ci)] = k[(2 * t + p) * 4 + 2 * s + q];
+                    out[layout.index(co, c * 4 + ph, g.cout, ci)]
+                        .write(k[(2 * t + p) * 4 + 2 * s + q]);
                 }
             }
         }
     });
-    taps
+    // SAFETY: each tap's `len` slots were zeroed first (panels) or, in the plain layout
+    // (`len` = cout·ci, `index` a bijection onto 0..len), each written once above.
+    unsafe { taps.assume_init() }
 }
 
 /// Rows per panel of the AVX2 products' left operand (`tiles::panel_product`: 6 rows × 16
@@ -802,20 +879,22 @@ fn weight_from_taps<T: Element>(taps: &[T], g: &Geom) -> Vec<T> {
     let ci = g.ci();
     let len = g.cout * ci;
     assert!(taps.len() >= 4 * len, "winograd: weight taps");
-    let mut dw = overwritten::<T>(g.cout * g.cin * 16);
-    for_chunks_mut(&mut dw, g.cin * 16, |co, chunk| {
+    let mut dw = Fresh::<T>::new(g.cout * g.cin * 16);
+    for_chunks_mut(dw.slots(), g.cin * 16, |co, chunk| {
         for c in 0..g.cin {
             for ph in 0..4 {
                 let (p, q) = (ph / 2, ph % 2);
                 for tap in 0..4 {
                     let (t, s) = (tap / 2, tap % 2);
-                    chunk[c * 16 + (2 * t + p) * 4 + 2 * s + q] =
-                        taps[tap * len + co * ci + c * 4 + ph];
+                    chunk[c * 16 + (2 * t + p) * 4 + 2 * s + q]
+                        .write(taps[tap * len + co * ci + c * 4 + ph]);
                 }
             }
         }
     });
-    dw
+    // SAFETY: for each output channel, (c, p, t, q, s) runs over all cin·16 kernel taps, so
+    // every element was written once.
+    unsafe { dw.assume_init() }
 }
 
 /// The weight-gradient products with the adjoint weight transform `dw = Gᵀ dŴ G` folded in, so
@@ -832,14 +911,14 @@ fn filter_products<T: Element>(dyh: &[T], xh: &[T], g: &Geom, cf: &Coef<T>) -> V
         "winograd: transform-domain operands"
     );
     let rows: Vec<Vec<T>> = map_indexed(ALPHA, |xi| {
-        let mut c = overwritten::<T>(len);
-        let mut q = pool::take(2 * len);
-        q.resize(2 * len, T::ZERO);
+        // (zeroed once per task: 1/(8·J) of the products' writes into it)
+        let mut c = pool::filled(len, T::ZERO);
+        let mut q = pool::filled(2 * len, T::ZERO);
         for eta in 0..ALPHA {
             let pos = xi * ALPHA + eta;
             // SAFETY: dŶ[pos] is cout × J with rows ts apart from pos·j, X̂[pos]ᵀ is J × ci'
             // with columns ts apart from pos·j (pos·j + J ≤ ts, lengths asserted above); `c`
-            // holds cout × ci' with rows ci' apart.
+            // holds cout × ci' initialised elements with rows ci' apart.
             unsafe {
                 gemm_raw(
                     cout,
@@ -870,10 +949,10 @@ fn filter_products<T: Element>(dyh: &[T], xh: &[T], g: &Geom, cf: &Coef<T>) -> V
         pool::give(c);
         q
     });
-    let mut taps = overwritten::<T>(4 * len);
-    for_chunks_mut(&mut taps, len, |tap, dst| {
+    let mut taps = Fresh::<T>::new(4 * len);
+    for_chunks_mut(taps.slots(), len, |tap, dst| {
         let (t, s) = (tap / 2, tap % 2);
-        dst.fill(T::ZERO);
+        let dst = fill_uninit(dst, T::ZERO);
         for (xi, q) in rows.iter().enumerate() {
             let gt = cf.g[2 * xi + t];
             if gt != T::ZERO {
@@ -886,7 +965,8 @@ fn filter_products<T: Element>(dyh: &[T], xh: &[T], g: &Geom, cf: &Coef<T>) -> V
     for q in rows {
         pool::give(q);
     }
-    taps
+    // SAFETY: every tap's `len` slots were zero-filled (then added to) above.
+    unsafe { taps.assume_init() }
 }
 
 /// `dŶ = A dY Aᵀ` for every output tile (zero beyond the image): `[cout][64][J]`.
@@ -896,15 +976,21 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
     let plane = g.oh * g.ow;
     let (ph_, pw_) = (M * th, M * tw);
     let ys = spread::<T>(POS * j);
-    let mut out = overwritten::<T>(g.cout * ys);
-    for_chunks_mut(&mut out, ys, |co, chunk| {
+    let mut out = Fresh::<T>::new(g.cout * ys);
+    for_chunks_mut(out.slots(), ys, |co, chunk| {
+        // the padding after the 64·j elements
+        zero_gaps(chunk, ys, POS * j);
         #[cfg(target_arch = "x86_64")]
         if tile_path::<T>(j) {
             // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
-            // present; j is a multiple of 8 and the chunk holds 64·j elements; `dy` holds
-            // n·cout·plane elements, channel co of sample nn at (nn·cout + co)·plane.
+            // present; j is a multiple of 8 and the chunk holds 64·j elements, which the tiles
+            // write (all of them) and never read; `dy` holds n·cout·plane elements, channel co
+            // of sample nn at (nn·cout + co)·plane.
             unsafe {
-                let d = std::slice::from_raw_parts_mut(chunk.as_mut_ptr() as *mut f32, POS * j);
+                let d = std::slice::from_raw_parts_mut(
+                    chunk.as_mut_ptr() as *mut MaybeUninit<f32>,
+                    POS * j,
+                );
                 let a8 = std::slice::from_raw_parts(cf.a8.as_ptr() as *const f32, POS);
                 let f = |v: &[T]| std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len());
                 tiles::output_grad_direct(
@@ -950,7 +1036,9 @@ fn output_grad_transform<T: Element>(dy: &[T], g: &Geom, cf: &Coef<T>) -> Vec<T>
             &mut chunk[..POS * j],
         );
     });
-    out
+    // SAFETY: each channel's 64·j elements were written by the tiles or `transform2`, and
+    // the gap after them zeroed.
+    unsafe { out.assume_init() }
 }
 
 /// The adjoint of [`output_grad_transform`]: `Y = Aᵀ Ŷ A` per tile, cut to the image, plus
@@ -960,7 +1048,7 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
     let j = g.cols();
     let plane = g.oh * g.ow;
     let (ph_, pw_) = (M * th, M * tw);
-    let mut y = overwritten::<T>(g.n * g.cout * plane);
+    let mut y = Fresh::<T>::new(g.n * g.cout * plane);
     let ptr = SharedMut(y.as_mut_ptr());
     map_indexed(g.cout, |co| {
         let ptr = ptr;
@@ -969,11 +1057,15 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
             let src = &yh[co * spread::<T>(POS * j)..][..POS * j];
             let b = bias.map_or(0.0, |b| b[co].to_f64()) as f32;
             for nn in 0..g.n {
-                // SAFETY: task `co` alone writes channel `co` of every sample; in bounds of `y`.
-                unsafe {
-                    std::slice::from_raw_parts_mut(ptr.0.add((nn * g.cout + co) * plane), plane)
-                }
-                .fill(T::ZERO);
+                // SAFETY: task `co` alone writes channel `co` of every sample; in bounds of `y`;
+                // the slots are written, not read.
+                let img = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        ptr.0.add((nn * g.cout + co) * plane) as *mut MaybeUninit<T>,
+                        plane,
+                    )
+                };
+                fill_uninit(img, T::ZERO);
             }
             // SAFETY: T is f32 (tile_path), so the casts keep type and length; AVX2/FMA
             // present; j is a multiple of 8 and `src` holds 64·j elements; the writes go to
@@ -1009,7 +1101,8 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
             (ALPHA, ALPHA),
             j,
             &mut tmp,
-            &mut blk,
+            // SAFETY: `transform2` stores only initialised values.
+            unsafe { as_uninit(&mut blk) },
         );
         for i in 0..M {
             for l in 0..M {
@@ -1035,7 +1128,9 @@ fn output_inverse<T: Element>(yh: &[T], g: &Geom, cf: &Coef<T>, bias: Option<&[T
             )
         };
     });
-    y
+    // SAFETY: the tasks cover every channel of every sample, and each wrote its planes whole
+    // (zero-filled before the tiles put the outputs in, or by `copy_out`).
+    unsafe { y.assume_init() }
 }
 
 // ------------------------------------------------------------------------------ f32 tiles with AVX2
@@ -1066,6 +1161,7 @@ fn tile_path<T: Element>(j: usize) -> bool {
 mod tiles {
     use super::{ALPHA, POS};
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
     #[inline(always)]
     unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
@@ -1189,11 +1285,12 @@ mod tiles {
     /// each of `phases` phases and each group of 8 columns in the block, `load(col, phase)` gives
     /// a tile's 8 rows, `m · tile · mᵀ` is taken in registers and the group is stored at
     /// `out[phase·stride + ξη·j + col]`. The phases of a block are taken together, so the images
-    /// they share are read from memory once.
+    /// they share are read from memory once. `out` is only stored into (every element of each
+    /// phase's `64·j`), so it may start uninitialised.
     #[inline(always)]
     unsafe fn transform_tiles(
         m: &[f32],
-        (out, stride, phases): (&mut [f32], usize, usize),
+        (out, stride, phases): (&mut [MaybeUninit<f32>], usize, usize),
         j: usize,
         mut load: impl FnMut(usize, usize) -> [__m256; 8],
     ) {
@@ -1201,7 +1298,7 @@ mod tiles {
             phases > 0 && out.len() >= (phases - 1) * stride + POS * j,
             "winograd: tile output"
         );
-        let dst = out.as_mut_ptr();
+        let dst = out.as_mut_ptr() as *mut f32;
         let blk = block(j);
         for b0 in (0..j).step_by(blk) {
             for ph in 0..phases {
@@ -1364,7 +1461,7 @@ mod tiles {
         (h, w): (usize, usize),
         tiles: (usize, usize),
         bt: &[f32],
-        (out, stride): (&mut [f32], usize),
+        (out, stride): (&mut [MaybeUninit<f32>], usize),
         j: usize,
     ) {
         let len = x.len();
@@ -1424,7 +1521,7 @@ mod tiles {
         (oh, ow): (usize, usize),
         (th, tw): (usize, usize),
         a8: &[f32],
-        out: &mut [f32],
+        out: &mut [MaybeUninit<f32>],
         j: usize,
     ) {
         let len = dy.len();
@@ -1536,7 +1633,8 @@ mod tiles {
     /// # Safety
     /// AVX2 and FMA; `n` a multiple of 8; `a` holds `⌈m / MR⌉·MR·k` elements, `b` every
     /// `b[kk·rs + col]` for `kk < k`, `col < n`; `c` is writable at every `c[i·c_rs + col]` for
-    /// `i < m`, `col < n`; `panel.len() ≥ 16·k`.
+    /// `i < m`, `col < n` (each of which is stored, never read: it may be uninitialised);
+    /// `panel.len() ≥ 16·k`.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn panel_product(
@@ -1666,13 +1764,14 @@ struct Weight<'a, T> {
 /// each position of a row in turn: a row shares the half-transformed weight
 /// `R[s] = Σₜ G[ξ][t] · taps[t][s]`, from which each `Ŵ[ξη] = Σₛ G[η][s] · R[s]` is two
 /// multiply-adds per element (none at the points 0 and ∞, where G's row is (1, 0) or (0, 1)).
+/// `c` is only written (each position's `m` rows of `n`), so it may start uninitialised.
 #[allow(clippy::too_many_arguments)]
 fn products<T: Element>(
     (m, k, n): (usize, usize, usize),
     a: Weight<'_, T>,
     b: Operand<T>,
     b_step: usize,
-    c: &mut [T],
+    c: &mut [MaybeUninit<T>],
     c_step: usize,
     c_rs: usize,
 ) {
@@ -1700,11 +1799,12 @@ fn products<T: Element>(
     } else {
         (a.ci as isize, 1)
     };
-    let cp = SharedMut(c.as_mut_ptr());
+    let cp = SharedMut(c.as_mut_ptr() as *mut T);
     map_indexed(ALPHA, |xi| {
         let cp = cp;
         let mut built = Vec::new();
-        let mut w = overwritten::<T>(len);
+        // (zeroed once per task; rewritten for each of its positions)
+        let mut w = scratch::<T>(len);
         #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut, unused_variables))]
         let mut panel = if panels {
             scratch::<T>(16 * k)
@@ -1717,9 +1817,19 @@ fn products<T: Element>(
         } else if (g0, g1) == (z, one) {
             &a.taps[2 * len..4 * len]
         } else {
-            built = overwritten::<T>(2 * len);
+            built = pool::filled(2 * len, T::ZERO);
             let rows = [g0, z, g1, z, z, g0, z, g1];
-            mix_rows(&rows, 2, 4, a.taps, len, &mut built, len, len);
+            // SAFETY: `mix_rows` stores only initialised values.
+            mix_rows(
+                &rows,
+                2,
+                4,
+                a.taps,
+                len,
+                unsafe { as_uninit(&mut built) },
+                len,
+                len,
+            );
             &built
         };
         for eta in 0..ALPHA {
@@ -1728,7 +1838,9 @@ fn products<T: Element>(
                 (e0, e1) if (e0, e1) == (one, z) => half.as_ptr(),
                 (e0, e1) if (e0, e1) == (z, one) => half[len..].as_ptr(),
                 _ => {
-                    mix_rows(&g[2 * eta..2 * eta + 2], 1, 2, half, len, &mut w, 0, len);
+                    // SAFETY: `mix_rows` stores only initialised values.
+                    let wu = unsafe { as_uninit(&mut w) };
+                    mix_rows(&g[2 * eta..2 * eta + 2], 1, 2, half, len, wu, 0, len);
                     w.as_ptr()
                 }
             };
@@ -1737,7 +1849,8 @@ fn products<T: Element>(
                 // SAFETY: panels are only chosen on the AVX2 tile path (`tile_path`: T is
                 // f32, AVX2/FMA present, n = j a multiple of 8), so the casts keep type and
                 // length; `aptr` holds the ⌈m/MR⌉·MR·k elements of the layout; `b` and `c` as
-                // below, with B's columns contiguous (asserted); `panel` holds 16·k elements.
+                // below (the kernel only stores into `c`), with B's columns contiguous
+                // (asserted); `panel` holds 16·k elements.
                 unsafe {
                     tiles::panel_product(
                         (m, k, n),
@@ -1753,7 +1866,8 @@ fn products<T: Element>(
             // SAFETY: `aptr` holds `cout × ci` = m × k (or k × m, read transposed) elements;
             // `b` covers every position's operand (the callers' layouts); position `pos` writes
             // only its own rows of `c` (disjoint from other positions: `c_step` ≥ n and rows
-            // `c_rs` apart interleave without overlap), within the extent asserted above.
+            // `c_rs` apart interleave without overlap), within the extent asserted above; with
+            // β = 0 `matrixmultiply` writes C without reading it.
             unsafe {
                 gemm_raw(
                     m,
@@ -1774,7 +1888,6 @@ fn products<T: Element>(
             }
         }
         pool::give(built);
-        pool::give(w);
     });
 }
 
@@ -1792,7 +1905,7 @@ pub fn forward<T: Element>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Geom) -> Ve
     let xh = input_transform(x, g, &cf);
     let layout = Layout::for_products::<T>(j, false);
     let taps = weight_taps(w, g, layout);
-    let mut yh = overwritten::<T>(g.cout * ts);
+    let mut yh = Fresh::<T>::new(g.cout * ts);
     // Ŷ[ξη] (cout × J) = Ŵ[ξη] (cout × ci') · X̂[ξη] (ci' × J)
     let a = Weight {
         taps: &taps,
@@ -1807,7 +1920,11 @@ pub fn forward<T: Element>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Geom) -> Ve
         rs: ts as isize,
         cs: 1,
     };
-    products((g.cout, ci, j), a, b, j, &mut yh, j, ts);
+    products((g.cout, ci, j), a, b, j, yh.slots(), j, ts);
+    zero_gaps(yh.slots(), ts, POS * j);
+    // SAFETY: the products wrote the 64·J elements at the start of every channel's row, and
+    // the gaps after them were zeroed.
+    let yh = unsafe { yh.assume_init() };
     let y = output_inverse(&yh, g, &cf, bias);
     for v in [xh, taps, yh] {
         pool::give(v);
@@ -1830,7 +1947,7 @@ pub fn data_backward<T: Element>(dy: &[T], w: &[T], bias: Option<&[T]>, g: &Geom
     let dyh = output_grad_transform(dy, g, &cf);
     let layout = Layout::for_products::<T>(j, true);
     let taps = weight_taps(w, g, layout);
-    let mut xh = overwritten::<T>(ci * ts);
+    let mut xh = Fresh::<T>::new(ci * ts);
     // dX̂[ξη] (ci' × J) = Ŵ[ξη]ᵀ (ci' × cout) · dŶ[ξη] (cout × J)
     let a = Weight {
         taps: &taps,
@@ -1845,7 +1962,11 @@ pub fn data_backward<T: Element>(dy: &[T], w: &[T], bias: Option<&[T]>, g: &Geom
         rs: ts as isize,
         cs: 1,
     };
-    products((ci, g.cout, j), a, b, j, &mut xh, j, ts);
+    products((ci, g.cout, j), a, b, j, xh.slots(), j, ts);
+    zero_gaps(xh.slots(), ts, POS * j);
+    // SAFETY: the products wrote the 64·J elements at the start of every row (channel and
+    // phase), and the gaps after them were zeroed.
+    let xh = unsafe { xh.assume_init() };
     let dx = input_inverse(&xh, g, &cf, bias);
     for v in [dyh, taps, xh] {
         pool::give(v);
@@ -2066,6 +2187,69 @@ mod tests {
                     e > 1e-6 && e < 2e-4,
                     "n {n} h {h} case {i}: relative error {e:e}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn tiny_f32_cases_match_the_direct_sums() {
+        // The three kernels in f32 on shapes small enough for Miri (docs/tensor.md): one
+        // sample (one GEMM column: the portable transforms) and eight (eight columns: the
+        // AVX2 tiles and panel products where available, also under Miri with
+        // `-C target-feature=+avx2,+fma`), against the f64 direct sums.
+        // The kernels are called directly, so two channels suffice (`worthwhile` wants 16).
+        let mut rng = Rng::seed(5);
+        let p = Conv2dParams::new((2, 2), (1, 1));
+        for (n, cin, cout, h) in [(1, 2, 3, 14), (8, 2, 3, 14)] {
+            // under Miri without AVX2 (the default), eight samples take the portable path
+            // again, at 3 minutes instead of 1
+            if cfg!(miri) && n > 1 && !tile_path::<f32>(n) {
+                continue;
+            }
+            let g = Geom {
+                n,
+                cin,
+                cout,
+                h,
+                w: h,
+                oh: h / 2,
+                ow: h / 2,
+            };
+            let f64_ = crate::DType::F64;
+            let x = Tensor::rand_uniform([n, cin, h, h], -1.0, 1.0, f64_, &mut rng);
+            let wt = Tensor::randn([cout, cin, 4, 4], 0.0, 0.5, f64_, &mut rng);
+            let b = Tensor::randn([cout], 0.0, 0.1, f64_, &mut rng);
+            let dy = Tensor::randn([n, cout, h / 2, h / 2], 0.0, 1.0, f64_, &mut rng);
+            let bx = Tensor::randn([cin], 0.0, 0.1, f64_, &mut rng);
+            let f = |t: &Tensor| t.to_dtype(crate::DType::F32);
+            let (xf, wf, bf, dyf, bxf) = (f(&x), f(&wt), f(&b), f(&dy), f(&bx));
+            let wide = |v: Vec<f32>| v.into_iter().map(f64::from).collect::<Vec<_>>();
+            let y = wide(forward(
+                xf.as_slice::<f32>(),
+                wf.as_slice(),
+                Some(bf.as_slice()),
+                &g,
+            ));
+            let y_ref = x.conv2d(&wt, Some(&b), p).to_vec_f64();
+            let dx = wide(data_backward(
+                dyf.as_slice::<f32>(),
+                wf.as_slice(),
+                Some(bxf.as_slice()),
+                &g,
+            ));
+            let dx_ref = dy
+                .conv2d_input_grad(&wt, (h, h), p)
+                .add(&bx.reshape([1, cin, 1, 1]))
+                .to_vec_f64();
+            let dw = wide(filter_backward(xf.as_slice::<f32>(), dyf.as_slice(), &g));
+            let dw_ref = x.conv2d_weight_grad(&dy, [cout, cin, 4, 4], p).to_vec_f64();
+            for (what, got, want) in [
+                ("forward", &y, &y_ref),
+                ("input gradient", &dx, &dx_ref),
+                ("weight gradient", &dw, &dw_ref),
+            ] {
+                let e = max_rel_err(got, want);
+                assert!(e < 2e-4, "{what}, n {n}: relative error {e:e}");
             }
         }
     }

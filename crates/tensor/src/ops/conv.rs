@@ -25,8 +25,9 @@
 
 use crate::error::{ok, TensorError};
 use crate::kernels::conv::{ConvGeom, Im2col};
-use crate::kernels::gemm::{gemm, gemm_raw, MatRef};
+use crate::kernels::gemm::{gemm_ptr, gemm_raw, MatRef};
 use crate::kernels::winograd;
+use crate::kernels::{assume_init_slice, fill_uninit};
 use crate::pool::{self, Buffer};
 use crate::shape::Shape;
 use crate::{with_dtype, DType, Element, Tensor};
@@ -380,8 +381,8 @@ fn check_extent<T>(m: usize, n: usize, a: &MatRef<'_, T>) {
 }
 
 /// `c[m×n, rows ldc apart] = a·b + beta·c`, as one `matrixmultiply` call on this thread
-/// (`split` false) or through [`gemm`]'s thread split (`split` true, needs `ldc == n`). Both
-/// give the same bits.
+/// (`split` false) or through [`crate::kernels::gemm::gemm`]'s thread split (`split` true,
+/// needs `ldc == n`). Both give the same bits.
 #[allow(clippy::too_many_arguments)]
 fn matmul_into<T: Element>(
     m: usize,
@@ -394,28 +395,87 @@ fn matmul_into<T: Element>(
     ldc: usize,
     split: bool,
 ) {
-    if split && ldc == n {
-        gemm(m, k, n, T::ONE, a, b, beta, c);
-        return;
+    // SAFETY: `c` is an initialised slice, so it may be read whatever beta is.
+    unsafe { matmul_ptr(m, k, n, a, b, beta, c.as_mut_ptr(), c.len(), ldc, split) }
+}
+
+/// [`matmul_into`] with β = 0 into memory that need not be initialised: writes every element
+/// of the `m` rows' first `n` columns (and nothing between rows), never reads `c`.
+#[allow(clippy::too_many_arguments)]
+fn matmul_into_uninit<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: &mut [MaybeUninit<T>],
+    ldc: usize,
+    split: bool,
+) {
+    // SAFETY: `c` is valid for writes of `c.len()` elements; with β = 0 nothing reads it
+    // (the k = 0 fill writes, `gemm_ptr` and `matrixmultiply` skip loading C when β = 0).
+    unsafe {
+        matmul_ptr(
+            m,
+            k,
+            n,
+            a,
+            b,
+            T::ZERO,
+            c.as_mut_ptr() as *mut T,
+            c.len(),
+            ldc,
+            split,
+        )
     }
+}
+
+/// The body of [`matmul_into`] and [`matmul_into_uninit`], on `c_len` elements at `c`.
+///
+/// # Safety
+/// `c` must be valid for writing `c_len` elements, and hold initialised ones if `beta != 0`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn matmul_ptr<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: *mut T,
+    c_len: usize,
+    ldc: usize,
+    split: bool,
+) {
     if m == 0 || n == 0 {
         return;
     }
     assert!(
-        ldc >= n && c.len() >= (m - 1) * ldc + n,
+        ldc >= n && c_len >= (m - 1) * ldc + n,
         "conv: GEMM output out of bounds"
     );
+    if split && ldc == n {
+        // SAFETY: `c` holds the m·n elements (checked above), initialised if beta ≠ 0;
+        // `gemm_ptr` checks A and B against their buffers.
+        unsafe { gemm_ptr(m, k, n, T::ONE, a, b, beta, c) };
+        return;
+    }
     if k == 0 {
         for r in 0..m {
-            for v in &mut c[r * ldc..r * ldc + n] {
-                *v = if beta == T::ZERO { T::ZERO } else { *v * beta };
+            for i in r * ldc..r * ldc + n {
+                // SAFETY: in bounds (checked above); read only when beta ≠ 0 (initialised).
+                unsafe {
+                    let e = c.add(i);
+                    e.write(if beta == T::ZERO { T::ZERO } else { *e * beta });
+                }
             }
         }
         return;
     }
     check_extent(m, k, &a);
     check_extent(k, n, &b);
-    // SAFETY: the extents of a, b and c were checked above; strides are non-negative.
+    // SAFETY: the extents of a, b and c were checked above; strides are non-negative; with
+    // beta = 0 `matrixmultiply` writes C without reading it, else C is initialised.
     unsafe {
         gemm_raw(
             m,
@@ -429,7 +489,7 @@ fn matmul_into<T: Element>(
             b.rs,
             b.cs,
             beta,
-            c.as_mut_ptr(),
+            c,
             ldc as isize,
             1,
         )
@@ -613,34 +673,30 @@ where
     }
 }
 
-/// A new vector of `len` elements computed by [`for_blocks`]. With `zeroed`, each block is
-/// zeroed just before `f` fills it, while it is in cache, rather than the whole vector up
-/// front; without it, `f` must write every element of its block (the forward kernel does).
-fn new_by_blocks<T: Element, F>(len: usize, chunk: usize, work: usize, zeroed: bool, f: F) -> Vec<T>
+/// A new vector of `len` elements computed by [`for_blocks`], each `chunk`-long block written
+/// by `f(scratch, block_index, block)`, which must write every element of its block (the
+/// forward kernel does: a GEMM with β = 0 or a copy writes each output once). The vector is not
+/// zero-filled first, and `f` sees the block as `MaybeUninit` slots, so nothing reads or
+/// references an element before it is written.
+fn new_by_blocks_uninit<T: Element, F>(len: usize, chunk: usize, work: usize, f: F) -> Vec<T>
+where
+    F: Fn(&mut Scratch<T>, usize, &mut [MaybeUninit<T>]) + Send + Sync,
+{
+    let mut v: Vec<T> = pool::take(len);
+    for_blocks(&mut v.spare_capacity_mut()[..len], chunk, work, f);
+    // SAFETY: the blocks cover 0..len and `f` wrote every element of each (its contract).
+    unsafe { v.set_len(len) };
+    v
+}
+
+/// A new vector of `len` zeros to which `f(scratch, block_index, block)` adds, block by block
+/// as in [`new_by_blocks_uninit`]; each block is zeroed just before `f` fills it, while it is
+/// in cache, rather than the whole vector up front.
+fn new_by_blocks_zeroed<T: Element, F>(len: usize, chunk: usize, work: usize, f: F) -> Vec<T>
 where
     F: Fn(&mut Scratch<T>, usize, &mut [T]) + Send + Sync,
 {
-    let mut v: Vec<T> = pool::take(len);
-    for_blocks(
-        &mut v.spare_capacity_mut()[..len],
-        chunk,
-        work,
-        |s, i, c| {
-            if zeroed {
-                for e in c.iter_mut() {
-                    e.write(T::ZERO);
-                }
-            }
-            // SAFETY: the block was just zeroed, or `f` only writes it (the caller's promise);
-            // f32/f64 have no invalid bit patterns and `f` never reads an element it has
-            // not written.
-            let c = unsafe { &mut *(c as *mut [MaybeUninit<T>] as *mut [T]) };
-            f(s, i, c)
-        },
-    );
-    // SAFETY: the blocks cover 0..len and each was written.
-    unsafe { v.set_len(len) };
-    v
+    new_by_blocks_uninit(len, chunk, work, |s, i, c| f(s, i, fill_uninit(c, T::ZERO)))
 }
 
 /// Forward kernel: `out[n, co] = Σ W[co, (c, ky, kx)] · im2col(x[n])` per group, plus bias.
@@ -680,7 +736,7 @@ fn conv_forward<T: Element>(
     }
     let work = n * cout * p * kg;
     // every element is written: by the GEMM (β = 0) or the copy out of `tmp`
-    new_by_blocks(n * cout * p, nb * cout * p, work, false, |s, bi, chunk| {
+    new_by_blocks_uninit(n * cout * p, nb * cout * p, work, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / (cout * p);
         let np = m * p;
@@ -705,7 +761,7 @@ fn conv_forward<T: Element>(
             };
             if m == 1 {
                 let c = &mut chunk[gi * cg * p..(gi + 1) * cg * p];
-                matmul_into(cg, kg, p, a, b, T::ZERO, c, p, split);
+                matmul_into_uninit(cg, kg, p, a, b, c, p, split);
             } else {
                 // the block's outputs side by side, then moved to their samples
                 let tmp = buf(&mut s.tmp, cg * ld);
@@ -713,12 +769,17 @@ fn conv_forward<T: Element>(
                 for i in 0..m {
                     for co in 0..cg {
                         let dst = (i * cout + gi * cg + co) * p;
-                        chunk[dst..dst + p].copy_from_slice(&tmp[co * ld + i * p..][..p]);
+                        let src = &tmp[co * ld + i * p..][..p];
+                        for (d, &v) in chunk[dst..dst + p].iter_mut().zip(src) {
+                            d.write(v);
+                        }
                     }
                 }
             }
         }
-        add_bias(chunk, bias, p);
+        // SAFETY: the groups' GEMMs (all m·cout·p outputs of a single sample, rows p apart)
+        // or the copies (each (sample, channel) row of p once) wrote the whole chunk.
+        add_bias(unsafe { assume_init_slice(chunk) }, bias, p);
     })
 }
 
@@ -763,7 +824,7 @@ fn conv_data_backward<T: Element>(
     };
     let work = n * cout * p * kg;
     // col2im adds into the image, so it starts from zeros
-    new_by_blocks(n * img, nb * img, work, true, |s, bi, chunk| {
+    new_by_blocks_zeroed(n * img, nb * img, work, |s, bi, chunk| {
         let s0 = bi * nb;
         let m = chunk.len() / img;
         let np = m * p;
