@@ -211,10 +211,16 @@ impl Var {
     pub fn softmax(&self, axis: isize) -> Var {
         self.log_softmax(axis).exp()
     }
-    /// Log-softmax along `axis`: x − logsumexp(x).
+    /// Log-softmax along `axis`: x − logsumexp(x), computed as (x − m) − ln Σ e^(x − m) with
+    /// m = max (detached), in PyTorch's order: x − m is exact for the entries that matter,
+    /// where x − (m + ln Σ e^(x − m)) would put up to half an ulp of m into every
+    /// log-probability (see [`tensor::Tensor::log_softmax`]).
     #[track_caller]
     pub fn log_softmax(&self, axis: isize) -> Var {
-        self.sub(&self.logsumexp(&[axis], true))
+        let m = self.constant(self.value.max(&[axis], true).clamp(-f64::MAX, f64::MAX));
+        let d = self.sub(&m);
+        let lse = d.exp().sum(&[axis], true).log();
+        d.sub(&lse)
     }
     /// Sums a broadcast value back to `shape` (the adjoint of broadcasting).
     #[track_caller]
