@@ -71,21 +71,35 @@ fn same_shape(loss: &str, input: &Var, target: &Var) {
     );
 }
 
-/// max(ln x, −100), elementwise, without NaN in the gradient where it is clamped.
+/// The floor PyTorch's BCE backward puts under p(1 − p): its input gradient is
+/// (p − t) / max(p(1 − p), 1e-12).
+const BCE_EPS: f64 = 1e-12;
+
+/// One log of [`bce`], for u = p or u = 1 − p: the value max(ln u, −100) (PyTorch's clamp),
+/// with the derivative (1 − u) / max(u(1 − u), 1e-12), which is 1/u wherever u(1 − u) ≥ 1e-12
+/// (there the value is ln u, unclamped: u ≥ 1e-12 > e^−100). So the two terms of the loss,
+/// −t·L(p) − (1 − t)·L(1 − p), have the input gradient of PyTorch's backward,
+/// (p − t) / max(p(1 − p), 1e-12), finite at p = 0 and 1.
 ///
-/// Where ln x ≥ −100, i.e. x ≥ e^−100 (and where x is NaN, so NaN propagates) this is
-/// `x.log()`; elsewhere it is the constant −100 with zero gradient. The clamped elements go
-/// through ln 1, so neither the forward pass (anomaly mode) nor the backward pass (0/0) ever
-/// sees ln 0 (the "double where" trick).
-fn clamped_log(x: &Var) -> Var {
-    let low = x.value().lt_scalar((-100f64).exp()); // 1 where clamped; NaN compares false
-    if low.sum_all().item() == 0.0 {
-        return x.log(); // the usual case: nothing to clamp
+/// Where u(1 − u) < 1e-12 (and for NaN: NaN compares false, so it propagates through ln u) the
+/// value is the constant max(ln u, −100) plus s(u) − s(u) for s(u) = (u − u²/2)/1e-12, whose
+/// derivatives (1 − u)/1e-12 and −1/1e-12 are those of the floored formula, so second
+/// derivatives match PyTorch's double backward too. Those elements go through ln 1, so neither
+/// the forward pass (anomaly mode) nor the backward pass (0/0) ever sees ln 0 (the "double
+/// where" trick).
+fn bce_log(u: &Var) -> Var {
+    let uv = u.value();
+    // 1 where u(1 − u) < 1e-12: u within about 1e-12 of 0 or 1
+    let floored = uv.mul(&uv.neg().add_scalar(1.0)).lt_scalar(BCE_EPS);
+    if floored.sum_all().item() == 0.0 {
+        return u.log(); // the usual case: nothing is floored
     }
-    let keep = low.neg().add_scalar(1.0);
-    let one = x.constant(Tensor::ones(*x.shape(), x.dtype()));
-    let safe = Var::where_(&low, &one, x);
-    let floor = x.constant(Tensor::full(*x.shape(), -100.0, x.dtype()));
+    let keep = floored.neg().add_scalar(1.0);
+    let one = u.constant(Tensor::ones(*u.shape(), u.dtype()));
+    let safe = Var::where_(&floored, &one, u);
+    let value = u.constant(uv.log().clamp(-100.0, f64::INFINITY));
+    let s = u.sub(&u.square().mul_scalar(0.5)).mul_scalar(1.0 / BCE_EPS);
+    let floor = value.add(&s.sub(&s.detach()));
     Var::where_(&keep, &safe.log(), &floor)
 }
 
@@ -93,8 +107,10 @@ fn clamped_log(x: &Var) -> Var {
 /// ℓ = −[t·ln p + (1 − t)·ln(1 − p)], with each log clamped at −100 as PyTorch does, so
 /// p = 0 or 1 gives 100, not ∞.
 ///
-/// Prefer [`bce_with_logits`] on the logits: it is exact where this one saturates. Where a log
-/// is clamped the gradient is 0 (PyTorch's backward instead divides by max(p(1 − p), 1e-12)).
+/// Prefer [`bce_with_logits`] on the logits: it is exact where this one saturates. The input
+/// gradient is PyTorch's, (p − t) / max(p(1 − p), 1e-12): the exact derivative wherever
+/// p(1 − p) ≥ 1e-12, and finite at p = 0 and 1 (−t·10¹² at p = 0, (1 − t)·10¹² at p = 1). The
+/// target gradient is max(ln(1 − p), −100) − max(ln p, −100).
 ///
 /// Panics if a finite probability is outside [0, 1] (NaN propagates, so a training loop can
 /// catch it at the optimizer step), or if shapes or dtypes differ.
@@ -113,8 +129,8 @@ pub fn bce(prob: &Var, target: &Var, reduction: Reduction) -> Var {
         panic!("bce: probabilities must be in [0, 1], but element {i} is {v} (use bce_with_logits on logits)");
     }
     let l = target
-        .mul(&clamped_log(prob))
-        .add(&(1.0 - target).mul(&clamped_log(&(1.0 - prob))))
+        .mul(&bce_log(prob))
+        .add(&(1.0 - target).mul(&bce_log(&(1.0 - prob))))
         .neg();
     reduce(&l, reduction)
 }

@@ -83,15 +83,67 @@ fn bce_values_clamp_the_log_at_minus_100_with_finite_gradients() {
                 "{dtype}: non-finite gradient {g:?}"
             );
         }
-        // dℓ/dp = −t/p + (1 − t)/(1 − p) where the logs are not clamped
+        // dℓ/dp = −t/p + (1 − t)/(1 − p) where the logs are not clamped, and PyTorch's
+        // (p − t)/max(p(1 − p), 1e-12) at p = 0 and 1: −1e12, 0, 1e12
         close(&g[0][..2], &[-2.0, 10.0], 1e-5);
-        assert_eq!(g[0][2], 0.0, "clamped: zero gradient, not NaN");
+        close(&g[0][2..], &[-1e12, 0.0, 1e12], 1e-6);
     }
     let p = t64(&[0.25, 0.75]);
     let (val, _) = eval(&[p, t64(&[1.0, 1.0])], |v| {
         bce(&v[0], &v[1], Reduction::Mean)
     });
     close(&val, &[-(0.25f64.ln() + 0.75f64.ln()) / 2.0], 1e-15);
+}
+
+/// PyTorch's BCE backward, (p − t)/max(p(1 − p), 1e-12), at p = 0 and 1 (where the logs are
+/// clamped at −100) and within 1e-12 of them; elsewhere the exact derivative, which a central
+/// difference confirms; the target's gradient max(ln(1 − p), −100) − max(ln p, −100).
+#[test]
+fn bce_gradient_is_pytorchs_where_the_log_is_clamped() {
+    let torch = |p: f64, t: f64| (p - t) / (p * (1.0 - p)).max(1e-12);
+    let ps = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1e-13, 1.0 - 1e-13, 1e-300];
+    let ts = [1.0, 0.0, 0.3, 0.0, 1.0, 0.3, 1.0, 0.0, 0.5];
+    for dtype in [DType::F64, DType::F32] {
+        let p = t64(&ps).to_dtype(dtype);
+        let t = t64(&ts).to_dtype(dtype);
+        let (pv, tv) = (p.to_vec_f64(), t.to_vec_f64());
+        let (val, g) = eval(&[p, t], |v| bce(&v[0], &v[1], Reduction::None));
+        for i in 0..ps.len() {
+            let want = torch(pv[i], tv[i]);
+            assert!(
+                (g[0][i] - want).abs() <= 1e-6 * want.abs().max(1.0),
+                "{dtype}: p {} t {}: dℓ/dp {} vs PyTorch's {want}",
+                pv[i],
+                tv[i],
+                g[0][i]
+            );
+            let clog = |x: f64| x.ln().max(-100.0);
+            let want_t = clog(1.0 - pv[i]) - clog(pv[i]);
+            assert!(
+                (g[1][i] - want_t).abs() <= 1e-5 * want_t.abs().max(1.0),
+                "{dtype}: p {} t {}: dℓ/dt {} vs {want_t}",
+                pv[i],
+                tv[i],
+                g[1][i]
+            );
+            assert!(val[i].is_finite() && val[i] <= 100.0 + 1e-9);
+        }
+    }
+    // p = 0 and 1 in the mean: the gradient is the elementwise one over N
+    let (_, g) = eval(&[t64(&[0.0, 1.0, 0.5]), t64(&[1.0, 0.0, 1.0])], |v| {
+        bce(&v[0], &v[1], Reduction::Mean)
+    });
+    close(&g[0], &[-1e12 / 3.0, 1e12 / 3.0, -2.0 / 3.0], 1e-12);
+    // elsewhere the exact derivative: central differences, close to 0 and 1 as well
+    let ps = t64(&[1e-3, 0.3, 0.5, 0.97, 1.0 - 1e-4]);
+    let ts = t64(&[1.0, 0.0, 0.2, 0.6, 0.0]);
+    let o = CheckOptions {
+        eps: 1e-8,
+        atol: 1e-6,
+        rtol: 1e-5,
+    };
+    let r = gradcheck(&|v| bce(&v[0], &v[1], Reduction::Sum), &[ps, ts], o);
+    assert!(r.is_ok(), "{}", r.unwrap_err());
 }
 
 #[test]
