@@ -7,8 +7,8 @@
 
 use autograd::{Param, Tape, Var};
 use nn::optim::{
-    Adam, AdamConfig, AdamW, AdamWConfig, OptimErrorKind, Optimizer, RmsProp, RmsPropConfig, Sgd,
-    SgdConfig,
+    Adam, AdamConfig, AdamW, AdamWConfig, Optim, OptimErrorKind, Optimizer, ParamGroup, RmsProp,
+    RmsPropConfig, Sgd, SgdConfig,
 };
 use nn::{as_dyn, Module};
 use tensor::{DType, Tensor};
@@ -792,4 +792,225 @@ fn grad_norm_is_the_l2_norm_of_all_gradients_with_shared_params_once() {
     assert_eq!(grad_norm(&[a.clone(), b.clone(), a.clone(), c]), got);
     assert_eq!(grad_norm(&[b]), 5.0);
     assert_eq!(grad_norm(&[]), 0.0);
+}
+
+// ---------------------------------------------------------------------------------- groups
+
+/// Two groups, each stepping at its own rate: SGD's θ − γ·g and Adam's first step (±γ per
+/// element) with the group's γ; a schedule's `set_lr` scales both rates together.
+#[test]
+fn parameter_groups_step_with_their_own_learning_rates() {
+    for dtype in [DType::F64, DType::F32] {
+        let p = |name: &str| Param::new(name, Tensor::from_slice(&THETA0, [2]).to_dtype(dtype));
+        let (a, b, c) = (p("a"), p("b"), p("c"));
+        let groups = vec![
+            ParamGroup::new(vec![a.clone(), b.clone()]),
+            ParamGroup::new(vec![("c".to_string(), c.clone())]).lr(0.25),
+        ];
+        let mut sgd = Optim::with_groups(groups, SgdConfig::default().lr(0.5)).unwrap();
+        assert_eq!(sgd.num_groups(), 2);
+        assert_eq!(
+            (sgd.group_lr(0), sgd.group_lr(1), sgd.lr()),
+            (0.5, 0.25, 0.5)
+        );
+        assert_eq!((sgd.group_of(1), sgd.group_of(2)), (0, 1));
+        assert_eq!(sgd.param_names(), ["a", "b", "c"]);
+        for q in [&a, &b, &c] {
+            set_grad(q, &GRADS[0]);
+        }
+        assert_eq!(sgd.step().unwrap().updated, 3);
+        let sgd_step =
+            |lr: f64| -> Vec<f64> { (0..2).map(|k| THETA0[k] - lr * GRADS[0][k]).collect() };
+        assert_close(&vals(&a), &sgd_step(0.5), 1e-7);
+        assert_close(&vals(&b), &sgd_step(0.5), 1e-7);
+        assert_close(&vals(&c), &sgd_step(0.25), 1e-7);
+
+        // a schedule halves the base rate: the group follows
+        sgd.set_lr(0.25);
+        assert_eq!((sgd.group_lr(0), sgd.group_lr(1)), (0.25, 0.125));
+        // and a group's own rate can be changed
+        sgd.set_group_lr(1, 1.0);
+        let before = vals(&c);
+        set_grad(&c, &GRADS[1]);
+        a.set_grad(None);
+        b.set_grad(None);
+        sgd.step().unwrap();
+        assert_close(&vals(&c), &[before[0] - 0.2, before[1] - 0.3], 1e-7);
+        sgd.set_lr(0.5);
+        assert_eq!(sgd.group_lr(1), 2.0, "the new ratio is kept");
+
+        // Adam's first step moves every element by its group's rate
+        let (x, y) = (p("x"), p("y"));
+        let groups = vec![
+            ParamGroup::new(vec![x.clone()]).lr(0.1),
+            ParamGroup::new(vec![y.clone()]).lr(0.001),
+        ];
+        let mut adam = Optim::with_groups(groups, adam_cfg()).unwrap();
+        set_grad(&x, &GRADS[0]);
+        set_grad(&y, &GRADS[0]);
+        adam.step().unwrap();
+        assert_close(&vals(&x), &[THETA0[0] - 0.1, THETA0[1] + 0.1], 1e-6);
+        assert_close(&vals(&y), &[THETA0[0] - 0.001, THETA0[1] + 0.001], 1e-6);
+    }
+}
+
+#[test]
+fn invalid_parameter_groups_are_rejected() {
+    let (a, b) = (param("a", &[1.0]), param("b", &[2.0]));
+    let cfg = || SgdConfig::default().lr(0.1);
+    let err = |groups: Vec<ParamGroup>| Optim::with_groups(groups, cfg()).unwrap_err();
+    let e = err(vec![
+        ParamGroup::new(vec![a.clone(), b.clone()]),
+        ParamGroup::new(vec![b.clone()]),
+    ]);
+    assert_eq!(e.kind(), OptimErrorKind::InvalidConfig);
+    assert_eq!(
+        e.to_string(),
+        "sgd: parameter 'b' appears in parameter groups 0 and 1"
+    );
+    assert_eq!(
+        err(vec![ParamGroup::new(vec![a.clone()]).lr(-1.0)]).to_string(),
+        "sgd: parameter group 0: Invalid learning rate: -1"
+    );
+    assert_eq!(
+        err(vec![
+            ParamGroup::new(vec![a.clone()]),
+            ParamGroup::new(Vec::<Param>::new())
+        ])
+        .to_string(),
+        "sgd: parameter group 1 is empty"
+    );
+    assert_eq!(
+        err(vec![]).to_string(),
+        "sgd: optimizer got an empty parameter list"
+    );
+    let e = Optim::with_groups(
+        vec![ParamGroup::new(vec![a.clone()]).lr(0.1)],
+        SgdConfig::default().lr(0.0),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("the base rate is 0"), "{e}");
+    // duplicates within one group are kept once, as in `new`
+    let opt = Optim::with_groups(vec![ParamGroup::new(vec![a.clone(), a])], cfg()).unwrap();
+    assert_eq!(opt.param_names(), ["a"]);
+}
+
+/// A grouped optimizer's state (buffers, steps, base and group rates) round-trips, and the
+/// next step is bit-identical; a single-group optimizer's state has no group keys, so
+/// checkpoints written before groups existed still load, also into a grouped optimizer.
+#[test]
+fn grouped_state_round_trips_and_single_group_state_is_unchanged() {
+    let make = |a: &Param, b: &Param| {
+        let groups = vec![
+            ParamGroup::new(vec![a.clone()]),
+            ParamGroup::new(vec![b.clone()]).lr(3e-4),
+        ];
+        Optim::with_groups(groups, adam_cfg().amsgrad(true)).unwrap()
+    };
+    let (a, b) = (param("a", &THETA0), param("b", &THETA0));
+    let mut oa = make(&a, &b);
+    for g in &GRADS[..2] {
+        set_grad(&a, g);
+        set_grad(&b, g);
+        oa.step().unwrap();
+    }
+    oa.set_lr(0.05); // both groups' rates move, and must come back as they are now
+    let saved = oa.state_tensors();
+    let keys: Vec<&str> = saved.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(&keys[..3], ["adam.lr", "adam.groups", "adam.group_lr"]);
+    assert_eq!(saved[1].1.to_i64_vec(), vec![1, 1]);
+    assert_eq!(
+        saved[2].1.to_f64_vec(),
+        vec![oa.group_lr(0), oa.group_lr(1)]
+    );
+
+    let (a2, b2) = (param("a", &THETA0), param("b", &THETA0));
+    a2.set_value(a.value());
+    b2.set_value(b.value());
+    let mut ob = make(&a2, &b2);
+    ob.set_group_lr(1, 9.0);
+    ob.load_state_tensors(&saved).unwrap();
+    assert_eq!(
+        (ob.lr(), ob.group_lr(0), ob.group_lr(1)),
+        (0.05, oa.group_lr(0), oa.group_lr(1))
+    );
+    assert_eq!((ob.step_count(0), ob.step_count(1)), (2, 2));
+    assert_eq!(ob.state_tensors(), saved);
+    for (p, q) in [(&a, &a2), (&b, &b2)] {
+        set_grad(p, &GRADS[2]);
+        set_grad(q, &GRADS[2]);
+    }
+    oa.step().unwrap();
+    ob.step().unwrap();
+    assert_eq!(vals(&a), vals(&a2));
+    assert_eq!(vals(&b), vals(&b2));
+
+    // a single-group optimizer: the keys it always had, and nothing else
+    let c = param("c", &THETA0);
+    let mut single = Adam::new(vec![c.clone()], adam_cfg()).unwrap();
+    set_grad(&c, &GRADS[0]);
+    single.step().unwrap();
+    let old = single.state_tensors();
+    let keys: Vec<&str> = old.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "adam.lr",
+            "adam.0.step",
+            "adam.0.exp_avg",
+            "adam.0.exp_avg_sq"
+        ]
+    );
+    let one_group = Optim::with_groups(vec![ParamGroup::new(vec![c.clone()])], adam_cfg()).unwrap();
+    assert_eq!(one_group.state_tensors()[..1], old[..1]);
+    // ... which loads into a grouped optimizer over the same parameters: each group's rate is
+    // the saved rate times the group's ratio
+    let (d, e) = (param("d", &THETA0), param("e", &THETA0));
+    let mut two = Adam::new(vec![d.clone(), e.clone()], adam_cfg()).unwrap();
+    set_grad(&d, &GRADS[0]);
+    set_grad(&e, &GRADS[0]);
+    two.set_lr(0.5);
+    two.step().unwrap();
+    let flat = two.state_tensors();
+    let mut grouped = Optim::with_groups(
+        vec![
+            ParamGroup::new(vec![d.clone()]),
+            ParamGroup::new(vec![e.clone()]).lr(adam_cfg().lr / 2.0),
+        ],
+        adam_cfg(),
+    )
+    .unwrap();
+    grouped.load_state_tensors(&flat).unwrap();
+    assert_eq!(
+        (grouped.lr(), grouped.group_lr(0), grouped.group_lr(1)),
+        (0.5, 0.5, 0.25)
+    );
+    assert_eq!(grouped.step_count(1), 1);
+
+    // grouped state into other groups, or with a group key missing: an error, nothing changes
+    let mut other = Optim::with_groups(
+        vec![ParamGroup::new(vec![d.clone(), e.clone()])],
+        adam_cfg().amsgrad(true),
+    )
+    .unwrap();
+    let renamed: Vec<_> = saved.clone();
+    let err = other.load_state_tensors(&renamed).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "adam: the saved state has parameter groups of sizes [1, 1] (rates {:?}) but this optimizer's are [2]",
+            [oa.group_lr(0), oa.group_lr(1)]
+        )
+    );
+    assert_eq!(other.step_count(0), 0);
+    let partial: Vec<_> = saved
+        .iter()
+        .filter(|(k, _)| k != "adam.group_lr")
+        .cloned()
+        .collect();
+    let err = make(&a2, &b2).load_state_tensors(&partial).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "adam: the saved state is incomplete: missing 'adam.group_lr'"
+    );
 }

@@ -36,6 +36,37 @@
 //!   **no parameter is updated** (all gradients are checked before any update), so a training
 //!   loop can stop on the first NaN with the model still at its last finite state.
 //! - The same `Param` listed twice (a layer shared by two modules) is updated once.
+//!
+//! # Parameter groups
+//!
+//! [`Optim::with_groups`] takes several [`ParamGroup`]s, each with its own learning rate
+//! (PyTorch's `param_groups`, e.g. a smaller rate for a pretrained backbone). The other
+//! hyperparameters are shared. [`Optimizer::lr`] is then the optimizer's base rate, and
+//! [`Optimizer::set_lr`] (what schedules call) sets every group's rate in proportion: a group
+//! built with rate `r` under base rate `b` gets `lr · r / b`, as PyTorch's schedulers scale each
+//! group from its own initial rate. A single-group optimizer saves exactly the state it always
+//! did; a grouped one adds the group sizes and rates (see [`Optimizer::state_tensors`]).
+//!
+//! ```
+//! use autograd::Param;
+//! use nn::optim::{Optim, Optimizer, ParamGroup, SgdConfig};
+//! use tensor::Tensor;
+//!
+//! let head = Param::new("head", Tensor::from_vec(vec![1.0f64], [1]));
+//! let body = Param::new("body", Tensor::from_vec(vec![1.0f64], [1]));
+//! let groups = vec![
+//!     ParamGroup::new(vec![head.clone()]),            // the base rate, 0.1
+//!     ParamGroup::new(vec![body.clone()]).lr(0.01),  // its own rate
+//! ];
+//! let mut opt = Optim::with_groups(groups, SgdConfig::default().lr(0.1)).unwrap();
+//! head.set_grad(Some(Tensor::from_vec(vec![1.0f64], [1])));
+//! body.set_grad(Some(Tensor::from_vec(vec![1.0f64], [1])));
+//! opt.step().unwrap();
+//! assert_eq!(head.value().to_vec_f64(), vec![0.9]);
+//! assert_eq!(body.value().to_vec_f64(), vec![0.99]);
+//! opt.set_lr(0.05); // a schedule halves the base rate: the group's halves too
+//! assert!((opt.group_lr(1) - 0.005).abs() < 1e-18);
+//! ```
 
 /// Builder setters for an optimizer config: `setters!(Config { /// doc\n field: type, … })`
 /// gives `Config::field(self, value) -> Self` for each field.
@@ -179,7 +210,10 @@ pub trait Optimizer {
     /// The state needed to resume bit for bit: `"<kind>.lr"` (F64 scalar), and for each
     /// parameter `i` that has been stepped `"<kind>.<i>.step"` (I64 scalar) and its buffers
     /// `"<kind>.<i>.<field>"` (PyTorch's names: `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`,
-    /// `momentum_buffer`, `square_avg`, `grad_avg`), in the parameter's dtype and shape.
+    /// `momentum_buffer`, `square_avg`, `grad_avg`), in the parameter's dtype and shape. An
+    /// optimizer with several [parameter groups](ParamGroup) adds `"<kind>.groups"` (I64, the
+    /// number of parameters of each group) and `"<kind>.group_lr"` (F64, each group's rate);
+    /// with one group these are left out, so its state is what it was before groups existed.
     fn state_tensors(&self) -> Vec<(String, RawTensor)>;
     /// Restores what [`Optimizer::state_tensors`] returned. Validates everything first (kind,
     /// indices, fields, shapes, dtypes, step counts, lr) and changes nothing on error.
@@ -237,6 +271,44 @@ impl IntoNamedParams for &[Param] {
     fn into_named_params(self) -> Vec<(String, Param)> {
         self.iter().map(|p| (p.name(), p.clone())).collect()
     }
+}
+
+/// Parameters with their own learning rate, one of the groups of [`Optim::with_groups`]
+/// (PyTorch's parameter groups; the other hyperparameters are the optimizer's).
+#[derive(Clone, Debug)]
+pub struct ParamGroup {
+    params: Vec<(String, Param)>,
+    lr: Option<f64>,
+}
+
+impl ParamGroup {
+    /// A group of `params` at the optimizer's learning rate.
+    pub fn new(params: impl IntoNamedParams) -> ParamGroup {
+        ParamGroup {
+            params: params.into_named_params(),
+            lr: None,
+        }
+    }
+
+    /// The same group with its own learning rate.
+    pub fn lr(self, lr: f64) -> ParamGroup {
+        ParamGroup {
+            lr: Some(lr),
+            ..self
+        }
+    }
+}
+
+/// One group's place in [`Optim::params`] and its learning rate.
+#[derive(Clone, Debug, PartialEq)]
+struct GroupInfo {
+    /// Its parameters are `params[start..start + len]`.
+    start: usize,
+    len: usize,
+    /// Its current learning rate.
+    lr: f64,
+    /// Its rate over the optimizer's base rate, kept by [`Optimizer::set_lr`].
+    scale: f64,
 }
 
 /// What one [`Optimizer::step`] did.
@@ -363,6 +435,8 @@ pub struct Optim<R: UpdateRule> {
     config: R,
     params: Vec<(String, Param)>,
     state: Vec<Option<ParamState>>,
+    /// One group (the whole list, at the config's rate) unless built by `with_groups`.
+    groups: Vec<GroupInfo>,
 }
 
 fn multi_index(mut lin: usize, dims: &[usize]) -> Vec<usize> {
@@ -409,10 +483,142 @@ impl<R: UpdateRule> Optim<R> {
             ));
         }
         let state = vec![None; params.len()];
+        let groups = vec![GroupInfo {
+            start: 0,
+            len: params.len(),
+            lr: config.learning_rate(),
+            scale: 1.0,
+        }];
         Ok(Optim {
             config,
             params,
             state,
+            groups,
+        })
+    }
+
+    /// An optimizer over parameter groups, each with its own learning rate (the base rate
+    /// `config`'s unless [`ParamGroup::lr`] set one); the parameters are numbered group after
+    /// group. Errors, like PyTorch, if `config` or a group's rate is invalid, a group is empty,
+    /// or a parameter appears in two groups (within one group, duplicates are kept once), and
+    /// if a group has a rate of its own while the base rate is 0 (a schedule could not scale
+    /// it).
+    pub fn with_groups(groups: Vec<ParamGroup>, config: R) -> Result<Self, OptimError> {
+        let invalid = |m: String| OptimError::new(OptimErrorKind::InvalidConfig, R::KIND, None, m);
+        config.validate().map_err(invalid)?;
+        if groups.is_empty() {
+            return Err(invalid("optimizer got an empty parameter list".into()));
+        }
+        let base = config.learning_rate();
+        let mut params: Vec<(String, Param)> = Vec::new();
+        let mut owner: std::collections::HashMap<usize, usize> = Default::default();
+        let mut out = Vec::with_capacity(groups.len());
+        for (g, group) in groups.into_iter().enumerate() {
+            let lr = group.lr.unwrap_or(base);
+            let mut own = config.clone();
+            own.set_learning_rate(lr);
+            own.validate()
+                .map_err(|m| invalid(format!("parameter group {g}: {m}")))?;
+            let scale = match group.lr {
+                None => 1.0,
+                Some(_) if base > 0.0 => lr / base,
+                Some(_) if lr == 0.0 => 1.0,
+                Some(_) => {
+                    return Err(invalid(format!(
+                        "parameter group {g} has learning rate {lr} but the base rate is 0, so a schedule could not scale it"
+                    )))
+                }
+            };
+            let start = params.len();
+            for (name, p) in group.params {
+                match owner.get(&p.id()) {
+                    Some(&h) if h == g => continue,
+                    Some(&h) => {
+                        return Err(invalid(format!(
+                            "parameter '{name}' appears in parameter groups {h} and {g}"
+                        )))
+                    }
+                    None => {
+                        owner.insert(p.id(), g);
+                        params.push((name, p));
+                    }
+                }
+            }
+            let len = params.len() - start;
+            if len == 0 {
+                return Err(invalid(format!("parameter group {g} is empty")));
+            }
+            out.push(GroupInfo {
+                start,
+                len,
+                lr,
+                scale,
+            });
+        }
+        let state = vec![None; params.len()];
+        Ok(Optim {
+            config,
+            params,
+            state,
+            groups: out,
+        })
+    }
+
+    /// Number of parameter groups (1 unless built by [`Optim::with_groups`]).
+    pub fn num_groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The learning rate of group `group`. Panics (at the caller) if there is no such group.
+    #[track_caller]
+    pub fn group_lr(&self, group: usize) -> f64 {
+        self.group(group).lr
+    }
+
+    /// Sets the learning rate of group `group`; later [`Optimizer::set_lr`] calls keep its new
+    /// ratio to the base rate (when that is positive). Panics (at the caller) if there is no
+    /// such group or `lr` is negative or NaN.
+    #[track_caller]
+    pub fn set_group_lr(&mut self, group: usize, lr: f64) {
+        self.group(group);
+        assert!(
+            lr >= 0.0,
+            "{}: set_group_lr: learning rate {lr} of group {group} is not ≥ 0",
+            R::KIND
+        );
+        let base = self.config.learning_rate();
+        let g = &mut self.groups[group];
+        g.lr = lr;
+        if base > 0.0 {
+            g.scale = lr / base;
+        }
+    }
+
+    /// The group parameter `index` belongs to. Panics (at the caller) if there is no such
+    /// parameter.
+    #[track_caller]
+    pub fn group_of(&self, index: usize) -> usize {
+        assert!(
+            index < self.params.len(),
+            "{}: group_of: parameter {index} out of range for {} parameters",
+            R::KIND,
+            self.params.len()
+        );
+        self.groups
+            .iter()
+            .position(|g| index < g.start + g.len)
+            .expect("the groups cover every parameter")
+    }
+
+    #[track_caller]
+    fn group(&self, group: usize) -> &GroupInfo {
+        let n = self.groups.len();
+        self.groups.get(group).unwrap_or_else(|| {
+            panic!(
+                "{}: parameter group {group} out of range for {n} group{}",
+                R::KIND,
+                if n == 1 { "" } else { "s" }
+            )
         })
     }
 
@@ -504,14 +710,30 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             }
             work.push((i, g.contiguous()));
         }
-        // 2. update
+        // 2. update, each group at its own rate (a copy of the config only where it differs)
         let Optim {
             config,
             params,
             state,
+            groups,
         } = self;
         let fields = config.state_fields().len();
+        let rules: Vec<Option<R>> = groups
+            .iter()
+            .map(|g| {
+                (g.lr != config.learning_rate()).then(|| {
+                    let mut r = config.clone();
+                    r.set_learning_rate(g.lr);
+                    r
+                })
+            })
+            .collect();
+        let mut gi = 0;
         for (i, g) in work {
+            while i >= groups[gi].start + groups[gi].len {
+                gi += 1;
+            }
+            let rule = rules[gi].as_ref().unwrap_or(config);
             let p = &params[i].1;
             let st = state[i].get_or_insert_with(|| ParamState {
                 step: 0,
@@ -524,7 +746,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             with_dtype!(g.dtype(), T => {
                 let gs = g.as_slice::<T>();
                 let mut bufs: Vec<&mut [T]> = st.bufs.iter_mut().map(|b| b.data_mut::<T>()).collect();
-                p.update::<T>(|w| config.update(step, w, gs, &mut bufs));
+                p.update::<T>(|w| rule.update(step, w, gs, &mut bufs));
             });
             report.updated += 1;
         }
@@ -543,6 +765,9 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
 
     fn set_lr(&mut self, lr: f64) {
         self.config.set_learning_rate(lr);
+        for g in &mut self.groups {
+            g.lr = lr * g.scale;
+        }
     }
 
     fn kind(&self) -> &'static str {
@@ -557,6 +782,13 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         let kind = R::KIND;
         let fields = self.config.state_fields();
         let mut out = vec![(format!("{kind}.lr"), RawTensor::from_f64(&[], &[self.lr()]))];
+        if self.groups.len() > 1 {
+            let n = [self.groups.len()];
+            let sizes: Vec<i64> = self.groups.iter().map(|g| g.len as i64).collect();
+            let lrs: Vec<f64> = self.groups.iter().map(|g| g.lr).collect();
+            out.push((format!("{kind}.groups"), RawTensor::from_i64(&n, &sizes)));
+            out.push((format!("{kind}.group_lr"), RawTensor::from_f64(&n, &lrs)));
+        }
         for (i, st) in self.state.iter().enumerate() {
             let Some(st) = st else { continue };
             out.push((
@@ -575,6 +807,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         let fields = self.config.state_fields();
         let n = self.params.len();
         let mut lr = None;
+        let (mut group_sizes, mut group_lr): (Option<Vec<i64>>, Option<Vec<f64>>) = (None, None);
         let mut steps: Vec<Option<u64>> = vec![None; n];
         let mut bufs: Vec<Vec<Option<Tensor>>> = vec![vec![None; fields.len()]; n];
         for (key, raw) in saved {
@@ -596,6 +829,31 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
                     )));
                 }
                 lr = Some(v);
+                continue;
+            }
+            if rest == "groups" {
+                let v = raw.to_i64_vec();
+                if raw.dtype != RawDType::I64 || raw.shape.len() != 1 || v.iter().any(|&x| x < 1) {
+                    return Err(self.state_error(format!(
+                        "'{key}' must be a 1-D I64 tensor of group sizes ≥ 1 (found {} {:?})",
+                        raw.dtype, raw.shape
+                    )));
+                }
+                group_sizes = Some(v);
+                continue;
+            }
+            if rest == "group_lr" {
+                let v = raw.to_f64_vec();
+                if raw.dtype != RawDType::F64
+                    || raw.shape.len() != 1
+                    || v.iter().any(|&x| !x.is_finite() || x < 0.0)
+                {
+                    return Err(self.state_error(format!(
+                        "'{key}' must be a 1-D F64 tensor of finite, non-negative rates (found {} {:?} = {v:?})",
+                        raw.dtype, raw.shape
+                    )));
+                }
+                group_lr = Some(v);
                 continue;
             }
             let (idx, field) = rest.split_once('.').unwrap_or((rest, ""));
@@ -644,6 +902,23 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         let Some(lr) = lr else {
             return Err(self.state_error(format!("the saved state has no '{kind}.lr'")));
         };
+        // the groups' rates: as saved, or (a single-group state) the saved rate scaled
+        let have: Vec<i64> = self.groups.iter().map(|g| g.len as i64).collect();
+        let group_lr: Vec<f64> = match (group_sizes, group_lr) {
+            (None, None) => self.groups.iter().map(|g| lr * g.scale).collect(),
+            (Some(sizes), Some(lrs)) if sizes == have && lrs.len() == have.len() => lrs,
+            (Some(sizes), Some(lrs)) => {
+                return Err(self.state_error(format!(
+                    "the saved state has parameter groups of sizes {sizes:?} (rates {lrs:?}) but this optimizer's are {have:?}"
+                )))
+            }
+            (sizes, _) => {
+                let missing = if sizes.is_some() { "group_lr" } else { "groups" };
+                return Err(self.state_error(format!(
+                    "the saved state is incomplete: missing '{kind}.{missing}'"
+                )));
+            }
+        };
         let mut state = vec![None; n];
         for i in 0..n {
             let have = bufs[i].iter().filter(|b| b.is_some()).count();
@@ -682,6 +957,9 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         }
         self.state = state;
         self.config.set_learning_rate(lr);
+        for (g, glr) in self.groups.iter_mut().zip(group_lr) {
+            g.lr = glr;
+        }
         Ok(())
     }
 }
