@@ -339,6 +339,14 @@ pub fn backward(op: &Op, x: &[Var], out: &Var, g: &Var, need: &[bool]) -> Small<
             }
             Small::Many(out)
         }
+        #[cfg(test)]
+        Op::MutantChannelAffine => {
+            let mut r = backward(&Op::ChannelAffine, x, out, g, need);
+            if crate::is_grad_enabled() {
+                r[1] = r[1].take().map(|dw| dw.mul_scalar(2.0));
+            }
+            r
+        }
         Op::Normalize { axes, eps } => {
             let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
             if !crate::is_grad_enabled() {

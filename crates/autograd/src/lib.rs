@@ -9,7 +9,8 @@
 //! - [`Var::backward`] accumulates into parameters' and leaves' `.grad`; [`grad()`] returns
 //!   gradients without touching them.
 //! - [`no_grad`], [`Var::detach`], [`Var::grad_reverse`], anomaly mode ([`Tape::set_anomaly`]).
-//! - [`gradcheck`] / [`gradgradcheck`] in f64, and proptest strategies in `testing`
+//! - [`gradcheck`] (on both backward branches of every rule, fused and differentiable) /
+//!   [`gradgradcheck`] in f64, and proptest strategies in `testing`
 //!   (feature `testing`).
 //! - Inspection: `Display` for [`Tape`] (a table), [`Tape::to_dot`], [`Var::backward_trace`].
 //!
@@ -37,7 +38,9 @@ pub mod tape;
 pub mod testing;
 
 pub use backward::{grad, try_grad, AutogradError};
-pub use check::{gradcheck, gradcheck_report, gradgradcheck, CheckOptions, CheckReport};
+pub use check::{
+    gradcheck, gradcheck_branch_report, gradcheck_report, gradgradcheck, CheckOptions, CheckReport,
+};
 pub use op::{Op, OP_NAMES};
 pub use param::Param;
 pub use tape::{

@@ -197,6 +197,11 @@ pub enum Op {
     },
     /// x·w[c] + b[c] along axis 1 (inputs x, w and optionally b), batch norm's affine step
     ChannelAffine,
+    /// Test builds only: [`Op::ChannelAffine`] whose differentiable backward branch (the one
+    /// run with `create_graph`) doubles the weight gradient — the mutant that passed every
+    /// test while gradcheck ran the fused branch only (`check::tests`).
+    #[cfg(test)]
+    MutantChannelAffine,
     /// (x − mean)/√(var + eps) over axes (biased variance), with a closed-form backward
     Normalize {
         /// normalised axes (resolved)
@@ -270,6 +275,8 @@ impl Op {
             Op::MaxPool2dBackward { .. } => "max_pool2d_backward",
             Op::MaxPool2dGather { .. } => "max_pool2d_gather",
             Op::ChannelAffine => "channel_affine",
+            #[cfg(test)]
+            Op::MutantChannelAffine => "mutant_channel_affine",
             Op::Normalize { .. } => "normalize",
             Op::UpsampleNearest2d(_) => "upsample_nearest2d",
             Op::UpsampleNearest2dBackward(_) => "upsample_nearest2d_backward",
@@ -354,6 +361,8 @@ impl Op {
             Op::Normalize { .. } => {
                 "∂L/∂x = (g − mean(g) − x̂·mean(g·x̂)) / √(var + eps), means over the normalised axes"
             }
+            #[cfg(test)]
+            Op::MutantChannelAffine => "channel_affine's, with ∂L/∂w doubled under create_graph",
             Op::UpsampleNearest2d(_) => "∂L/∂x = ∂L/∂out summed over each scale×scale block",
             Op::UpsampleNearest2dBackward(_) => "∂L/∂a = nearest-upsample(∂L/∂out)",
         }
