@@ -415,6 +415,29 @@ impl OptimizerKind {
     }
 }
 
+/// `module` applied to `x` (`[N, …]`, N ≥ 1) in evaluation mode, without recording, in chunks
+/// of 500 rows (then back in training mode): how a trained generator translates or encodes.
+pub fn apply(module: &dyn Module, x: &Tensor) -> Tensor {
+    module.eval();
+    let _off = autograd::no_grad();
+    let n = x.dims()[0];
+    let mut parts = Vec::new();
+    let mut done = 0;
+    while done < n {
+        let k = (n - done).min(500);
+        let t = autograd::Tape::new();
+        parts.push(
+            module
+                .forward(&t.constant(x.narrow(0, done, k).contiguous()))
+                .value()
+                .clone(),
+        );
+        done += k;
+    }
+    module.train(true);
+    Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0)
+}
+
 /// `n` (≥ 1) samples of a generator in evaluation mode, in batches of 500: G(z) with z drawn
 /// from `noise` with `rng`.
 pub fn sample_generator(

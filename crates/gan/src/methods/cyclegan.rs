@@ -23,10 +23,11 @@
 //! measures how often the content survives.
 
 use crate::data::{BatchKind, Data};
+use crate::method::apply;
 use crate::method::{
     finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
 };
-use crate::methods::direct::{apply, check_unpaired_8x8};
+use crate::methods::direct::check_unpaired_8x8;
 use autograd::Var;
 use nn::loss::{l1, Reduction};
 use nn::optim::{compute_gradients, AdamConfig, OptimError};

@@ -17,10 +17,11 @@
 
 use crate::data::{BatchKind, Data};
 use crate::method::{
-    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
+    apply, finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
+    TrainError,
 };
 use crate::models;
-use autograd::{no_grad, Tape, Var};
+use autograd::{no_grad, Var};
 use nn::loss::{bce_with_logits, Reduction};
 use nn::optim::{compute_gradients, AdamConfig, OptimError};
 use nn::{
@@ -154,27 +155,6 @@ impl Direct {
             .show("d_fake", d_fake);
         Ok(rec)
     }
-}
-
-/// G applied to `x` in evaluation mode, without recording, in chunks of 500.
-pub(crate) fn apply(g: &dyn Module, x: &Tensor) -> Tensor {
-    g.eval();
-    let _off = no_grad();
-    let n = x.dims()[0];
-    let mut parts = Vec::new();
-    let mut done = 0;
-    while done < n {
-        let k = (n - done).min(500);
-        let t = Tape::new();
-        parts.push(
-            g.forward(&t.constant(x.narrow(0, done, k).contiguous()))
-                .value()
-                .clone(),
-        );
-        done += k;
-    }
-    g.train(true);
-    Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0)
 }
 
 impl Method for Direct {

@@ -20,10 +20,11 @@
 //! as fakes.)
 
 use crate::data::{BatchKind, Data};
+use crate::method::apply;
 use crate::method::{
     finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
 };
-use crate::methods::direct::{apply, bce_to, check_unpaired_8x8};
+use crate::methods::direct::{bce_to, check_unpaired_8x8};
 use crate::metrics::DigitClassifier;
 use crate::models;
 use autograd::{no_grad, Var};

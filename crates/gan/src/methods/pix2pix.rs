@@ -360,19 +360,7 @@ impl Pix2pix {
 
     /// G(A) for images A `[N, 1, s, s]` in [−1, 1], in evaluation mode (no dropout), in chunks.
     pub fn translate(&self, a: &Tensor) -> Tensor {
-        self.g.eval();
-        let _off = no_grad();
-        let n = a.dims()[0];
-        let mut parts = Vec::new();
-        let mut done = 0;
-        while done < n {
-            let k = (n - done).min(256);
-            let x = Tape::new().constant(a.narrow(0, done, k).contiguous());
-            parts.push(self.g.forward(&x).value().clone());
-            done += k;
-        }
-        self.g.train(true);
-        Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0)
+        crate::method::apply(&self.g, a)
     }
 
     /// D's probability map σ(D(A, B)) `[N, 1, h, w]`, in evaluation mode.
