@@ -70,11 +70,12 @@ cgan: runs one D step of the conditional GAN on four real digits and prints its 
 (real/right, real/wrong, fake/right), each term of D's loss, and D's outputs after the update.";
 
 const TRANSLATE_HELP: &str = "\
-usage: minimax translate --checkpoint F --input X.npy --out Y.npy
+usage: minimax translate --checkpoint F --input X.npy --out Y.npy [--direction x2y|y2x]
 
 Translates the images of X.npy (float32 [N, 1, H, W], pixels in [0, 1], the shape the run
-trained on) with the run saved in F (pix2pix) and writes them to Y.npy in the same form — the
-convention of samples.npy.";
+trained on) with the run saved in F (pix2pix, direct, dtn, cyclegan) and writes them to Y.npy in
+the same form — the convention of samples.npy. --direction y2x translates back, for a run that
+has a way back (cyclegan).";
 
 const INSPECT_HELP: &str = "\
 usage: minimax inspect --checkpoint F [--allow-non-finite]
@@ -432,7 +433,7 @@ fn translate(words: &[String]) -> Result<(), Failure> {
     let Some(a) = Args::parse(
         "translate",
         words,
-        &Spec::new(&["checkpoint", "input", "out"], &[]),
+        &Spec::new(&["checkpoint", "input", "out", "direction"], &[]),
     )?
     else {
         println!("{TRANSLATE_HELP}");
@@ -448,6 +449,16 @@ fn translate(words: &[String]) -> Result<(), Failure> {
         ))
         .into());
     }
+    let back = match a.value("direction").unwrap_or("x2y") {
+        "x2y" => false,
+        "y2x" => true,
+        other => {
+            return Err(UsageError(format!(
+                "translate: --direction must be x2y or y2x, got '{other}'"
+            ))
+            .into())
+        }
+    };
     let loaded = run::load_run(&ckpt, false).map_err(|e| Failure::Run(e.to_string()))?;
     let name = loaded.method.info().name;
     let x = nn::io::load_npy(&input).map_err(|e| Failure::Run(format!("translate: {e}")))?;
@@ -478,9 +489,17 @@ fn translate(words: &[String]) -> Result<(), Failure> {
         .to_dtype(tensor::DType::F32)
         .mul_scalar(2.0)
         .add_scalar(-1.0);
-    let y = loaded.method.translate(&x).ok_or_else(|| {
-        Failure::Run(format!("translate: a {name} run does not translate images"))
-    })?;
+    let y = if back {
+        loaded.method.translate_reverse(&x).ok_or_else(|| {
+            Failure::Run(format!(
+                "translate: a {name} run does not translate back (y2x)"
+            ))
+        })?
+    } else {
+        loaded.method.translate(&x).ok_or_else(|| {
+            Failure::Run(format!("translate: a {name} run does not translate images"))
+        })?
+    };
     let y = y.add_scalar(1.0).mul_scalar(0.5).clamp(0.0, 1.0);
     nn::io::save_npy(&out, &y).map_err(|e| Failure::Run(format!("translate: {e}")))?;
     println!(

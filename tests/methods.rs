@@ -140,6 +140,29 @@ fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
                     .to_vec_f32(),
                 "{name}: translate differs from the run's own translations"
             );
+            // the way back exists for cyclegan only
+            let o = minimax(&[
+                "translate".into(),
+                "--checkpoint".into(),
+                cb.display().to_string(),
+                "--input".into(),
+                npy.display().to_string(),
+                "--out".into(),
+                b.join("back.npy").display().to_string(),
+                "--direction".into(),
+                "y2x".into(),
+            ]);
+            if name == "cyclegan" {
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                let t = nn::io::load_npy(b.join("back.npy")).unwrap();
+                assert_eq!(t.dims(), nn::io::load_npy(&npy).unwrap().dims());
+            } else {
+                assert_eq!(o.status.code(), Some(1), "{name}");
+                assert_eq!(
+                    String::from_utf8_lossy(&o.stderr),
+                    format!("minimax: translate: a {name} run does not translate back (y2x)\n")
+                );
+            }
         } else {
             let o = minimax(&[
                 "sample".into(),
