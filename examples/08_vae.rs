@@ -1,4 +1,4 @@
-//! 08 — §2's baselines: an auto-encoder and a VAE on the embedded 8×8 digits, used as
+//! 08 — the tutorial's baselines for a generator: an auto-encoder and a VAE on the embedded 8×8 digits, used as
 //! generators. Trains both on a stratified 80 % split, then measures reconstruction on the
 //! held-out 20 % and how real the *generated* images look: the mean per-pixel squared distance
 //! of each sample to its nearest training digit (`nearest_neighbour_mse`), for

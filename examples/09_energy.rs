@@ -1,4 +1,4 @@
-//! 09 — §2's discriminator alone as an energy function, trained iteratively on the ring of 8:
+//! 09 — the tutorial's discriminator alone as an energy function, trained iteratively on the ring of 8:
 //! each round the negatives are T steps of gradient ascent x ← x + η∇ₓD(x) on the current D,
 //! then D is updated to score the data above them. Prints E D(x), E D(x̃), the negatives'
 //! distance to the nearest mode and their mode report every tenth of the run, then samples

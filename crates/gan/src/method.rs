@@ -195,7 +195,7 @@ impl MethodInfo {
             let (arg, default) = match o.kind {
                 OptKind::Switch => (String::new(), String::new()),
                 _ => (
-                    format!(" {}", o.kind.placeholder()),
+                    format!(" {}", o.kind.metavar()),
                     format!(" (default {})", o.default),
                 ),
             };
@@ -493,7 +493,7 @@ pub enum OptKind {
 }
 
 impl OptKind {
-    fn placeholder(&self) -> String {
+    fn metavar(&self) -> String {
         match self {
             OptKind::Int { .. } => "N".into(),
             OptKind::Float { .. } => "X".into(),
