@@ -432,3 +432,56 @@ fn cli_manners_version_broken_pipes_and_plain_progress_lines() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_killed_save_leaves_nothing_behind_after_the_next_run() {
+    let dir = tmp("stale");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stale = dir.join("checkpoint.safetensors.tmp-4242-7");
+    std::fs::write(&stale, b"half a checkpoint").unwrap();
+    let o = minimax(&[
+        "train",
+        "gan",
+        "--steps",
+        "2",
+        "--batch",
+        "8",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stale.exists(), "the stale temporary file is still there");
+    assert!(dir.join("checkpoint.safetensors").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_exploding_run_stops_before_it_saves_an_exploded_state() {
+    let dir = tmp("explode");
+    let o = minimax(&[
+        "train",
+        "dcgan",
+        "--lr",
+        "10",
+        "--steps",
+        "60",
+        "--log-every",
+        "1",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = last_line(&o);
+    assert!(
+        e.contains("training stopped: step")
+            && e.contains("NaN, infinite or larger than 1e10 in magnitude (try a lower --lr)"),
+        "{e}"
+    );
+    // whatever was saved before is finite and loads
+    let ck = dir.join("checkpoint.safetensors");
+    if ck.exists() {
+        let o = minimax(&["inspect", "--checkpoint", &ck.display().to_string()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

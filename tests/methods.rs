@@ -273,7 +273,9 @@ fn a_checkpoint_with_non_finite_weights_is_refused_naming_the_tensor() {
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
-        e.contains("tensor 'gen.0.weight' holds 1 NaN or infinite value(s)"),
+        e.contains(
+            "tensor 'gen.0.weight' holds 1 NaN, infinite or exploded (beyond 1e10) value(s)"
+        ),
         "{e}"
     );
     let o = minimax(&[

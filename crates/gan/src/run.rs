@@ -203,17 +203,34 @@ impl Module for Nothing {
 /// The name and element count of the first tensor of `module` holding NaN or ±∞, with how many
 /// such elements it has.
 pub fn first_non_finite(module: &dyn Module) -> Option<(String, usize)> {
+    first_beyond(module, f64::INFINITY)
+}
+
+/// A weight this large means the run has exploded: no network here has a use for it, and the
+/// next steps would overflow.
+pub const EXPLODED: f64 = 1e10;
+
+/// The name of the first tensor of `module` holding NaN, ±∞ or a value of magnitude above
+/// `limit`, with how many such values it has. Reads the values in place (no copy).
+pub fn first_beyond(module: &dyn Module, limit: f64) -> Option<(String, usize)> {
     module
         .named_params()
         .into_iter()
         .chain(module.named_buffers())
         .find_map(|(name, p)| {
-            let bad = p
-                .value()
-                .to_vec_f64()
-                .iter()
-                .filter(|x| !x.is_finite())
-                .count();
+            let t = p.value().contiguous();
+            let bad = match t.dtype() {
+                DType::F32 => t
+                    .as_slice::<f32>()
+                    .iter()
+                    .filter(|x| !(x.abs() as f64 <= limit))
+                    .count(),
+                DType::F64 => t
+                    .as_slice::<f64>()
+                    .iter()
+                    .filter(|x| !(x.abs() <= limit))
+                    .count(),
+            };
             (bad > 0).then_some((name, bad))
         })
 }
@@ -221,8 +238,8 @@ pub fn first_non_finite(module: &dyn Module) -> Option<(String, usize)> {
 /// Reads a run checkpoint and rebuilds its method: the metadata is validated first (method
 /// known, options within their ranges, the example shape bounded), then the networks are built
 /// and loaded strictly (every tensor present with its shape), and optimizers, generator, state
-/// and iteration count restored. Weights holding NaN or ±∞ are refused, naming the tensor,
-/// unless `allow_non_finite` (for `inspect`).
+/// and iteration count restored. Weights holding NaN, ±∞ or values beyond [`EXPLODED`] are
+/// refused, naming the tensor, unless `allow_non_finite` (for `inspect`).
 pub fn load_run(path: &Path, allow_non_finite: bool) -> Result<Loaded, RunError> {
     let file = path.display();
     let probe = nn::checkpoint::load_checkpoint_with(path, &Nothing, false)
@@ -301,9 +318,9 @@ pub fn load_run(path: &Path, allow_non_finite: bool) -> Result<Loaded, RunError>
         let group = Group::new(&nets);
         let ex = load_checkpoint(path, &group).map_err(|e| RunError(e.to_string()))?;
         if !allow_non_finite {
-            if let Some((name, bad)) = first_non_finite(&group) {
+            if let Some((name, bad)) = first_beyond(&group, EXPLODED) {
                 return Err(RunError(format!(
-                    "{file}: tensor '{name}' holds {bad} NaN or infinite value(s); the weights are unusable (`minimax inspect --allow-non-finite` shows them)"
+                    "{file}: tensor '{name}' holds {bad} NaN, infinite or exploded (beyond {EXPLODED:e}) value(s); the weights are unusable (`minimax inspect --allow-non-finite` shows them)"
                 )));
             }
         }
@@ -535,12 +552,12 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
         };
         let seconds = ts.elapsed().as_secs_f64();
         let step = method.iterations();
-        // an update that made a weight non-finite stops the run before it is saved
+        // an update that made a weight non-finite or exploded stops the run before it is saved
         let nets = method.networks();
-        if let Some((name, bad)) = first_non_finite(&Group::new(&nets)) {
+        if let Some((name, bad)) = first_beyond(&Group::new(&nets), EXPLODED) {
             write_csv(&metrics)?;
             return Err(RunError(format!(
-                "training stopped: step {step}: the update made {bad} value(s) of '{name}' NaN or infinite (try a lower --lr); {}",
+                "training stopped: step {step}: the update made {bad} value(s) of '{name}' NaN, infinite or larger than {EXPLODED:e} in magnitude (try a lower --lr); {}",
                 kept(&ckpt)
             )));
         }
