@@ -23,8 +23,8 @@ usage: minimax [COMMAND] [OPTIONS]
 commands:
   train METHOD                       train a method and write a run folder (`minimax train --help`)
   sample --checkpoint F --out FILE   draw samples from a trained run (.npy or .png)
-  explain gan|cgan                   one iteration of the original GAN algorithm, or one D step
-                                     of the conditional GAN, step by step
+  explain gan|cgan|cyclegan          one iteration of the original GAN algorithm, one D step of
+                                     the conditional GAN, or one CycleGAN iteration, live
   translate --checkpoint F --input X.npy --out Y.npy   translate images with a trained run
   inspect --checkpoint F             the networks and per-tensor statistics of a checkpoint
 
@@ -62,12 +62,14 @@ bold, italic, condensed, light, and one family: sans, serif or mono; unnamed sty
 the family sans).";
 
 const EXPLAIN_HELP: &str = "\
-usage: minimax explain gan|cgan [--seed S]
+usage: minimax explain gan|cgan|cyclegan [--seed S]
 
 gan: runs one iteration of the original GAN algorithm (Goodfellow et al. 2014) on a tiny 1-D
 problem and prints every quantity the algorithm box names, with live numbers.
 cgan: runs one D step of the conditional GAN on four real digits and prints its three pairs
-(real/right, real/wrong, fake/right), each term of D's loss, and D's outputs after the update.";
+(real/right, real/wrong, fake/right), each term of D's loss, and D's outputs after the update.
+cyclegan: runs one CycleGAN iteration on four printed and four handwritten digits and prints every
+loss term (two GAN, two cycle, two identity, both D terms) with the networks its gradient reaches.";
 
 const TRANSLATE_HELP: &str = "\
 usage: minimax translate --checkpoint F --input X.npy --out Y.npy [--direction x2y|y2x]
@@ -587,10 +589,15 @@ fn explain(words: &[String]) -> Result<(), Failure> {
     match a.positional.as_slice() {
         [w] if w == "gan" => print!("{}", gan::explain::explain_gan(seed)),
         [w] if w == "cgan" => print!("{}", gan::explain::explain_cgan(seed)),
-        [] => return Err(UsageError("explain: say what to explain: gan or cgan".into()).into()),
+        [w] if w == "cyclegan" => print!("{}", gan::explain::explain_cyclegan(seed)),
+        [] => {
+            return Err(
+                UsageError("explain: say what to explain: gan, cgan or cyclegan".into()).into(),
+            )
+        }
         other => {
             return Err(UsageError(format!(
-                "explain: unknown topic '{}' (gan or cgan)",
+                "explain: unknown topic '{}' (gan, cgan or cyclegan)",
                 other.join(" ")
             ))
             .into())

@@ -485,3 +485,65 @@ fn an_exploding_run_stops_before_it_saves_an_exploded_state() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn explain_cyclegan_shows_every_term_and_the_networks_it_reaches() {
+    let o = minimax(&["explain", "cyclegan"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = |needle: &str| -> String {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no '{needle}' in:\n{out}"))
+            .to_string()
+    };
+    let value = |l: &str| -> f64 {
+        l.split(" = ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let names = [
+        "(D_Y(G(x)) − 1)²",
+        "(D_X(F(y)) − 1)²",
+        "λ|F(G(x)) − x|",
+        "λ|G(F(y)) − y|",
+        "½λ|G(y) − y|",
+        "½λ|F(x) − x|",
+    ];
+    let sum: f64 = names.iter().map(|n| value(&line(n))).sum();
+    let own = line("The method's own step");
+    let own: f64 = own
+        .split("loss ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((sum - own).abs() < 1e-4, "{sum} vs {own}");
+    // which networks each term reaches
+    let reaches = |n: &str| -> Vec<String> {
+        let l = line(n);
+        l.split('→')
+            .nth(1)
+            .unwrap()
+            .split(", ")
+            .filter(|p| !p.trim().ends_with('—'))
+            .map(|p| p.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(reaches(names[0]), ["G"]);
+    assert_eq!(reaches(names[1]), ["F"]);
+    assert_eq!(reaches(names[2]), ["G", "F"]);
+    assert_eq!(reaches(names[3]), ["G", "F"]);
+    assert_eq!(reaches(names[4]), ["G"]);
+    assert_eq!(reaches(names[5]), ["F"]);
+    assert_eq!(reaches("½[(D_Y(y) − 1)²"), ["D_Y"]);
+    assert_eq!(reaches("½[(D_X(x) − 1)²"), ["D_X"]);
+}
