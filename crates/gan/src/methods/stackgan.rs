@@ -746,7 +746,7 @@ pub static STACKGAN: MethodInfo = MethodInfo {
             serif of each sample's requested face) and samples-stage1.npy beside samples.npy.",
     takes: BatchKind::Labelled,
     default_data: "printed",
-    default_steps: 1500,
+    default_steps: 4000,
     holds_out: true,
     options: &[
         OptSpec {
