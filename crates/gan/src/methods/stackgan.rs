@@ -54,6 +54,8 @@ pub struct StackGanConfig {
     pub augment: bool,
     /// Learning rate of every network (Adam, betas 0.5, 0.999).
     pub lr: f64,
+    /// Stage II trains only after this many iterations (StackGAN trains stage I first).
+    pub stage2_from: usize,
 }
 
 impl Default for StackGanConfig {
@@ -66,6 +68,7 @@ impl Default for StackGanConfig {
             kl_weight: 2.0,
             augment: true,
             lr: 2e-4,
+            stage2_from: 0,
         }
     }
 }
@@ -435,17 +438,21 @@ impl StackGan {
         let eps1 = self.randn(m, self.cfg.c_dim);
         let eps2 = self.randn(m, self.cfg.c_dim);
         let s1 = self.train_stage(0, &phi, &x16, &|s: &Self, p: &Var| s.stage1(p, &z, &eps1))?;
-        let draft = {
-            let _off = no_grad();
-            let t = Tape::new();
-            self.stage1(&t.constant(phi.clone()), &z, &eps1)
-                .0
-                .value()
-                .clone()
+        let s2 = if self.step > self.cfg.stage2_from {
+            let draft = {
+                let _off = no_grad();
+                let t = Tape::new();
+                self.stage1(&t.constant(phi.clone()), &z, &eps1)
+                    .0
+                    .value()
+                    .clone()
+            };
+            self.train_stage(1, &phi, &x, &|s: &Self, p: &Var| {
+                s.stage2(p, &p.constant(draft.clone()), &eps2)
+            })?
+        } else {
+            (f64::NAN, f64::NAN, f64::NAN)
         };
-        let s2 = self.train_stage(1, &phi, &x, &|s: &Self, p: &Var| {
-            s.stage2(p, &p.constant(draft.clone()), &eps2)
-        })?;
         let mut rec = Record::new();
         rec.show("d1_loss", s1.0)
             .show("g1_loss", s1.1)
@@ -728,6 +735,7 @@ fn build(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, Str
         kl_weight: o.f64("kl-weight"),
         augment: !o.switch("no-ca"),
         lr: o.f64("lr"),
+        stage2_from: o.usize("stage2-from"),
     };
     Ok(Box::new(
         StackGan::new(cfg, seed).map_err(|e| e.to_string())?,
@@ -778,6 +786,15 @@ pub static STACKGAN: MethodInfo = MethodInfo {
             help: "ablation: no conditioning augmentation (c = μ)",
             default: "false",
             kind: OptKind::Switch,
+        },
+        OptSpec {
+            name: "stage2-from",
+            help: "stage II trains only after this many iterations of stage I",
+            default: "0",
+            kind: OptKind::Int {
+                min: 0,
+                max: 1_000_000_000,
+            },
         },
         OptSpec {
             name: "lr",
