@@ -148,6 +148,27 @@ pub trait Method {
     }
 }
 
+/// Implements [`Method::rng`], [`Method::set_rng`], [`Method::iterations`] and
+/// [`Method::set_iterations`] inside `impl Method for …` for a method that keeps its generator in
+/// a field `rng` and its iteration count in a field `step` (what every method here does).
+#[macro_export]
+macro_rules! rng_and_step {
+    () => {
+        fn rng(&self) -> &Rng {
+            &self.rng
+        }
+        fn set_rng(&mut self, rng: Rng) {
+            self.rng = rng;
+        }
+        fn iterations(&self) -> usize {
+            self.step
+        }
+        fn set_iterations(&mut self, n: usize) {
+            self.step = n;
+        }
+    };
+}
+
 /// What a method is, for the command line and the run loop: the only place a method is
 /// registered ([`crate::methods::METHODS`]).
 pub struct MethodInfo {

@@ -54,18 +54,7 @@ impl Method for Moments {
     fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
         vec![("g", &mut self.opt)]
     }
-    fn rng(&self) -> &Rng {
-        &self.rng
-    }
-    fn set_rng(&mut self, rng: Rng) {
-        self.rng = rng;
-    }
-    fn iterations(&self) -> usize {
-        self.step
-    }
-    fn set_iterations(&mut self, n: usize) {
-        self.step = n;
-    }
+    gan::rng_and_step!();
     fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
         Some(gan::method::sample_generator(
             &self.g,

@@ -837,18 +837,7 @@ macro_rules! ae_method {
             fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
                 vec![($net, &mut self.opt)]
             }
-            fn rng(&self) -> &Rng {
-                &self.rng
-            }
-            fn set_rng(&mut self, rng: Rng) {
-                self.rng = rng;
-            }
-            fn iterations(&self) -> usize {
-                self.step
-            }
-            fn set_iterations(&mut self, n: usize) {
-                self.step = n;
-            }
+            crate::rng_and_step!();
             fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
                 Some(<$t>::sample(self, n, rng))
             }

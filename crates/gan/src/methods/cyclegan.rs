@@ -380,18 +380,7 @@ impl Method for CycleGan {
             ("disc_y", &mut self.opt_dy),
         ]
     }
-    fn rng(&self) -> &Rng {
-        &self.rng
-    }
-    fn set_rng(&mut self, rng: Rng) {
-        self.rng = rng;
-    }
-    fn iterations(&self) -> usize {
-        self.step
-    }
-    fn set_iterations(&mut self, n: usize) {
-        self.step = n;
-    }
+    crate::rng_and_step!();
     fn state(&self) -> Vec<(String, Tensor)> {
         let mut v = Vec::new();
         for (name, pool) in [("pool_x", &self.pool_x), ("pool_y", &self.pool_y)] {

@@ -196,18 +196,7 @@ impl Method for Dtn {
     fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
         vec![("g", &mut self.opt_g), ("d", &mut self.opt_d)]
     }
-    fn rng(&self) -> &Rng {
-        &self.rng
-    }
-    fn set_rng(&mut self, rng: Rng) {
-        self.rng = rng;
-    }
-    fn iterations(&self) -> usize {
-        self.step
-    }
-    fn set_iterations(&mut self, n: usize) {
-        self.step = n;
-    }
+    crate::rng_and_step!();
     fn translate(&self, x: &Tensor) -> Option<Tensor> {
         Some(apply(&Composed(self), x))
     }

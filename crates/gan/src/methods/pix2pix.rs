@@ -436,18 +436,7 @@ impl Method for Pix2pix {
     fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
         vec![("g", &mut self.opt_g), ("d", &mut self.opt_d)]
     }
-    fn rng(&self) -> &Rng {
-        &self.rng
-    }
-    fn set_rng(&mut self, rng: Rng) {
-        self.rng = rng;
-    }
-    fn iterations(&self) -> usize {
-        self.step
-    }
-    fn set_iterations(&mut self, n: usize) {
-        self.step = n;
-    }
+    crate::rng_and_step!();
     fn state(&self) -> Vec<(String, Tensor)> {
         let words: Vec<u64> = self.g.dropouts().flat_map(|d| d.rng_state()).collect();
         vec![("dropout_rngs".into(), words_to_tensor(&words))]

@@ -600,18 +600,7 @@ impl Method for StackGan {
             .zip(self.opts.iter_mut().map(|o| o as &mut dyn Optimizer))
             .collect()
     }
-    fn rng(&self) -> &Rng {
-        &self.rng
-    }
-    fn set_rng(&mut self, rng: Rng) {
-        self.rng = rng;
-    }
-    fn iterations(&self) -> usize {
-        self.step
-    }
-    fn set_iterations(&mut self, n: usize) {
-        self.step = n;
-    }
+    crate::rng_and_step!();
     fn classes(&self) -> usize {
         10
     }

@@ -469,18 +469,7 @@ impl Method for Gan {
     fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
         vec![("g", self.opt_g.as_mut()), ("d", self.opt_d.as_mut())]
     }
-    fn rng(&self) -> &Rng {
-        &self.rng
-    }
-    fn set_rng(&mut self, rng: Rng) {
-        self.rng = rng;
-    }
-    fn iterations(&self) -> usize {
-        self.step
-    }
-    fn set_iterations(&mut self, n: usize) {
-        self.step = n;
-    }
+    crate::rng_and_step!();
     fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
         Some(Gan::sample(self, n, rng))
     }
