@@ -29,7 +29,8 @@ pub fn mlp_discriminator(in_dim: usize, hidden: usize, rng: &mut Rng) -> Sequent
         .add(Linear::new(hidden, 1, true, rng))
 }
 
-fn convt(cin: usize, cout: usize, rng: &mut Rng) -> ConvTranspose2d {
+/// A 4×4 transposed convolution with stride 2 and padding 1: doubles the side.
+pub fn convt(cin: usize, cout: usize, rng: &mut Rng) -> ConvTranspose2d {
     ConvTranspose2d::with_options(
         cin,
         cout,
@@ -40,7 +41,8 @@ fn convt(cin: usize, cout: usize, rng: &mut Rng) -> ConvTranspose2d {
     )
 }
 
-fn conv(cin: usize, cout: usize, rng: &mut Rng) -> Conv2d {
+/// A 4×4 convolution with stride 2 and padding 1: halves the side.
+pub fn conv(cin: usize, cout: usize, rng: &mut Rng) -> Conv2d {
     Conv2d::with_options(
         cin,
         cout,

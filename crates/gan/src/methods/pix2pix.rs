@@ -32,10 +32,10 @@ use autograd::{no_grad, Tape, Var};
 use nn::loss::{bce_with_logits, l1, Reduction};
 use nn::optim::{compute_gradients, AdamConfig, OptimError};
 use nn::{
-    Adam, BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Frozen, LeakyReLU, Module, Optimizer,
-    ReLU, Sequential, Tanh,
+    Adam, BatchNorm2d, Conv2d, Dropout, Frozen, LeakyReLU, Module, Optimizer, ReLU, Sequential,
+    Tanh,
 };
-use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
+use tensor::{Conv2dParams, DType, Rng, Tensor};
 
 /// The side of the square each PatchGAN logit sees, for `n` stride-2 layers: going back from
 /// one output pixel, each 4×4 stride-1 layer adds 3 pixels and each 4×4 stride-2 layer maps r to
@@ -48,27 +48,7 @@ pub fn receptive_field(n: usize) -> usize {
     r
 }
 
-fn down(cin: usize, cout: usize, rng: &mut Rng) -> Conv2d {
-    Conv2d::with_options(
-        cin,
-        cout,
-        (4, 4),
-        Conv2dParams::new((2, 2), (1, 1)),
-        true,
-        rng,
-    )
-}
-
-fn up(cin: usize, cout: usize, rng: &mut Rng) -> ConvTranspose2d {
-    ConvTranspose2d::with_options(
-        cin,
-        cout,
-        (4, 4),
-        ConvTranspose2dParams::new((2, 2), (1, 1)),
-        true,
-        rng,
-    )
-}
+use crate::models::{conv as down, convt as up};
 
 /// The U-Net generator: `levels` encoder levels, each halving the side, and as many decoder
 /// levels, each doubling it and joined (concatenated along channels) to the encoder level of
