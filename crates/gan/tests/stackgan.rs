@@ -37,6 +37,7 @@ fn stage_one_d_loss_is_real_plus_half_wrong_plus_half_fake() {
     let data = DataSpec::parse("printed").unwrap().open_held_out().unwrap();
     let cfg = StackGanConfig {
         batch: 8,
+        stage2_from: 0,
         ..StackGanConfig::default()
     };
     let mut sg = StackGan::new(cfg, 1).unwrap();

@@ -59,7 +59,8 @@ pub struct StackGanConfig {
 }
 
 impl Default for StackGanConfig {
-    /// Batch 32, z of 32 dims, c of 16, KL weight 2, augmentation on, Adam 2e-4.
+    /// Batch 32, z of 32 dims, c of 16, KL weight 2, augmentation on, Adam 2e-4, stage II from
+    /// iteration 2,000 on.
     fn default() -> Self {
         StackGanConfig {
             batch: 32,
@@ -68,7 +69,7 @@ impl Default for StackGanConfig {
             kl_weight: 2.0,
             augment: true,
             lr: 2e-4,
-            stage2_from: 0,
+            stage2_from: 2000,
         }
     }
 }
@@ -779,7 +780,7 @@ pub static STACKGAN: MethodInfo = MethodInfo {
         OptSpec {
             name: "stage2-from",
             help: "stage II trains only after this many iterations of stage I",
-            default: "0",
+            default: "2000",
             kind: OptKind::Int {
                 min: 0,
                 max: 1_000_000_000,
