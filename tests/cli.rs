@@ -547,3 +547,73 @@ fn explain_cyclegan_shows_every_term_and_the_networks_it_reaches() {
     assert_eq!(reaches("½[(D_Y(y) − 1)²"), ["D_Y"]);
     assert_eq!(reaches("½[(D_X(x) − 1)²"), ["D_X"]);
 }
+
+#[test]
+fn translate_refuses_inputs_of_the_wrong_shape_or_range() {
+    let dir = tmp("p2p");
+    let o = minimax(&[
+        "train",
+        "pix2pix",
+        "--steps",
+        "1",
+        "--batch",
+        "2",
+        "--ngf",
+        "4",
+        "--ndf",
+        "4",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck = dir.join("checkpoint.safetensors").display().to_string();
+    let bad = dir.join("bad.npy");
+    let out = dir.join("out.npy").display().to_string();
+    let run = |t: &tensor::Tensor| {
+        nn::io::save_npy(&bad, t).unwrap();
+        minimax(&[
+            "translate",
+            "--checkpoint",
+            &ck,
+            "--input",
+            &bad.display().to_string(),
+            "--out",
+            &out,
+        ])
+    };
+    let o = run(&tensor::Tensor::zeros([3, 1, 8, 8], tensor::DType::F32));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "minimax: translate: {} holds an array of shape [3, 1, 8, 8], but this pix2pix run translates [N, 1, 32, 32] with N ≥ 1\n",
+            bad.display()
+        )
+    );
+    let o = run(&tensor::Tensor::full(
+        [1, 1, 32, 32],
+        2.0,
+        tensor::DType::F32,
+    ));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("has a pixel 2; pixels must be in [0, 1] (like samples.npy)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = minimax(&[
+        "translate",
+        "--checkpoint",
+        &ck,
+        "--input",
+        "x.npy",
+        "--out",
+        "y.png",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "minimax: translate: --out must end in .npy, got 'y.png'\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
