@@ -436,6 +436,12 @@ impl OptimizerKind {
     }
 }
 
+/// Adam with DCGAN's betas (0.5, 0.999) and learning rate `lr` over `params` — the optimizer
+/// of every adversarial network here (pass `module.named_params()` or [`nn::params_of`]).
+pub fn gan_adam(params: Vec<(String, nn::Param)>, lr: f64) -> Result<Adam, OptimError> {
+    Adam::new(params, AdamConfig::default().lr(lr).betas(0.5, 0.999))
+}
+
 /// `module` applied to `x` (`[N, …]`, N ≥ 1) in evaluation mode, without recording, in chunks
 /// of 500 rows (then back in training mode): how a trained generator translates or encodes.
 pub fn apply(module: &dyn Module, x: &Tensor) -> Tensor {

@@ -28,12 +28,13 @@
 
 use crate::data::{BatchKind, Data};
 use crate::method::{
-    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
+    finite, gan_adam, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
+    TrainError,
 };
 use crate::models;
 use autograd::{no_grad, Tape, Var};
 use nn::loss::{bce_with_logits, mse, Reduction};
-use nn::optim::{compute_gradients, AdamConfig, OptimError};
+use nn::optim::{compute_gradients, OptimError};
 use nn::{params_of, Adam, Embedding, Frozen, LeakyReLU, Linear, Module, Optimizer, Sequential};
 use tensor::{DType, Rng, Tensor};
 
@@ -146,7 +147,7 @@ impl Cgan {
             .add(LeakyReLU::new(0.2))
             .add(Linear::new(128, 1, true, &mut rng));
         let d_embed = Embedding::new(classes, cfg.embed_dim, &mut rng);
-        let adam = |named| Adam::new(named, AdamConfig::default().lr(cfg.lr).betas(0.5, 0.999));
+        let adam = |named| gan_adam(named, cfg.lr);
         let opt_g = adam(params_of(&[("gen", &g), ("gen_embed", &g_embed)]))?;
         let opt_d = adam(params_of(&[
             ("disc", &d),

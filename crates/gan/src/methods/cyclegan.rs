@@ -25,12 +25,13 @@
 use crate::data::{BatchKind, Data};
 use crate::method::apply;
 use crate::method::{
-    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
+    finite, gan_adam, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
+    TrainError,
 };
 use crate::methods::direct::check_unpaired_8x8;
 use autograd::Var;
 use nn::loss::{l1, Reduction};
-use nn::optim::{compute_gradients, AdamConfig, OptimError};
+use nn::optim::{compute_gradients, OptimError};
 use nn::{
     params_of, Adam, Conv2d, ConvTranspose2d, Frozen, InstanceNorm2d, LeakyReLU, Module, Optimizer,
     ReLU, ReflectionPad2d, ResidualBlock, Sequential, Tanh,
@@ -234,7 +235,7 @@ impl CycleGan {
         for m in [&g, &f, &dx, &dy] {
             nn::init::init_dcgan(m, &mut rng);
         }
-        let adam = |p| Adam::new(p, AdamConfig::default().lr(cfg.lr).betas(0.5, 0.999));
+        let adam = |p| gan_adam(p, cfg.lr);
         let opt_gf = adam(params_of(&[("g", &g), ("f", &f)]))?;
         let opt_dx = adam(dx.named_params())?;
         let opt_dy = adam(dy.named_params())?;

@@ -17,13 +17,13 @@
 
 use crate::data::{BatchKind, Data};
 use crate::method::{
-    apply, finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
-    TrainError,
+    apply, finite, gan_adam, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options,
+    Record, TrainError,
 };
 use crate::models;
 use autograd::{no_grad, Var};
 use nn::loss::{bce_with_logits, Reduction};
-use nn::optim::{compute_gradients, AdamConfig, OptimError};
+use nn::optim::{compute_gradients, OptimError};
 use nn::{
     Adam, Conv2d, ConvTranspose2d, Flatten, Frozen, LeakyReLU, Linear, Module, Optimizer, ReLU,
     Sequential, Tanh, Unflatten,
@@ -102,12 +102,7 @@ impl Direct {
         };
         let d = models::dcgan_discriminator(2, 64, &mut rng);
         nn::init::init_dcgan(&d, &mut rng);
-        let adam = |m: &dyn Module| {
-            Adam::new(
-                m.named_params(),
-                AdamConfig::default().lr(lr).betas(0.5, 0.999),
-            )
-        };
+        let adam = |m: &dyn Module| gan_adam(m.named_params(), lr);
         let (opt_g, opt_d) = (adam(&g)?, adam(&d)?);
         Ok(Direct {
             g,

@@ -22,14 +22,15 @@
 use crate::data::{BatchKind, Data};
 use crate::method::apply;
 use crate::method::{
-    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
+    finite, gan_adam, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
+    TrainError,
 };
 use crate::methods::direct::{bce_to, check_unpaired_8x8};
 use crate::metrics::DigitClassifier;
 use crate::models;
 use autograd::{no_grad, Var};
 use nn::loss::{mse, Reduction};
-use nn::optim::{compute_gradients, AdamConfig, OptimError};
+use nn::optim::{compute_gradients, OptimError};
 use nn::{Adam, Frozen, Module, Optimizer, Sequential};
 use tensor::{Rng, Tensor};
 
@@ -102,12 +103,7 @@ impl Dtn {
         let d = models::dcgan_discriminator(2, 64, &mut rng);
         nn::init::init_dcgan(&g, &mut rng);
         nn::init::init_dcgan(&d, &mut rng);
-        let adam = |m: &dyn Module| {
-            Adam::new(
-                m.named_params(),
-                AdamConfig::default().lr(cfg.lr).betas(0.5, 0.999),
-            )
-        };
+        let adam = |m: &dyn Module| gan_adam(m.named_params(), cfg.lr);
         let (opt_g, opt_d) = (adam(&g)?, adam(&d)?);
         Ok(Dtn {
             f,

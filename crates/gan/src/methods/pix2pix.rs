@@ -25,12 +25,13 @@
 
 use crate::data::{BatchKind, Data};
 use crate::method::{
-    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
+    finite, gan_adam, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
+    TrainError,
 };
 use crate::report::{image_grid, Image};
 use autograd::{no_grad, Tape, Var};
 use nn::loss::{bce_with_logits, l1, Reduction};
-use nn::optim::{compute_gradients, AdamConfig, OptimError};
+use nn::optim::{compute_gradients, OptimError};
 use nn::{
     Adam, BatchNorm2d, Conv2d, Dropout, Frozen, LeakyReLU, Module, Optimizer, ReLU, Sequential,
     Tanh,
@@ -251,12 +252,7 @@ impl Pix2pix {
         let d = patchgan(cfg.patch_layers, cfg.ndf, &mut rng);
         nn::init::init_dcgan(&g, &mut rng);
         nn::init::init_dcgan(&d, &mut rng);
-        let adam = |m: &dyn Module| {
-            Adam::new(
-                m.named_params(),
-                AdamConfig::default().lr(cfg.lr).betas(0.5, 0.999),
-            )
-        };
+        let adam = |m: &dyn Module| gan_adam(m.named_params(), cfg.lr);
         let (opt_g, opt_d) = (adam(&g)?, adam(&d)?);
         Ok(Pix2pix {
             g,

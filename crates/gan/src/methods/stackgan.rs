@@ -22,14 +22,15 @@
 
 use crate::data::{downsample2, BatchKind, Data, Printed};
 use crate::method::{
-    finite, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record, TrainError,
+    finite, gan_adam, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
+    TrainError,
 };
 use crate::metrics::printed::STYLES;
 use crate::metrics::PrintedClassifier;
 use autograd::{no_grad, Tape, Var};
 use nn::format::RawTensor;
 use nn::loss::{bce_with_logits, kl_normal, Reduction};
-use nn::optim::{compute_gradients, AdamConfig, OptimError};
+use nn::optim::{compute_gradients, OptimError};
 use nn::{
     params_of, Adam, BatchNorm2d, Conv2d, ConvTranspose2d, Flatten, Frozen, LeakyReLU, Linear,
     Module, Optimizer, ReLU, ResidualBlock, Sequential, Tanh, Unflatten,
@@ -295,7 +296,7 @@ impl StackGan {
         {
             nn::init::init_dcgan(m, &mut rng);
         }
-        let adam = |p| Adam::new(p, AdamConfig::default().lr(cfg.lr).betas(0.5, 0.999));
+        let adam = |p| gan_adam(p, cfg.lr);
         let opts = [
             adam(params_of(&[("ca1", &ca1), ("gen1", &g1)]))?,
             adam(params_of(&[
