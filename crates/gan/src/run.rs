@@ -783,6 +783,8 @@ fn finish(
     if let (DataSpec::Unpaired(xs, ys), Some(x_set)) =
         (&data.spec, data.test.as_ref().or(Some(&data.train)))
     {
+        // each domain's classifier is trained once and serves every figure of its domain
+        let y_clf = classifier_for(ys);
         if let (Some(x), Some(labels)) = (x_set.examples(), x_set.example_labels()) {
             if let Some(out) = method.translate(&x) {
                 let io = |e: nn::format::FormatError| RunError(e.to_string());
@@ -796,9 +798,9 @@ fn finish(
                     &nn::format::RawTensor::from_i64(&[l.len()], &l),
                 )
                 .map_err(io)?;
-                figures.extend(preservation(ys, "X→Y", &out, &labels));
+                figures.extend(preservation(y_clf.as_ref(), "X→Y", &out, &labels));
                 figures.extend(preservation(
-                    ys,
+                    y_clf.as_ref(),
                     "doing nothing (G = identity)",
                     &x,
                     &labels,
@@ -823,10 +825,16 @@ fn finish(
             }
         }
         // the reverse direction, on the held-out examples of Y's classifier
-        if let Some((clf, _)) = classifier_for(ys) {
+        if let Some((clf, _)) = &y_clf {
             let y = clf.held_out().images().clone();
             if let Some(back) = method.translate_reverse(&y) {
-                figures.extend(preservation(xs, "Y→X", &back, clf.held_out().labels()));
+                let x_clf = classifier_for(xs);
+                figures.extend(preservation(
+                    x_clf.as_ref(),
+                    "Y→X",
+                    &back,
+                    clf.held_out().labels(),
+                ));
             }
         }
     }
@@ -980,16 +988,16 @@ fn classifier_for(data: &DataSpec) -> Option<(DigitClassifier, &'static str)> {
     }
 }
 
-/// How translations `out` of images of digits `labels` read to the classifier of the target
-/// domain `target`: the share read as the source's digit (label preservation), the share read
-/// confidently, and the Fréchet distance to the target's held-out digits.
+/// How translations `out` of images of digits `labels` read to `target`, the target domain's
+/// classifier and its name (none: no figures): the share read as the source's digit (label
+/// preservation), the share read confidently, and the Fréchet distance to its held-out digits.
 fn preservation(
-    target: &DataSpec,
+    target: Option<&(DigitClassifier, &'static str)>,
     what: &str,
     out: &Tensor,
     labels: &[usize],
 ) -> Vec<(String, String)> {
-    let Some((clf, name)) = classifier_for(target) else {
+    let Some((clf, name)) = target else {
         return Vec::new();
     };
     let r = evaluate_digits(&clf, out, clf.held_out().images());
