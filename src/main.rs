@@ -12,7 +12,7 @@ use gan::methods;
 use gan::run::{self, DataSpec, RunConfig};
 use nn::{Group, Module};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const MAIN_HELP: &str = "\
@@ -23,9 +23,11 @@ usage: minimax [COMMAND] [OPTIONS]
 commands:
   train METHOD                       train a method and write a run folder (`minimax train --help`)
   sample --checkpoint F --out FILE   draw samples from a trained run (.npy or .png)
-  explain gan|cgan|cyclegan          one iteration of the original GAN algorithm, one D step of
-                                     the conditional GAN, or one CycleGAN iteration, live
+  explain gan|cgan|cyclegan|latent   one iteration of the original GAN algorithm, one D step of
+                                     the conditional GAN, one CycleGAN iteration or one step of
+                                     a common latent space, live
   translate --checkpoint F --input X.npy --out Y.npy   translate images with a trained run
+  encode --checkpoint F --domain x|y --input X.npy --out Z.npy   codes of images (vaegan)
   inspect --checkpoint F             the networks and per-tensor statistics of a checkpoint
 
 With no command, runs `minimax train dcgan --data digits --out runs/dcgan-digits`.
@@ -62,22 +64,31 @@ bold, italic, condensed, light, and one family: sans, serif or mono; unnamed sty
 the family sans).";
 
 const EXPLAIN_HELP: &str = "\
-usage: minimax explain gan|cgan|cyclegan [--seed S]
+usage: minimax explain gan|cgan|cyclegan|latent [--seed S]
 
 gan: runs one iteration of the original GAN algorithm (Goodfellow et al. 2014) on a tiny 1-D
 problem and prints every quantity the algorithm box names, with live numbers.
 cgan: runs one D step of the conditional GAN on four real digits and prints its three pairs
 (real/right, real/wrong, fake/right), each term of D's loss, and D's outputs after the update.
 cyclegan: runs one CycleGAN iteration on four printed and four handwritten digits and prints every
-loss term (two GAN, two cycle, two identity, both D terms) with the networks its gradient reaches.";
+loss term (two GAN, two cycle, two identity, both D terms) with the networks its gradient reaches.
+latent: runs one iteration of a common latent space with every fix on and prints each term with
+the networks its gradient reaches, and the gradient-reversal layer's sign flip.";
 
 const TRANSLATE_HELP: &str = "\
 usage: minimax translate --checkpoint F --input X.npy --out Y.npy [--direction x2y|y2x]
 
 Translates the images of X.npy (float32 [N, 1, H, W], pixels in [0, 1], the shape the run
-trained on) with the run saved in F (pix2pix, direct, dtn, cyclegan) and writes them to Y.npy in
-the same form — the convention of samples.npy. --direction y2x translates back, for a run that
-has a way back (cyclegan).";
+trained on) with the run saved in F (pix2pix, direct, dtn, cyclegan, vaegan) and writes them to
+Y.npy in the same form — the convention of samples.npy. --direction y2x translates back, for a
+run that has a way back (cyclegan, vaegan).";
+
+const ENCODE_HELP: &str = "\
+usage: minimax encode --checkpoint F --input X.npy --out Z.npy [--domain x|y]
+
+Encodes the images of X.npy (float32 [N, 1, H, W], pixels in [0, 1], the shape the run trained
+on) of domain x (the first of the run's two domains, the default) or y with the run saved in F
+(vaegan) and writes their mean codes μ(x) to Z.npy as float32 [N, D].";
 
 const INSPECT_HELP: &str = "\
 usage: minimax inspect --checkpoint F [--allow-non-finite]
@@ -167,7 +178,8 @@ fn run(args: &[String]) -> Result<u8, Failure> {
         "explain" => explain(rest).map(|_| 0),
         "inspect" => inspect(rest).map(|_| 0),
         "translate" => translate(rest).map(|_| 0),
-        other => Err(UsageError(format!("unknown command '{other}' (commands: train, sample, translate, explain, inspect; see `minimax --help`)")).into()),
+        "encode" => encode(rest).map(|_| 0),
+        other => Err(UsageError(format!("unknown command '{other}' (commands: train, sample, translate, encode, explain, inspect; see `minimax --help`)")).into()),
     }
 }
 
@@ -463,34 +475,7 @@ fn translate(words: &[String]) -> Result<(), Failure> {
     };
     let loaded = run::load_run(&ckpt, false).map_err(|e| Failure::Run(e.to_string()))?;
     let name = loaded.method.info().name;
-    let x = nn::io::load_npy(&input).map_err(|e| Failure::Run(format!("translate: {e}")))?;
-    let mut want = vec![x.dims().first().copied().unwrap_or(0)];
-    want.extend(&loaded.meta.shape);
-    if x.dims() != want.as_slice() || want[0] == 0 {
-        return Err(Failure::Run(format!(
-            "translate: {} holds an array of shape {:?}, but this {name} run translates [N, {}] with N ≥ 1",
-            input.display(),
-            x.dims(),
-            loaded
-                .meta
-                .shape
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    let v = x.to_vec_f64();
-    if let Some(bad) = v.iter().find(|p| !(0.0..=1.0).contains(*p)) {
-        return Err(Failure::Run(format!(
-            "translate: {} has a pixel {bad}; pixels must be in [0, 1] (like samples.npy)",
-            input.display()
-        )));
-    }
-    let x = x
-        .to_dtype(tensor::DType::F32)
-        .mul_scalar(2.0)
-        .add_scalar(-1.0);
+    let x = read_images("translate", &input, &loaded)?;
     let y = if back {
         loaded.method.translate_reverse(&x).ok_or_else(|| {
             Failure::Run(format!(
@@ -508,6 +493,93 @@ fn translate(words: &[String]) -> Result<(), Failure> {
         "translated {} images of shape {:?} to {}",
         y.dims()[0],
         &y.dims()[1..],
+        out.display()
+    );
+    Ok(())
+}
+
+/// The images of `input` (float32 `[N, …]` with the run's example shape, pixels in [0, 1]) as
+/// the networks take them (in [−1, 1]), or one line saying what is wrong.
+fn read_images(cmd: &str, input: &Path, loaded: &run::Loaded) -> Result<tensor::Tensor, Failure> {
+    let name = loaded.method.info().name;
+    let x = nn::io::load_npy(input).map_err(|e| Failure::Run(format!("{cmd}: {e}")))?;
+    let mut want = vec![x.dims().first().copied().unwrap_or(0)];
+    want.extend(&loaded.meta.shape);
+    if x.dims() != want.as_slice() || want[0] == 0 {
+        return Err(Failure::Run(format!(
+            "{cmd}: {} holds an array of shape {:?}, but this {name} run {} [N, {}] with N ≥ 1",
+            input.display(),
+            x.dims(),
+            if cmd == "encode" {
+                "encodes"
+            } else {
+                "translates"
+            },
+            loaded
+                .meta
+                .shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let v = x.to_vec_f64();
+    if let Some(bad) = v.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        return Err(Failure::Run(format!(
+            "{cmd}: {} has a pixel {bad}; pixels must be in [0, 1] (like samples.npy)",
+            input.display()
+        )));
+    }
+    Ok(x.to_dtype(tensor::DType::F32)
+        .mul_scalar(2.0)
+        .add_scalar(-1.0))
+}
+
+fn encode(words: &[String]) -> Result<(), Failure> {
+    let Some(a) = Args::parse(
+        "encode",
+        words,
+        &Spec::new(&["checkpoint", "input", "out", "domain"], &[]),
+    )?
+    else {
+        println!("{ENCODE_HELP}");
+        return Ok(());
+    };
+    let ckpt = PathBuf::from(a.required("checkpoint")?);
+    let input = PathBuf::from(a.required("input")?);
+    let out = PathBuf::from(a.required("out")?);
+    if out.extension().and_then(|e| e.to_str()) != Some("npy") {
+        return Err(UsageError(format!(
+            "encode: --out must end in .npy, got '{}'",
+            out.display()
+        ))
+        .into());
+    }
+    let domain = match a.value("domain").unwrap_or("x") {
+        "x" => 0,
+        "y" => 1,
+        other => {
+            return Err(
+                UsageError(format!("encode: --domain must be x or y, got '{other}'")).into(),
+            )
+        }
+    };
+    let loaded = run::load_run(&ckpt, false).map_err(|e| Failure::Run(e.to_string()))?;
+    let name = loaded.method.info().name;
+    let x = read_images("encode", &input, &loaded)?;
+    let z = loaded.method.encode(&x, domain).ok_or_else(|| {
+        Failure::Run(format!(
+            "encode: a {name} run has no latent space to encode into (vaegan has)"
+        ))
+    })?;
+    nn::io::save_npy(&out, &z.to_dtype(tensor::DType::F32))
+        .map_err(|e| Failure::Run(format!("encode: {e}")))?;
+    println!(
+        "encoded {} images of domain {} to codes of {} dimensions in {}",
+        z.dims()[0],
+        ["x", "y"][domain],
+        z.dims()[1],
         out.display()
     );
     Ok(())
@@ -590,14 +662,16 @@ fn explain(words: &[String]) -> Result<(), Failure> {
         [w] if w == "gan" => print!("{}", gan::explain::explain_gan(seed)),
         [w] if w == "cgan" => print!("{}", gan::explain::explain_cgan(seed)),
         [w] if w == "cyclegan" => print!("{}", gan::explain::explain_cyclegan(seed)),
+        [w] if w == "latent" => print!("{}", gan::explain::explain_latent(seed)),
         [] => {
-            return Err(
-                UsageError("explain: say what to explain: gan, cgan or cyclegan".into()).into(),
+            return Err(UsageError(
+                "explain: say what to explain: gan, cgan, cyclegan or latent".into(),
             )
+            .into())
         }
         other => {
             return Err(UsageError(format!(
-                "explain: unknown topic '{}' (gan, cgan or cyclegan)",
+                "explain: unknown topic '{}' (gan, cgan, cyclegan or latent)",
                 other.join(" ")
             ))
             .into())

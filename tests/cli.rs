@@ -31,7 +31,7 @@ fn tmp(name: &str) -> PathBuf {
 #[test]
 fn usage_errors_are_one_line_with_exit_code_2() {
     for (args, msg) in [
-        (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn or cyclegan (see `minimax train --help`)\n"),
+        (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn, cyclegan or vaegan (see `minimax train --help`)\n"),
         (vec!["train", "dcgan", "--steps", "ten"], "minimax: train dcgan: --steps expects a whole number, got 'ten'\n"),
         (vec!["train", "gan", "--data", "mnist"], "minimax: train gan: --data must be ring8, grid25, gauss1d, digits, printed, printed16, printed8, edges2printed, idx:PATH, npy:PATH or X+Y, got 'mnist'\n"),
         (vec!["train", "gan", "--loss", "fancy"], "minimax: train gan: --loss must be one of minimax|nonsaturating|lsgan|wgan|wgan-gp|hinge, got 'fancy'\n"),
@@ -39,12 +39,12 @@ fn usage_errors_are_one_line_with_exit_code_2() {
         (vec!["train", "ae", "--loss", "hinge"], "minimax: train ae: ae takes no option --loss (see `minimax train ae --help`)\n"),
         (vec!["train", "vae", "--k", "5"], "minimax: train vae: vae takes no option --k (see `minimax train vae --help`)\n"),
         (vec!["train", "energy", "--z-dim", "5"], "minimax: train energy: energy takes no option --z-dim (see `minimax train energy --help`)\n"),
-        (vec!["train", "pix2vec"], "minimax: train: unknown method 'pix2vec' (gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn or cyclegan; see `minimax train --help`)\n"),
+        (vec!["train", "pix2vec"], "minimax: train: unknown method 'pix2vec' (gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn, cyclegan or vaegan; see `minimax train --help`)\n"),
         (vec!["train", "gan", "--batch", "1000000000000"], "minimax: train gan: --batch expects a whole number from 1 to 65536, got '1000000000000'\n"),
         (vec!["train", "gan", "--z-dim", "18446744073709551615"], "minimax: train gan: --z-dim expects a whole number from 1 to 4096, got '18446744073709551615'\n"),
         (vec!["train", "gan", "--lr", "nan"], "minimax: train gan: --lr expects a number from 0e0 to 1e1, got 'nan'\n"),
         (vec!["train", "gan", "--threads", "100000"], "minimax: train gan: --threads expects a whole number of threads from 1 to 256, got '100000'\n"),
-        (vec!["frobnicate"], "minimax: unknown command 'frobnicate' (commands: train, sample, translate, explain, inspect; see `minimax --help`)\n"),
+        (vec!["frobnicate"], "minimax: unknown command 'frobnicate' (commands: train, sample, translate, encode, explain, inspect; see `minimax --help`)\n"),
         (vec!["sample", "--out", "x.npy"], "minimax: sample: --checkpoint is required (see `minimax sample --help`)\n"),
         (vec!["sample", "--checkpoint", "c", "--out", "x.jpg"], "minimax: sample: --out must end in .npy or .png, got 'x.jpg'\n"),
         (vec!["sample", "--checkpoint", "c", "--out", "x.npy", "--n", "0"], "minimax: sample: --n expects a whole number from 1 to 100000, got '0'\n"),
@@ -65,6 +65,7 @@ fn every_subcommand_has_help() {
         vec!["sample", "--help"],
         vec!["explain", "--help"],
         vec!["inspect", "--help"],
+        vec!["encode", "--help"],
     ] {
         let o = minimax(&args);
         assert!(o.status.success(), "{args:?}");
@@ -616,4 +617,153 @@ fn translate_refuses_inputs_of_the_wrong_shape_or_range() {
         "minimax: translate: --out must end in .npy, got 'y.png'\n"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_latent_shows_the_terms_their_reach_and_the_reversal_as_a_sign_flip() {
+    let o = minimax(&["explain", "latent"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = |needle: &str| -> String {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no '{needle}' in:\n{out}"))
+            .to_string()
+    };
+    let reaches = |n: &str| -> Vec<String> {
+        line(n)
+            .split('→')
+            .nth(1)
+            .unwrap()
+            .split(", ")
+            .map(|p| p.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        reaches("|Dec_X(μ_X) − x|"),
+        ["Enc_X", "Enc_shared", "Dec_shared", "Dec_X"]
+    );
+    assert_eq!(
+        reaches("(D_Y(Dec_Y(μ_X)) − 1)²"),
+        ["Enc_X", "Enc_shared", "Dec_shared", "Dec_Y"]
+    );
+    assert_eq!(
+        reaches("L_C(C(R(μ_X)), C(R(μ_Y)))"),
+        ["Enc_X", "Enc_Y", "Enc_shared", "C"]
+    );
+    let numbers = |needle: &str| -> Vec<f64> {
+        line(needle)
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .take(4)
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    let (plain, rev) = (numbers("without R:"), numbers("through R:"));
+    assert_eq!(plain.len(), 4);
+    for (a, b) in plain.iter().zip(&rev) {
+        assert!(*a != 0.0 && *a == -*b, "{plain:?} vs {rev:?}");
+    }
+}
+
+#[test]
+fn encode_writes_codes_and_refuses_what_it_cannot_encode() {
+    let dir = tmp("encode");
+    let o = minimax(&[
+        "train",
+        "vaegan",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--channels",
+        "4",
+        "--hidden",
+        "8",
+        "--code",
+        "3",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck = dir.join("checkpoint.safetensors").display().to_string();
+    let input = dir.join("in.npy");
+    let out = dir.join("codes.npy");
+    let (i, z) = (input.display().to_string(), out.display().to_string());
+    nn::io::save_npy(
+        &input,
+        &tensor::Tensor::full([5, 1, 8, 8], 0.5, tensor::DType::F32),
+    )
+    .unwrap();
+    for domain in ["x", "y"] {
+        let o = minimax(&[
+            "encode",
+            "--checkpoint",
+            &ck,
+            "--domain",
+            domain,
+            "--input",
+            &i,
+            "--out",
+            &z,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let codes = nn::io::load_npy(&out).unwrap();
+        assert_eq!(codes.dims(), &[5, 3]);
+        assert_eq!(codes.dtype(), tensor::DType::F32);
+    }
+    let o = minimax(&[
+        "encode",
+        "--checkpoint",
+        &ck,
+        "--domain",
+        "z",
+        "--input",
+        &i,
+        "--out",
+        &z,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "minimax: encode: --domain must be x or y, got 'z'\n"
+    );
+    nn::io::save_npy(
+        &input,
+        &tensor::Tensor::zeros([2, 8, 8], tensor::DType::F32),
+    )
+    .unwrap();
+    let o = minimax(&["encode", "--checkpoint", &ck, "--input", &i, "--out", &z]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!("minimax: encode: {i} holds an array of shape [2, 8, 8], but this vaegan run encodes [N, 1, 8, 8] with N ≥ 1\n")
+    );
+    // a run without a latent space
+    let dir2 = tmp("encode-direct");
+    let o = minimax(&[
+        "train",
+        "direct",
+        "--steps",
+        "1",
+        "--batch",
+        "2",
+        "--out",
+        &dir2.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    nn::io::save_npy(
+        &input,
+        &tensor::Tensor::zeros([2, 1, 8, 8], tensor::DType::F32),
+    )
+    .unwrap();
+    let ck2 = dir2.join("checkpoint.safetensors").display().to_string();
+    let o = minimax(&["encode", "--checkpoint", &ck2, "--input", &i, "--out", &z]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "minimax: encode: a direct run has no latent space to encode into (vaegan has)\n"
+    );
 }

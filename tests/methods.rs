@@ -35,6 +35,17 @@ fn small(name: &str) -> Vec<&'static str> {
         "energy" => vec!["--batch", "32", "--t", "3"],
         "pix2pix" => vec!["--batch", "4", "--ngf", "8", "--ndf", "8"],
         "stackgan" => vec!["--batch", "4"],
+        // every fix on, so resume covers the code discriminator's own optimizer
+        "vaegan" => vec![
+            "--batch",
+            "16",
+            "--share-layers",
+            "--latent-d",
+            "adversarial",
+            "--latent-cycle",
+            "--semantic",
+            "--feature-recon",
+        ],
         _ => vec!["--batch", "32"],
     }
 }
@@ -60,7 +71,7 @@ fn train(name: &str, dir: &Path, steps: usize, resume: bool) -> Output {
 
 #[test]
 fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
-    assert_eq!(METHODS.len(), 11);
+    assert_eq!(METHODS.len(), 12);
     for info in METHODS {
         let name = info.name;
         let (a, b) = (tmp(&format!("{name}-a")), tmp(&format!("{name}-b")));
@@ -140,7 +151,7 @@ fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
                     .to_vec_f32(),
                 "{name}: translate differs from the run's own translations"
             );
-            // the way back exists for cyclegan only
+            // the way back exists for cyclegan and vaegan only
             let o = minimax(&[
                 "translate".into(),
                 "--checkpoint".into(),
@@ -152,7 +163,7 @@ fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
                 "--direction".into(),
                 "y2x".into(),
             ]);
-            if name == "cyclegan" {
+            if name == "cyclegan" || name == "vaegan" {
                 assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
                 let t = nn::io::load_npy(b.join("back.npy")).unwrap();
                 assert_eq!(t.dims(), nn::io::load_npy(&npy).unwrap().dims());

@@ -128,6 +128,13 @@ pub trait Method {
         None
     }
 
+    /// The codes `[N, d]` of examples `x` (`[N, …]` in [−1, 1]) of domain `domain` (0 for X, 1
+    /// for Y), for a method that encodes into a latent space, in evaluation mode; `None` for a
+    /// method without one or a domain it does not have.
+    fn encode(&self, _x: &Tensor, _domain: usize) -> Option<Tensor> {
+        None
+    }
+
     /// Pictures only this method can draw (a PatchGAN's map), with their captions, for the
     /// report.
     fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Image)> {

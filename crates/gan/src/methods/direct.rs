@@ -28,7 +28,7 @@ use nn::{
     Adam, Conv2d, ConvTranspose2d, Flatten, Frozen, LeakyReLU, Linear, Module, Optimizer, ReLU,
     Sequential, Tanh, Unflatten,
 };
-use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
+use tensor::{Conv2dParams, ConvTranspose2dParams, Rng, Tensor};
 
 /// Which generator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn deep_generator(rng: &mut Rng) -> Sequential {
 
 /// `m` targets of value `t` shaped like `l`.
 pub(crate) fn bce_to(l: &Var, t: f64) -> Var {
-    let target = l.constant(Tensor::full(*l.shape(), t, DType::F32));
+    let target = l.constant(Tensor::full(*l.shape(), t, l.dtype()));
     bce_with_logits(l, &target, None, Reduction::Mean)
 }
 

@@ -13,6 +13,7 @@ pub mod cyclegan;
 pub mod direct;
 pub mod dtn;
 pub mod energy;
+pub mod latent;
 pub mod pix2pix;
 pub mod stackgan;
 pub mod vanilla;
@@ -30,6 +31,7 @@ pub static METHODS: &[&MethodInfo] = &[
     &direct::DIRECT,
     &dtn::DTN,
     &cyclegan::CYCLEGAN,
+    &latent::VAEGAN,
 ];
 
 /// The method called `name`.

@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alignment;
 mod classes;
 pub mod classifier;
 mod frechet;
