@@ -752,7 +752,10 @@ impl Method for Latent {
                 "Held-out codes on their first two principal axes, by domain (blue: printed, red: handwritten)".into(),
                 by_domain,
             ),
-            ("The same codes, coloured by digit".into(), by_digit),
+            (
+                "The same codes by digit: 0 blue, 1 orange, 2 green, 3 red, 4 purple, 5 brown, 6 pink, 7 grey, 8 olive, 9 cyan".into(),
+                by_digit,
+            ),
         ]
     }
 }
