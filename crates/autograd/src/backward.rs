@@ -400,10 +400,14 @@ fn non_finite(
 }
 
 impl Var {
-    /// Backpropagates from this value, accumulating gradients into the parameters' and leaves'
-    /// `.grad` (PyTorch semantics). A non-scalar value is seeded with ones (the gradient of
-    /// its sum). Calling it twice on the same graph works and adds the gradients again, as
-    /// PyTorch does with `retain_graph=True`.
+    /// Backpropagates from this value — a single number, such as a loss — accumulating
+    /// gradients into the parameters' and leaves' `.grad` (PyTorch semantics). Calling it twice
+    /// on the same graph works and adds the gradients again, as PyTorch does with
+    /// `retain_graph=True`.
+    ///
+    /// Panics, pointing at the caller, if the value has more than one element (PyTorch refuses
+    /// too: "grad can be implicitly created only for scalar outputs"): say what its gradient is
+    /// with [`Var::backward_with`] (ones for the gradient of its sum), or reduce it first.
     #[track_caller]
     pub fn backward(&self) {
         if let Err(e) = self.try_backward() {
@@ -411,8 +415,27 @@ impl Var {
         }
     }
 
-    /// Like [`Var::backward`], returning anomaly-mode failures as an error.
+    /// Backward seeded with `grad_output`, the gradient of the loss with respect to this value
+    /// (same shape and dtype): for a non-scalar value, `backward_with(&Tensor::ones(..))`
+    /// backpropagates the gradient of its sum.
+    ///
+    /// Panics, pointing at the caller, if the shapes or dtypes differ.
+    #[track_caller]
+    pub fn backward_with(&self, grad_output: &Tensor) {
+        if let Err(e) = self.try_backward_with(grad_output) {
+            panic!("{e}");
+        }
+    }
+
+    /// Like [`Var::backward`], returning a non-scalar value or an anomaly-mode failure as an
+    /// error.
     pub fn try_backward(&self) -> Result<(), AutogradError> {
+        if self.shape().numel() != 1 {
+            return Err(AutogradError(format!(
+                "backward: the value has shape {:?}, but backward() starts from a single number (a loss); reduce it (sum_all, mean_all) or call backward_with(grad_output) with its gradient",
+                self.shape().dims()
+            )));
+        }
         let seed = Tensor::ones(*self.shape(), self.dtype());
         self.try_backward_with(&seed)
     }

@@ -549,3 +549,26 @@ fn log_softmax_of_rows_of_large_magnitude_is_accurate_elementwise() {
     assert!(worst < 2e-6, "largest elementwise error {worst:e}");
     assert!(worst_grad < 1e-5, "largest gradient error {worst_grad:e}");
 }
+
+#[test]
+fn backward_on_a_non_scalar_refuses_and_names_backward_with() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::from_vec(vec![1.0f64, 2.0, 3.0], [3]));
+    let y = x.square();
+    let err = y.try_backward().unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "backward: the value has shape [3], but backward() starts from a single number (a loss); reduce it (sum_all, mean_all) or call backward_with(grad_output) with its gradient"
+    );
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| y.backward()));
+    assert!(caught.is_err());
+    assert!(x.grad().is_none(), "nothing accumulated");
+    // with its gradient said, it runs: d/dx Σ wᵢ xᵢ² = 2 wᵢ xᵢ
+    y.backward_with(&Tensor::from_vec(vec![1.0f64, 0.5, -1.0], [3]));
+    assert_eq!(x.grad().unwrap().to_vec_f64(), vec![2.0, 2.0, -6.0]);
+    // a one-element value of any rank is a loss
+    let tape = Tape::new();
+    let w = tape.leaf(Tensor::from_vec(vec![3.0f64], [1, 1]));
+    w.square().backward();
+    assert_eq!(w.grad().unwrap().to_vec_f64(), vec![6.0]);
+}

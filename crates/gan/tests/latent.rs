@@ -137,16 +137,15 @@ fn figure(figures: &[(String, String)], starts: &str) -> f64 {
         .unwrap()
 }
 
-/// Shared layers that start alike, with the latent cycle, line the codes up better than two separate VAE-GANs: a
+/// Shared layers that start alike line the codes up better than two separate VAE-GANs: a
 /// handwritten digit's nearest printed code shows its digit more often, and X → Y keeps more
 /// digits (read by our handwritten-digit classifier).
 #[test]
-fn shared_layers_started_alike_and_the_latent_cycle_align_the_codes_better_than_the_baseline() {
+fn shared_layers_started_alike_align_the_codes_better_than_the_baseline() {
     let steps = 600;
     let (base, data) = trained(LatentConfig::default(), steps);
     let fixed_cfg = LatentConfig {
         share_layers: true,
-        latent_cycle: true,
         same_start: true,
         ..LatentConfig::default()
     };
@@ -155,7 +154,7 @@ fn shared_layers_started_alike_and_the_latent_cycle_align_the_codes_better_than_
     let nn_b = figure(&fb, "cross-domain nearest neighbour");
     let nn_f = figure(&ff, "cross-domain nearest neighbour");
     assert!(nn_b < 0.2, "baseline near chance: {nn_b}");
-    assert!(nn_f > nn_b + 0.1, "fixed {nn_f} vs baseline {nn_b}");
+    assert!(nn_f > nn_b + 0.2, "fixed {nn_f} vs baseline {nn_b}");
     // translation label preservation on the held-out printed digits
     let clf = gan::metrics::DigitClassifier::train(0);
     let x = data.test.as_ref().unwrap().examples().unwrap();
@@ -167,7 +166,7 @@ fn shared_layers_started_alike_and_the_latent_cycle_align_the_codes_better_than_
     let (kb, kf) = (kept(&base), kept(&fixed));
     eprintln!("nearest neighbour {nn_b:.3} → {nn_f:.3}, label preservation {kb:.3} → {kf:.3}");
     assert!(
-        kf > kb + 0.1,
+        kf > kb + 0.25,
         "label preservation: fixed {kf} vs baseline {kb}"
     );
     // the codes have the configured width, for both domains
