@@ -192,11 +192,20 @@ fn set_threads(a: &Args) -> Result<(), Failure> {
         ))
         .into());
     }
+    #[cfg(feature = "parallel")]
     if t > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build_global()
             .map_err(|e| Failure::Run(format!("cannot set {t} threads: {e}")))?;
+    }
+    #[cfg(not(feature = "parallel"))]
+    if t > 1 {
+        return Err(UsageError(format!(
+            "{}: this minimax was built without parallelism (--no-default-features), so --threads can only be 1, got {t}",
+            a.command
+        ))
+        .into());
     }
     Ok(())
 }

@@ -767,3 +767,16 @@ fn encode_writes_codes_and_refuses_what_it_cannot_encode() {
         "minimax: encode: a direct run has no latent space to encode into (vaegan has)\n"
     );
 }
+
+/// Built without parallelism (`cargo test --release --no-default-features`), `--threads` above 1
+/// is refused rather than ignored.
+#[cfg(not(feature = "parallel"))]
+#[test]
+fn a_build_without_parallelism_refuses_more_threads() {
+    let o = minimax(&["train", "gan", "--threads", "4", "--steps", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "minimax: train gan: this minimax was built without parallelism (--no-default-features), so --threads can only be 1, got 4\n"
+    );
+}
