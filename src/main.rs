@@ -49,6 +49,9 @@ Options of every run:
   --log-every N   iterations between logged rows and checkpoints (default 50)
   --resume        continue from DIR/checkpoint.safetensors, bit-for-bit, with the options it
                   was trained with (an option given again must agree with them)
+  --winograd      compute DCGAN's 4×4 stride-2 f32 convolutions in Winograd form: 1.3–1.7×
+                  faster on those layers, relative error ~3e-5 instead of ~5e-7 (off: exact
+                  sums, the default; resume with the same choice to stay bit-for-bit)
 
 Writes DIR/checkpoint.safetensors, metrics.csv, samples.npy, samples.png and report.html.
 Ctrl-C saves a checkpoint and exits with status 130; a NaN stops training and keeps the last
@@ -248,7 +251,7 @@ fn train(words: &[String]) -> Result<u8, Failure> {
         return Ok(0);
     }
     let own: Vec<&'static str> = info.options.iter().map(|o| o.name).collect();
-    let mut spec = Spec::new(&COMMON_VALUES, &["resume"]);
+    let mut spec = Spec::new(&COMMON_VALUES, &["resume", "winograd"]);
     for o in info.options {
         match o.kind {
             OptKind::Switch => spec.switches.push(o.name),
@@ -320,6 +323,9 @@ fn train(words: &[String]) -> Result<u8, Failure> {
         log_every,
     };
     set_threads(&a)?;
+    if a.switch("winograd") {
+        tensor::set_winograd(true);
+    }
     run::install_interrupt_handler();
     let tty = std::io::stderr().is_terminal();
     eprintln!(

@@ -28,7 +28,9 @@ pub mod tensor;
 pub use dtype::{DType, Element, Storage};
 pub use error::TensorError;
 pub use kernels::elementwise::{BinaryOp, UnaryOp};
-pub use ops::conv::{set_winograd, winograd_enabled, Conv2dParams, ConvTranspose2dParams};
+pub use ops::conv::{
+    set_winograd, winograd_enabled, with_winograd, Conv2dParams, ConvTranspose2dParams,
+};
 pub use ops::shape::PadMode;
 pub use rng::Rng;
 pub use shape::{broadcast_shapes, Shape, MAX_DIMS};

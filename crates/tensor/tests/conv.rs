@@ -745,9 +745,8 @@ fn results_do_not_depend_on_the_thread_count() {
     let yb = x.conv2d(&w, Some(&b), p).narrow(0, 5, 1);
     assert_eq!(bits(&y1), bits(&yb));
 
-    // one group: the Winograd path (tensor::kernels::winograd), with 16 samples (its AVX2
-    // tile path) and 5 (its portable path)
-    assert!(tensor::winograd_enabled());
+    // one group: the Winograd path (tensor::kernels::winograd, off by default; on inside each
+    // pool's thread here), with 16 samples (its AVX2 tile path) and 5 (its portable path)
     let p1 = Conv2dParams::new((2, 2), (1, 1));
     let t1 = ConvTranspose2dParams::new((2, 2), (1, 1));
     let w1 = f(rand(&[64, 32, 4, 4], &mut rng));
@@ -762,6 +761,7 @@ fn results_do_not_depend_on_the_thread_count() {
                 bits(&gy.conv_transpose2d_weight_grad(&x, w1.shape(), t1)),
             ]
         };
+        let run = || tensor::with_winograd(true, run);
         let one = in_pool(1, run);
         assert!(
             one == in_pool(2, run),
