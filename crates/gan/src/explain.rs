@@ -14,6 +14,27 @@ fn fmt_t(t: &Tensor) -> String {
     format!("[{}]", v.join(", "))
 }
 
+/// The value of one loss term recorded on a fresh tape, and the norm of the gradient it sends to
+/// each of `nets`' parameters (every gradient is cleared before and after).
+fn gradient_reach(
+    nets: &[(&str, &dyn nn::Module)],
+    term: &dyn Fn(&autograd::Tape) -> autograd::Var,
+) -> (f64, Vec<(String, f64)>) {
+    for (_, n) in nets {
+        n.zero_grad();
+    }
+    let tape = autograd::Tape::new();
+    let t = term(&tape);
+    let v = t.item();
+    t.backward();
+    let mut norms = Vec::new();
+    for (name, n) in nets {
+        norms.push((name.to_string(), nn::optim::grad_norm(&n.params())));
+        n.zero_grad();
+    }
+    (v, norms)
+}
+
 fn fmt_params(ps: &[(String, Tensor)]) -> String {
     ps.iter()
         .map(|(n, t)| format!("{n} = {}", fmt_t(t)))
@@ -298,23 +319,17 @@ pub fn explain_cyclegan(seed: u64) -> String {
         [("G", &cg.g), ("F", &cg.f), ("D_X", &cg.dx), ("D_Y", &cg.dy)];
     // each term on its own tape; its gradient's norm on each network's parameters
     let reach = |term: &dyn Fn(&Tape) -> Var| -> (f64, String) {
-        for (_, n) in nets {
-            n.zero_grad();
-        }
-        let tape = Tape::new();
-        let t = term(&tape);
-        let v = t.item();
-        t.backward();
-        let mut parts = Vec::new();
-        for (name, n) in nets {
-            let g = nn::optim::grad_norm(&n.params());
-            parts.push(if g > 0.0 {
-                format!("{name} {g:.2e}")
-            } else {
-                format!("{name} —")
-            });
-            n.zero_grad();
-        }
+        let (v, norms) = gradient_reach(&nets, term);
+        let parts: Vec<String> = norms
+            .iter()
+            .map(|(name, g)| {
+                if *g > 0.0 {
+                    format!("{name} {g:.2e}")
+                } else {
+                    format!("{name} —")
+                }
+            })
+            .collect();
         (v, parts.join(", "))
     };
     let ls = |s: &Var, t: f64| s.add_scalar(-t).square().mean_all();
@@ -462,21 +477,12 @@ pub fn explain_latent(seed: u64) -> String {
         ("C", c_net),
     ];
     let reach = |term: &dyn Fn(&Tape) -> Var| -> (f64, String) {
-        for (_, n) in &nets {
-            n.zero_grad();
-        }
-        let tape = Tape::new();
-        let t = term(&tape);
-        let v = t.item();
-        t.backward();
-        let mut parts = Vec::new();
-        for (name, n) in &nets {
-            let g = nn::optim::grad_norm(&n.params());
-            if g > 0.0 {
-                parts.push(format!("{name} {g:.1e}"));
-            }
-            n.zero_grad();
-        }
+        let (v, norms) = gradient_reach(&nets, term);
+        let parts: Vec<String> = norms
+            .iter()
+            .filter(|(_, g)| *g > 0.0)
+            .map(|(name, g)| format!("{name} {g:.1e}"))
+            .collect();
         (v, parts.join(", "))
     };
     let c = |t: &Tape, v: &Tensor| t.constant(v.clone());
