@@ -35,6 +35,7 @@ fn small(name: &str) -> Vec<&'static str> {
         "energy" => vec!["--batch", "32", "--t", "3"],
         "pix2pix" => vec!["--batch", "4", "--ngf", "8", "--ndf", "8"],
         "stackgan" => vec!["--batch", "4"],
+        "stargan" => vec!["--batch", "4", "--channels", "4", "--n-critic", "2"],
         _ => vec!["--batch", "32"],
     }
 }
@@ -60,7 +61,7 @@ fn train(name: &str, dir: &Path, steps: usize, resume: bool) -> Output {
 
 #[test]
 fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
-    assert_eq!(METHODS.len(), 11);
+    assert_eq!(METHODS.len(), 12);
     for info in METHODS {
         let name = info.name;
         let (a, b) = (tmp(&format!("{name}-a")), tmp(&format!("{name}-b")));

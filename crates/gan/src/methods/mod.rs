@@ -15,6 +15,7 @@ pub mod dtn;
 pub mod energy;
 pub mod pix2pix;
 pub mod stackgan;
+pub mod stargan;
 pub mod vanilla;
 
 /// Every method `minimax train` knows, in the order `minimax train --help` lists them.
@@ -30,6 +31,7 @@ pub static METHODS: &[&MethodInfo] = &[
     &direct::DIRECT,
     &dtn::DTN,
     &cyclegan::CYCLEGAN,
+    &stargan::STARGAN,
 ];
 
 /// The method called `name`.
