@@ -726,7 +726,7 @@ pub static STARGAN: MethodInfo = MethodInfo {
             bold,italic` translates images of your own.",
     takes: BatchKind::Labelled,
     default_data: "printed",
-    default_steps: 300,
+    default_steps: 1200,
     holds_out: true,
     options: &[
         OptSpec {
