@@ -639,7 +639,9 @@ fn translate_to_attributes_with_a_stargan_run_and_refuses_what_does_not_apply() 
     let ck = dir.join("checkpoint.safetensors").display().to_string();
     // five of the run's own images as input
     let input = dir.join("in.npy");
-    let x = nn::io::load_npy(dir.join("samples.npy")).unwrap().narrow(0, 0, 5);
+    let x = nn::io::load_npy(dir.join("samples.npy"))
+        .unwrap()
+        .narrow(0, 0, 5);
     nn::io::save_npy(&input, &x.contiguous()).unwrap();
     let input = input.display().to_string();
     let to = |spec: &str, name: &str| -> (Output, PathBuf) {
@@ -662,7 +664,10 @@ fn translate_to_attributes_with_a_stargan_run_and_refuses_what_does_not_apply() 
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        format!("translated 5 images of shape [1, 32, 32] to {}\n", bold.display())
+        format!(
+            "translated 5 images of shape [1, 32, 32] to {}\n",
+            bold.display()
+        )
     );
     let b = load(&bold);
     assert_eq!(b.dims(), &[5, 1, 32, 32]);

@@ -61,7 +61,11 @@ fn the_penalty_of_a_linear_critic_is_the_squared_distance_of_its_norm_from_one()
         gp.item()
     );
     gp.backward();
-    let g = d.src.weight.grad().expect("the penalty reaches D's weights");
+    let g = d
+        .src
+        .weight
+        .grad()
+        .expect("the penalty reaches D's weights");
     for (gi, wi) in g.to_vec_f64().iter().zip(&wv) {
         let want = 2.0 * (norm - 1.0) * wi / norm;
         assert!((gi - want).abs() < 1e-9, "{gi} vs {want}");
@@ -85,17 +89,23 @@ fn alpha_is_one_draw_per_sample_and_the_interpolates_lie_on_the_segments() {
     let xh = interpolates(&real, &fake, &a);
     assert_eq!(xh.dims(), real.dims());
     let (r, f, x) = (real.to_vec_f64(), fake.to_vec_f64(), xh.to_vec_f64());
-    for i in 0..6 {
+    for (i, ai) in av.iter().enumerate() {
         for p in 0..16 {
             let k = i * 16 + p;
             // x̂ − x̃ = α(x − x̃) with the sample's one α at every pixel
-            assert!((x[k] - f[k] - av[i] * (r[k] - f[k])).abs() < 1e-5, "{i} {p}");
+            assert!((x[k] - f[k] - ai * (r[k] - f[k])).abs() < 1e-5, "{i} {p}");
         }
     }
     // the penalty with given α, by hand
     let tape = Tape::new();
-    let real = Tensor::from_vec(vec![1.0f64, 1.0, 2.0, 0.0, 0.0, 1.0, 3.0, -1.0], [2, 1, 2, 2]);
-    let fake = Tensor::from_vec(vec![0.0f64, 0.0, 0.0, 2.0, 1.0, 1.0, -1.0, 1.0], [2, 1, 2, 2]);
+    let real = Tensor::from_vec(
+        vec![1.0f64, 1.0, 2.0, 0.0, 0.0, 1.0, 3.0, -1.0],
+        [2, 1, 2, 2],
+    );
+    let fake = Tensor::from_vec(
+        vec![0.0f64, 0.0, 0.0, 2.0, 1.0, 1.0, -1.0, 1.0],
+        [2, 1, 2, 2],
+    );
     let alpha = Tensor::from_vec(vec![0.5f64, 0.25], [2, 1, 1, 1]);
     let critic = |v: &Var| v.square().sum(&[1, 2, 3], false);
     let gp = gradient_penalty(
@@ -123,7 +133,10 @@ fn the_penalty_gradient_with_respect_to_d_passes_a_gradcheck() {
     let mut rng = Rng::seed(2);
     let d = StarD::new(16, 2, 3, &mut rng);
     let params: Vec<Param> = d.trunk.params().into_iter().chain(d.src.params()).collect();
-    let values: Vec<Tensor> = params.iter().map(|p| p.value().to_dtype(DType::F64)).collect();
+    let values: Vec<Tensor> = params
+        .iter()
+        .map(|p| p.value().to_dtype(DType::F64))
+        .collect();
     let real = Tensor::randn([3, 1, 16, 16], 0.0, 1.0, DType::F64, &mut rng);
     let fake = Tensor::randn([3, 1, 16, 16], 0.0, 1.0, DType::F64, &mut rng);
     let alpha = draw_alpha(3, &mut rng).to_dtype(DType::F64);
@@ -171,8 +184,14 @@ fn counterparts_change_the_requested_attributes_and_nothing_else() {
         counterpart(face("DejaVuSansCondensed"), [true, true, true]),
         Some(face("DejaVuSerifCondensed-BoldItalic"))
     );
-    assert_eq!(counterpart(face("DejaVuSansMono"), [false, false, true]), None);
-    assert_eq!(counterpart(face("LiberationSansNarrow-Regular"), [false, false, true]), None);
+    assert_eq!(
+        counterpart(face("DejaVuSansMono"), [false, false, true]),
+        None
+    );
+    assert_eq!(
+        counterpart(face("LiberationSansNarrow-Regular"), [false, false, true]),
+        None
+    );
     assert_eq!(counterpart(sans, [false, false, false]), Some(sans));
     let (_, held) = Printed::new(Resolution::R32).split_held_out();
     let tasks = held_out_tasks(&held);

@@ -47,8 +47,8 @@ use nn::layers::NormOptions;
 use nn::loss::{bce_with_logits, l1, Reduction};
 use nn::optim::{compute_gradients, OptimError};
 use nn::{
-    params_of, Adam, Conv2d, ConvTranspose2d, Frozen, InstanceNorm2d, LeakyReLU, Module,
-    Optimizer, ReLU, ResidualBlock, Sequential, Tanh,
+    params_of, Adam, Conv2d, ConvTranspose2d, Frozen, InstanceNorm2d, LeakyReLU, Module, Optimizer,
+    ReLU, ResidualBlock, Sequential, Tanh,
 };
 use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
 
@@ -229,14 +229,7 @@ impl StarD {
             s /= 2;
         }
         let src = conv(cin, 1, 3, 1, 1, rng);
-        let cls = Conv2d::with_options(
-            cin,
-            n_attrs,
-            (4, 4),
-            Conv2dParams::default(),
-            false,
-            rng,
-        );
+        let cls = Conv2d::with_options(cin, n_attrs, (4, 4), Conv2dParams::default(), false, rng);
         StarD { trunk, src, cls }
     }
 
@@ -273,14 +266,18 @@ pub fn draw_alpha(m: usize, rng: &mut Rng) -> Tensor {
 /// x̂ = αx + (1 − α)x̃ for `alpha` `[m, 1, 1, 1]`: each sample on the segment between its real
 /// and its generated image.
 pub fn interpolates(real: &Tensor, fake: &Tensor, alpha: &Tensor) -> Tensor {
-    real.mul(alpha)
-        .add(&fake.mul(&alpha.neg().add_scalar(1.0)))
+    real.mul(alpha).add(&fake.mul(&alpha.neg().add_scalar(1.0)))
 }
 
 /// StarGAN's penalty E(‖∇x̂ D_src(x̂)‖₂ − 1)², x̂ = αx + (1 − α)x̃, with the given per-sample
 /// `alpha` `[m, 1, 1, 1]`; differentiable with respect to D's parameters (the gradient is
 /// recorded). `critic` is D_src.
-pub fn gradient_penalty(critic: &dyn Fn(&Var) -> Var, real: &Var, fake: &Var, alpha: &Tensor) -> Var {
+pub fn gradient_penalty(
+    critic: &dyn Fn(&Var) -> Var,
+    real: &Var,
+    fake: &Var,
+    alpha: &Tensor,
+) -> Var {
     crate::objectives::gradient_penalty_at(critic, real, fake, alpha)
 }
 
@@ -293,7 +290,11 @@ pub fn domain_of(attrs: &Tensor) -> Tensor {
 /// c as 0/1 from a face's attributes.
 pub fn face_domain(face: usize) -> [f32; 3] {
     let a = Printed::face_attributes(face);
-    [a.bold as u8 as f32, a.italic as u8 as f32, a.serif() as u8 as f32]
+    [
+        a.bold as u8 as f32,
+        a.italic as u8 as f32,
+        a.serif() as u8 as f32,
+    ]
 }
 
 /// The face that differs from `face` in the attributes `target` (bold, italic, serif) and in
@@ -407,7 +408,11 @@ impl StarGan {
         let d = StarD::new(side, cfg.channels, N_ATTRS, &mut rng);
         let opt_g = gan_adam(g.net.named_params(), cfg.lr)?;
         let opt_d = gan_adam(
-            params_of(&[("disc", &d.trunk), ("disc_src", &d.src), ("disc_cls", &d.cls)]),
+            params_of(&[
+                ("disc", &d.trunk),
+                ("disc_src", &d.src),
+                ("disc_cls", &d.cls),
+            ]),
             cfg.lr,
         )?;
         Ok(StarGan {
@@ -564,7 +569,11 @@ impl StarGan {
 
 /// The eight attribute combinations, (bold, italic, serif) as bits 4, 2, 1 of 0..8.
 fn combination(k: usize) -> [f32; 3] {
-    [(k & 4 != 0) as u8 as f32, (k & 2 != 0) as u8 as f32, (k & 1 != 0) as u8 as f32]
+    [
+        (k & 4 != 0) as u8 as f32,
+        (k & 2 != 0) as u8 as f32,
+        (k & 1 != 0) as u8 as f32,
+    ]
 }
 
 fn fmt4(a: [f64; 4]) -> String {
@@ -715,7 +724,8 @@ fn build(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, Str
 /// `minimax train stargan`: one generator translating printed digits between style domains.
 pub static STARGAN: MethodInfo = MethodInfo {
     name: "stargan",
-    help: "StarGAN: one G(x, c) translating between all combinations of bold, italic, serif (printed)",
+    help:
+        "StarGAN: one G(x, c) translating between all combinations of bold, italic, serif (printed)",
     about: "StarGAN (Choi et al. 2018) on the printed digits: one generator G(x, c) with the \
             target attributes c = (bold, italic, serif) tiled over the image; D has a critic \
             head (WGAN-GP, λ_gp = 10, α per sample, norm per sample) and an attribute head \
