@@ -79,12 +79,14 @@ latent: runs one iteration of a common latent space with every fix on and prints
 the networks its gradient reaches, and the gradient-reversal layer's sign flip.";
 
 const TRANSLATE_HELP: &str = "\
-usage: minimax translate --checkpoint F --input X.npy --out Y.npy [--direction x2y|y2x]
+usage: minimax translate --checkpoint F --input X.npy --out Y.npy [--direction x2y|y2x] [--to A,B]
 
 Translates the images of X.npy (float32 [N, 1, H, W], pixels in [0, 1], the shape the run
-trained on) with the run saved in F (pix2pix, direct, dtn, cyclegan, vaegan) and writes them to
-Y.npy in the same form — the convention of samples.npy. --direction y2x translates back, for a
-run that has a way back (cyclegan, vaegan).";
+trained on) with the run saved in F (pix2pix, direct, dtn, cyclegan, vaegan, stargan) and writes
+them to Y.npy in the same form — the convention of samples.npy. --direction y2x translates back,
+for a run that has a way back (cyclegan, vaegan). A run that translates to attributes (stargan)
+needs --to: the attributes to turn on, separated by commas (bold,italic,serif), the others off;
+--to none for none of them.";
 
 const ENCODE_HELP: &str = "\
 usage: minimax encode --checkpoint F --input X.npy --out Z.npy [--domain x|y]
@@ -462,7 +464,7 @@ fn translate(words: &[String]) -> Result<(), Failure> {
     let Some(a) = Args::parse(
         "translate",
         words,
-        &Spec::new(&["checkpoint", "input", "out", "direction"], &[]),
+        &Spec::new(&["checkpoint", "input", "out", "direction", "to"], &[]),
     )?
     else {
         println!("{TRANSLATE_HELP}");
@@ -488,10 +490,36 @@ fn translate(words: &[String]) -> Result<(), Failure> {
             .into())
         }
     };
+    if a.value("to").is_some() && a.value("direction").is_some() {
+        return Err(UsageError("translate: give --to or --direction, not both".into()).into());
+    }
     let loaded = run::load_run(&ckpt, false).map_err(|e| Failure::Run(e.to_string()))?;
     let name = loaded.method.info().name;
+    let names = loaded.method.attribute_names();
+    let attrs = match a.value("to") {
+        Some(_) if names.is_empty() => {
+            return Err(Failure::Run(format!(
+                "translate: a {name} run takes no attributes, so --to does not apply"
+            )))
+        }
+        Some(spec) => Some(parse_attributes(spec, name, names).map_err(UsageError)?),
+        None if !names.is_empty() => {
+            return Err(UsageError(format!(
+                "translate: a {name} run translates to attributes: give --to with the ones to turn on ({}), or --to none",
+                names.join(",")
+            ))
+            .into())
+        }
+        None => None,
+    };
     let x = read_images("translate", &input, &loaded)?;
-    let y = if back {
+    let y = if let Some(attrs) = &attrs {
+        loaded.method.translate_to(&x, attrs).ok_or_else(|| {
+            Failure::Run(format!(
+                "translate: a {name} run does not translate to attributes"
+            ))
+        })?
+    } else if back {
         loaded.method.translate_reverse(&x).ok_or_else(|| {
             Failure::Run(format!(
                 "translate: a {name} run does not translate back (y2x)"
@@ -598,6 +626,32 @@ fn encode(words: &[String]) -> Result<(), Failure> {
         out.display()
     );
     Ok(())
+}
+
+/// The 0/1 vector of `--to A,B`: the attributes named are on, the others off; `none` (or
+/// nothing) turns all off. An unknown word is an error naming the allowed ones.
+fn parse_attributes(spec: &str, method: &str, names: &[&str]) -> Result<Vec<f32>, String> {
+    let mut v = vec![0.0f32; names.len()];
+    let words: Vec<&str> = spec
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words == ["none"] {
+        return Ok(v);
+    }
+    for w in words {
+        match names.iter().position(|n| *n == w) {
+            Some(k) => v[k] = 1.0,
+            None => {
+                return Err(format!(
+                    "translate: unknown attribute '{w}' in --to (a {method} run knows {}; or none)",
+                    names.join(", ")
+                ))
+            }
+        }
+    }
+    Ok(v)
 }
 
 fn inspect(words: &[String]) -> Result<(), Failure> {

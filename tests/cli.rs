@@ -31,7 +31,7 @@ fn tmp(name: &str) -> PathBuf {
 #[test]
 fn usage_errors_are_one_line_with_exit_code_2() {
     for (args, msg) in [
-        (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn, cyclegan or vaegan (see `minimax train --help`)\n"),
+        (vec!["train"], "minimax: train: say what to train: gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn, cyclegan, vaegan or stargan (see `minimax train --help`)\n"),
         (vec!["train", "dcgan", "--steps", "ten"], "minimax: train dcgan: --steps expects a whole number, got 'ten'\n"),
         (vec!["train", "gan", "--data", "mnist"], "minimax: train gan: --data must be ring8, grid25, gauss1d, digits, printed, printed16, printed8, edges2printed, idx:PATH, npy:PATH or X+Y, got 'mnist'\n"),
         (vec!["train", "gan", "--loss", "fancy"], "minimax: train gan: --loss must be one of minimax|nonsaturating|lsgan|wgan|wgan-gp|hinge, got 'fancy'\n"),
@@ -39,7 +39,7 @@ fn usage_errors_are_one_line_with_exit_code_2() {
         (vec!["train", "ae", "--loss", "hinge"], "minimax: train ae: ae takes no option --loss (see `minimax train ae --help`)\n"),
         (vec!["train", "vae", "--k", "5"], "minimax: train vae: vae takes no option --k (see `minimax train vae --help`)\n"),
         (vec!["train", "energy", "--z-dim", "5"], "minimax: train energy: energy takes no option --z-dim (see `minimax train energy --help`)\n"),
-        (vec!["train", "pix2vec"], "minimax: train: unknown method 'pix2vec' (gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn, cyclegan or vaegan; see `minimax train --help`)\n"),
+        (vec!["train", "pix2vec"], "minimax: train: unknown method 'pix2vec' (gan, dcgan, ae, vae, energy, cgan, pix2pix, stackgan, direct, dtn, cyclegan, vaegan or stargan; see `minimax train --help`)\n"),
         (vec!["train", "gan", "--batch", "1000000000000"], "minimax: train gan: --batch expects a whole number from 1 to 65536, got '1000000000000'\n"),
         (vec!["train", "gan", "--z-dim", "18446744073709551615"], "minimax: train gan: --z-dim expects a whole number from 1 to 4096, got '18446744073709551615'\n"),
         (vec!["train", "gan", "--lr", "nan"], "minimax: train gan: --lr expects a number from 0e0 to 1e1, got 'nan'\n"),
@@ -779,4 +779,128 @@ fn a_build_without_parallelism_refuses_more_threads() {
         stderr(&o),
         "minimax: train gan: this minimax was built without parallelism (--no-default-features), so --threads can only be 1, got 4\n"
     );
+}
+
+#[test]
+fn translate_to_attributes_with_a_stargan_run_and_refuses_what_does_not_apply() {
+    let dir = tmp("stargan");
+    let o = minimax(&[
+        "train",
+        "stargan",
+        "--steps",
+        "1",
+        "--batch",
+        "2",
+        "--channels",
+        "2",
+        "--n-critic",
+        "1",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ck = dir.join("checkpoint.safetensors").display().to_string();
+    // five of the run's own images as input
+    let input = dir.join("in.npy");
+    let x = nn::io::load_npy(dir.join("samples.npy"))
+        .unwrap()
+        .narrow(0, 0, 5);
+    nn::io::save_npy(&input, &x.contiguous()).unwrap();
+    let input = input.display().to_string();
+    let to = |spec: &str, name: &str| -> (Output, PathBuf) {
+        let out = dir.join(name);
+        let o = minimax(&[
+            "translate",
+            "--checkpoint",
+            &ck,
+            "--input",
+            &input,
+            "--out",
+            &out.display().to_string(),
+            "--to",
+            spec,
+        ]);
+        (o, out)
+    };
+    let load = |p: &Path| nn::io::load_npy(p).unwrap();
+    let (o, bold) = to("bold,italic", "bold.npy");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "translated 5 images of shape [1, 32, 32] to {}\n",
+            bold.display()
+        )
+    );
+    let b = load(&bold);
+    assert_eq!(b.dims(), &[5, 1, 32, 32]);
+    assert!(b.to_vec_f32().iter().all(|p| (0.0..=1.0).contains(p)));
+    // the order and spaces do not matter; other attributes give other images
+    let (o, again) = to(" italic, bold", "again.npy");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(load(&again).to_vec_f32(), b.to_vec_f32());
+    let (o, none) = to("none", "none.npy");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (o, empty) = to("", "empty.npy");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(load(&none).to_vec_f32(), load(&empty).to_vec_f32());
+    assert_ne!(load(&none).to_vec_f32(), b.to_vec_f32());
+    // an unknown attribute: one line naming the allowed ones
+    let (o, _) = to("bold,fancy", "bad.npy");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "minimax: translate: unknown attribute 'fancy' in --to (a stargan run knows bold, italic, serif; or none)\n"
+    );
+    assert!(!dir.join("bad.npy").exists());
+    // a stargan run needs --to
+    let o = minimax(&[
+        "translate",
+        "--checkpoint",
+        &ck,
+        "--input",
+        &input,
+        "--out",
+        &dir.join("plain.npy").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "minimax: translate: a stargan run translates to attributes: give --to with the ones to turn on (bold,italic,serif), or --to none\n"
+    );
+    // --to on a run without attributes
+    let p2p = tmp("p2p-to");
+    let o = minimax(&[
+        "train",
+        "pix2pix",
+        "--steps",
+        "1",
+        "--batch",
+        "2",
+        "--ngf",
+        "4",
+        "--ndf",
+        "4",
+        "--out",
+        &p2p.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = minimax(&[
+        "translate",
+        "--checkpoint",
+        &p2p.join("checkpoint.safetensors").display().to_string(),
+        "--input",
+        &input,
+        "--out",
+        &dir.join("p.npy").display().to_string(),
+        "--to",
+        "bold",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "minimax: translate: a pix2pix run takes no attributes, so --to does not apply\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&p2p);
 }

@@ -135,6 +135,21 @@ pub trait Method {
         None
     }
 
+    /// The names of the attributes [`Method::translate_to`] reads, in the order of its
+    /// `attrs` (StarGAN's `["bold", "italic", "serif"]`); empty for a method that does not
+    /// translate to attributes (the default).
+    fn attribute_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Each image of `x` (`[N, …]` in [−1, 1]) translated to the domain with attributes
+    /// `attrs` (one 0/1 value per name of [`Method::attribute_names`], the same for every
+    /// image), in evaluation mode; `None` for a method that does not translate to attributes
+    /// or for `attrs` of the wrong length.
+    fn translate_to(&self, _x: &Tensor, _attrs: &[f32]) -> Option<Tensor> {
+        None
+    }
+
     /// Pictures only this method can draw (a PatchGAN's map), with their captions, for the
     /// report.
     fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Image)> {

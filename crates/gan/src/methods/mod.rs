@@ -16,6 +16,7 @@ pub mod energy;
 pub mod latent;
 pub mod pix2pix;
 pub mod stackgan;
+pub mod stargan;
 pub mod vanilla;
 
 /// Every method `minimax train` knows, in the order `minimax train --help` lists them.
@@ -32,6 +33,7 @@ pub static METHODS: &[&MethodInfo] = &[
     &dtn::DTN,
     &cyclegan::CYCLEGAN,
     &latent::VAEGAN,
+    &stargan::STARGAN,
 ];
 
 /// The method called `name`.
