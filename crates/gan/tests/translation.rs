@@ -188,3 +188,42 @@ fn cyclegan_beats_doing_nothing_on_held_out_printed_digits() {
     // and it translates back
     assert_eq!(cg.translate_reverse(&x).unwrap().dims(), x.dims());
 }
+
+/// CycleGAN's linear decay: the rate holds for `decay_from` iterations, then falls by
+/// lr/(decay_steps + 1) per iteration (PyTorch CycleGAN's rule), and every optimizer follows it.
+#[test]
+fn cyclegan_learning_rate_decays_linearly_after_decay_from() {
+    use gan::method::Method;
+    use gan::methods::cyclegan::{CycleGan, CycleGanConfig};
+    let cfg = CycleGanConfig {
+        batch: 2,
+        ngf: 4,
+        lr: 1e-3,
+        decay_from: 2,
+        decay_steps: 3,
+        ..CycleGanConfig::default()
+    };
+    let want = [1e-3, 1e-3, 7.5e-4, 5e-4, 2.5e-4, 0.0, 0.0];
+    for (t, w) in want.iter().enumerate() {
+        assert!(
+            (cfg.lr_at(t + 1) - w).abs() < 1e-15,
+            "iteration {}: {}",
+            t + 1,
+            cfg.lr_at(t + 1)
+        );
+    }
+    let off = CycleGanConfig::default();
+    assert_eq!(off.lr_at(1_000_000), off.lr, "no decay by default");
+    let data = gan::data::DataSpec::parse("printed8+digits")
+        .unwrap()
+        .open()
+        .unwrap();
+    let mut cg = CycleGan::new(cfg, 0).unwrap();
+    for t in 1..=4 {
+        let rec = cg.step(&data).unwrap();
+        assert_eq!(rec.get("lr"), Some(want[t - 1]));
+        for (name, opt) in cg.optimizers() {
+            assert_eq!(opt.lr(), want[t - 1], "{name} at iteration {t}");
+        }
+    }
+}

@@ -179,6 +179,25 @@ pub struct CycleGanConfig {
     pub ngf: usize,
     /// Learning rate of every network (Adam, betas 0.5, 0.999).
     pub lr: f64,
+    /// Linear decay: the learning rate stays `lr` for this many iterations, then falls linearly
+    /// over [`CycleGanConfig::decay_steps`] iterations (CycleGAN: 100 epochs, then 100 more
+    /// decaying to 0).
+    pub decay_from: usize,
+    /// Iterations of the linear decay (0: no decay).
+    pub decay_steps: usize,
+}
+
+impl CycleGanConfig {
+    /// The learning rate of iteration `t` (1-based): `lr` until `decay_from`, then
+    /// `lr · (1 − (t − decay_from) / (decay_steps + 1))`, PyTorch CycleGAN's linear rule
+    /// (it never reaches exactly 0 within the decay), and 0 after it.
+    pub fn lr_at(&self, t: usize) -> f64 {
+        if self.decay_steps == 0 || t <= self.decay_from {
+            return self.lr;
+        }
+        let k = (t - self.decay_from) as f64 / (self.decay_steps + 1) as f64;
+        self.lr * (1.0 - k).max(0.0)
+    }
 }
 
 impl Default for CycleGanConfig {
@@ -192,6 +211,8 @@ impl Default for CycleGanConfig {
             pool: 50,
             ngf: 16,
             lr: 2e-4,
+            decay_from: 0,
+            decay_steps: 0,
         }
     }
 }
@@ -259,6 +280,10 @@ impl CycleGan {
     pub fn step(&mut self, data: &Data) -> Result<Record, TrainError> {
         self.step += 1;
         let step = self.step;
+        let lr = self.cfg.lr_at(step);
+        for opt in [&mut self.opt_gf, &mut self.opt_dx, &mut self.opt_dy] {
+            opt.set_lr(lr);
+        }
         let (x, y) = data.unpaired(self.cfg.batch, &mut self.rng);
         let _frozen = Frozen::new(&[&self.dx, &self.dy]);
         let this = &*self;
@@ -319,7 +344,8 @@ impl CycleGan {
             .log("identity_y", terms[4])
             .log("identity_x", terms[5])
             .show("d_y", d_losses[0])
-            .show("d_x", d_losses[1]);
+            .show("d_x", d_losses[1])
+            .log("lr", lr);
         Ok(rec)
     }
 }
@@ -430,6 +456,8 @@ fn build(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, Str
         pool: o.usize("pool"),
         ngf: o.usize("ngf"),
         lr: o.f64("lr"),
+        decay_from: o.usize("decay-from"),
+        decay_steps: o.usize("decay-steps"),
     };
     Ok(Box::new(
         CycleGan::new(cfg, seed).map_err(|e| e.to_string())?,
@@ -486,6 +514,24 @@ pub static CYCLEGAN: MethodInfo = MethodInfo {
             kind: OptKind::Float {
                 min: 0.0,
                 max: 10.0,
+            },
+        },
+        OptSpec {
+            name: "decay-from",
+            help: "keep the learning rate for this many iterations, then decay it linearly",
+            default: "0",
+            kind: OptKind::Int {
+                min: 0,
+                max: 1_000_000_000,
+            },
+        },
+        OptSpec {
+            name: "decay-steps",
+            help: "iterations of linear learning-rate decay towards 0 (0: none)",
+            default: "0",
+            kind: OptKind::Int {
+                min: 0,
+                max: 1_000_000_000,
             },
         },
     ],
