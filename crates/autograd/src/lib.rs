@@ -15,13 +15,13 @@
 //! - Inspection: `Display` for [`Tape`] (a table), [`Tape::to_dot`], [`Var::backward_trace`].
 //!
 //! ```
-//! use autograd::Tape;
+//! use minimax_autograd::Tape;
 //! use tensor::{DType, Tensor};
 //! let tape = Tape::new();
 //! let x = tape.leaf(Tensor::from_vec(vec![1.0f64, 2.0, 3.0], [3]));
 //! let y = x.pow_scalar(3.0).sum_all(); // Σ x³
-//! let g = autograd::grad(&[&y], &[&x], None, true)[0].clone(); // 3x², on the tape
-//! let gg = autograd::grad(&[&g.sum_all()], &[&x], None, false)[0].clone(); // 6x
+//! let g = minimax_autograd::grad(&[&y], &[&x], None, true)[0].clone(); // 3x², on the tape
+//! let gg = minimax_autograd::grad(&[&g.sum_all()], &[&x], None, false)[0].clone(); // 6x
 //! assert_eq!(gg.value().to_vec_f64(), vec![6.0, 12.0, 18.0]);
 //! ```
 #![warn(missing_docs)]

@@ -227,7 +227,7 @@ impl Drop for GradModeGuard {
 /// Turns recording off until the guard is dropped, like `torch.no_grad()`.
 ///
 /// ```
-/// use autograd::{no_grad, Tape};
+/// use minimax_autograd::{no_grad, Tape};
 /// use tensor::{DType, Tensor};
 /// let tape = Tape::new();
 /// let x = tape.leaf(Tensor::ones([2], DType::F64));

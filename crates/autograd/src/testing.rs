@@ -2,11 +2,11 @@
 //! (enable the `testing` feature).
 //!
 //! ```ignore
-//! use autograd::testing::*;
+//! use minimax_autograd::testing::*;
 //! proptest::proptest! {
 //!     #[test]
 //!     fn my_op_gradient(x in tensor_away_from_kinks(shape(1..=3, 1..=4), 0.1)) {
-//!         let r = autograd::gradcheck(&|v| my_op(&v[0]), &[x], Default::default());
+//!         let r = minimax_autograd::gradcheck(&|v| my_op(&v[0]), &[x], Default::default());
 //!         proptest::prop_assert!(r.is_ok(), "{}", r.unwrap_err());
 //!     }
 //! }

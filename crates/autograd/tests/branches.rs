@@ -17,7 +17,7 @@
 //! checks both branches against finite differences (`check::tests` shows it catching a
 //! doubled weight gradient in a differentiable branch that the fused one does not have).
 
-use autograd::{grad, gradcheck, CheckOptions, Tape, Var};
+use minimax_autograd::{grad, gradcheck, CheckOptions, Tape, Var};
 use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
 
 type F = dyn Fn(&[Var]) -> Var;

@@ -2,8 +2,8 @@
 //! (64 cases per op; set MINIMAX_PROPTEST_CASES for more). `every_op_has_a_gradient_test`
 //! fails when an op is added to `OP_NAMES` without a test here.
 
-use autograd::testing::*;
-use autograd::{gradcheck, gradgradcheck, CheckOptions, Var, OP_NAMES};
+use minimax_autograd::testing::*;
+use minimax_autograd::{gradcheck, gradgradcheck, CheckOptions, Var, OP_NAMES};
 use proptest::prelude::*;
 use tensor::{PadMode, Shape, Tensor};
 
@@ -326,15 +326,15 @@ op_tests! {
 /// times those of the identity.
 #[test]
 fn grad_reverse() {
-    let tape = autograd::Tape::new();
+    let tape = minimax_autograd::Tape::new();
     let x = tape.leaf(Tensor::from_vec(vec![0.5f64, -1.5, 2.0], [3]));
     let y = x.grad_reverse(0.5).pow_scalar(3.0).sum_all();
-    let g = autograd::grad(&[&y], &[&x], None, true)[0].clone();
+    let g = minimax_autograd::grad(&[&y], &[&x], None, true)[0].clone();
     assert_eq!(
         g.value().to_vec_f64(),
         vec![-0.5 * 3.0 * 0.25, -0.5 * 3.0 * 2.25, -0.5 * 3.0 * 4.0]
     );
-    let gg = autograd::grad(&[&g.sum_all()], &[&x], None, false)[0].clone();
+    let gg = minimax_autograd::grad(&[&g.sum_all()], &[&x], None, false)[0].clone();
     // d/dx of (−λ·3x²) where the inner x went through the reversal once more: (−λ)²·6x
     assert_eq!(
         gg.value().to_vec_f64(),

@@ -1,7 +1,7 @@
 //! Backward semantics: accumulation, reuse, second derivatives, control, anomaly mode and the
 //! inspection tools, each against values computed by hand.
 
-use autograd::{grad, no_grad, Param, Tape, Var};
+use minimax_autograd::{grad, no_grad, Param, Tape, Var};
 use tensor::{DType, Tensor};
 
 fn t(v: &[f64]) -> Tensor {
@@ -74,7 +74,7 @@ fn no_grad_detach_and_frozen_params_cut_the_graph() {
         w.mul_scalar(2.0)
     };
     assert!(!y.requires_grad());
-    assert!(autograd::is_grad_enabled());
+    assert!(minimax_autograd::is_grad_enabled());
     let d = w.detach();
     assert!(!d.requires_grad());
     let z = (&w * &d).sum_all(); // gradient flows only through the first factor: d = 1
@@ -224,7 +224,7 @@ fn gradient_penalty_through_linear_and_leaky_relu_gets_weight_gradients() {
         let norm = g.square().sum(&[1], false).sqrt();
         norm.add_scalar(-1.0).square().mean_all()
     };
-    let r = autograd::gradcheck(&penalty, &[w1, w2], Default::default());
+    let r = minimax_autograd::gradcheck(&penalty, &[w1, w2], Default::default());
     assert!(r.is_ok(), "{}", r.unwrap_err());
 }
 
@@ -246,7 +246,7 @@ fn gradient_penalty_through_conv2d_linear_and_leaky_relu() {
         let norm = g.flatten(1, -1).square().sum(&[1], false).sqrt();
         norm.add_scalar(-1.0).square().mean_all()
     };
-    let r = autograd::gradcheck(&penalty, &[k, w2], Default::default());
+    let r = minimax_autograd::gradcheck(&penalty, &[k, w2], Default::default());
     assert!(r.is_ok(), "{}", r.unwrap_err());
     assert!(r.unwrap().checked == 18 + 8);
 }
@@ -257,7 +257,7 @@ fn grad_refuses_values_from_another_tape_and_mismatched_seeds() {
     let x1 = t1.leaf(t(&[2.0]));
     let y1 = x1.mul_scalar(3.0).sum_all();
     let x2 = Tape::new().leaf(t(&[5.0]));
-    let err = autograd::try_grad(&[&y1], &[&x2], None, false).unwrap_err();
+    let err = minimax_autograd::try_grad(&[&y1], &[&x2], None, false).unwrap_err();
     assert!(
         err.0.starts_with("grad: input 0 is on a different tape"),
         "{err}"

@@ -3,9 +3,9 @@
 //! reproducible bit for bit, and the generating paths return what they document.
 
 use autograd::Tape;
-use gan::data::{Dataset, Digits};
-use gan::method::TrainError;
-use gan::methods::autoencoder::{
+use minimax_gan::data::{Dataset, Digits};
+use minimax_gan::method::TrainError;
+use minimax_gan::methods::autoencoder::{
     nearest_neighbour_mse, train_ae, train_vae, AeConfig, Arch, Autoencoder, CodeGaussian, Vae,
     VaeConfig,
 };

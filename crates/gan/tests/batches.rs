@@ -1,7 +1,7 @@
 //! Data that says what its batches are: every `--data` spelling opens to the kinds of batch it
 //! gives, and each kind of batch is what it claims.
 
-use gan::data::{edges, BatchKind, DataSpec, Dataset, Printed, Resolution};
+use minimax_gan::data::{edges, BatchKind, DataSpec, Dataset, Printed, Resolution};
 use tensor::Rng;
 
 #[test]
@@ -71,7 +71,7 @@ fn unpaired_batches_are_drawn_from_each_domain_independently() {
     // the two draws use one generator in turn: X first, then Y
     let mut rng = Rng::seed(3);
     let px = Printed::new(Resolution::R8).sample(8, &mut rng);
-    let dy = gan::data::Digits::new().sample(8, &mut rng);
+    let dy = minimax_gan::data::Digits::new().sample(8, &mut rng);
     assert_eq!(x.to_vec_f32(), px.to_vec_f32());
     assert_eq!(y.to_vec_f32(), dy.to_vec_f32());
 }

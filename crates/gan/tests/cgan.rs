@@ -2,9 +2,9 @@
 //! cannot see, and a short seeded run whose samples obey their conditions.
 
 use autograd::{no_grad, Tape, Var};
-use gan::data::DataSpec;
-use gan::method::Method;
-use gan::methods::cgan::{mismatched, Cgan, CganConfig};
+use minimax_gan::data::DataSpec;
+use minimax_gan::method::Method;
+use minimax_gan::methods::cgan::{mismatched, Cgan, CganConfig};
 use nn::loss::{bce_with_logits, Reduction};
 use tensor::{DType, Rng, Tensor};
 

@@ -1,9 +1,9 @@
 //! The digit classifier: accuracy, determinism, and what `evaluate_digits` says about real
 //! digits, noise and a collapsed "generator".
 
-use gan::data::Digits;
-use gan::metrics::classifier::{CONFIDENCE_THRESHOLD, FEATURE_DIM};
-use gan::metrics::{evaluate_digits, ClassifierConfig, DigitClassifier};
+use minimax_gan::data::Digits;
+use minimax_gan::metrics::classifier::{CONFIDENCE_THRESHOLD, FEATURE_DIM};
+use minimax_gan::metrics::{evaluate_digits, ClassifierConfig, DigitClassifier};
 use tensor::{DType, Rng, Tensor};
 
 /// `n` copies of image `i` of `images` `[N, 1, 8, 8]`.

@@ -2,12 +2,12 @@
 //! by the same run loop as every built-in method. It matches the first two moments of 1-D data
 //! with G(z) = a·z + b (mean and variance) — not a GAN, just the smallest thing the interface can hold.
 
-use gan::data::{BatchKind, Data, DataSpec};
-use gan::method::{
+use minimax_gan::data::{BatchKind, Data, DataSpec};
+use minimax_gan::method::{
     finite, update, DataInfo, Method, MethodInfo, Noise, OptKind, OptSpec, Options, Record,
     TrainError,
 };
-use gan::run::{load_run, train, RunConfig};
+use minimax_gan::run::{load_run, train, RunConfig};
 use nn::optim::{compute_gradients, Adam, AdamConfig};
 use nn::{Linear, Module, Optimizer};
 use tensor::{Rng, Tensor};
@@ -54,9 +54,9 @@ impl Method for Moments {
     fn optimizers_mut(&mut self) -> Vec<(&'static str, &mut dyn Optimizer)> {
         vec![("g", &mut self.opt)]
     }
-    gan::rng_and_step!();
+    minimax_gan::rng_and_step!();
     fn sample(&self, n: usize, rng: &mut Rng) -> Option<Tensor> {
-        Some(gan::method::sample_generator(
+        Some(minimax_gan::method::sample_generator(
             &self.g,
             Noise::Gaussian,
             1,

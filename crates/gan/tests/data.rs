@@ -1,6 +1,6 @@
 //! Datasets: PacGAN's mixtures, the embedded digits, the IDX and NPY readers.
 
-use gan::data::{
+use minimax_gan::data::{
     idx, DataErrorKind, Dataset, Digits, Gaussian1d, GaussianMixture1d, Grid25, NpyDataset, Ring8,
 };
 use std::path::PathBuf;

@@ -3,10 +3,10 @@
 //! seeded run on the ring brings the negatives towards the modes.
 
 use autograd::Var;
-use gan::data::{Dataset, Ring8};
-use gan::method::{OptimizerKind, TrainError};
-use gan::methods::energy::{ascend, EnergyConfig, EnergyModel, Start};
-use gan::metrics::Modes;
+use minimax_gan::data::{Dataset, Ring8};
+use minimax_gan::method::{OptimizerKind, TrainError};
+use minimax_gan::methods::energy::{ascend, EnergyConfig, EnergyModel, Start};
+use minimax_gan::metrics::Modes;
 use nn::layers::Linear;
 use nn::Module;
 use tensor::{DType, Rng, Tensor};
@@ -217,17 +217,23 @@ fn a_diverging_ascent_stops_training_with_a_named_term() {
     }
 }
 
-fn short_run(seed: u64, rounds: usize) -> (EnergyModel, Vec<gan::methods::energy::EnergyRecord>) {
+fn short_run(
+    seed: u64,
+    rounds: usize,
+) -> (EnergyModel, Vec<minimax_gan::methods::energy::EnergyRecord>) {
     let cfg = EnergyConfig {
         rounds,
         ..EnergyConfig::default()
     };
     let mut recs = Vec::new();
-    let em =
-        gan::methods::energy::train_energy(cfg, &Ring8::new(), &Modes::ring8(), seed, &mut |r| {
-            recs.push(r.clone())
-        })
-        .unwrap();
+    let em = minimax_gan::methods::energy::train_energy(
+        cfg,
+        &Ring8::new(),
+        &Modes::ring8(),
+        seed,
+        &mut |r| recs.push(r.clone()),
+    )
+    .unwrap();
     (em, recs)
 }
 
@@ -268,7 +274,7 @@ fn a_short_run_on_the_ring_brings_the_negatives_to_the_modes() {
 fn same_seed_same_run() {
     let (a, ra) = short_run(3, 15);
     let (b, rb) = short_run(3, 15);
-    let strip = |r: &[gan::methods::energy::EnergyRecord]| {
+    let strip = |r: &[minimax_gan::methods::energy::EnergyRecord]| {
         r.iter()
             .map(|r| (r.d_real, r.d_neg, r.neg_mode_dist, r.loss))
             .collect::<Vec<_>>()

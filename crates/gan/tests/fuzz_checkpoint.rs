@@ -6,8 +6,8 @@
 //! CI runs 2,000 cases; for 10⁵:
 //! `MINIMAX_FUZZ_CASES=100000 cargo test --release -p minimax-gan --test fuzz_checkpoint -- --nocapture`
 
-use gan::data::DataSpec;
-use gan::run::{load_run, train, RunConfig};
+use minimax_gan::data::DataSpec;
+use minimax_gan::run::{load_run, train, RunConfig};
 use nn::format::safetensors;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;

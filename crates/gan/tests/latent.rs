@@ -3,10 +3,10 @@
 //! and a short seeded run of a fixed variant lines up the codes better than the baseline.
 
 use autograd::{Param, Tape};
-use gan::data::DataSpec;
-use gan::method::Method;
-use gan::methods::latent::{code_loss, CodeDiscriminator, Latent, LatentConfig, X, Y};
-use gan::metrics::alignment::{domain_accuracy, nearest_label_accuracy, pca2};
+use minimax_gan::data::DataSpec;
+use minimax_gan::method::Method;
+use minimax_gan::methods::latent::{code_loss, CodeDiscriminator, Latent, LatentConfig, X, Y};
+use minimax_gan::metrics::alignment::{domain_accuracy, nearest_label_accuracy, pca2};
 use nn::{Linear, Module};
 use tensor::{DType, Rng, Tensor};
 
@@ -115,7 +115,7 @@ fn alignment_measures_on_hand_built_codes() {
     }
 }
 
-fn trained(cfg: LatentConfig, steps: usize) -> (Latent, gan::data::Data) {
+fn trained(cfg: LatentConfig, steps: usize) -> (Latent, minimax_gan::data::Data) {
     let data = DataSpec::parse("printed8+digits")
         .unwrap()
         .open_held_out()
@@ -156,7 +156,7 @@ fn shared_layers_started_alike_align_the_codes_better_than_the_baseline() {
     assert!(nn_b < 0.2, "baseline near chance: {nn_b}");
     assert!(nn_f > nn_b + 0.2, "fixed {nn_f} vs baseline {nn_b}");
     // translation label preservation on the held-out printed digits
-    let clf = gan::metrics::DigitClassifier::train(0);
+    let clf = minimax_gan::metrics::DigitClassifier::train(0);
     let x = data.test.as_ref().unwrap().examples().unwrap();
     let labels = data.test.as_ref().unwrap().example_labels().unwrap();
     let kept = |m: &Latent| {

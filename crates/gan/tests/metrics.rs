@@ -1,7 +1,7 @@
 //! Metrics against closed forms and hand-built cases.
 
-use gan::data::{Dataset, Gaussian1d, Grid25, Ring8};
-use gan::metrics::{
+use minimax_gan::data::{Dataset, Gaussian1d, Grid25, Ring8};
+use minimax_gan::metrics::{
     class_coverage, confidence_summary, frechet_distance, frechet_distance_gaussians, jsd_1d,
     jsd_from_value, kde_1d, mode_report, silverman_bandwidth, sqrtm_psd, symmetric_eigen,
     GaussianFit,

@@ -2,7 +2,7 @@
 //! gradient penalty's value and gradient on a case small enough to do by hand.
 
 use autograd::{Param, Tape, Var};
-use gan::objectives::{self, GanLoss};
+use minimax_gan::objectives::{self, GanLoss};
 use tensor::{DType, Tensor};
 
 fn v(tape: &Tape, x: &[f64]) -> Var {

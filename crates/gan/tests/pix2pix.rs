@@ -2,9 +2,11 @@
 //! loss on replayed draws, and a short run that beats doing nothing.
 
 use autograd::{no_grad, Tape, Var};
-use gan::data::DataSpec;
-use gan::method::Method;
-use gan::methods::pix2pix::{patchgan, receptive_field, Objective, Pix2pix, Pix2pixConfig, UNet};
+use minimax_gan::data::DataSpec;
+use minimax_gan::method::Method;
+use minimax_gan::methods::pix2pix::{
+    patchgan, receptive_field, Objective, Pix2pix, Pix2pixConfig, UNet,
+};
 use nn::loss::{bce_with_logits, Reduction};
 use nn::Module;
 use tensor::{DType, Rng, Tensor};

@@ -1,7 +1,9 @@
 //! The embedded printed digits: shapes, scaling, indexing, the held-out split, same-glyph pairs,
 //! face attributes, and the `downsample2` / `edges` image helpers.
 
-use gan::data::{downsample2, edges, Attributes, Dataset, Family, Glyph, Printed, Resolution};
+use minimax_gan::data::{
+    downsample2, edges, Attributes, Dataset, Family, Glyph, Printed, Resolution,
+};
 use tensor::{Rng, Tensor};
 
 const ALL: [Resolution; 3] = [Resolution::R32, Resolution::R16, Resolution::R8];

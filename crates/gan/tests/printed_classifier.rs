@@ -1,6 +1,6 @@
 //! The 32-px printed-digit classifier reads digits and styles of held-out glyphs.
 
-use gan::metrics::PrintedClassifier;
+use minimax_gan::metrics::PrintedClassifier;
 
 #[test]
 fn the_printed_classifier_reads_held_out_digits_and_styles() {

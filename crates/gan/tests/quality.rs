@@ -1,7 +1,7 @@
 //! Trained models against measured quality, in versions small enough for CI. Every run is
 //! seeded, so the figures are reproducible; the docs give the full-size figures and commands.
 
-use gan::run::{train, DataSpec, RunConfig};
+use minimax_gan::run::{train, DataSpec, RunConfig};
 
 fn run(
     method: &str,

@@ -1,12 +1,12 @@
 //! Report output: PNG bytes decoded back (by a minimal inflate written here, and by Python's
 //! zlib when python3 is installed), SVG structure and coordinates, HTML contents and base64.
 
-use gan::report::html::{base64_encode, Report};
-use gan::report::png::{
+use minimax_gan::report::html::{base64_encode, Report};
+use minimax_gan::report::png::{
     adler32, crc32, crc32_update, encode_png, encode_png_with, image_grid, image_grid_range,
     write_png, zlib_compress, Compression, Image, ScatterPlot, FAKE_COLOR, GRID_PAD_VALUE,
 };
-use gan::report::svg::LineChart;
+use minimax_gan::report::svg::LineChart;
 use std::path::PathBuf;
 use tensor::Tensor;
 

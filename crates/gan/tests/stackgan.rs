@@ -2,9 +2,9 @@
 //! stage I's D loss on replayed draws, and the files a run writes beside its samples.
 
 use autograd::{no_grad, Tape, Var};
-use gan::data::{downsample2, DataSpec};
-use gan::method::Method;
-use gan::methods::stackgan::{
+use minimax_gan::data::{downsample2, DataSpec};
+use minimax_gan::method::Method;
+use minimax_gan::methods::stackgan::{
     condition, sampling_conditions, shifted, StackGan, StackGanConfig, PHI,
 };
 use nn::loss::{bce_with_logits, Reduction};
@@ -106,7 +106,7 @@ fn the_run_writes_the_requested_styles_and_the_stage_one_drafts() {
     let (_, styles) = sampling_conditions(&labels);
     for (i, s) in styles.iter().enumerate() {
         let face = (i / 10 * 7) % 37;
-        let a = gan::data::Printed::face_attributes(face);
+        let a = minimax_gan::data::Printed::face_attributes(face);
         assert_eq!(
             *s,
             [
@@ -123,7 +123,7 @@ fn the_run_writes_the_requested_styles_and_the_stage_one_drafts() {
 
 #[test]
 fn condition_words_are_read_and_mistakes_named() {
-    use gan::methods::stackgan::parse_condition;
+    use minimax_gan::methods::stackgan::parse_condition;
     assert_eq!(
         parse_condition("3,bold,italic,serif").unwrap(),
         (3, [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0])

@@ -3,9 +3,9 @@
 //! tasks and their truths, and a short seeded run that must beat doing nothing.
 
 use autograd::{gradcheck, CheckOptions, Param, Tape, Var};
-use gan::data::{DataSpec, Printed, Resolution};
-use gan::method::Method;
-use gan::methods::stargan::{
+use minimax_gan::data::{DataSpec, Printed, Resolution};
+use minimax_gan::method::Method;
+use minimax_gan::methods::stargan::{
     counterpart, domain_of, draw_alpha, face_domain, gradient_penalty, held_out_tasks,
     interpolates, StarD, StarGan, StarGanConfig, ATTRIBUTES,
 };

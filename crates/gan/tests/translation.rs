@@ -2,10 +2,10 @@
 //! printed digits (X) and handwritten digits (Y).
 
 use autograd::Tape;
-use gan::data::DataSpec;
-use gan::method::Method;
-use gan::methods::direct::{deep_generator, shallow_generator, Depth, Direct};
-use gan::methods::dtn::{Dtn, DtnConfig};
+use minimax_gan::data::DataSpec;
+use minimax_gan::method::Method;
+use minimax_gan::methods::direct::{deep_generator, shallow_generator, Depth, Direct};
+use minimax_gan::methods::dtn::{Dtn, DtnConfig};
 use nn::Module;
 use tensor::{DType, Rng, Tensor};
 
@@ -117,7 +117,7 @@ fn the_deep_direct_transform_ignores_its_input_and_the_shallow_one_keeps_it() {
 
 #[test]
 fn the_history_pool_fills_then_swaps_half_and_is_deterministic() {
-    use gan::methods::cyclegan::HistoryPool;
+    use minimax_gan::methods::cyclegan::HistoryPool;
     let img = |v: f32| Tensor::full([1, 1, 8, 8], v as f64, DType::F32);
     let batch = |vs: &[f32]| {
         Tensor::cat(
@@ -166,7 +166,7 @@ fn the_history_pool_fills_then_swaps_half_and_is_deterministic() {
 
 #[test]
 fn cyclegan_beats_doing_nothing_on_held_out_printed_digits() {
-    use gan::methods::cyclegan::{CycleGan, CycleGanConfig};
+    use minimax_gan::methods::cyclegan::{CycleGan, CycleGanConfig};
     let data = DataSpec::parse("printed8+digits")
         .unwrap()
         .open_held_out()
@@ -177,7 +177,7 @@ fn cyclegan_beats_doing_nothing_on_held_out_printed_digits() {
     }
     let test = data.test.as_ref().unwrap();
     let (x, labels) = (test.examples().unwrap(), test.example_labels().unwrap());
-    let clf = gan::metrics::DigitClassifier::train(0);
+    let clf = minimax_gan::metrics::DigitClassifier::train(0);
     let read = |t: &Tensor| {
         let p = clf.predict(t);
         p.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / labels.len() as f64
@@ -193,8 +193,8 @@ fn cyclegan_beats_doing_nothing_on_held_out_printed_digits() {
 /// lr/(decay_steps + 1) per iteration (PyTorch CycleGAN's rule), and every optimizer follows it.
 #[test]
 fn cyclegan_learning_rate_decays_linearly_after_decay_from() {
-    use gan::method::Method;
-    use gan::methods::cyclegan::{CycleGan, CycleGanConfig};
+    use minimax_gan::method::Method;
+    use minimax_gan::methods::cyclegan::{CycleGan, CycleGanConfig};
     let cfg = CycleGanConfig {
         batch: 2,
         ngf: 4,
@@ -214,7 +214,7 @@ fn cyclegan_learning_rate_decays_linearly_after_decay_from() {
     }
     let off = CycleGanConfig::default();
     assert_eq!(off.lr_at(1_000_000), off.lr, "no decay by default");
-    let data = gan::data::DataSpec::parse("printed8+digits")
+    let data = minimax_gan::data::DataSpec::parse("printed8+digits")
         .unwrap()
         .open()
         .unwrap();

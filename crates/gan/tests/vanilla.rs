@@ -1,10 +1,10 @@
 //! The original algorithm: one iteration equals the same iteration unrolled by hand, and the
 //! loop stops with a named term on NaN.
 
-use gan::data::Dataset;
-use gan::method::{Noise, OptimizerKind};
-use gan::methods::vanilla::{Event, Gan, GanConfig, Phase, Shown};
-use gan::objectives::GanLoss;
+use minimax_gan::data::Dataset;
+use minimax_gan::method::{Noise, OptimizerKind};
+use minimax_gan::methods::vanilla::{Event, Gan, GanConfig, Phase, Shown};
+use minimax_gan::objectives::GanLoss;
 use nn::layers::Linear;
 use nn::Module;
 use tensor::{Rng, Tensor};

@@ -23,7 +23,7 @@
 //!
 //! ```
 //! # use autograd::{Param, Var};
-//! # use nn::{Module, as_dyn};
+//! # use minimax_nn::{Module, as_dyn};
 //! # use tensor::{DType, Rng, Tensor};
 //! # struct Affine { w: Param }
 //! # impl Module for Affine {
@@ -32,8 +32,8 @@
 //! #     fn own_params(&self) -> Vec<(String, Param)> { vec![("weight".into(), self.w.clone())] }
 //! #     as_dyn!();
 //! # }
-//! use nn::checkpoint::{load_checkpoint, save_checkpoint, Extras};
-//! use nn::optim::{Adam, AdamConfig};
+//! use minimax_nn::checkpoint::{load_checkpoint, save_checkpoint, Extras};
+//! use minimax_nn::optim::{Adam, AdamConfig};
 //! let model = Affine { w: Param::new("weight", Tensor::ones([3], DType::F32)) };
 //! let opt = Adam::new(model.named_params(), AdamConfig::default()).unwrap();
 //! let rng = Rng::seed(7);

@@ -7,7 +7,7 @@
 //! set of modules for one scope and restores each parameter's own setting afterwards.
 //!
 //! ```
-//! use nn::{Frozen, Linear, Module, group::params_of};
+//! use minimax_nn::{Frozen, Linear, Module, group::params_of};
 //! use tensor::Rng;
 //! let mut rng = Rng::seed(0);
 //! let (g, d) = (Linear::new(2, 2, true, &mut rng), Linear::new(2, 1, true, &mut rng));

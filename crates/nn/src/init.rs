@@ -22,8 +22,8 @@
 //! `init_weights(net, 'normal', gain)`).
 //!
 //! ```
-//! use nn::init;
-//! use nn::Param;
+//! use minimax_nn::init;
+//! use minimax_nn::Param;
 //! use tensor::{DType, Rng, Tensor};
 //! let w = Param::new("weight", Tensor::zeros([10, 100], DType::F32));
 //! let mut rng = Rng::seed(0);
@@ -68,7 +68,7 @@ pub enum FanMode {
 /// the negative slope for [`Nonlinearity::LeakyRelu`] (`None` means 0.01) and ignored otherwise.
 ///
 /// ```
-/// use nn::init::{calculate_gain, Nonlinearity};
+/// use minimax_nn::init::{calculate_gain, Nonlinearity};
 /// assert_eq!(calculate_gain(Nonlinearity::Relu, None), 2f64.sqrt());
 /// assert_eq!(calculate_gain(Nonlinearity::Tanh, None), 5.0 / 3.0);
 /// ```
@@ -93,7 +93,7 @@ pub fn calculate_gain(nonlinearity: Nonlinearity, param: Option<f64>) -> f64 {
 /// Panics below 2 dimensions.
 ///
 /// ```
-/// assert_eq!(nn::init::fan_in_out(&[64, 3, 4, 4]), (48, 1024));
+/// assert_eq!(minimax_nn::init::fan_in_out(&[64, 3, 4, 4]), (48, 1024));
 /// ```
 #[track_caller]
 pub fn fan_in_out(dims: &[usize]) -> (usize, usize) {

@@ -8,9 +8,9 @@
 //! ```
 //! use tensor::Tensor;
 //! let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], [3]);
-//! let raw = nn::io::to_raw(&t);
+//! let raw = minimax_nn::io::to_raw(&t);
 //! assert_eq!(raw.shape, vec![3]);
-//! assert_eq!(nn::io::from_raw(&raw).unwrap().to_vec_f32(), vec![1.0, 2.0, 3.0]);
+//! assert_eq!(minimax_nn::io::from_raw(&raw).unwrap().to_vec_f32(), vec![1.0, 2.0, 3.0]);
 //! ```
 
 use std::path::Path;

@@ -19,7 +19,7 @@
 //!
 //! ```
 //! use autograd::Tape;
-//! use nn::loss::{bce_with_logits, Reduction};
+//! use minimax_nn::loss::{bce_with_logits, Reduction};
 //! use tensor::Tensor;
 //! let tape = Tape::new();
 //! let logits = tape.leaf(Tensor::from_vec(vec![0.0f64, 200.0], [2]));

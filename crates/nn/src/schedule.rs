@@ -8,9 +8,9 @@
 //! Usage follows PyTorch: call [`LrSchedule::step`] once at the end of each epoch.
 //!
 //! ```
-//! use nn::optim::{Adam, AdamConfig, Optimizer};
-//! use nn::schedule::{LinearDecay, LrSchedule};
-//! use nn::Param;
+//! use minimax_nn::optim::{Adam, AdamConfig, Optimizer};
+//! use minimax_nn::schedule::{LinearDecay, LrSchedule};
+//! use minimax_nn::Param;
 //! use tensor::{DType, Tensor};
 //!
 //! let p = Param::new("w", Tensor::zeros([2], DType::F32));

@@ -3,14 +3,14 @@
 
 use autograd::testing::config;
 use autograd::{no_grad, Param, Tape, Var};
-use nn::checkpoint::{
+use minimax_nn::checkpoint::{
     load_checkpoint, load_checkpoint_with, save_checkpoint, CheckpointErrorKind, Extras,
 };
-use nn::format::{safetensors, RawTensor};
-use nn::loss::{mse, Reduction};
-use nn::optim::{Adam, AdamConfig, Optimizer};
-use nn::schedule::{LrSchedule, StepLr};
-use nn::{as_dyn, Module};
+use minimax_nn::format::{safetensors, RawTensor};
+use minimax_nn::loss::{mse, Reduction};
+use minimax_nn::optim::{Adam, AdamConfig, Optimizer};
+use minimax_nn::schedule::{LrSchedule, StepLr};
+use minimax_nn::{as_dyn, Module};
 use proptest::prelude::*;
 use std::path::PathBuf;
 use tensor::{DType, Rng, Tensor};
@@ -185,7 +185,7 @@ fn module_tensors_are_stored_under_pytorch_state_dict_names() {
     let w = &tensors[1].1;
     assert_eq!((w.shape.clone(), w.dtype.name()), (vec![4, 2], "F32"));
     assert_eq!(
-        nn::io::from_raw(w).unwrap().to_vec_f32(),
+        minimax_nn::io::from_raw(w).unwrap().to_vec_f32(),
         net.l0.weight.value().to_vec_f32()
     );
     assert!(metadata.is_empty());
@@ -515,7 +515,7 @@ fn restoring_state_into_the_wrong_objects_is_an_error() {
             path.display()
         )
     );
-    let mut sgd = nn::optim::Sgd::new(net.named_params(), Default::default()).unwrap();
+    let mut sgd = minimax_nn::optim::Sgd::new(net.named_params(), Default::default()).unwrap();
     let e = loaded.restore_optimizer("g", &mut sgd).unwrap_err();
     assert!(
         e.to_string().ends_with(
@@ -641,19 +641,19 @@ proptest! {
 fn npy_round_trips_tensors_and_reports_integer_arrays() {
     let path = tmp("a.npy");
     let t = Tensor::from_vec(vec![1.5f32, -2.0, 3.25, 0.0, 1e-30, 7.0], [2, 3]);
-    nn::io::save_npy(&path, &t).unwrap();
-    let back = nn::io::load_npy(&path).unwrap();
+    minimax_nn::io::save_npy(&path, &t).unwrap();
+    let back = minimax_nn::io::load_npy(&path).unwrap();
     assert_eq!((back.dims(), back.dtype()), (&[2usize, 3][..], DType::F32));
     assert_eq!(back.to_vec_f32(), t.to_vec_f32());
     // a transposed (non-contiguous) f64 view is written in row-major order of the view
     let d = Tensor::from_vec(vec![0.1f64, 0.2, 0.3, 0.4, 0.5, 0.6], [2, 3]).t();
-    nn::io::save_npy(&path, &d).unwrap();
-    let back = nn::io::load_npy(&path).unwrap();
+    minimax_nn::io::save_npy(&path, &d).unwrap();
+    let back = minimax_nn::io::load_npy(&path).unwrap();
     assert_eq!((back.dims(), back.dtype()), (&[3usize, 2][..], DType::F64));
     assert_eq!(back.to_vec_f64(), vec![0.1, 0.4, 0.2, 0.5, 0.3, 0.6]);
 
-    nn::format::npy::save_npy(&path, &RawTensor::from_i64(&[2], &[1, 2])).unwrap();
-    let e = nn::io::load_npy(&path).unwrap_err();
+    minimax_nn::format::npy::save_npy(&path, &RawTensor::from_i64(&[2], &[1, 2])).unwrap();
+    let e = minimax_nn::io::load_npy(&path).unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(

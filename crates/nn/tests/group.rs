@@ -2,8 +2,10 @@
 //! freeze), and `compute_gradients` (the tape gone before the optimizer step).
 
 use autograd::Tape;
-use nn::optim::{compute_gradients, Optimizer, Sgd, SgdConfig};
-use nn::{load_checkpoint, params_of, save_checkpoint, Extras, Frozen, Group, Linear, Module};
+use minimax_nn::optim::{compute_gradients, Optimizer, Sgd, SgdConfig};
+use minimax_nn::{
+    load_checkpoint, params_of, save_checkpoint, Extras, Frozen, Group, Linear, Module,
+};
 use tensor::Rng;
 
 fn two() -> (Linear, Linear) {

@@ -9,9 +9,9 @@
 
 use autograd::testing::*;
 use autograd::{gradcheck, gradgradcheck, CheckOptions, Tape, Var};
-use nn::init;
-use nn::layers::*;
-use nn::Module;
+use minimax_nn::init;
+use minimax_nn::layers::*;
+use minimax_nn::Module;
 use proptest::prelude::*;
 use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Shape, Tensor};
 

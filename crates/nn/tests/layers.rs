@@ -2,9 +2,9 @@
 //! statistics, default initialisation, names, modes, freezing and shared parameters.
 
 use autograd::{Param, Tape, Var};
-use nn::init::{self, FanMode, Nonlinearity};
-use nn::layers::*;
-use nn::Module;
+use minimax_nn::init::{self, FanMode, Nonlinearity};
+use minimax_nn::layers::*;
+use minimax_nn::Module;
 use tensor::{DType, Rng, Tensor};
 
 fn f32s(v: &[f64], shape: &[usize]) -> Tensor {

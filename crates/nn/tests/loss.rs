@@ -3,7 +3,7 @@
 
 use autograd::testing::{config, shape, tensor_away_from_kinks, tensor_in};
 use autograd::{gradcheck, gradgradcheck, CheckOptions, Tape, Var};
-use nn::loss::{
+use minimax_nn::loss::{
     bce, bce_with_logits, cross_entropy, kl_normal, l1, mse, nll, smooth_l1, Reduction,
 };
 use proptest::prelude::*;

@@ -3,8 +3,8 @@
 //! primitive ops.
 
 use autograd::{grad, Tape, Var};
-use nn::layers::{BatchNorm1d, BatchNorm2d, InstanceNorm2d};
-use nn::Module;
+use minimax_nn::layers::{BatchNorm1d, BatchNorm2d, InstanceNorm2d};
+use minimax_nn::Module;
 use tensor::{DType, Rng, Tensor};
 
 /// (x − mean)/√(var + eps) from primitive ops (what the layers did before the fused op).

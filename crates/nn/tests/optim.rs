@@ -6,11 +6,11 @@
 //! notation. Both must agree with the implementation.
 
 use autograd::{Param, Tape, Var};
-use nn::optim::{
+use minimax_nn::optim::{
     Adam, AdamConfig, AdamW, AdamWConfig, Optim, OptimErrorKind, Optimizer, ParamGroup, RmsProp,
     RmsPropConfig, Sgd, SgdConfig,
 };
-use nn::{as_dyn, Module};
+use minimax_nn::{as_dyn, Module};
 use tensor::{DType, Tensor};
 
 const THETA0: [f64; 2] = [1.0, -2.0];
@@ -777,7 +777,7 @@ fn adam_long_parameters_match_elementwise_updates_bit_for_bit() {
 
 #[test]
 fn grad_norm_is_the_l2_norm_of_all_gradients_with_shared_params_once() {
-    use nn::optim::grad_norm;
+    use minimax_nn::optim::grad_norm;
     // f32 gradients of 37 elements (past the 8-lane loop's tail) and an f64 one
     let a = Param::new("a", Tensor::zeros([37], DType::F32));
     let ga: Vec<f64> = (0..37).map(|i| (i as f64 - 18.0) * 0.25).collect();

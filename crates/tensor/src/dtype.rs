@@ -293,7 +293,7 @@ impl_element!(
 /// Runs `$body` with the type alias `$T` bound to the Rust type of the runtime dtype `$dt`.
 ///
 /// ```
-/// use tensor::{with_dtype, DType, Element};
+/// use minimax_tensor::{with_dtype, DType, Element};
 /// let size = with_dtype!(DType::F64, T => std::mem::size_of::<T>());
 /// assert_eq!(size, 8);
 /// ```

@@ -6,7 +6,7 @@
 //! path that runs anywhere.
 //!
 //! ```
-//! use tensor::{DType, Tensor};
+//! use minimax_tensor::{DType, Tensor};
 //! let a = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], [2, 2]);
 //! let b = Tensor::ones([2], DType::F32);
 //! let c = &a + &b; // broadcasting [2, 2] + [2]

@@ -14,7 +14,7 @@
 //! zero-filled buffers are filled again.
 //!
 //! ```
-//! use tensor::{pool, DType, Tensor};
+//! use minimax_tensor::{pool, DType, Tensor};
 //! let before = pool::stats();
 //! drop(Tensor::zeros([333_333], DType::F32)); // 1.3 MB: kept
 //! let t = Tensor::ones([333_333], DType::F32); // takes that buffer back

@@ -4,7 +4,7 @@
 //! path must stay within 10× of the smaller figure. The Winograd form (opt-in) is measured
 //! beside it and printed.
 
-use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
+use minimax_tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
 
 /// ‖got − want‖₂ / ‖want‖₂.
 fn normwise(got: &Tensor, want: &Tensor) -> f64 {
@@ -88,9 +88,12 @@ fn errors() -> Vec<(String, f64)> {
 
 #[test]
 fn the_default_convolutions_are_within_ten_times_pytorch_float32_error() {
-    assert!(!tensor::winograd_enabled(), "the exact path is the default");
+    assert!(
+        !minimax_tensor::winograd_enabled(),
+        "the exact path is the default"
+    );
     let exact = errors();
-    let fast = tensor::with_winograd(true, errors);
+    let fast = minimax_tensor::with_winograd(true, errors);
     for ((name, e), (_, f)) in exact.iter().zip(&fast) {
         eprintln!("{name:<44} default {e:.2e}   Winograd {f:.2e}");
         assert!(*e < 2e-6, "{name}: normwise error {e:e} (bound 2e-6)");

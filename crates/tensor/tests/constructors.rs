@@ -1,7 +1,7 @@
 //! Constructors, random draws (moments and reproducibility), dtype conversion, element access
 //! and copy-on-write `data_mut`, computed by hand.
 
-use tensor::{DType, Rng, Tensor};
+use minimax_tensor::{DType, Rng, Tensor};
 
 #[test]
 fn filled_constructors() {

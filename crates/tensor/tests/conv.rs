@@ -1,8 +1,8 @@
 //! Convolutions, pooling and upsampling: against naive loops, through adjoint identities, on
 //! hand-computed cases, across dtypes and thread counts, and their error messages.
 
+use minimax_tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
 use proptest::prelude::*;
-use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
 
 // ---------------------------------------------------------------------------- helpers
 
@@ -761,7 +761,7 @@ fn results_do_not_depend_on_the_thread_count() {
                 bits(&gy.conv_transpose2d_weight_grad(&x, w1.shape(), t1)),
             ]
         };
-        let run = || tensor::with_winograd(true, run);
+        let run = || minimax_tensor::with_winograd(true, run);
         let one = in_pool(1, run);
         assert!(
             one == in_pool(2, run),
@@ -776,7 +776,7 @@ fn results_do_not_depend_on_the_thread_count() {
 
 // ---------------------------------------------------------------------------- errors
 
-fn err(r: Result<Tensor, tensor::TensorError>) -> String {
+fn err(r: Result<Tensor, minimax_tensor::TensorError>) -> String {
     r.expect_err("expected an error").to_string()
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use tensor::{DType, Tensor};
+use minimax_tensor::{DType, Tensor};
 
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()

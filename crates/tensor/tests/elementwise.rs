@@ -5,12 +5,12 @@
 mod common;
 
 use common::*;
-use proptest::prelude::*;
-use tensor::kernels::elementwise::{
+use minimax_tensor::kernels::elementwise::{
     add_assign, add_assign_scalar, binary, binary_scalar, unary, unary_scalar, Stepping,
 };
-use tensor::kernels::reduce::{reduce_run_scalar, reduce_run_simd, ReduceOp};
-use tensor::{BinaryOp, DType, Rng, Tensor, UnaryOp};
+use minimax_tensor::kernels::reduce::{reduce_run_scalar, reduce_run_simd, ReduceOp};
+use minimax_tensor::{BinaryOp, DType, Rng, Tensor, UnaryOp};
+use proptest::prelude::*;
 
 const BINARY_OPS: [BinaryOp; 15] = [
     BinaryOp::Add,
@@ -490,7 +490,7 @@ fn where_broadcasts_all_three() {
 /// Large tensors take the parallel chunked paths; every element must still be right.
 #[test]
 fn large_unary_and_broadcast_binary_are_elementwise_correct() {
-    let n = 3 * tensor::parallel::CHUNK + 123;
+    let n = 3 * minimax_tensor::parallel::CHUNK + 123;
     let v = values(n, 1, DType::F32);
     let x = from_f64(v.clone(), &[n], DType::F32);
     let y = x.mul_scalar(3.0).to_vec_f64();
@@ -554,7 +554,7 @@ fn small_unary_matches_the_general_path() {
             let what = format!("{op:?} {dt:?}");
             let s = big
                 .narrow(0, 7, 1)
-                .reshape(tensor::Shape::scalar())
+                .reshape(minimax_tensor::Shape::scalar())
                 .unary(op);
             assert_eq!(s.ndim(), 0, "{what}");
             assert_same(&s.to_vec_f64(), &whole[7..8], &what);

@@ -9,10 +9,10 @@
 //! ```
 //! so the expected panic line is the line of the call.
 
+use minimax_tensor::{DType, PadMode, Rng, Shape, Tensor};
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
-use tensor::{DType, PadMode, Rng, Shape, Tensor};
 
 thread_local! {
     /// Set while a `catch` runs on this thread: the hook records instead of printing.
@@ -438,7 +438,7 @@ fn try_variants_return_errors() {
     assert_eq!(a.try_matmul(&a.t()).unwrap().dims(), &[2, 2]);
 
     let e = a
-        .try_binary(&f32s(&[2]), tensor::BinaryOp::Pow)
+        .try_binary(&f32s(&[2]), minimax_tensor::BinaryOp::Pow)
         .unwrap_err();
     assert_eq!(
         e.message(),

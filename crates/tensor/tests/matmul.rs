@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
+use minimax_tensor::{DType, Tensor};
 use proptest::prelude::*;
-use tensor::{DType, Tensor};
 
 /// Naive batched product of row-major `a` [batch_a.., m, k] and `b` [batch_b.., k, n] with
 /// broadcast batch dimensions; returns the product and Σ|a||b| per output (for tolerances).
@@ -241,7 +241,7 @@ fn matmul_by_hand() {
 #[test]
 #[should_panic(expected = "gemm: B (3×2) exceeds its buffer")]
 fn gemm_rejects_operands_outside_their_buffers() {
-    use tensor::kernels::gemm::{gemm, MatRef};
+    use minimax_tensor::kernels::gemm::{gemm, MatRef};
     let a = [1.0f32; 6];
     let b = [1.0f32; 5];
     let mut c = [0.0f32; 4];
@@ -263,7 +263,7 @@ fn gemm_rejects_operands_outside_their_buffers() {
 /// Negative strides are fine as long as every element is inside the buffer.
 #[test]
 fn gemm_accepts_negative_strides_inside_the_buffer() {
-    use tensor::kernels::gemm::{gemm, MatRef};
+    use minimax_tensor::kernels::gemm::{gemm, MatRef};
     // A = [[1, 2], [3, 4]] read bottom-up: [[3, 4], [1, 2]]
     let a = [1.0f64, 2.0, 3.0, 4.0];
     let b = [1.0f64, 0.0, 0.0, 1.0];

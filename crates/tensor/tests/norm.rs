@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
+use minimax_tensor::{DType, Tensor};
 use proptest::prelude::*;
-use tensor::{DType, Tensor};
 
 fn composed(x: &Tensor, axes: &[isize], eps: f64) -> (Tensor, Tensor, Tensor) {
     let mean = x.mean(axes, true);
@@ -100,7 +100,7 @@ fn normalize_backward_rejects_mismatched_shapes() {
 /// would be off by about 1e-4 relative).
 #[test]
 fn f32_statistics_over_long_rows_match_f64() {
-    let mut rng = tensor::Rng::seed(5);
+    let mut rng = minimax_tensor::Rng::seed(5);
     let x64 = Tensor::randn([2, 3, 64, 64], 100.0, 0.5, DType::F64, &mut rng);
     let x32 = x64.to_dtype(DType::F32);
     let x64 = x32.to_dtype(DType::F64); // the same values exactly

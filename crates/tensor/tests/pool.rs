@@ -2,7 +2,7 @@
 //! the limit holds. One test function, run in its own process, because the pool is global and
 //! the steps below depend on its state.
 
-use tensor::{pool, DType, Rng, Tensor};
+use minimax_tensor::{pool, DType, Rng, Tensor};
 
 fn ptr(t: &Tensor) -> *const f32 {
     t.as_slice::<f32>().as_ptr()
@@ -39,7 +39,7 @@ fn large_buffers_are_reused_without_their_old_contents_and_within_the_limit() {
     assert_eq!(mm2.to_vec_f64(), mm1);
     let img = Tensor::randn([8, 16, 20, 20], 0.0, 1.0, DType::F32, &mut rng);
     let w = Tensor::randn([32, 16, 3, 3], 0.0, 0.1, DType::F32, &mut rng);
-    let p = tensor::Conv2dParams::new((1, 1), (1, 1));
+    let p = minimax_tensor::Conv2dParams::new((1, 1), (1, 1));
     let c1 = img.conv2d(&w, None, p).to_vec_f64();
     drop(Tensor::full([8, 32, 20, 20], f64::NAN, DType::F32));
     let c2 = img.conv2d(&w, None, p).to_vec_f64();

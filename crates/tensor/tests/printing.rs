@@ -1,6 +1,6 @@
 //! Display: PyTorch-like layout with the shape and dtype appended; long tensors are elided.
 
-use tensor::{DType, Tensor};
+use minimax_tensor::{DType, Tensor};
 
 #[test]
 fn one_d_aligns_values() {

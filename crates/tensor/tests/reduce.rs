@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
+use minimax_tensor::{DType, Shape, Tensor};
 use proptest::prelude::*;
-use tensor::{DType, Shape, Tensor};
 
 /// Groups the values of a row-major tensor by their index over the kept (unreduced) axes.
 /// Returns the kept dims and, for each output element (row-major), its reduced values in
@@ -423,7 +423,7 @@ fn sum_to_by_hand() {
 
 #[test]
 fn dot_and_sum_in_one_pass_equal_two_passes_bit_for_bit() {
-    use tensor::kernels::reduce::{dot_and_sum_lanes8, sum_lanes8};
+    use minimax_tensor::kernels::reduce::{dot_and_sum_lanes8, sum_lanes8};
     for len in 0..40 {
         let a: Vec<f32> = (0..len)
             .map(|i| ((i * 37) % 11) as f32 * 0.37 - 1.3)
@@ -468,7 +468,7 @@ fn dot_and_sum_in_one_pass_equal_two_passes_bit_for_bit() {
 #[test]
 fn log_softmax_of_rows_of_large_magnitude_is_accurate_elementwise() {
     let (rows, cols) = (64, 10);
-    let mut rng = tensor::Rng::seed(21);
+    let mut rng = minimax_tensor::Rng::seed(21);
     let x = Tensor::rand_uniform([rows, cols], -2.0, 2.0, DType::F32, &mut rng).add_scalar(1e4);
     let xv = x.to_vec_f64(); // exactly the f32 inputs
     let got = x.log_softmax(1).to_vec_f64();

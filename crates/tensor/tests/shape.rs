@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
+use minimax_tensor::{DType, PadMode, Tensor};
 use proptest::prelude::*;
-use tensor::{DType, PadMode, Tensor};
 
 /// A tensor with values from `seed` in a random layout, with its dims and row-major values.
 fn arb_tensor(
@@ -264,7 +264,7 @@ proptest! {
         let id: Vec<usize> = (0..nd)
             .map(|k| if k == a { along } else { 1 + shrink[k].index(d[k]) })
             .collect();
-        let mut r = tensor::Rng::seed(seed);
+        let mut r = minimax_tensor::Rng::seed(seed);
         let iv: Vec<f64> = (0..id.iter().product()).map(|_| r.below(d[a]) as f64).collect();
         let it = from_f64(iv.clone(), &id, if idx_f64 { DType::F64 } else { DType::F32 });
         let g = x.gather(a as isize, &it);

@@ -3,7 +3,7 @@
 //! real digits' (a Fréchet distance, FID-style, on this classifier's features).
 //!
 //! ```no_run
-//! use gan::metrics::{evaluate_digits, DigitClassifier};
+//! use minimax_gan::metrics::{evaluate_digits, DigitClassifier};
 //! let clf = DigitClassifier::train(0); // about half a second in release
 //! assert!(clf.held_out_accuracy() >= 0.95);
 //! let real = clf.held_out().images().clone();

@@ -56,7 +56,7 @@ enum Block {
 /// as a single file.
 ///
 /// ```
-/// use gan::report::{html::Report, svg::LineChart};
+/// use minimax_gan::report::{html::Report, svg::LineChart};
 /// let mut r = Report::new("vanilla GAN on ring8");
 /// r.paragraph("Seed 1, 2,000 steps.")
 ///     .table("result", &[("modes covered", "8/8"), ("high quality", "97.9 %")])

@@ -472,7 +472,7 @@ pub const FAKE_COLOR: [u8; 3] = [230, 85, 13];
 /// optional background showing a discriminator's output D(x) on the plane.
 ///
 /// ```
-/// use gan::report::png::ScatterPlot;
+/// use minimax_gan::report::png::ScatterPlot;
 /// use tensor::Tensor;
 /// let fake = Tensor::from_vec(vec![0.5f32, 0.5, -0.5, 0.2], [2, 2]);
 /// let plot = ScatterPlot::new(200, 200, (-1.5, 1.5), (-1.5, 1.5));

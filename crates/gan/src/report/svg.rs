@@ -38,7 +38,7 @@ pub struct Series {
 /// as one standalone `<svg>` element (usable as a file or inline in HTML).
 ///
 /// ```
-/// use gan::report::svg::LineChart;
+/// use minimax_gan::report::svg::LineChart;
 /// let svg = LineChart::new("losses")
 ///     .x_label("step")
 ///     .series_y("D loss", &[1.4, 1.2, 1.3])

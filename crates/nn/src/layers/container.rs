@@ -11,8 +11,8 @@ use tensor::Rng;
 /// `"0"`, `"1"`, …, so parameter paths are `"0.weight"`, `"2.bias"`, as in PyTorch.
 ///
 /// ```
-/// use nn::layers::{Linear, ReLU, Sequential};
-/// use nn::Module;
+/// use minimax_nn::layers::{Linear, ReLU, Sequential};
+/// use minimax_nn::Module;
 /// use tensor::Rng;
 /// let mut rng = Rng::seed(0);
 /// let mlp = Sequential::new()

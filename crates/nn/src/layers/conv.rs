@@ -31,8 +31,8 @@ fn check_groups(layer: &str, in_channels: usize, out_channels: usize, groups: us
 ///
 /// ```
 /// use autograd::Tape;
-/// use nn::layers::Conv2d;
-/// use nn::Module;
+/// use minimax_nn::layers::Conv2d;
+/// use minimax_nn::Module;
 /// use tensor::{Conv2dParams, DType, Rng, Tensor};
 /// // DCGAN's discriminator block: Conv2d(3, 64, 4, 2, 1, bias=False)
 /// let conv = Conv2d::with_options(3, 64, (4, 4), Conv2dParams::new((2, 2), (1, 1)), false, &mut Rng::seed(0));
@@ -197,8 +197,8 @@ impl Module for Conv2d {
 ///
 /// ```
 /// use autograd::Tape;
-/// use nn::layers::ConvTranspose2d;
-/// use nn::Module;
+/// use minimax_nn::layers::ConvTranspose2d;
+/// use minimax_nn::Module;
 /// use tensor::{ConvTranspose2dParams, DType, Rng, Tensor};
 /// // DCGAN's generator: ConvTranspose2d(512, 256, 4, 2, 1, bias=False) doubles the size
 /// let p = ConvTranspose2dParams::new((2, 2), (1, 1));

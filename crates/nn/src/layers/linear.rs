@@ -16,8 +16,8 @@ use tensor::{DType, Rng, Tensor};
 ///
 /// ```
 /// use autograd::Tape;
-/// use nn::layers::Linear;
-/// use nn::Module;
+/// use minimax_nn::layers::Linear;
+/// use minimax_nn::Module;
 /// use tensor::{DType, Rng, Tensor};
 /// let lin = Linear::new(2, 3, true, &mut Rng::seed(0));
 /// let tape = Tape::new();

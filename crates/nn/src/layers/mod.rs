@@ -27,8 +27,8 @@
 //!
 //! ```
 //! use autograd::{gradcheck, Var};
-//! use nn::layers::{functional_forward, Linear};
-//! use nn::Module;
+//! use minimax_nn::layers::{functional_forward, Linear};
+//! use minimax_nn::Module;
 //! use tensor::{Rng, Tensor};
 //! let lin = Linear::new(3, 2, true, &mut Rng::seed(0));
 //! // inputs: x, then every parameter in `params()` order (weight, bias)

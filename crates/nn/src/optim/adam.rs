@@ -22,7 +22,7 @@ use tensor::Element;
 /// Hyperparameters of [`Adam`](super::Adam), with PyTorch's defaults.
 ///
 /// ```
-/// use nn::optim::AdamConfig;
+/// use minimax_nn::optim::AdamConfig;
 /// // the DCGAN / pix2pix / CycleGAN setting
 /// let cfg = AdamConfig::default().lr(2e-4).betas(0.5, 0.999);
 /// assert_eq!(cfg.eps, 1e-8);

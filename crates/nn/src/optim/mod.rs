@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use autograd::{Param, Tape};
-//! use nn::optim::{Adam, AdamConfig, Optimizer};
+//! use minimax_nn::optim::{Adam, AdamConfig, Optimizer};
 //! use tensor::Tensor;
 //!
 //! let w = Param::new("w", Tensor::from_vec(vec![1.0f32, -2.0], [2]));
@@ -49,7 +49,7 @@
 //!
 //! ```
 //! use autograd::Param;
-//! use nn::optim::{Optim, Optimizer, ParamGroup, SgdConfig};
+//! use minimax_nn::optim::{Optim, Optimizer, ParamGroup, SgdConfig};
 //! use tensor::Tensor;
 //!
 //! let head = Param::new("head", Tensor::from_vec(vec![1.0f64], [1]));
@@ -147,7 +147,7 @@ fn squares_f32(xs: &[f32]) -> f64 {
 ///
 /// ```
 /// use autograd::Param;
-/// use nn::optim::{compute_gradients, Optimizer, Sgd, SgdConfig};
+/// use minimax_nn::optim::{compute_gradients, Optimizer, Sgd, SgdConfig};
 /// use tensor::Tensor;
 /// let w = Param::new("w", Tensor::from_vec(vec![3.0f32], [1]));
 /// let mut opt = Sgd::new(vec![w.clone()], SgdConfig::default().lr(0.5)).unwrap();

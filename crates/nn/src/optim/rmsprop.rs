@@ -21,7 +21,7 @@ use tensor::Element;
 /// Hyperparameters of [`RmsProp`](super::RmsProp), with PyTorch's defaults.
 ///
 /// ```
-/// use nn::optim::RmsPropConfig;
+/// use minimax_nn::optim::RmsPropConfig;
 /// // the WGAN (weight clipping) setting
 /// let cfg = RmsPropConfig::default().lr(5e-5);
 /// assert_eq!(cfg.alpha, 0.99);

@@ -22,7 +22,7 @@ use tensor::Element;
 /// Hyperparameters of [`Sgd`](super::Sgd), with PyTorch's defaults.
 ///
 /// ```
-/// use nn::optim::SgdConfig;
+/// use minimax_nn::optim::SgdConfig;
 /// let cfg = SgdConfig::default().lr(0.1).momentum(0.9).nesterov(true);
 /// assert_eq!(cfg.dampening, 0.0);
 /// ```

@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Hyper-parameters of [`Tensor::conv2d`] (PyTorch's `nn.Conv2d` arguments).
 ///
 /// ```
-/// use tensor::Conv2dParams;
+/// use minimax_tensor::Conv2dParams;
 /// let p = Conv2dParams::new((2, 2), (1, 1)); // stride 2, padding 1
 /// assert_eq!((p.dilation, p.groups), ((1, 1), 1));
 /// ```
@@ -572,9 +572,9 @@ thread_local! {
 /// (`minimax train … --winograd`).
 ///
 /// ```
-/// let before = tensor::set_winograd(true);
-/// assert!(tensor::winograd_enabled());
-/// tensor::set_winograd(before);
+/// let before = minimax_tensor::set_winograd(true);
+/// assert!(minimax_tensor::winograd_enabled());
+/// minimax_tensor::set_winograd(before);
 /// ```
 pub fn set_winograd(on: bool) -> bool {
     WINOGRAD.swap(on, Ordering::Relaxed)
@@ -593,7 +593,7 @@ pub fn winograd_enabled() -> bool {
 /// threads — tests running beside it, or a rayon pool `f` installs — are not affected.
 ///
 /// ```
-/// let on = tensor::with_winograd(true, tensor::winograd_enabled);
+/// let on = minimax_tensor::with_winograd(true, minimax_tensor::winograd_enabled);
 /// assert!(on);
 /// ```
 pub fn with_winograd<R>(on: bool, f: impl FnOnce() -> R) -> R {
@@ -1002,7 +1002,7 @@ impl Tensor {
     /// `Hout = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1` (same for W).
     ///
     /// ```
-    /// use tensor::{Conv2dParams, Tensor};
+    /// use minimax_tensor::{Conv2dParams, Tensor};
     /// let x = Tensor::from_vec((1..=9).map(|v| v as f64).collect::<Vec<_>>(), [1, 1, 3, 3]);
     /// let w = Tensor::from_vec(vec![1.0f64, 0.0, 0.0, -1.0], [1, 1, 2, 2]);
     /// let y = x.conv2d(&w, None, Conv2dParams::default());

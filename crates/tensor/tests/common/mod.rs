@@ -6,8 +6,8 @@
 //! same properties as contiguous tensors.
 #![allow(dead_code)]
 
+use minimax_tensor::{DType, Rng, Tensor};
 use proptest::prelude::*;
-use tensor::{DType, Rng, Tensor};
 
 /// Proptest config used by every property: 64 cases (the brief's minimum) keeps debug runs short.
 pub fn config() -> ProptestConfig {
