@@ -15,6 +15,7 @@ use gan::data::DataSpec;
 use gan::method::Method;
 use gan::methods::cyclegan::{CycleGan, CycleGanConfig};
 use gan::metrics::DigitClassifier;
+use gan::report::text_images;
 use tensor::Tensor;
 
 fn env(name: &str, default: u64) -> u64 {
@@ -22,23 +23,6 @@ fn env(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn rows(t: &Tensor, idx: &[usize]) -> Vec<String> {
-    let v = t.to_vec_f32();
-    (0..8)
-        .map(|r| {
-            idx.iter()
-                .map(|&i| {
-                    v[i * 64 + r * 8..i * 64 + r * 8 + 8]
-                        .iter()
-                        .map(|&p| b" .:-=+*#%@"[(((p + 1.0) / 2.0 * 9.99) as usize).min(9)] as char)
-                        .collect::<String>()
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-        })
-        .collect()
 }
 
 fn main() {
@@ -71,7 +55,7 @@ fn main() {
     let idx: Vec<usize> = (0..10).map(|d| d * 74 + 3).collect();
     for (title, t) in [("printed x", &x), ("G(x)", &gx), ("F(G(x))", &back)] {
         println!("{title}:");
-        for r in rows(t, &idx) {
+        for r in text_images(t, &idx) {
             println!("  {r}");
         }
     }

@@ -20,30 +20,13 @@ use gan::data::DataSpec;
 use gan::method::Method;
 use gan::methods::latent::{Latent, LatentConfig, X, Y};
 use gan::metrics::DigitClassifier;
-use tensor::Tensor;
+use gan::report::text_images;
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn rows(t: &Tensor, idx: &[usize]) -> Vec<String> {
-    let v = t.to_vec_f32();
-    (0..8)
-        .map(|r| {
-            idx.iter()
-                .map(|&i| {
-                    v[i * 64 + r * 8..i * 64 + r * 8 + 8]
-                        .iter()
-                        .map(|&p| b" .:-=+*#%@"[(((p + 1.0) / 2.0 * 9.99) as usize).min(9)] as char)
-                        .collect::<String>()
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-        })
-        .collect()
 }
 
 fn main() {
@@ -93,7 +76,7 @@ fn main() {
     let gx = m.translate_between(&x, X, Y);
     for (title, t) in [("printed x", &x), ("Dec_Y(μ_X(x)), with the fix", &gx)] {
         println!("{title}:");
-        for r in rows(t, &idx) {
+        for r in text_images(t, &idx) {
             println!("  {r}");
         }
     }

@@ -120,3 +120,30 @@ pub(crate) fn format_tick(v: f64, step: f64) -> String {
         s
     }
 }
+
+/// Images `idx` of `images` (`[N, 1, H, W]`, values in [−1, 1]) side by side as text, one line
+/// per pixel row, darkest ` ` to brightest `@` — a picture for a terminal (the examples print
+/// digits with it).
+///
+/// ```
+/// let t = tensor::Tensor::from_vec(vec![-1.0f32, 1.0, 1.0, -1.0], [1, 1, 2, 2]);
+/// assert_eq!(minimax_gan::report::text_images(&t, &[0]), [" @", "@ "]);
+/// ```
+pub fn text_images(images: &tensor::Tensor, idx: &[usize]) -> Vec<String> {
+    let d = images.dims();
+    let (h, w) = (d[d.len() - 2], d[d.len() - 1]);
+    let v = images.to_vec_f32();
+    (0..h)
+        .map(|r| {
+            idx.iter()
+                .map(|&i| {
+                    v[i * h * w + r * w..i * h * w + r * w + w]
+                        .iter()
+                        .map(|&p| b" .:-=+*#%@"[(((p + 1.0) / 2.0 * 9.99) as usize).min(9)] as char)
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+        })
+        .collect()
+}
