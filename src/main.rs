@@ -470,16 +470,7 @@ fn translate(words: &[String]) -> Result<(), Failure> {
         println!("{TRANSLATE_HELP}");
         return Ok(());
     };
-    let ckpt = PathBuf::from(a.required("checkpoint")?);
-    let input = PathBuf::from(a.required("input")?);
-    let out = PathBuf::from(a.required("out")?);
-    if out.extension().and_then(|e| e.to_str()) != Some("npy") {
-        return Err(UsageError(format!(
-            "translate: --out must end in .npy, got '{}'",
-            out.display()
-        ))
-        .into());
-    }
+    let (ckpt, input, out) = npy_paths(&a)?;
     let back = match a.value("direction").unwrap_or("x2y") {
         "x2y" => false,
         "y2x" => true,
@@ -541,6 +532,22 @@ fn translate(words: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `--checkpoint`, `--input` and `--out` of `translate` and `encode` (the output a .npy file).
+fn npy_paths(a: &Args) -> Result<(PathBuf, PathBuf, PathBuf), Failure> {
+    let ckpt = PathBuf::from(a.required("checkpoint")?);
+    let input = PathBuf::from(a.required("input")?);
+    let out = PathBuf::from(a.required("out")?);
+    if out.extension().and_then(|e| e.to_str()) != Some("npy") {
+        return Err(UsageError(format!(
+            "{}: --out must end in .npy, got '{}'",
+            a.command,
+            out.display()
+        ))
+        .into());
+    }
+    Ok((ckpt, input, out))
+}
+
 /// The images of `input` (float32 `[N, …]` with the run's example shape, pixels in [0, 1]) as
 /// the networks take them (in [−1, 1]), or one line saying what is wrong.
 fn read_images(cmd: &str, input: &Path, loaded: &run::Loaded) -> Result<tensor::Tensor, Failure> {
@@ -589,16 +596,7 @@ fn encode(words: &[String]) -> Result<(), Failure> {
         println!("{ENCODE_HELP}");
         return Ok(());
     };
-    let ckpt = PathBuf::from(a.required("checkpoint")?);
-    let input = PathBuf::from(a.required("input")?);
-    let out = PathBuf::from(a.required("out")?);
-    if out.extension().and_then(|e| e.to_str()) != Some("npy") {
-        return Err(UsageError(format!(
-            "encode: --out must end in .npy, got '{}'",
-            out.display()
-        ))
-        .into());
-    }
+    let (ckpt, input, out) = npy_paths(&a)?;
     let domain = match a.value("domain").unwrap_or("x") {
         "x" => 0,
         "y" => 1,
