@@ -51,6 +51,12 @@ fn dcgan_on_digits_makes_digits_the_classifier_recognises() {
     let m = run("dcgan", DataSpec::Digits, 300, &[]);
     assert!(metric(&m, "classes covered") >= 8.0, "{m:?}");
     assert!(metric(&m, "mean classifier confidence") >= 0.6, "{m:?}");
+    // the real digits' confident share is printed beside the samples', and is the higher one
+    let real = metric(&m, "held-out real digits classified with p > 0.9");
+    assert!(
+        real > 90.0 && real > metric(&m, "samples classified with p > 0.9"),
+        "{m:?}"
+    );
 }
 
 #[test]
