@@ -916,7 +916,10 @@ pub static VAEGAN: MethodInfo = MethodInfo {
         },
     ],
     charts: &[
-        ("Reconstruction (L1)", &["rec_x", "rec_y"]),
+        (
+            "Reconstruction (mean |Dec(z) − x| on pixels in [−1, 1])",
+            &["rec_x", "rec_y"],
+        ),
         ("KL", &["kl_x", "kl_y"]),
         (
             "Adversarial terms (LSGAN)",
