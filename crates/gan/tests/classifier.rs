@@ -237,3 +237,16 @@ fn accuracy_needs_one_label_per_image() {
     );
     clf.accuracy(&Tensor::zeros([4, 1, 8, 8], DType::F32), &[0, 1, 2]);
 }
+
+#[test]
+fn confident_fraction_is_evaluate_digits_figure_alone() {
+    let clf = DigitClassifier::train(0);
+    let real = clf.held_out().images();
+    let noise = Tensor::rand_uniform([200, 1, 8, 8], -1.0, 1.0, DType::F32, &mut Rng::seed(1));
+    for imgs in [real, &noise] {
+        let r = evaluate_digits(&clf, imgs, real);
+        assert_eq!(clf.confident_fraction(imgs), r.confident_fraction);
+    }
+    // real digits are read confidently far more often than noise
+    assert!(clf.confident_fraction(real) > 0.9);
+}

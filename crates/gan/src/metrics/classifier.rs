@@ -307,6 +307,22 @@ impl DigitClassifier {
         self.logits(images).softmax(1)
     }
 
+    /// The share of `images` `[N, 1, 8, 8]` read with a probability above
+    /// [`CONFIDENCE_THRESHOLD`] (the `confident_fraction` of [`evaluate_digits`], without its
+    /// other figures).
+    ///
+    /// Panics unless `images` is `[N, 1, 8, 8]` with N ≥ 1.
+    #[track_caller]
+    pub fn confident_fraction(&self, images: &Tensor) -> f64 {
+        let p = self.probs(images).to_vec_f64();
+        let n = p.len() / Digits::NUM_CLASSES;
+        let sure = p
+            .chunks_exact(Digits::NUM_CLASSES)
+            .filter(|row| row.iter().cloned().fold(0.0, f64::max) > CONFIDENCE_THRESHOLD)
+            .count();
+        sure as f64 / n as f64
+    }
+
     /// The penultimate layer's activations `[N, 64]` (after its ReLU) of `images`
     /// `[N, 1, 8, 8]`: the features [`evaluate_digits`] computes a Fréchet distance on.
     ///
