@@ -774,6 +774,73 @@ fn results_do_not_depend_on_the_thread_count() {
     }
 }
 
+/// The direct kernels (stride 1, at most 4 output channels: an image generator's last layer,
+/// a critic's score head) give the same bits on any number of threads, with and without
+/// padding, and their AVX2 builds equal their baseline builds bit for bit.
+#[test]
+fn direct_kernels_are_deterministic_and_twin_exact() {
+    use minimax_tensor::kernels::direct::{self, Direct};
+    let mut rng = Rng::seed(11);
+    let f = |t: Tensor| t.to_dtype(DType::F32);
+    for (cout, pad) in [(1, 0), (2, 3), (4, 1)] {
+        let p = Conv2dParams::new((1, 1), (pad, pad));
+        let x = f(rand(&[16, 32, 8, 8], &mut rng));
+        let w = f(rand(&[cout, 32, 7, 7], &mut rng));
+        let b = f(rand(&[cout], &mut rng));
+        let o = 8 + 2 * pad - 6;
+        let gy = f(rand(&[16, cout, o, o], &mut rng));
+        let run = || {
+            vec![
+                bits(&x.conv2d(&w, Some(&b), p)),
+                bits(&x.conv2d_weight_grad(&gy, w.shape(), p)),
+                bits(&gy.conv2d_input_grad(&w, (8, 8), p)),
+            ]
+        };
+        let one = in_pool(1, run);
+        assert!(
+            one == in_pool(2, run),
+            "cout {cout}: 1 and 2 threads differ"
+        );
+        assert!(
+            one == in_pool(3, run),
+            "cout {cout}: 1 and 3 threads differ"
+        );
+        // and each against the naive sums
+        let y = x.conv2d(&w, Some(&b), p).to_vec_f64();
+        close(&y, &naive_conv2d(&x, &w, Some(&b), p).to_vec_f64(), 1e-4).unwrap();
+    }
+    let d = Direct {
+        cin: 3,
+        cout: 2,
+        kh: 3,
+        kw: 5,
+        oh: 6,
+        ow: 11,
+    };
+    let v = |n: usize, rng: &mut Rng| rand(&[n], rng).to_dtype(DType::F32).to_vec_f32();
+    let xp = v(d.cin * d.hp() * d.wp(), &mut rng);
+    let w = v(d.cout * d.cin * d.kh * d.kw, &mut rng);
+    let mut dy = v(d.cout * d.wide_len(), &mut rng);
+    for (j, g) in dy.iter_mut().enumerate() {
+        if (j % d.wide_len()) % d.wp() >= d.ow {
+            *g = 0.0; // the wide layout's scratch columns
+        }
+    }
+    let (mut a, mut b) = (vec![0f32; dy.len()], vec![0f32; dy.len()]);
+    direct::forward(d, &xp, &w, &mut a);
+    direct::forward_scalar(d, &xp, &w, &mut b);
+    assert_eq!(a, b, "forward: AVX2 and baseline builds differ");
+    let (mut a, mut b) = (vec![0f32; xp.len()], vec![0f32; xp.len()]);
+    direct::data_backward(d, &dy, &w, &mut a);
+    direct::data_backward_scalar(d, &dy, &w, &mut b);
+    assert_eq!(a, b, "data backward: AVX2 and baseline builds differ");
+    let (mut a, mut b) = (vec![0f32; w.len()], vec![0f32; w.len()]);
+    direct::filter_backward(d, &xp, &dy, &mut a);
+    direct::filter_backward_scalar(d, &xp, &dy, &mut b);
+    assert_eq!(a, b, "filter backward: AVX2 and baseline builds differ");
+    assert!(a.iter().any(|&g| g != 0.0));
+}
+
 // ---------------------------------------------------------------------------- errors
 
 fn err(r: Result<Tensor, minimax_tensor::TensorError>) -> String {

@@ -3,6 +3,7 @@
 //! baseline target, which is also the path on other architectures.
 
 pub mod conv;
+pub mod direct;
 pub mod elementwise;
 pub mod fastmath;
 pub mod gemm;

@@ -25,6 +25,7 @@
 
 use crate::error::{ok, TensorError};
 use crate::kernels::conv::{ConvGeom, Im2col};
+use crate::kernels::direct::{self, Direct};
 use crate::kernels::gemm::{gemm_ptr, gemm_raw, MatRef};
 use crate::kernels::winograd;
 use crate::kernels::{assume_init_slice, fill_uninit};
@@ -745,6 +746,9 @@ fn conv_forward<T: Element>(
     if let Some(wg) = winograd_geom::<T>(n, cout, groups, g) {
         return winograd::forward(x, w, bias, &wg);
     }
+    if let Some(d) = direct_shape(cout, groups, g) {
+        return direct_forward(x, w, bias, n, d, g);
+    }
     let p = g.cols();
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
@@ -829,6 +833,9 @@ fn conv_data_backward<T: Element>(
 ) -> Vec<T> {
     if let Some(wg) = winograd_geom::<T>(n, cout, groups, g) {
         return winograd::data_backward(y, w, bias, &wg);
+    }
+    if let Some(d) = direct_shape(cout, groups, g) {
+        return direct_data_backward(y, w, bias, n, d, g);
     }
     let p = g.cols();
     let rows = g.rows();
@@ -923,6 +930,9 @@ fn conv_filter_backward<T: Element>(
     if let Some(wg) = winograd_geom::<T>(n, cout, groups, g) {
         return winograd::filter_backward(x, dy, &wg);
     }
+    if let Some(d) = direct_shape(cout, groups, g) {
+        return direct_filter_backward(x, dy, n, d, g);
+    }
     let p = g.cols();
     let rows = g.rows();
     let (kg, cg) = (rows / groups, cout / groups);
@@ -986,6 +996,167 @@ fn conv_filter_backward<T: Element>(
     for lane in rest.chunks_exact(wlen) {
         for (d, &v) in dw.iter_mut().zip(lane) {
             *d += v;
+        }
+    }
+    acc.truncate(wlen);
+    acc
+}
+
+// ---------------------------------------------------------------------------- direct kernels
+
+/// Output channels up to which a stride-1, undilated, ungrouped convolution runs the direct
+/// kernels of [`crate::kernels::direct`] instead of im2col + GEMM (measured on the CycleGAN
+/// generator's last layer, 32 → 1 channels, 7×7: see docs/performance.md).
+const DIRECT_MAX_COUT: usize = 4;
+/// Shortest run (one output channel in the direct kernels' wide layout) worth the direct
+/// kernels: below it the per-tap loop overhead costs more than the GEMM's waste (a PatchGAN's
+/// last layer on a 2×2 map ran 1.5× slower direct).
+const DIRECT_MIN_LEN: usize = 16;
+
+/// The direct kernels' shape for this convolution, when they serve it.
+fn direct_shape(cout: usize, groups: usize, g: &ConvGeom) -> Option<Direct> {
+    let ok = groups == 1
+        && (1..=DIRECT_MAX_COUT).contains(&cout)
+        && g.stride == (1, 1)
+        && g.dilation == (1, 1)
+        && g.oh * g.ow > 0
+        && (g.oh - 1) * (g.ow + g.kw - 1) + g.ow >= DIRECT_MIN_LEN;
+    ok.then_some(Direct {
+        cin: g.channels,
+        cout,
+        kh: g.kh,
+        kw: g.kw,
+        oh: g.oh,
+        ow: g.ow,
+    })
+}
+
+/// One sample's image `x` (`channels × h × w`) with the geometry's zero padding, in `pad`
+/// (or `x` itself when there is no padding).
+fn padded_image<'a, T: Element>(x: &'a [T], g: &ConvGeom, pad: &'a mut Vec<T>) -> &'a [T] {
+    if g.padding == (0, 0) {
+        return x;
+    }
+    let (ph, pw) = g.padding;
+    let (hp, wp) = (g.h + 2 * ph, g.w + 2 * pw);
+    let v = buf(pad, g.channels * hp * wp);
+    v.fill(T::ZERO);
+    for c in 0..g.channels {
+        for y in 0..g.h {
+            v[(c * hp + y + ph) * wp + pw..][..g.w]
+                .copy_from_slice(&x[(c * g.h + y) * g.w..][..g.w]);
+        }
+    }
+    v
+}
+
+/// `dy` of one sample (`cout × oh × ow`) in the direct kernels' wide layout, zeros in the
+/// scratch columns.
+fn widen<'a, T: Element>(dy: &[T], d: &Direct, v: &'a mut Vec<T>) -> &'a [T] {
+    let (len, wp) = (d.wide_len(), d.wp());
+    let v = buf(v, d.cout * len);
+    v.fill(T::ZERO);
+    for co in 0..d.cout {
+        for oy in 0..d.oh {
+            v[co * len + oy * wp..][..d.ow].copy_from_slice(&dy[(co * d.oh + oy) * d.ow..][..d.ow]);
+        }
+    }
+    v
+}
+
+/// [`conv_forward`] by the direct kernel, one sample per task.
+fn direct_forward<T: Element>(
+    x: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    n: usize,
+    d: Direct,
+    g: &ConvGeom,
+) -> Vec<T> {
+    let (img, plane, len, wp) = (g.image_len(), d.oh * d.ow, d.wide_len(), d.wp());
+    let work = n * d.cout * plane * d.taps();
+    new_by_blocks_uninit(n * d.cout * plane, d.cout * plane, work, |s, i, chunk| {
+        let Scratch { pad, tmp, .. } = s;
+        let xp = padded_image(&x[i * img..(i + 1) * img], g, pad);
+        let wide = buf(tmp, d.cout * len);
+        direct::forward(d, xp, w, wide);
+        for co in 0..d.cout {
+            for oy in 0..d.oh {
+                let src = &wide[co * len + oy * wp..][..d.ow];
+                for (o, &v) in chunk[(co * d.oh + oy) * d.ow..][..d.ow].iter_mut().zip(src) {
+                    o.write(v);
+                }
+            }
+        }
+        // SAFETY: the loop above wrote each of the cout·oh·ow elements once.
+        add_bias(unsafe { assume_init_slice(chunk) }, bias, plane);
+    })
+}
+
+/// [`conv_data_backward`] by the direct kernel, one sample per task: the gradient of the
+/// padded image, cropped.
+fn direct_data_backward<T: Element>(
+    y: &[T],
+    w: &[T],
+    bias: Option<&[T]>,
+    n: usize,
+    d: Direct,
+    g: &ConvGeom,
+) -> Vec<T> {
+    let (img, plane) = (g.image_len(), d.oh * d.ow);
+    let work = n * d.cout * plane * d.taps();
+    new_by_blocks_zeroed(n * img, img, work, |s, i, chunk| {
+        let Scratch { pad, tmp, .. } = s;
+        let dy = widen(&y[i * d.cout * plane..(i + 1) * d.cout * plane], &d, tmp);
+        if g.padding == (0, 0) {
+            direct::data_backward(d, dy, w, chunk);
+        } else {
+            let (ph, pw) = g.padding;
+            let (hp, wp) = (d.hp(), d.wp());
+            let v = buf(pad, d.cin * hp * wp);
+            v.fill(T::ZERO);
+            direct::data_backward(d, dy, w, v);
+            for c in 0..d.cin {
+                for yy in 0..g.h {
+                    chunk[(c * g.h + yy) * g.w..][..g.w]
+                        .copy_from_slice(&v[(c * hp + yy + ph) * wp + pw..][..g.w]);
+                }
+            }
+        }
+        add_bias(chunk, bias, g.h * g.w);
+    })
+}
+
+/// [`conv_filter_backward`] by the direct kernel: the samples dealt out in the same fixed
+/// lanes, each lane summing its samples in order, the lanes added in order.
+fn direct_filter_backward<T: Element>(
+    x: &[T],
+    dy: &[T],
+    n: usize,
+    d: Direct,
+    g: &ConvGeom,
+) -> Vec<T> {
+    let (img, plane) = (g.image_len(), d.oh * d.ow);
+    let wlen = d.cout * d.taps();
+    if n == 0 {
+        return vec![T::ZERO; wlen];
+    }
+    let per_lane = n.div_ceil(WGRAD_LANES.min(n));
+    let lanes = n.div_ceil(per_lane);
+    let mut acc = pool::filled(lanes * wlen, T::ZERO);
+    let work = n * d.cout * plane * d.taps();
+    for_blocks(&mut acc, wlen, work, |s, lane, dw| {
+        let Scratch { pad, tmp, .. } = s;
+        for i in lane * per_lane..((lane + 1) * per_lane).min(n) {
+            let xp = padded_image(&x[i * img..(i + 1) * img], g, pad);
+            let g_wide = widen(&dy[i * d.cout * plane..(i + 1) * d.cout * plane], &d, tmp);
+            direct::filter_backward(d, xp, g_wide, dw);
+        }
+    });
+    let (dw, rest) = acc.split_at_mut(wlen);
+    for lane in rest.chunks_exact(wlen) {
+        for (a, &v) in dw.iter_mut().zip(lane) {
+            *a += v;
         }
     }
     acc.truncate(wlen);

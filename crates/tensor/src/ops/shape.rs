@@ -14,14 +14,105 @@ pub enum PadMode {
     Reflect,
 }
 
-fn reflect_index(i: isize, n: usize) -> usize {
-    // maps -k.. to mirrored indices in 0..n (n > 1 ensured by the caller)
-    let n = n as isize;
-    let period = 2 * (n - 1);
-    let mut j = i.rem_euclid(period.max(1));
-    if j >= n {
-        j = period - j;
+/// Visits the rows (last dimension) of a padded tensor in order: for each, `f(src, (dst,
+/// len))` with `src` the offset of the unpadded row it copies (`None` when the row lies in a
+/// constant border) and `dst`, `len` the padded row's offset and length. Index arithmetic is
+/// done once per row, not per element.
+fn pad_rows(
+    in_dims: &[usize],
+    full: &[(usize, usize)],
+    reflect: bool,
+    mut f: impl FnMut(Option<usize>, (usize, usize)),
+) {
+    let nd = in_dims.len();
+    let out_dims: Vec<usize> = (0..nd)
+        .map(|d| in_dims[d] + full[d].0 + full[d].1)
+        .collect();
+    let len = out_dims[nd - 1];
+    // the common case (an image batch padded in its last two dimensions): the unpadded leading
+    // dimensions taken as one, so that each row costs one comparison
+    let lead = (0..nd - 1).take_while(|&d| full[d] == (0, 0)).count();
+    if lead + 2 >= nd {
+        let outer: usize = in_dims[..lead].iter().product();
+        let (h, (pt, pb)) = if lead == nd - 1 {
+            (1, (0, 0))
+        } else {
+            (in_dims[nd - 2], full[nd - 2])
+        };
+        let w = in_dims[nd - 1];
+        let mut r = 0;
+        for o in 0..outer {
+            for oy in 0..h + pt + pb {
+                let i = oy as isize - pt as isize;
+                let src = if i >= 0 && (i as usize) < h {
+                    Some(i as usize)
+                } else if reflect {
+                    Some(reflect_near(i, h))
+                } else {
+                    None
+                };
+                f(src.map(|i| (o * h + i) * w), (r * len, len));
+                r += 1;
+            }
+        }
+        return;
     }
+    let rows: usize = out_dims[..nd - 1].iter().product();
+    let mut idx = vec![0usize; nd - 1];
+    for r in 0..rows {
+        let mut off = 0usize;
+        let mut inside = true;
+        for d in 0..nd - 1 {
+            let i = idx[d] as isize - full[d].0 as isize;
+            let i = if i >= 0 && (i as usize) < in_dims[d] {
+                i as usize
+            } else if reflect {
+                reflect_near(i, in_dims[d])
+            } else {
+                inside = false;
+                0
+            };
+            off = off * in_dims[d] + i;
+        }
+        f(inside.then_some(off * in_dims[nd - 1]), (r * len, len));
+        for d in (0..nd - 1).rev() {
+            idx[d] += 1;
+            if idx[d] < out_dims[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// One padded row: `row` copied into the middle of `out`, the borders reflected (or left as
+/// they are, the constant fill, when `reflect` is false).
+fn row_pad<T: Copy>(row: &[T], out: &mut [T], (pl, _pr): (usize, usize), reflect: bool) {
+    let w = row.len();
+    out[pl..pl + w].copy_from_slice(row);
+    if reflect {
+        for j in (0..pl).chain(pl + w..out.len()) {
+            out[j] = row[reflect_near(j as isize - pl as isize, w)];
+        }
+    }
+}
+
+/// [`reflect_index`] for an index at most `n − 1` outside `0..n` (what reflect padding, whose
+/// pads are smaller than the dimension, produces): one comparison instead of a division.
+#[inline]
+fn reflect_near(i: isize, n: usize) -> usize {
+    let n = n as isize;
+    let j = if i < 0 {
+        -i
+    } else if i >= n {
+        2 * (n - 1) - i
+    } else {
+        i
+    };
+    debug_assert!(
+        (0..n).contains(&j),
+        "reflect_near: {i} is too far outside 0..{n}"
+    );
     j as usize
 }
 
@@ -503,6 +594,9 @@ impl Tensor {
             pads.len(),
             self.shape
         );
+        if nd == 0 {
+            return self.clone();
+        }
         let first = nd - pads.len();
         let mut full = vec![(0usize, 0usize); nd];
         full[first..].copy_from_slice(pads);
@@ -522,32 +616,19 @@ impl Tensor {
             }
         }
         let x = self.contiguous();
-        let xs = self.shape.contiguous_strides();
-        let os = out_shape.contiguous_strides();
+        let in_dims: Vec<usize> = (0..nd).map(|d| self.shape[d]).collect();
         with_dtype!(self.dtype(), T => {
             let s = x.as_slice::<T>();
             let fill = match mode { PadMode::Constant(v) => T::from_f64(v), PadMode::Reflect => T::ZERO };
-            let mut out = vec![fill; out_shape.numel()];
-            for (lin, o) in out.iter_mut().enumerate() {
-                let mut off = 0usize;
-                let mut inside = true;
-                for d in 0..nd {
-                    let c = (lin / os[d]) % out_dims[d];
-                    let i = c as isize - full[d].0 as isize;
-                    let i = if i >= 0 && (i as usize) < self.shape[d] {
-                        i as usize
-                    } else {
-                        match mode {
-                            PadMode::Constant(_) => { inside = false; break; }
-                            PadMode::Reflect => reflect_index(i, self.shape[d]),
-                        }
-                    };
-                    off += i * xs[d];
+            let mut out = crate::pool::filled(out_shape.numel(), fill);
+            let reflect = matches!(mode, PadMode::Reflect);
+            pad_rows(&in_dims, &full, reflect, |src, dst| {
+                let o = &mut out[dst.0..dst.0 + dst.1];
+                if let Some(src) = src {
+                    let row = &s[src..src + in_dims[nd - 1]];
+                    row_pad(row, o, full[nd - 1], reflect);
                 }
-                if inside {
-                    *o = s[off];
-                }
-            }
+            });
             Tensor::from_vec(out, out_shape)
         })
     }
@@ -562,21 +643,22 @@ impl Tensor {
         let mut full = vec![(0usize, 0usize); nd];
         full[first..].copy_from_slice(pads);
         let g = self.contiguous();
-        let xs = shape.contiguous_strides();
-        let os = self.shape.contiguous_strides();
+        let in_dims: Vec<usize> = (0..nd).map(|d| shape[d]).collect();
         with_dtype!(self.dtype(), T => {
             let s = g.as_slice::<T>();
             let mut out = crate::pool::filled(shape.numel(), T::ZERO);
-            for (lin, &v) in s.iter().enumerate() {
-                let mut off = 0usize;
-                for d in 0..nd {
-                    let c = (lin / os[d]) % self.shape[d];
-                    let i = c as isize - full[d].0 as isize;
-                    let i = if i >= 0 && (i as usize) < shape[d] { i as usize } else { reflect_index(i, shape[d]) };
-                    off += i * xs[d];
+            let w = in_dims[nd - 1];
+            let (pl, _) = full[nd - 1];
+            pad_rows(&in_dims, &full, true, |src, dst| {
+                let src = src.expect("reflect padding reads every output row");
+                let grow = &s[dst.0..dst.0 + dst.1];
+                let orow = &mut out[src..src + w];
+                for (j, &v) in grow.iter().enumerate() {
+                    let i = j as isize - pl as isize;
+                    let i = if i >= 0 && (i as usize) < w { i as usize } else { reflect_near(i, w) };
+                    orow[i] += v;
                 }
-                out[off] += v;
-            }
+            });
             Tensor::from_vec(out, shape)
         })
     }
