@@ -103,5 +103,29 @@ fn run_cases(threads: usize) {
         time_case(name, "weight-grad", threads, flops, || {
             x.conv_transpose2d_weight_grad(&gy, w.shape(), p)
         });
+
+        // W6's residual-block layer: Conv2d(64, 64, 3) on a reflection-padded
+        // [64, 64, 6, 6] -> [64, 64, 4, 4], and its last layer Conv2d(32, 1, 7) on
+        // [64, 32, 14, 14] -> [64, 1, 8, 8]
+        for (name, cin, cout, k, h) in
+            [("w6-res-conv", 64, 64, 3, 6), ("w6-out-conv", 32, 1, 7, 14)]
+        {
+            let ho = h - k + 1;
+            let x = Tensor::randn([64, cin, h, h], 0.0, 1.0, f32, &mut rng);
+            let w = Tensor::randn([cout, cin, k, k], 0.0, 0.05, f32, &mut rng);
+            let b = Tensor::randn([cout], 0.0, 0.05, f32, &mut rng);
+            let gy = Tensor::randn([64, cout, ho, ho], 0.0, 1.0, f32, &mut rng);
+            let p = Conv2dParams::default();
+            let flops = 2.0 * (64 * cout * ho * ho * cin * k * k) as f64;
+            time_case(name, "forward", threads, flops, || {
+                x.conv2d(&w, Some(&b), p)
+            });
+            time_case(name, "input-grad", threads, flops, || {
+                gy.conv2d_input_grad(&w, (h, h), p)
+            });
+            time_case(name, "weight-grad", threads, flops, || {
+                x.conv2d_weight_grad(&gy, w.shape(), p)
+            });
+        }
     });
 }

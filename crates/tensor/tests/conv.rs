@@ -707,6 +707,10 @@ fn bits(t: &Tensor) -> Vec<u32> {
     t.to_vec_f32().iter().map(|v| v.to_bits()).collect()
 }
 
+fn p1_deep() -> Conv2dParams {
+    Conv2dParams::new((2, 2), (1, 1))
+}
+
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
     let mut rng = Rng::seed(3);
@@ -744,6 +748,24 @@ fn results_do_not_depend_on_the_thread_count() {
     let y1 = in_pool(2, || x1.conv2d(&w, Some(&b), p));
     let yb = x.conv2d(&w, Some(&b), p).narrow(0, 5, 1);
     assert_eq!(bits(&y1), bits(&yb));
+
+    // a deep layer on a small map (weights larger than a block's columns), whose block size
+    // follows the thread count
+    let (xd, wd) = (
+        f(rand(&[16, 128, 8, 8], &mut rng)),
+        f(rand(&[256, 128, 4, 4], &mut rng)),
+    );
+    let gd = f(rand(&[16, 256, 4, 4], &mut rng));
+    let run = || {
+        vec![
+            bits(&xd.conv2d(&wd, None, p1_deep())),
+            bits(&gd.conv2d_input_grad(&wd, (8, 8), p1_deep())),
+            bits(&xd.conv2d_weight_grad(&gd, wd.shape(), p1_deep())),
+        ]
+    };
+    let one = in_pool(1, run);
+    assert!(one == in_pool(2, run), "deep layer: 1 and 2 threads differ");
+    assert!(one == in_pool(3, run), "deep layer: 1 and 3 threads differ");
 
     // one group: the Winograd path (tensor::kernels::winograd, off by default; on inside each
     // pool's thread here), with 16 samples (its AVX2 tile path) and 5 (its portable path)

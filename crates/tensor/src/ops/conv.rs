@@ -525,6 +525,24 @@ fn samples_per_block<T>(n: usize, p: usize, rows: usize) -> usize {
     1 << want.ilog2()
 }
 
+/// Samples per block of the forward and data-backward kernels: [`samples_per_block`], except
+/// for layers whose weight matrix (`cout × rows`) outweighs the block's columns (deep layers on
+/// small maps, e.g. 128 → 256 channels on 4×4 outputs): repacking those weights for every
+/// narrow block cost as much as the products, so the block takes about `TARGET_COLS`
+/// columns whatever its im2col size, but no more than its share of the batch when several
+/// threads run (one block per thread beats one GEMM split over them). The block size changes
+/// no bit here: each output is computed the same way wherever it sits.
+fn gemm_block<T>(n: usize, p: usize, rows: usize, cout: usize) -> usize {
+    let nb = samples_per_block::<T>(n, p, rows);
+    if cout > nb * p {
+        let share = n / crate::parallel::current_threads().max(1);
+        let want = TARGET_COLS.div_ceil(p.max(1)).min(share).max(nb).max(1);
+        1 << want.ilog2()
+    } else {
+        nb
+    }
+}
+
 /// A row stride of at least `n` elements whose byte size is not a multiple of 256, so that
 /// walking down a column (as `matrixmultiply`'s packing does) spreads over the L1 cache sets
 /// instead of evicting itself (a 1024-float row is exactly 4 KiB).
@@ -756,7 +774,7 @@ fn conv_forward<T: Element>(
     if n * cout * p == 0 {
         return vec![T::ZERO; n * cout * p];
     }
-    let nb = samples_per_block::<T>(n, p, rows);
+    let nb = gemm_block::<T>(n, p, rows, cout);
     let split = n <= nb;
     let plan = Im2col::new(g);
     // Wᵀ of each group, [kg, cg] (rows cgp apart): matrixmultiply packs a column-major left
@@ -844,7 +862,7 @@ fn conv_data_backward<T: Element>(
     if n * img == 0 {
         return vec![T::ZERO; n * img];
     }
-    let nb = samples_per_block::<T>(n, p, rows);
+    let nb = gemm_block::<T>(n, p, rows, cout);
     let split = n <= nb;
     let plan = Im2col::new(g);
     // Wᵀ is read in place ([kg, cg] per group, row stride 1, column stride kg), unless rows of
@@ -941,8 +959,11 @@ fn conv_filter_backward<T: Element>(
     if wlen == 0 || n == 0 || p == 0 {
         return vec![T::ZERO; wlen];
     }
-    // larger blocks here: each block's product is added to the whole of dW
-    let nb = samples_per_block::<T>(n, p, 0);
+    // blocks of about TARGET_COLS patches (the depth of each block's product), the batch not
+    // cut smaller for threads: each product is added to the whole of dW, so fewer, deeper
+    // products move far less memory (a 256 × 2048 dW was read and written 8 times for 16
+    // samples of 4×4 outputs); threads share the lanes, or split the GEMM of a single lane
+    let nb = 1usize << TARGET_COLS.div_ceil(p.max(1)).min(n).max(1).ilog2();
     let blocks = n.div_ceil(nb);
     let per_lane = blocks.div_ceil(WGRAD_LANES.min(blocks));
     let lanes = blocks.div_ceil(per_lane);
@@ -991,11 +1012,35 @@ fn conv_filter_backward<T: Element>(
             }
         }
     });
-    // add the lanes in order
+    sum_lanes(acc, wlen)
+}
+
+/// The first `wlen` elements of `acc` plus each further `wlen`-long lane, added in order
+/// (element by element, so the result does not depend on how the elements are shared out
+/// among threads, which they are for large weights).
+fn sum_lanes<T: Element>(mut acc: Vec<T>, wlen: usize) -> Vec<T> {
     let (dw, rest) = acc.split_at_mut(wlen);
-    for lane in rest.chunks_exact(wlen) {
-        for (d, &v) in dw.iter_mut().zip(lane) {
-            *d += v;
+    if !rest.is_empty() {
+        let add = |i: usize, d: &mut [T]| {
+            let len = d.len();
+            for lane in rest.chunks_exact(wlen) {
+                for (a, &v) in d.iter_mut().zip(&lane[i..i + len]) {
+                    *a += v;
+                }
+            }
+        };
+        const CHUNK: usize = 1 << 14;
+        #[cfg(feature = "parallel")]
+        if dw.len() > 4 * CHUNK && crate::parallel::current_threads() > 1 {
+            use rayon::prelude::*;
+            dw.par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(k, d)| add(k * CHUNK, d));
+            acc.truncate(wlen);
+            return acc;
+        }
+        for (k, d) in dw.chunks_mut(CHUNK).enumerate() {
+            add(k * CHUNK, d);
         }
     }
     acc.truncate(wlen);
@@ -1153,14 +1198,7 @@ fn direct_filter_backward<T: Element>(
             direct::filter_backward(d, xp, g_wide, dw);
         }
     });
-    let (dw, rest) = acc.split_at_mut(wlen);
-    for lane in rest.chunks_exact(wlen) {
-        for (a, &v) in dw.iter_mut().zip(lane) {
-            *a += v;
-        }
-    }
-    acc.truncate(wlen);
-    acc
+    sum_lanes(acc, wlen)
 }
 
 // ---------------------------------------------------------------------------- public ops
