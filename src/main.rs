@@ -30,7 +30,8 @@ commands:
   encode --checkpoint F --domain x|y --input X.npy --out Z.npy   codes of images (vaegan)
   inspect --checkpoint F             the networks and per-tensor statistics of a checkpoint
 
-With no command, runs `minimax train dcgan --data digits --out runs/dcgan-digits`.
+With no command, runs `minimax train dcgan --data digits --channels 16 --steps 10000 --lr 1e-3
+--ema 0.99 --out runs/dcgan-digits`.
 `minimax COMMAND --help` explains each command.
 
 The embedded digits are the UCI optdigits test set (E. Alpaydin, C. Kaynak, 1998; CC BY 4.0),
@@ -160,12 +161,29 @@ impl From<UsageError> for Failure {
     }
 }
 
+/// What `minimax` with no command runs: DCGAN on the embedded digits with a recipe measured to
+/// give sharper digits in the same minute than DCGAN's reference settings (narrower networks,
+/// so more iterations fit; a higher learning rate; samples from a moving average of G's
+/// weights). See docs/dcgan.md for the comparison.
+const MAIN_JOB: &[&str] = &[
+    "dcgan",
+    "--data",
+    "digits",
+    "--channels",
+    "16",
+    "--steps",
+    "10000",
+    "--lr",
+    "1e-3",
+    "--ema",
+    "0.99",
+    "--out",
+    "runs/dcgan-digits",
+];
+
 fn run(args: &[String]) -> Result<u8, Failure> {
     let Some(cmd) = args.first() else {
-        let words: Vec<String> = ["dcgan", "--data", "digits", "--out", "runs/dcgan-digits"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let words: Vec<String> = MAIN_JOB.iter().map(|s| s.to_string()).collect();
         return train(&words);
     };
     let rest = &args[1..];

@@ -172,3 +172,56 @@ fn the_g_step_restores_each_d_parameter_s_own_freeze_setting() {
     let flags: Vec<bool> = gan.d.params().iter().map(|p| p.requires_grad()).collect();
     assert_eq!(flags, vec![true, false]);
 }
+
+/// The moving average of G's weights: after each G step avg ← β_t·avg + (1 − β_t)·θ with
+/// β_t = min(β, (1 + t)/(10 + t)), from G's initial weights; samples come from the average and
+/// leave G's own weights untouched.
+#[test]
+fn the_moving_average_of_g_follows_its_formula_and_samples_come_from_it() {
+    let data = Fixed(vec![1.5, 2.5]);
+    let cfg = GanConfig {
+        batch: 2,
+        z_dim: 1,
+        lr_g: 0.05,
+        lr_d: 0.1,
+        optimizer: OptimizerKind::Sgd,
+        ema: 0.9,
+        ..GanConfig::default()
+    };
+    let mut gan = Gan::new(
+        Box::new(linear(1.3, 0.4)),
+        Box::new(linear(0.7, -0.2)),
+        cfg,
+        5,
+    )
+    .unwrap();
+    let mut avg = params(gan.g.as_dyn());
+    assert_eq!(avg, vec![1.3f32 as f64, 0.4f32 as f64]);
+    for t in 1..=4usize {
+        gan.step(&data).unwrap();
+        let beta = 0.9f64.min((1.0 + t as f64) / (10.0 + t as f64));
+        assert_eq!(gan.ema_decay(t), beta);
+        let theta = params(gan.g.as_dyn());
+        for (a, th) in avg.iter_mut().zip(&theta) {
+            *a = beta * *a + (1.0 - beta) * th;
+        }
+        let got: Vec<f64> = gan.ema.iter().flat_map(|t| t.to_vec_f64()).collect();
+        for (g, w) in got.iter().zip(&avg) {
+            assert!(
+                (g - w).abs() < 1e-6,
+                "step {t}: average {got:?}, by hand {avg:?}"
+            );
+        }
+        assert!(theta != avg, "the average differs from G's own weights");
+    }
+    // samples: G(z) = w̄·z + b̄ with the averaged weights; G's weights are back afterwards
+    let own = params(gan.g.as_dyn());
+    let mut rng = Rng::seed(3);
+    let z = Noise::Gaussian.sample(6, 1, &mut rng.clone()).to_vec_f64();
+    let s = gan.sample(6, &mut rng).to_vec_f64();
+    for (zi, si) in z.iter().zip(&s) {
+        let want = avg[0] * zi + avg[1];
+        assert!((si - want).abs() < 1e-5, "sample {si}, w̄·z + b̄ = {want}");
+    }
+    assert_eq!(params(gan.g.as_dyn()), own);
+}
