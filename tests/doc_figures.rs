@@ -1,0 +1,218 @@
+//! The docs quote only what the commands printed: every fenced block marked
+//! `<!-- output of: minimax ARGS -->` must be lines of `docs/figures/PAGE-N.txt`, which
+//! `scripts/doc-figures.sh` writes by running `minimax ARGS`; blocks marked
+//! `<!-- output of (checked live): minimax ARGS -->` are also compared with a fresh run here.
+//! Lines reporting a duration (`… in 46.4 s`, `… it/s`) may differ in their number.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// One quoted output: the page, its number on the page (from 1), the command's arguments,
+/// whether it is checked live, and the quoted lines.
+#[derive(Debug)]
+struct Quote {
+    page: String,
+    n: usize,
+    args: String,
+    live: bool,
+    lines: Vec<String>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The marked blocks of one page's text.
+fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let l = lines[i].trim();
+        if let Some(rest) = l.strip_prefix("<!-- output of") {
+            let (live, rest) = match rest.strip_prefix(" (checked live)") {
+                Some(r) => (true, r),
+                None => (false, rest),
+            };
+            let args = rest
+                .strip_prefix(": minimax")
+                .and_then(|r| r.strip_suffix("-->"))
+                .ok_or_else(|| format!("{page}.md line {}: malformed marker '{l}'", i + 1))?
+                .trim()
+                .to_string();
+            let fence = lines.get(i + 1).map(|s| s.trim()).unwrap_or("");
+            if !fence.starts_with("```") {
+                return Err(format!(
+                    "{page}.md line {}: the marker must be followed by a fenced block",
+                    i + 1
+                ));
+            }
+            let mut block = Vec::new();
+            let mut j = i + 2;
+            while j < lines.len() && lines[j].trim() != "```" {
+                block.push(lines[j].to_string());
+                j += 1;
+            }
+            if j == lines.len() {
+                return Err(format!("{page}.md line {}: unclosed block", i + 2));
+            }
+            out.push(Quote {
+                page: page.to_string(),
+                n: out.len() + 1,
+                args,
+                live,
+                lines: block,
+            });
+            i = j;
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// A line that reports a duration: its text up to the number, if so.
+fn timing_prefix(line: &str) -> Option<&str> {
+    let t = line.trim_end();
+    if !(t.ends_with(" s") || t.ends_with(" it/s") || t.contains(" it/s,")) {
+        return None;
+    }
+    // the text before the last number that precedes the unit
+    let cut = t
+        .char_indices()
+        .filter(|(_, c)| c.is_ascii_digit())
+        .map(|(i, _)| i)
+        .next()?;
+    Some(&t[..cut])
+}
+
+/// Whether `quoted` is a subsequence of `printed` (blank lines ignored), duration lines
+/// matching on their text before the number. On failure, the first quoted line not found.
+fn quoted_in(quoted: &[String], printed: &[String]) -> Result<(), String> {
+    let mut k = 0;
+    for q in quoted.iter().filter(|q| !q.trim().is_empty()) {
+        let found = printed[k..].iter().position(|p| match timing_prefix(q) {
+            Some(pre) => timing_prefix(p) == Some(pre),
+            None => p.trim_end() == q.trim_end(),
+        });
+        match found {
+            Some(at) => k += at + 1,
+            None => return Err(q.clone()),
+        }
+    }
+    Ok(())
+}
+
+fn all_quotes() -> Vec<Quote> {
+    let mut all = Vec::new();
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    for p in pages {
+        let page = p.file_stem().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&p).unwrap();
+        all.extend(quotes(&page, &text).unwrap());
+    }
+    all
+}
+
+fn recorded(q: &Quote) -> Vec<String> {
+    let path = root().join(format!("docs/figures/{}-{}.txt", q.page, q.n));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run scripts/doc-figures.sh {} to record the output of `minimax {}`",
+            path.display(),
+            q.page,
+            q.args
+        )
+    });
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn every_quoted_output_is_what_its_command_printed() {
+    let all = all_quotes();
+    assert!(
+        all.len() >= 2,
+        "expected the docs to mark their quoted outputs, found {}",
+        all.len()
+    );
+    for q in &all {
+        let rec = recorded(q);
+        let want = format!("$ minimax {}", q.args);
+        assert_eq!(
+            rec.first().map(String::as_str),
+            Some(want.as_str()),
+            "docs/figures/{}-{}.txt records another command than the one the page prints; rerun scripts/doc-figures.sh {}",
+            q.page,
+            q.n,
+            q.page
+        );
+        if let Err(line) = quoted_in(&q.lines, &rec[1..]) {
+            panic!(
+                "docs/{}.md quotes a line that `minimax {}` did not print (docs/figures/{}-{}.txt):\n  {line}\nrerun scripts/doc-figures.sh {} and update the page",
+                q.page, q.args, q.page, q.n, q.page
+            );
+        }
+    }
+}
+
+#[test]
+fn outputs_marked_live_match_a_fresh_run() {
+    let live: Vec<Quote> = all_quotes().into_iter().filter(|q| q.live).collect();
+    assert!(!live.is_empty(), "no output is checked live");
+    for q in live {
+        let out = Command::new(env!("CARGO_BIN_EXE_minimax"))
+            .args(q.args.split_whitespace())
+            .current_dir(std::env::temp_dir())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "`minimax {}` failed", q.args);
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        let printed: Vec<String> = text.lines().map(str::to_string).collect();
+        if let Err(line) = quoted_in(&q.lines, &printed) {
+            panic!(
+                "docs/{}.md quotes a line that `minimax {}` no longer prints:\n  {line}",
+                q.page, q.args
+            );
+        }
+    }
+}
+
+#[test]
+fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
+    let page =
+        "<!-- output of: minimax train x -->\n```\n10 iterations in 1.0 s\n  figure: 0.50\n```\n";
+    let q = quotes("p", page).unwrap();
+    assert_eq!(
+        (q.len(), q[0].args.as_str(), q[0].live),
+        (1, "train x", false)
+    );
+    let printed: Vec<String> = [
+        "step 5/10 | 200.0 it/s",
+        "10 iterations in 3.7 s",
+        "  figure: 0.50",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(quoted_in(&q[0].lines, &printed), Ok(()));
+    let changed: Vec<String> = ["10 iterations in 3.7 s", "  figure: 0.51"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        quoted_in(&q[0].lines, &changed),
+        Err("  figure: 0.50".to_string())
+    );
+    // out of order is not accepted either
+    let swapped: Vec<String> = ["  figure: 0.50", "10 iterations in 3.7 s"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert!(quoted_in(&q[0].lines, &swapped).is_err());
+    assert!(quotes("p", "<!-- output of: minimax x -->\nno fence\n").is_err());
+}
