@@ -710,10 +710,16 @@ where
     let _ = work;
     #[cfg(feature = "parallel")]
     {
-        if out.len() > chunk && work >= PAR_WORK && crate::parallel::current_threads() > 1 {
+        let threads = crate::parallel::current_threads();
+        if out.len() > chunk && work >= PAR_WORK && threads > 1 {
             use rayon::prelude::*;
+            // each thread takes a run of blocks with one scratch space: `for_each_init` makes a
+            // new one per piece of work rayon splits off, which, one block at a time, meant
+            // growing (and zero-filling) the im2col buffer for every block
+            let runs = out.len().div_ceil(chunk).div_ceil(threads);
             out.par_chunks_mut(chunk)
                 .enumerate()
+                .with_min_len(runs)
                 .for_each_init(Scratch::new, |s, (i, c)| f(s, i, c));
             return;
         }
