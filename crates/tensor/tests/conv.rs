@@ -842,13 +842,18 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
     let v = |n: usize, rng: &mut Rng| rand(&[n], rng).to_dtype(DType::F32).to_vec_f32();
     let xp = v(d.cin * d.hp() * d.wp(), &mut rng);
     let w = v(d.cout * d.cin * d.kh * d.kw, &mut rng);
-    let mut dy = v(d.cout * d.wide_len(), &mut rng);
+    let mut dy = v(d.cout * d.ext_len(), &mut rng);
     for (j, g) in dy.iter_mut().enumerate() {
-        if (j % d.wide_len()) % d.wp() >= d.ow {
-            *g = 0.0; // the wide layout's scratch columns
+        // the extended layout's zeros: kw − 1 before and after, and the scratch columns
+        let k = (j % d.ext_len()) as isize - (d.kw - 1) as isize;
+        if k < 0 || k as usize >= d.wide_len() || (k as usize) % d.wp() >= d.ow {
+            *g = 0.0;
         }
     }
-    let (mut a, mut b) = (vec![0f32; dy.len()], vec![0f32; dy.len()]);
+    let (mut a, mut b) = (
+        vec![0f32; d.cout * d.wide_len()],
+        vec![0f32; d.cout * d.wide_len()],
+    );
     direct::forward(d, &xp, &w, &mut a);
     direct::forward_scalar(d, &xp, &w, &mut b);
     assert_eq!(a, b, "forward: AVX2 and baseline builds differ");

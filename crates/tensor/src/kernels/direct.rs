@@ -50,6 +50,12 @@ impl Direct {
     pub fn wide_len(&self) -> usize {
         (self.oh - 1) * self.wp() + self.ow
     }
+    /// Length of one output channel's gradient in the extended wide layout the backward
+    /// kernels read: `kw − 1` zeros, the wide layout (zeros in its scratch columns), `kw − 1`
+    /// zeros.
+    pub fn ext_len(&self) -> usize {
+        self.wide_len() + 2 * (self.kw - 1)
+    }
     /// Kernel taps per output channel, `cin · kh · kw`.
     pub fn taps(&self) -> usize {
         self.cin * self.kh * self.kw
@@ -70,8 +76,23 @@ fn forward_loop<T: Element>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) {
     for co in 0..d.cout {
         let o = &mut out[co * len..(co + 1) * len];
         o.fill(T::ZERO);
-        for t in 0..taps {
-            let wv = w[co * taps + t];
+        let wc = &w[co * taps..(co + 1) * taps];
+        // four taps per pass over the output: a quarter of the loads and stores of `o`, and the
+        // same sum, ((o + w₀s₀) + w₁s₁) + …, as one tap at a time
+        let mut t = 0;
+        while t + 4 <= taps {
+            let (w0, w1, w2, w3) = (wc[t], wc[t + 1], wc[t + 2], wc[t + 3]);
+            let s0 = &xp[d.tap_offset(t)..][..len];
+            let s1 = &xp[d.tap_offset(t + 1)..][..len];
+            let s2 = &xp[d.tap_offset(t + 2)..][..len];
+            let s3 = &xp[d.tap_offset(t + 3)..][..len];
+            for j in 0..len {
+                o[j] = o[j] + w0 * s0[j] + w1 * s1[j] + w2 * s2[j] + w3 * s3[j];
+            }
+            t += 4;
+        }
+        for t in t..taps {
+            let wv = wc[t];
             let src = &xp[d.tap_offset(t)..][..len];
             for (a, &v) in o.iter_mut().zip(src) {
                 *a += wv * v;
@@ -89,14 +110,34 @@ simd_twin! {
 #[inline(always)]
 fn data_backward_loop<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
     let (len, taps) = (d.wide_len(), d.taps());
+    let (ext, pad, span) = (d.ext_len(), d.kw - 1, d.wide_len() + d.kw - 1);
     assert!(dxp.len() >= d.cin * d.hp() * d.wp() && w.len() >= d.cout * taps);
-    assert!(dy.len() >= d.cout * len);
-    for t in 0..taps {
-        let dst = &mut dxp[d.tap_offset(t)..][..len];
-        for co in 0..d.cout {
-            let wv = w[co * taps + t];
-            for (a, &v) in dst.iter_mut().zip(&dy[co * len..(co + 1) * len]) {
-                *a += wv * v;
+    assert!(dy.len() >= d.cout * ext && len > 0);
+    // gathered by image rows: dxp[c, ky, i] += Σ_kx w[co, c, ky, kx] · dy[i − kx], the shifted
+    // dy read from its zero-extended copy, four kx per pass over the rows
+    for co in 0..d.cout {
+        let g = &dy[co * ext..(co + 1) * ext];
+        for c in 0..d.cin {
+            for ky in 0..d.kh {
+                let base = (c * d.hp() + ky) * d.wp();
+                let dst = &mut dxp[base..base + span];
+                let wr = &w[co * taps + (c * d.kh + ky) * d.kw..][..d.kw];
+                let src = |kx: usize| &g[pad - kx..pad - kx + span];
+                let mut kx = 0;
+                while kx + 4 <= d.kw {
+                    let (w0, w1, w2, w3) = (wr[kx], wr[kx + 1], wr[kx + 2], wr[kx + 3]);
+                    let (s0, s1, s2, s3) = (src(kx), src(kx + 1), src(kx + 2), src(kx + 3));
+                    for i in 0..span {
+                        dst[i] = dst[i] + w0 * s0[i] + w1 * s1[i] + w2 * s2[i] + w3 * s3[i];
+                    }
+                    kx += 4;
+                }
+                for kx in kx..d.kw {
+                    let wv = wr[kx];
+                    for (a, &v) in dst.iter_mut().zip(src(kx)) {
+                        *a += wv * v;
+                    }
+                }
             }
         }
     }
@@ -104,7 +145,7 @@ fn data_backward_loop<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
 
 simd_twin! {
     /// Adds the adjoint of [`forward`] to the padded image gradient `dxp` of one sample:
-    /// `dxp[tap t ..] += w[co, t] · dy[co]`, `dy` wide with zeros in its scratch columns.
+    /// `dxp[tap t ..] += w[co, t] · dy[co]`, `dy` extended (see [`Direct::ext_len`]).
     pub fn data_backward / data_backward_avx2 / data_backward_scalar <T>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) => data_backward_loop
 }
 
@@ -114,11 +155,11 @@ const LANES: usize = 8;
 
 #[inline(always)]
 fn filter_backward_loop<T: Element>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) {
-    let (len, taps) = (d.wide_len(), d.taps());
+    let (len, taps, ext) = (d.wide_len(), d.taps(), d.ext_len());
     assert!(xp.len() >= d.cin * d.hp() * d.wp() && dw.len() >= d.cout * taps);
-    assert!(dy.len() >= d.cout * len);
+    assert!(dy.len() >= d.cout * ext);
     for co in 0..d.cout {
-        let g = &dy[co * len..(co + 1) * len];
+        let g = &dy[co * ext + d.kw - 1..][..len];
         for t in 0..taps {
             let src = &xp[d.tap_offset(t)..][..len];
             let mut part = [T::ZERO; LANES];
@@ -143,7 +184,6 @@ fn filter_backward_loop<T: Element>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T])
 
 simd_twin! {
     /// Adds one sample's weight gradient to `dw` (`cout × taps`):
-    /// `dw[co, t] += Σ_j dy[co, j] · xp[tap t + j]`, `dy` wide with zeros in its scratch
-    /// columns.
+    /// `dw[co, t] += Σ_j dy[co, j] · xp[tap t + j]`, `dy` extended (see [`Direct::ext_len`]).
     pub fn filter_backward / filter_backward_avx2 / filter_backward_scalar <T>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) => filter_backward_loop
 }

@@ -1101,15 +1101,16 @@ fn padded_image<'a, T: Element>(x: &'a [T], g: &ConvGeom, pad: &'a mut Vec<T>) -
     v
 }
 
-/// `dy` of one sample (`cout × oh × ow`) in the direct kernels' wide layout, zeros in the
-/// scratch columns.
+/// `dy` of one sample (`cout × oh × ow`) in the direct kernels' extended wide layout
+/// ([`Direct::ext_len`]), zeros around and in the scratch columns.
 fn widen<'a, T: Element>(dy: &[T], d: &Direct, v: &'a mut Vec<T>) -> &'a [T] {
-    let (len, wp) = (d.wide_len(), d.wp());
-    let v = buf(v, d.cout * len);
+    let (ext, wp, pad) = (d.ext_len(), d.wp(), d.kw - 1);
+    let v = buf(v, d.cout * ext);
     v.fill(T::ZERO);
     for co in 0..d.cout {
         for oy in 0..d.oh {
-            v[co * len + oy * wp..][..d.ow].copy_from_slice(&dy[(co * d.oh + oy) * d.ow..][..d.ow]);
+            v[co * ext + pad + oy * wp..][..d.ow]
+                .copy_from_slice(&dy[(co * d.oh + oy) * d.ow..][..d.ow]);
         }
     }
     v
