@@ -15,6 +15,7 @@
 //! [`Compression::Stored`] writes uncompressed deflate blocks (at most 65,535 bytes each),
 //! which any decoder reads and which is easy to check by hand.
 
+use super::svg::{ColorBar, ImageAxes, LegendEntry, Mark};
 use super::{nice_ticks, write_atomic};
 use std::io;
 use std::path::Path;
@@ -467,6 +468,17 @@ pub fn image_grid_range(
 pub const REAL_COLOR: [u8; 3] = [31, 119, 180];
 /// Colour of generated samples in a scatter plot (orange-red).
 pub const FAKE_COLOR: [u8; 3] = [230, 85, 13];
+/// Opacity of the sample discs of a scatter plot.
+pub const DOT_OPACITY: f64 = 0.6;
+/// The surface colour of D(x) = 0 ("fake"): light orange.
+pub const SURFACE_FAKE: [u8; 3] = [253, 208, 162];
+/// The surface colour of D(x) = 1 ("real"): light blue. D(x) = ½ is white.
+pub const SURFACE_REAL: [u8; 3] = [158, 202, 225];
+
+/// `#rrggbb` for an RGB colour.
+pub fn css_color(c: [u8; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
 
 /// A 2-D scatter plot rasterised to an RGB [`Image`]: generated and real samples as dots over an
 /// optional background showing a discriminator's output D(x) on the plane.
@@ -605,6 +617,49 @@ impl ScatterPlot {
         self
     }
 
+    /// The x range shown, `(lo, hi)`.
+    pub fn x_range(&self) -> (f64, f64) {
+        self.x_range
+    }
+
+    /// The y range shown, `(lo, hi)`.
+    pub fn y_range(&self) -> (f64, f64) {
+        self.y_range
+    }
+
+    /// The axes to draw around this plot's picture ([`ImageAxes`]): its ranges, ticks where
+    /// its grid lines are, and the title; add labels and a legend ([`ScatterPlot::legend_dot`])
+    /// to them.
+    pub fn axes(&self, title: impl Into<String>) -> ImageAxes {
+        ImageAxes::new(title, self.width, self.height, self.x_range, self.y_range).tick_target(8)
+    }
+
+    /// A legend entry for samples drawn in `color`, as the plot draws them.
+    pub fn legend_dot(label: impl Into<String>, color: [u8; 3]) -> LegendEntry {
+        LegendEntry {
+            label: label.into(),
+            mark: Mark::Dot {
+                color: css_color(color),
+                opacity: DOT_OPACITY,
+            },
+        }
+    }
+
+    /// The colour bar of the surface's colours for values `range = (lo, hi)` (as given to
+    /// [`ScatterPlot::surface_with_range`]; `(0, 1)` for [`ScatterPlot::surface`]), labelled
+    /// `label`.
+    pub fn surface_color_bar(label: impl Into<String>, range: (f64, f64)) -> ColorBar {
+        ColorBar {
+            label: label.into(),
+            range,
+            stops: vec![
+                (0.0, SURFACE_FAKE),
+                (0.5, [255, 255, 255]),
+                (1.0, SURFACE_REAL),
+            ],
+        }
+    }
+
     /// The centres of an `nx × ny` grid of cells covering the plot, as an f32 tensor
     /// `[nx·ny, 2]`: row `j·nx + i` is cell column `i` (left to right) of cell row `j` (top to
     /// bottom, i.e. decreasing y). Evaluate D on them and pass the values to
@@ -700,8 +755,8 @@ impl ScatterPlot {
         let t = (1.0 - fv) * ((1.0 - fu) * at(i0, j0) + fu * at(i1, j0))
             + fv * ((1.0 - fu) * at(i0, j1) + fu * at(i1, j1));
         // Diverging map: 0 → light orange, ½ → white, 1 → light blue.
-        let fake = [253.0, 208.0, 162.0];
-        let real = [158.0, 202.0, 225.0];
+        let fake = SURFACE_FAKE.map(|v| v as f64);
+        let real = SURFACE_REAL.map(|v| v as f64);
         let (end, a) = if t < 0.5 {
             (fake, 1.0 - 2.0 * t)
         } else {
@@ -774,7 +829,7 @@ impl ScatterPlot {
                     for px in xa as usize..xb as usize {
                         let (dx, dy) = (px as f64 + 0.5 - cx, py as f64 + 0.5 - cy);
                         if dx * dx + dy * dy <= r * r {
-                            blend(&mut buf, py * w + px, c, 0.6);
+                            blend(&mut buf, py * w + px, c, DOT_OPACITY);
                         }
                     }
                 }
