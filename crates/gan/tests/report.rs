@@ -819,7 +819,7 @@ fn image_axes_put_ticks_where_the_scatter_plot_draws_its_grid() {
         .y_label("x₂ (no unit)")
         .legend(ScatterPlot::legend_dot("data", REAL_COLOR))
         .legend(ScatterPlot::legend_dot("generated", FAKE_COLOR))
-        .color_bar(ScatterPlot::surface_color_bar("D(x)", (0.0, 1.0)));
+        .color_bar(plot.surface_color_bar("D(x)", (0.0, 1.0)));
     assert_eq!(axes.image_size(), (200, 100));
     assert_eq!(axes.image_origin(), (64.0, 34.0));
     let svg = axes.to_svg();
@@ -838,7 +838,7 @@ fn image_axes_put_ticks_where_the_scatter_plot_draws_its_grid() {
     assert!(svg.contains(r##"fill="#1f77b4" fill-opacity="0.6""##));
     assert!(svg.contains(r##"fill="#e6550d" fill-opacity="0.6""##));
     // the colour bar runs from light orange (0) through white (½) to light blue (1)
-    let bar = ScatterPlot::surface_color_bar("D(x)", (0.0, 1.0));
+    let bar = plot.surface_color_bar("D(x)", (0.0, 1.0));
     assert_eq!(bar.color_at(0.0), [253, 208, 162]);
     assert_eq!(bar.color_at(0.5), [255, 255, 255]);
     assert_eq!(bar.color_at(1.0), [158, 202, 225]);

@@ -148,6 +148,12 @@ impl Report {
         self
     }
 
+    /// Appends the blocks of `other` (its title is dropped): sections built apart, then placed.
+    pub fn append(&mut self, other: Report) -> &mut Report {
+        self.blocks.extend(other.blocks);
+        self
+    }
+
     /// An inline PNG figure from PNG file bytes, embedded as a base64 data URI.
     pub fn png(&mut self, caption: impl Into<String>, png_bytes: &[u8]) -> &mut Report {
         self.blocks.push(Block::Png {

@@ -509,6 +509,8 @@ pub struct ScatterPlot {
     layers: Vec<(Vec<[f64; 2]>, [u8; 3])>,
     surface: Option<Surface>,
     radius: f64,
+    /// Colour bands of the surface (0: a continuous scale).
+    levels: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -518,6 +520,15 @@ struct Surface {
     ny: usize,
     lo: f64,
     hi: f64,
+}
+
+/// `t` in [0, 1] moved to the middle of its band of `levels` equal bands (`t` itself for 0).
+pub fn quantize(t: f64, levels: usize) -> f64 {
+    if levels == 0 {
+        return t;
+    }
+    let n = levels as f64;
+    ((t * n).floor().min(n - 1.0) + 0.5) / n
 }
 
 fn tensor_points(samples: &Tensor) -> Vec<[f64; 2]> {
@@ -557,6 +568,7 @@ impl ScatterPlot {
             layers: Vec::new(),
             surface: None,
             radius: 1.6,
+            levels: 0,
         }
     }
 
@@ -617,6 +629,14 @@ impl ScatterPlot {
         self
     }
 
+    /// Draws the surface in `n` bands of equal width instead of a continuous scale (0 for
+    /// continuous, the default): contour-like bands whose value the colour bar reads off, and
+    /// a picture that compresses several times smaller.
+    pub fn levels(mut self, n: usize) -> Self {
+        self.levels = n;
+        self
+    }
+
     /// The x range shown, `(lo, hi)`.
     pub fn x_range(&self) -> (f64, f64) {
         self.x_range
@@ -645,10 +665,10 @@ impl ScatterPlot {
         }
     }
 
-    /// The colour bar of the surface's colours for values `range = (lo, hi)` (as given to
-    /// [`ScatterPlot::surface_with_range`]; `(0, 1)` for [`ScatterPlot::surface`]), labelled
-    /// `label`.
-    pub fn surface_color_bar(label: impl Into<String>, range: (f64, f64)) -> ColorBar {
+    /// The colour bar of this plot's surface colours for values `range = (lo, hi)` (as given
+    /// to [`ScatterPlot::surface_with_range`]; `(0, 1)` for [`ScatterPlot::surface`]), in its
+    /// bands ([`ScatterPlot::levels`]), labelled `label`.
+    pub fn surface_color_bar(&self, label: impl Into<String>, range: (f64, f64)) -> ColorBar {
         ColorBar {
             label: label.into(),
             range,
@@ -657,6 +677,7 @@ impl ScatterPlot {
                 (0.5, [255, 255, 255]),
                 (1.0, SURFACE_REAL),
             ],
+            levels: self.levels,
         }
     }
 
@@ -754,6 +775,7 @@ impl ScatterPlot {
         };
         let t = (1.0 - fv) * ((1.0 - fu) * at(i0, j0) + fu * at(i1, j0))
             + fv * ((1.0 - fu) * at(i0, j1) + fu * at(i1, j1));
+        let t = quantize(t, self.levels);
         // Diverging map: 0 → light orange, ½ → white, 1 → light blue.
         let fake = SURFACE_FAKE.map(|v| v as f64);
         let real = SURFACE_REAL.map(|v| v as f64);

@@ -728,12 +728,15 @@ pub struct ColorBar {
     /// Colours at positions in [0, 1] along the bar (0 = bottom), in increasing position;
     /// between two stops the colour is interpolated linearly.
     pub stops: Vec<(f64, [u8; 3])>,
+    /// The number of equal bands the colours come in (each the colour of its middle), or 0
+    /// for a continuous scale.
+    pub levels: usize,
 }
 
 impl ColorBar {
-    /// The colour at position `t` in [0, 1] along the bar.
+    /// The colour at position `t` in [0, 1] along the bar (of `t`'s band, with bands).
     pub fn color_at(&self, t: f64) -> [u8; 3] {
-        let t = t.clamp(0.0, 1.0);
+        let t = super::png::quantize(t.clamp(0.0, 1.0), self.levels);
         let Some(first) = self.stops.first() else {
             return [128, 128, 128];
         };
@@ -921,7 +924,7 @@ impl ImageAxes {
     /// A vertical bar of 64 bands from `bar.range.0` (bottom) to `bar.range.1` (top) at `x`,
     /// with ticks on its right and the label beyond them.
     fn draw_color_bar(&self, s: &mut String, bar: &ColorBar, x: f64, top: f64, bottom: f64) {
-        let bands = 64;
+        let bands = if bar.levels > 0 { bar.levels } else { 64 };
         let band = (bottom - top) / bands as f64;
         for i in 0..bands {
             let c = bar.color_at((i as f64 + 0.5) / bands as f64);
