@@ -3,6 +3,7 @@
 use super::png::Image;
 use super::svg::{escape_xml, ImageAxes};
 use super::write_atomic;
+use super::Picture;
 use std::fmt::Display;
 use std::io;
 use std::path::Path;
@@ -161,6 +162,14 @@ impl Report {
             data: png_bytes.to_vec(),
         });
         self
+    }
+
+    /// A [`Picture`]: an image as is, or a raster plot inside its axes.
+    pub fn picture(&mut self, caption: impl Into<String>, picture: &Picture) -> &mut Report {
+        match picture {
+            Picture::Image(image) => self.image(caption, image),
+            Picture::InAxes(axes, image) => self.framed(caption, axes, image),
+        }
     }
 
     /// An inline PNG figure from an [`Image`] (encoded here).

@@ -22,6 +22,22 @@ pub use html::Report;
 pub use png::{encode_png, image_grid, write_png, Image, ScatterPlot};
 pub use svg::{ImageAxes, LineChart, Style};
 
+/// A picture for a report: an image shown as it is (a grid of samples), or a raster plot
+/// drawn inside axes (a scatter plot, whose axes say what its coordinates are).
+#[derive(Debug, Clone)]
+pub enum Picture {
+    /// An image shown at its own size.
+    Image(Image),
+    /// A raster plot inside its axes: the image fills the axes box ([`ImageAxes`]).
+    InAxes(ImageAxes, Image),
+}
+
+impl From<Image> for Picture {
+    fn from(image: Image) -> Picture {
+        Picture::Image(image)
+    }
+}
+
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
