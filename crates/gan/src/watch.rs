@@ -363,7 +363,8 @@ impl OneD {
                      2,000 samples of G (smoothing keeps it slightly above 0 even for a \
                      perfect G). Blue dashed: D's estimate with V measured on 2,000 fresh \
                      real and generated samples at the same iterations. Faint blue: the estimate \
-                     on each training batch (metrics.csv's jsd column)."
+                     on each training batch (metrics.csv's jsd column).{}",
+                    resumed(curves.start())
                 )
             } else {
                 format!(
@@ -464,8 +465,8 @@ impl OneD {
         rep.svgs(
             format!(
                 "The data density p_data (blue) and G's density p_g (orange: a kernel density \
-                 estimate of 2,000 samples) at the start, a quarter, half and the end of \
-                 the run{}.{cut}",
+                 estimate of 2,000 samples) at {}{}.{cut}",
+                when(&self.snapshots.iter().map(|s| s.step).collect::<Vec<_>>(), curves.start()),
                 if has_d {
                     ", with D(x) (green dashes, right axis) and the optimal discriminator \
                      D*(x) = p_data/(p_data + p_g) (grey dots, right axis; left out where both \
@@ -477,6 +478,37 @@ impl OneD {
             ),
             &svgs,
         );
+    }
+}
+
+/// "iterations 0, 250, 500 and 1000 (the start, a quarter, half and the end of the run)", or
+/// for a resumed run the iterations alone.
+fn when(steps: &[usize], start: usize) -> String {
+    let list: Vec<String> = steps.iter().map(|s| s.to_string()).collect();
+    let list = match list.len() {
+        1 => format!("iteration {}", list[0]),
+        n => format!(
+            "iterations {} and {}",
+            list[..n - 1].join(", "),
+            list[n - 1]
+        ),
+    };
+    if start == 0 && steps.len() == 4 {
+        format!("{list} (the start, a quarter, half and the end of the run)")
+    } else {
+        list
+    }
+}
+
+/// What a caption adds for a run resumed at `start`.
+fn resumed(start: usize) -> String {
+    if start == 0 {
+        String::new()
+    } else {
+        format!(
+            " This invocation resumed at iteration {start}: before it, only the rows of \
+             metrics.csv are known."
+        )
     }
 }
 
@@ -560,7 +592,7 @@ impl TwoD {
             .y_label("x₂ (no unit)")
             .legend(ScatterPlot::legend_dot("data (1,000 samples)", REAL_COLOR))
             .legend(ScatterPlot::legend_dot(
-                "G (1,000 samples, the same z in every frame)",
+                "generated (1,000 samples, the same random draws in every frame)",
                 FAKE_COLOR,
             ));
         if self.surface {
@@ -580,11 +612,12 @@ impl TwoD {
              training. Points outside the axes are not drawn.",
             frames.len(),
             if self.surface {
-                ": blue dots the data (drawn over G's), orange dots G's samples, the background \
-                 D's probability that a point is real in bands of 0.1 (orange below ½, white \
-                 around ½, blue above)"
+                ": blue dots the data (drawn over the generated ones), orange dots the \
+                 generated samples, the background D's probability that a point is real in \
+                 bands of 0.1 (orange below ½, white around ½, blue above)"
             } else {
-                ": blue dots the data (drawn over G's), orange dots G's samples"
+                ": blue dots the data (drawn over the generated ones), orange dots the \
+                 generated samples"
             }
         );
         rep.frames(caption, &axes, &frames);
