@@ -675,8 +675,8 @@ pub fn code_pictures(codes: [&Tensor; 2], labels: [&[usize]; 2]) -> (Picture, Pi
         }
     }
     (
-        Picture::InAxes(domain_axes, by_domain),
-        Picture::InAxes(digit_axes, plot.render()),
+        Picture::InAxes(Box::new(domain_axes), by_domain),
+        Picture::InAxes(Box::new(digit_axes), plot.render()),
     )
 }
 

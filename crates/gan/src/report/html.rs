@@ -63,7 +63,7 @@ enum Block {
     /// PNG pictures in axes: one, or several frames behind a slider.
     Framed {
         caption: String,
-        axes: ImageAxes,
+        axes: Box<ImageAxes>,
         frames: Vec<(String, Vec<u8>)>,
     },
 }
@@ -239,7 +239,7 @@ impl Report {
         }
         self.blocks.push(Block::Framed {
             caption: caption.into(),
-            axes: axes.clone(),
+            axes: Box::new(axes.clone()),
             frames: frames.to_vec(),
         });
         self

@@ -29,7 +29,7 @@ pub enum Picture {
     /// An image shown at its own size.
     Image(Image),
     /// A raster plot inside its axes: the image fills the axes box ([`ImageAxes`]).
-    InAxes(ImageAxes, Image),
+    InAxes(Box<ImageAxes>, Image),
 }
 
 impl From<Image> for Picture {
