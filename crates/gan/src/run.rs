@@ -740,7 +740,8 @@ fn finish(
             } else {
                 body.svg(
                     format!(
-                        "Every coordinate of 2,500 generated and 2,500 real examples pooled (the                          examples have {} coordinates), as kernel density estimates.",
+                        "Every coordinate of 2,500 generated and 2,500 real examples pooled (the \
+                         examples have {} coordinates), as kernel density estimates.",
                         shape[0]
                     ),
                     pooled_density_chart(&s, &real),

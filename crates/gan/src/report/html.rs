@@ -255,7 +255,7 @@ impl Report {
             "<style>\n\
              body { font-family: sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; }\n\
              table { border-collapse: collapse; margin: 0.5em 0 1.5em; }\n\
-             caption { text-align: left; font-weight: bold; padding-bottom: 0.3em; }\n\
+             caption { text-align: left; font-weight: bold; padding-bottom: 0.3em; white-space: nowrap; }\n\
              th, td { border: 1px solid #ccc; padding: 0.25em 0.8em; text-align: left; }\n\
              th { background: #f3f3f3; font-weight: normal; }\n\
              figure { margin: 1em 0 1.5em; }\n\
