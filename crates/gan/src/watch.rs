@@ -149,7 +149,9 @@ struct JsdPoint {
 /// The Jensen–Shannon divergence (nats) between 1-D data of density `p_data` and the
 /// distribution of G's `samples` (sorted, finite, at least one), estimated by a Gaussian kernel
 /// density estimate ([`kde_1d`], Silverman's bandwidth) and integrated by Simpson's rule
-/// ([`jsd_1d`], 2,000 intervals) over `range` widened to 5 bandwidths beyond the samples.
+/// ([`jsd_1d`]) over `range` widened to 5 bandwidths beyond the samples, in at least 2,000
+/// intervals and at least 4 per bandwidth (up to 100,000), so that even the narrow spike of a
+/// collapsed G is resolved.
 ///
 /// The kernel smooths G's distribution, so even samples of the data's own distribution give a
 /// small positive value (about 0.001 for 2,000 samples of a Gaussian).
@@ -160,7 +162,8 @@ pub fn true_jsd(p_data: impl Fn(f64) -> f64, samples: &[f64], range: (f64, f64))
     let reach = 5.0 * kde.bandwidth();
     let lo = range.0.min(samples[0] - reach);
     let hi = range.1.max(samples[samples.len() - 1] + reach);
-    jsd_1d(p_data, |x| kde.pdf(x), lo, hi, 2000)
+    let intervals = ((hi - lo) / (kde.bandwidth() / 4.0)).clamp(2000.0, 100_000.0) as usize;
+    jsd_1d(p_data, |x| kde.pdf(x), lo, hi, intervals)
 }
 
 /// D's estimate of the JSD, (V + ln 4)/2, with V = mean ln D(x) over `real` + mean
@@ -214,7 +217,11 @@ const GRID: usize = 241;
 impl OneD {
     fn new(data: &dyn Dataset, start: usize, steps: usize) -> OneD {
         let real = data.sample(5000, &mut Rng::seed(11));
-        let xs = real.to_vec_f64();
+        let mut xs = real.to_vec_f64();
+        xs.retain(|x| x.is_finite());
+        if xs.is_empty() {
+            xs.push(0.0);
+        }
         let (lo, hi) = xs
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
@@ -723,6 +730,18 @@ mod tests {
         let far = Gaussian1d::new(40.0, 1.25);
         let apart = true_jsd(|x| data.pdf(x), &samples(&far, 2000, 2), (-2.0, 10.0));
         assert!((apart - std::f64::consts::LN_2).abs() < 1e-3, "{apart}");
+        // a collapsed G, all its samples on the data's mean, is nearly as far as can be: its
+        // estimate is a spike N(4, 0.004²) (the bandwidth of equal samples), which the
+        // integration must resolve (2,000 intervals would step over it in two)
+        let spike = true_jsd(|x| data.pdf(x), &[4.0; 2000], (-2.0, 10.0));
+        let narrow = Gaussian1d::new(4.0, 0.004);
+        let exact = jsd_1d(|x| data.pdf(x), |x| narrow.pdf(x), -4.0, 12.0, 400_000);
+        assert!(
+            exact > 0.65 && (spike - exact).abs() < 1e-3,
+            "{spike} vs {exact}"
+        );
+        let coarse = jsd_1d(|x| data.pdf(x), |x| narrow.pdf(x), -4.0, 12.0, 2000);
+        assert!((coarse - exact).abs() > 0.01, "{coarse} vs {exact}");
         // in between, it agrees with the JSD of the two densities themselves
         let near = Gaussian1d::new(5.0, 1.25);
         let exact = jsd_1d(|x| data.pdf(x), |x| near.pdf(x), -10.0, 20.0, 4000);
