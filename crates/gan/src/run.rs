@@ -937,37 +937,12 @@ fn curve_charts(rep: &mut Report, charts: &[(&str, &[&str])], curves: &Curves, l
     } else {
         String::new()
     };
+    let when = format!(
+        "at {every}{earlier}; metrics.csv itself keeps one row every {log_every} iterations"
+    );
     let mut drawn: Vec<&str> = Vec::new();
-    let one =
-        |rep: &mut Report, title: &str, keys: &[&str]| {
-            let grad = keys.iter().all(|k| k.contains("grad_norm"));
-            let mut chart = LineChart::new(title).x_label("iteration").y_label(if grad {
-                "L2 norm of the gradient (no unit)"
-            } else {
-                "value (no unit)"
-            });
-            let mut shown = Vec::new();
-            for k in keys {
-                let s = curves.series(k);
-                if s.iter().any(|p| p.1.is_finite()) {
-                    chart = chart.series(*k, &s);
-                    shown.push(*k);
-                }
-            }
-            if !shown.is_empty() {
-                rep.svg(
-                    format!(
-                    "{title}: the {} {} of metrics.csv (named in the legend) at {every}{earlier}; \
-                     metrics.csv itself keeps one row every {log_every} iterations.",
-                    if shown.len() == 1 { "column" } else { "columns" },
-                    shown.join(", ")
-                ),
-                    chart.to_svg(),
-                );
-            }
-        };
     for (title, keys) in charts {
-        one(rep, title, keys);
+        curve_chart(rep, title, keys, curves, &when);
         drawn.extend(keys.iter());
     }
     let grads: Vec<&str> = curves
@@ -977,8 +952,46 @@ fn curve_charts(rep: &mut Report, charts: &[(&str, &[&str])], curves: &Curves, l
         .filter(|k| k.contains("grad_norm") && !drawn.contains(k))
         .collect();
     if !grads.is_empty() {
-        one(rep, "Gradient norms", &grads);
+        curve_chart(rep, "Gradient norms", &grads, curves, &when);
     }
+}
+
+/// One chart of the columns `keys` over the iterations (those with a finite value), each later
+/// line thinner than the one before, so a line drawn over another leaves its edges visible.
+fn curve_chart(rep: &mut Report, title: &str, keys: &[&str], curves: &Curves, when: &str) {
+    let grad = keys.iter().all(|k| k.contains("grad_norm"));
+    let mut chart = LineChart::new(title).x_label("iteration").y_label(if grad {
+        "L2 norm of the gradient (no unit)"
+    } else {
+        "value (no unit)"
+    });
+    let mut shown = Vec::new();
+    for k in keys {
+        let s = curves.series(k);
+        if s.iter().any(|p| p.1.is_finite()) {
+            let width = (2.6 - 0.8 * shown.len() as f64).max(0.8);
+            chart = chart.series_styled(*k, &s, Style::default().width(width));
+            shown.push(*k);
+        }
+    }
+    if shown.is_empty() {
+        return;
+    }
+    let (what, thinner) = if shown.len() == 1 {
+        ("column", "")
+    } else {
+        (
+            "columns",
+            " Each line is drawn thinner than the one before it, so none hides another.",
+        )
+    };
+    rep.svg(
+        format!(
+            "{title}: the {what} {} of metrics.csv (named in the legend) {when}.{thinner}",
+            shown.join(", ")
+        ),
+        chart.to_svg(),
+    );
 }
 
 fn histogram_image(samples: &[f64], real: &[f64], w: usize, h: usize) -> Image {

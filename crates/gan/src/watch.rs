@@ -340,7 +340,7 @@ impl OneD {
             chart = chart.series_styled(
                 "true JSD: p_data against a KDE of 2,000 G samples",
                 &truth,
-                Style::default().color(PALETTE[3]).width(2.0).markers(),
+                Style::default().color(PALETTE[3]).width(2.6).markers(),
             );
             if has_estimate {
                 let est: Vec<(f64, f64)> = self
@@ -353,7 +353,7 @@ impl OneD {
                     &est,
                     Style::default()
                         .color(PALETTE[0])
-                        .width(2.0)
+                        .width(1.6)
                         .dash("6 3")
                         .markers(),
                 );
@@ -417,12 +417,12 @@ impl OneD {
                     .series_styled(
                         "p_data",
                         &at(&p_data),
-                        Style::default().color(PALETTE[0]).width(2.0),
+                        Style::default().color(PALETTE[0]).width(3.2),
                     )
                     .series_styled(
                         "p_g",
                         &at(pg),
-                        Style::default().color(PALETTE[1]).width(2.0),
+                        Style::default().color(PALETTE[1]).width(1.6),
                     );
                 if let Some(d) = &s.d {
                     // D* = p_data/(p_data + p_g), undefined where neither has mass
@@ -471,8 +471,8 @@ impl OneD {
         };
         rep.svgs(
             format!(
-                "The data density p_data (blue) and G's density p_g (orange: a kernel density \
-                 estimate of 2,000 samples) at {}{}.{cut}",
+                "The data density p_data (thick blue) and G's density p_g (thin orange: a \
+                 kernel density estimate of 2,000 samples) at {}{}.{cut}",
                 when(&self.snapshots.iter().map(|s| s.step).collect::<Vec<_>>(), curves.start()),
                 if has_d {
                     ", with D(x) (green dashes, right axis) and the optimal discriminator \

@@ -804,7 +804,7 @@ fn svg_right_axis_styles_and_a_legend_below_that_matches_the_lines() {
         "legend below the x label, got y = {label_y}"
     );
     let legend = &svg[svg.find("class=\"legend-entry\"").unwrap()..];
-    assert!(legend.contains(r##"stroke="#2ca02c" stroke-width="2" stroke-dasharray="6 3""##));
+    assert!(legend.contains(r##"stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 3""##));
     assert!(legend.contains(r##"stroke="#1f77b4""##));
     let line = &svg[svg.find("data-name=\"D(x)\"").unwrap()..];
     assert!(line.starts_with(r##"data-name="D(x)" points="64.00,143.00 336.00,34.00" fill="none" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 3""##), "{line}");

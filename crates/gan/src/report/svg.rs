@@ -357,13 +357,7 @@ fn draw_legend(s: &mut String, entries: &[LegendEntry], x0: f64, x1: f64, y0: f6
                     s,
                     r#"<line x1="{x:.2}" y1="{y:.2}" x2="{:.2}" y2="{y:.2}" {}/>"#,
                     x + 24.0,
-                    stroke_attributes(
-                        &Style {
-                            width: style.width.max(2.0),
-                            ..style.clone()
-                        },
-                        color
-                    )
+                    stroke_attributes(style, color)
                 );
                 if style.markers {
                     let _ = write!(
