@@ -13,3 +13,4 @@ pub mod models;
 pub mod objectives;
 pub mod report;
 pub mod run;
+pub mod watch;

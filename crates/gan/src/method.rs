@@ -150,9 +150,9 @@ pub trait Method {
         None
     }
 
-    /// Pictures only this method can draw (a PatchGAN's map), with their captions, for the
-    /// report.
-    fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Image)> {
+    /// Pictures only this method can draw (a PatchGAN's map, its codes in a plane), with their
+    /// captions, for the report: an image as it is, or a plot inside axes.
+    fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Picture)> {
         Vec::new()
     }
 

@@ -24,7 +24,9 @@ use crate::data::{Data, Dataset, Gaussian1d};
 use crate::method::{DataInfo, Method, MethodInfo, Options, Record};
 use crate::methods;
 use crate::metrics::{evaluate_digits, jsd_1d, kde_1d, DigitClassifier};
-use crate::report::{image_grid, Image, LineChart, Report, ScatterPlot};
+use crate::report::svg::{Style, PALETTE};
+use crate::report::{image_grid, Image, LineChart, Picture, Report, ScatterPlot};
+use crate::watch::{Curves, Watch};
 use nn::checkpoint::Extras;
 use nn::{load_checkpoint, save_checkpoint, Group, Module};
 use std::fmt;
@@ -400,16 +402,6 @@ impl Metrics {
             .filter(|r| r.len() == width && r[0] <= step as f64)
             .collect();
     }
-    fn series(&self, key: &str) -> Vec<(f64, f64)> {
-        let Some(i) = self.keys.iter().position(|k| *k == key) else {
-            return Vec::new();
-        };
-        self.rows
-            .iter()
-            .map(|r| (r[0], r[i + 1]))
-            .filter(|(_, y)| y.is_finite())
-            .collect()
-    }
 }
 
 /// Removes temporary files an interrupted save left in the run folder.
@@ -525,9 +517,11 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
             .and_then(|_| fs::rename(&tmp, &metrics_path))
             .map_err(|e| RunError(format!("cannot write {}: {e}", metrics_path.display())))
     };
-    let mut snapshots: Vec<(usize, Image)> = Vec::new();
-    let snap_every = (cfg.steps / 4).max(1);
     let start = method.iterations();
+    // what the report shows besides metrics.csv: every iteration's figures, and on 1-D and 2-D
+    // data the densities, the JSD and D's decision surface through the run
+    let mut watch = Watch::new(&data, &shape, start, cfg.steps);
+    watch.at_start(method.as_ref(), &data);
     let started = Instant::now();
     let mut stopped_by_user = false;
     let kept = |ckpt: &Path| {
@@ -540,6 +534,7 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
     while method.iterations() < cfg.steps {
         if interrupted() {
             stopped_by_user = true;
+            watch.at_stop(method.as_ref(), &data);
             break;
         }
         let ts = Instant::now();
@@ -566,8 +561,10 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
             metrics.keys = rec.keys();
             if let Some(text) = earlier.take() {
                 metrics.read(&text, start);
+                watch.curves.earlier(&metrics.keys, &metrics.rows);
             }
         }
+        watch.after_step(method.as_ref(), &data, step, &rec);
         let done = step - start;
         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
         let eta = (cfg.steps.saturating_sub(step)) as f64 / rate.max(1e-9);
@@ -584,11 +581,6 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
             write_csv(&metrics)?;
             save_run(method.as_ref(), &meta, &ckpt)?;
         }
-        if shape == [2] && step % snap_every == 0 {
-            if let Some(img) = scatter_with_surface(method.as_ref(), data.train.as_ref(), 360) {
-                snapshots.push((step, img));
-            }
-        }
     }
     if metrics.keys.is_empty() {
         if let Some(text) = earlier.take() {
@@ -599,7 +591,7 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
         write_csv(&metrics)?;
     }
     save_run(method.as_ref(), &meta, &ckpt)?;
-    let figures = finish(method.as_ref(), cfg, &meta, &data, &metrics, &snapshots)?;
+    let figures = finish(method.as_ref(), cfg, &meta, &data, &metrics, &watch)?;
     Ok(RunSummary {
         steps: method.iterations(),
         interrupted: stopped_by_user,
@@ -634,7 +626,7 @@ fn finish(
     meta: &RunMeta,
     data: &Data,
     history: &Metrics,
-    snapshots: &[(usize, Image)],
+    watch: &Watch,
 ) -> Result<Vec<(String, String)>, RunError> {
     let shape = &meta.shape;
     let mut figures: Vec<(String, String)> =
@@ -657,7 +649,9 @@ fn finish(
         opts.join(" ")
     ));
     let mut rng = Rng::seed(meta.seed.wrapping_add(99));
-    let mut pictures: Vec<(String, Image)> = Vec::new();
+    // the sections under the table of final measurements, in the order they are shown
+    let mut body = Report::new("");
+    let mut pictures: Vec<(String, Picture)> = Vec::new();
     // a conditional method is sampled with the classes in turn, and its samples saved with them
     let labels: Option<Vec<usize>> =
         (method.classes() > 0).then(|| (0..2500).map(|i| i % method.classes()).collect());
@@ -686,11 +680,15 @@ fn finish(
             let n = 100.min(samples.dims()[0]);
             let scale = if shape[shape.len() - 1] <= 8 { 4 } else { 2 };
             let real = data.train.sample(n, &mut Rng::seed(5));
-            pictures.push((
-                "Real examples, for comparison".into(),
-                image_grid(&real, 10, 1, scale),
-            ));
-            image_grid(&samples.narrow(0, 0, n), 10, 1, scale)
+            let generated = image_grid(&samples.narrow(0, 0, n), 10, 1, scale);
+            body.images(
+                grid_caption(n, shape, scale, method.classes()),
+                &[
+                    ("generated", &generated),
+                    ("real (training examples)", &image_grid(&real, 10, 1, scale)),
+                ],
+            );
+            generated
         } else if *shape == [2] {
             if let Some(modes) = data.train.modes() {
                 let m = modes.report(&samples);
@@ -707,6 +705,7 @@ fn finish(
                     format!("{:.4}", m.reverse_kl),
                 ));
             }
+            watch.draw_data_sections(&mut body, data);
             match scatter_with_surface(method, data.train.as_ref(), 480) {
                 Some(img) => img,
                 None => {
@@ -728,24 +727,31 @@ fn finish(
                     "true JSD(data ‖ G) (KDE of 2,500 samples)".into(),
                     format!("{jsd:.4}"),
                 ));
-                if let Some(&(_, last)) = history.series("jsd").last() {
+                let jsd = history.keys.iter().position(|k| *k == "jsd");
+                if let Some(last) = jsd.and_then(|i| history.rows.last().map(|r| r[i + 1])) {
                     figures.push((
                         "D's estimate (V + ln 4)/2 at the last logged step".into(),
                         format!("{last:.4}"),
                     ));
                 }
             }
+            if *shape == [1] {
+                watch.draw_data_sections(&mut body, data);
+            } else {
+                body.svg(
+                    format!(
+                        "Every coordinate of 2,500 generated and 2,500 real examples pooled (the \
+                         examples have {} coordinates), as kernel density estimates.",
+                        shape[0]
+                    ),
+                    pooled_density_chart(&s, &real),
+                );
+            }
             histogram_image(&s, &real, 480, 240)
         };
         picture
             .write_png(cfg.out.join("samples.png"))
             .map_err(|e| RunError(format!("cannot write samples.png: {e}")))?;
-        let caption = if *shape == [2] || shape.len() == 1 {
-            "Samples (blue: data, red: generated)"
-        } else {
-            "Generated samples"
-        };
-        pictures.insert(0, (caption.into(), picture));
     }
     // a method that translates is measured on the held-out pairs (or the held-out first domain)
     if let Some((a, b)) = data
@@ -773,8 +779,10 @@ fn finish(
             pictures.insert(
                 0,
                 (
-                    "Held-out inputs, their translations and the truths (in threes)".into(),
-                    picture,
+                    "Held-out inputs (A), their translations G(A) and the truths (B), in threes \
+                     along each row; pixel values from −1 (black) to +1 (white)"
+                        .into(),
+                    picture.into(),
                 ),
             );
         }
@@ -818,8 +826,11 @@ fn finish(
                 pictures.insert(
                     0,
                     (
-                        "20 held-out sources (top) and their translations (bottom)".into(),
-                        picture,
+                        format!(
+                            "{n} held-out sources (top row) and their translations (bottom row); \
+                             pixel values from −1 (black) to +1 (white)"
+                        ),
+                        picture.into(),
                     ),
                 );
             }
@@ -841,32 +852,146 @@ fn finish(
     figures.extend(method.evaluate(data));
     pictures.extend(method.pictures(data));
     rep.table("Final measurements", &figures);
-    for (caption, img) in &pictures {
-        rep.image(caption.clone(), img);
+    rep.append(body);
+    for (caption, picture) in &pictures {
+        rep.picture(caption.clone(), picture);
     }
-    for (title, keys) in method.info().charts {
-        let mut chart = LineChart::new(*title).x_label("iteration");
-        let mut any = false;
-        for k in keys.iter() {
-            let s = history.series(k);
-            if !s.is_empty() {
-                chart = chart.series(*k, &s);
-                any = true;
-            }
-        }
-        if any {
-            rep.svg(title.to_string(), chart.to_svg());
-        }
-    }
-    for (s, img) in snapshots {
-        rep.image(
-            format!("Iteration {s}: samples over D's decision surface (bright = D says real)"),
-            img,
-        );
-    }
+    curve_charts(&mut rep, method.info().charts, &watch.curves, cfg.log_every);
     rep.write(cfg.out.join("report.html"))
         .map_err(|e| RunError(format!("cannot write report.html: {e}")))?;
     Ok(figures)
+}
+
+/// The caption of the generated grid beside the real one: what each is, the scale, the
+/// colours, and for a conditional method which class each sample was asked for.
+fn grid_caption(n: usize, shape: &[usize], scale: usize, classes: usize) -> String {
+    let (h, w) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+    let colours = if shape.len() == 3 && shape[0] == 3 {
+        "each colour channel from −1 (none) to +1 (full)"
+    } else {
+        "grey levels from −1 (black) to +1 (white), the data's range"
+    };
+    let mut c = format!(
+        "{n} generated samples (left) beside {n} training examples (right), 10 per row, at the same \
+         scale: each {h}×{w} image drawn {scale}× larger, with grey lines between images; \
+         {colours}."
+    );
+    if classes == 10 {
+        c.push_str(" Sample i was asked for class i mod 10, so column k holds class k.");
+    } else if classes > 0 {
+        c.push_str(&format!(
+            " Sample i was asked for class i mod {classes}, reading row by row."
+        ));
+    }
+    c
+}
+
+/// A density chart of every coordinate of `samples` and `real` pooled, for examples that are
+/// vectors of more than 2 values.
+fn pooled_density_chart(samples: &[f64], real: &[f64]) -> String {
+    let finite = |v: &[f64]| -> Vec<f64> { v.iter().cloned().filter(|x| x.is_finite()).collect() };
+    let (g, r) = (finite(samples), finite(real));
+    let mut chart = LineChart::new("All coordinates pooled")
+        .x_label("value of a coordinate (no unit)")
+        .y_label("density (per unit of value)");
+    if g.is_empty() || r.is_empty() {
+        return chart.to_svg();
+    }
+    let lo = g.iter().chain(&r).cloned().fold(f64::INFINITY, f64::min);
+    let hi = g
+        .iter()
+        .chain(&r)
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    };
+    let grid: Vec<f64> = (0..241)
+        .map(|i| lo + (hi - lo) * i as f64 / 240.0)
+        .collect();
+    for (name, v, color) in [
+        ("real examples", &r, PALETTE[0]),
+        ("generated by G", &g, PALETTE[1]),
+    ] {
+        let kde = crate::metrics::kde_1d(v, None);
+        let pts: Vec<(f64, f64)> = grid.iter().map(|&x| (x, kde.pdf(x))).collect();
+        chart = chart.series_styled(name, &pts, Style::default().color(color).width(2.0));
+    }
+    chart.to_svg()
+}
+
+/// The method's charts, drawn from every kept iteration, then a chart of the gradient norms
+/// the method logs that none of its charts draws.
+fn curve_charts(rep: &mut Report, charts: &[(&str, &[&str])], curves: &Curves, log_every: usize) {
+    let every = match curves.every() {
+        1 => "every iteration".to_string(),
+        k => format!("every {k}th iteration"),
+    };
+    let earlier = if curves.start() > 0 {
+        format!(
+            " (up to iteration {}, where this invocation resumed, the rows of metrics.csv)",
+            curves.start()
+        )
+    } else {
+        String::new()
+    };
+    let when = format!(
+        "at {every}{earlier}; metrics.csv itself keeps one row every {log_every} iterations"
+    );
+    let mut drawn: Vec<&str> = Vec::new();
+    for (title, keys) in charts {
+        curve_chart(rep, title, keys, curves, &when);
+        drawn.extend(keys.iter());
+    }
+    let grads: Vec<&str> = curves
+        .keys()
+        .iter()
+        .cloned()
+        .filter(|k| k.contains("grad_norm") && !drawn.contains(k))
+        .collect();
+    if !grads.is_empty() {
+        curve_chart(rep, "Gradient norms", &grads, curves, &when);
+    }
+}
+
+/// One chart of the columns `keys` over the iterations (those with a finite value), each later
+/// line thinner than the one before, so a line drawn over another leaves its edges visible.
+fn curve_chart(rep: &mut Report, title: &str, keys: &[&str], curves: &Curves, when: &str) {
+    let grad = keys.iter().all(|k| k.contains("grad_norm"));
+    let mut chart = LineChart::new(title).x_label("iteration").y_label(if grad {
+        "L2 norm of the gradient (no unit)"
+    } else {
+        "value (no unit)"
+    });
+    let mut shown = Vec::new();
+    for k in keys {
+        let s = curves.series(k);
+        if s.iter().any(|p| p.1.is_finite()) {
+            let width = (2.6 - 0.8 * shown.len() as f64).max(0.8);
+            chart = chart.series_styled(*k, &s, Style::default().width(width));
+            shown.push(*k);
+        }
+    }
+    if shown.is_empty() {
+        return;
+    }
+    let (what, thinner) = if shown.len() == 1 {
+        ("column", "")
+    } else {
+        (
+            "columns",
+            " Each line is drawn thinner than the one before it, so none hides another.",
+        )
+    };
+    rep.svg(
+        format!(
+            "{title}: the {what} {} of metrics.csv (named in the legend) {when}.{thinner}",
+            shown.join(", ")
+        ),
+        chart.to_svg(),
+    );
 }
 
 fn histogram_image(samples: &[f64], real: &[f64], w: usize, h: usize) -> Image {

@@ -1,12 +1,13 @@
 //! Report output: PNG bytes decoded back (by a minimal inflate written here, and by Python's
 //! zlib when python3 is installed), SVG structure and coordinates, HTML contents and base64.
 
-use minimax_gan::report::html::{base64_encode, Report};
+use minimax_gan::report::html::{base64_encode, Report, RENDER_CHECK_SCRIPT};
 use minimax_gan::report::png::{
     adler32, crc32, crc32_update, encode_png, encode_png_with, image_grid, image_grid_range,
     write_png, zlib_compress, Compression, Image, ScatterPlot, FAKE_COLOR, GRID_PAD_VALUE,
+    REAL_COLOR,
 };
-use minimax_gan::report::svg::LineChart;
+use minimax_gan::report::svg::{LineChart, Style};
 use std::path::PathBuf;
 use tensor::Tensor;
 
@@ -599,8 +600,14 @@ fn svg_auto_domain_is_nice_and_non_finite_values_break_lines() {
     assert_eq!(chart.domain(), ((0.0, 6.0), (0.0, 10.0)));
     let svg = chart.to_svg();
     let counts = check_balanced(&svg);
-    // "D loss" splits into three runs: [0.3, 2.0], [9.7, 4.0], [5.0]; "flat" is one.
-    assert_eq!(counts["polyline"], 4);
+    // "D loss" splits into three runs: [0.3, 2.0], [9.7, 4.0], [5.0]; "flat" is one; the run
+    // of one point is a dot.
+    assert_eq!(counts["polyline"], 3);
+    assert_eq!(
+        svg.matches("<circle class=\"series\" data-name=\"D loss\"")
+            .count(),
+        1
+    );
     assert!(!svg.contains("NaN") && !svg.contains("inf"));
     // An empty chart still renders a valid document.
     let empty = LineChart::new("nothing yet").to_svg();
@@ -683,7 +690,11 @@ fn html_report_is_self_contained_with_valid_inline_png() {
     assert!(html.contains("<title>Run &lt;1&gt;</title>"));
     assert!(html.contains("<h1>Run &lt;1&gt;</h1>") && html.contains("<h2>Setup</h2>"));
     assert!(html.contains("Seed 7 &amp; &lt;script&gt;"));
-    assert!(!html.contains("<script"), "text must be escaped");
+    assert!(!html.contains("<script>alert"), "text must be escaped");
+    // the one script is the page's own render check, and it cannot close its element early
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(html.contains(RENDER_CHECK_SCRIPT));
+    assert!(!RENDER_CHECK_SCRIPT.contains('<') && !RENDER_CHECK_SCRIPT.contains('>'));
     assert!(html.contains("<tr><th>modes covered</th><td>8/8</td></tr>"));
     assert!(html.contains("<tr><th>JSD</th><td>0.012</td></tr>"));
     assert!(html.contains(chart.trim_end()), "SVG inlined as is");
@@ -719,4 +730,188 @@ fn html_report_is_self_contained_with_valid_inline_png() {
         .collect();
     assert_eq!(names.len(), 1, "no temp file left");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The value of attribute `name` in the first element of `svg` that contains `marker`.
+fn attribute_near(svg: &str, marker: &str, name: &str) -> String {
+    let at = svg
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in\n{svg}"));
+    let start = svg[..at].rfind('<').unwrap();
+    let end = at + svg[at..].find('>').unwrap();
+    let tag = &svg[start..end];
+    let key = format!(" {name}=\"");
+    let i = tag
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in {tag}"))
+        + key.len();
+    tag[i..i + tag[i..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn svg_right_axis_styles_and_a_legend_below_that_matches_the_lines() {
+    let chart = LineChart::new("density and D(x)")
+        .size(400.0, 300.0)
+        .x_label("x (no unit)")
+        .y_label("density (per unit of x)")
+        .y2_label("D(x) (probability)")
+        .x_range(0.0, 2.0)
+        .y_range(0.0, 4.0)
+        .y2_range(0.0, 1.0)
+        .series("p_data", &[(0.0, 0.0), (2.0, 4.0)])
+        .series_styled(
+            "D(x)",
+            &[(0.0, 0.5), (2.0, 1.0)],
+            Style::default().color("#2ca02c").dash("6 3").right_axis(),
+        )
+        .series_styled("one point", &[(1.0, 2.0)], Style::default().markers());
+    let svg = chart.to_svg();
+    let counts = check_balanced(&svg);
+    python_parses_xml(&svg);
+    // a right axis takes a wider right margin: the box is (64, 34)–(336, 252)
+    assert_eq!(chart.plot_area(), (64.0, 34.0, 336.0, 252.0));
+    assert_eq!(chart.domain_right(), Some((0.0, 1.0)));
+    // D(x) = 0.5 at x = 0 is measured on the right axis: halfway up the box, not 1/8 up
+    assert!(
+        svg.contains(r#"points="64.00,143.00 336.00,34.00""#),
+        "{svg}"
+    );
+    // the left series on the left scale
+    assert!(svg.contains(r#"points="64.00,252.00 336.00,34.00""#));
+    // both axes labelled, with tick labels on each (4 only on the left, 0.8 only on the right)
+    for t in [
+        ">x (no unit)<",
+        ">density (per unit of x)<",
+        ">D(x) (probability)<",
+        ">4<",
+        ">0.8<",
+    ] {
+        assert!(svg.contains(t), "missing {t}");
+    }
+    // a series of one point is a dot
+    assert_eq!(counts["polyline"], 2);
+    assert!(svg.contains(r#"<circle class="series" data-name="one point""#));
+    // the legend: one entry per series, below the chart (the SVG grows by its rows), each
+    // drawn with its series' colour and dash
+    assert_eq!(counts["g"], 3);
+    let height: f64 = attribute_near(&svg, "class=\"chart\"", "height")
+        .parse()
+        .unwrap();
+    assert!(height > 300.0, "{height}");
+    let label_y: f64 = attribute_near(&svg, ">D(x)</text>", "y").parse().unwrap();
+    assert!(
+        label_y > 252.0 + 36.0,
+        "legend below the x label, got y = {label_y}"
+    );
+    let legend = &svg[svg.find("class=\"legend-entry\"").unwrap()..];
+    assert!(legend.contains(r##"stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 3""##));
+    assert!(legend.contains(r##"stroke="#1f77b4""##));
+    let line = &svg[svg.find("data-name=\"D(x)\"").unwrap()..];
+    assert!(line.starts_with(r##"data-name="D(x)" points="64.00,143.00 336.00,34.00" fill="none" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 3""##), "{line}");
+}
+
+#[test]
+fn image_axes_put_ticks_where_the_scatter_plot_draws_its_grid() {
+    let plot = ScatterPlot::new(200, 100, (-2.0, 2.0), (-1.0, 1.0));
+    let axes = plot
+        .axes("samples")
+        .x_label("x₁ (no unit)")
+        .y_label("x₂ (no unit)")
+        .legend(ScatterPlot::legend_dot("data", REAL_COLOR))
+        .legend(ScatterPlot::legend_dot("generated", FAKE_COLOR))
+        .color_bar(plot.surface_color_bar("D(x)", (0.0, 1.0)));
+    assert_eq!(axes.image_size(), (200, 100));
+    assert_eq!(axes.image_origin(), (64.0, 34.0));
+    let svg = axes.to_svg();
+    check_balanced(&svg);
+    python_parses_xml(&svg);
+    assert!(svg.contains("class=\"overlay\"") && !svg.contains("fill=\"white\"/>"));
+    // x = 0 is the middle column of the picture: 64 + 100; x = 1 is 64 + 150
+    assert!(svg.contains(r#"class="tick" x="164.00""#), "{svg}");
+    assert!(
+        svg.contains(r#"class="tick" x="214.00" y="150.00" text-anchor="middle">1.0<"#),
+        "{svg}"
+    );
+    // y = 0.5 is a quarter down the picture: 34 + 25 (+4 to centre the text)
+    assert!(svg.contains(r#"y="63.00" text-anchor="end">0.5<"#), "{svg}");
+    // the legend's dots have the plot's colours and opacity
+    assert!(svg.contains(r##"fill="#1f77b4" fill-opacity="0.6""##));
+    assert!(svg.contains(r##"fill="#e6550d" fill-opacity="0.6""##));
+    // the colour bar runs from light orange (0) through white (½) to light blue (1)
+    let bar = plot.surface_color_bar("D(x)", (0.0, 1.0));
+    assert_eq!(bar.color_at(0.0), [253, 208, 162]);
+    assert_eq!(bar.color_at(0.5), [255, 255, 255]);
+    assert_eq!(bar.color_at(1.0), [158, 202, 225]);
+    // the bar's lowest band (its middle at 1/128) is nearly the colour of 0
+    assert_eq!(bar.color_at(1.0 / 128.0), [253, 209, 163]);
+    assert!(svg.contains("fill=\"rgb(253,209,163)\"") && svg.contains(">D(x)</text>"));
+    // and the picture drawn with a surface has those colours where D is 0 and 1
+    let d: Vec<f64> = plot
+        .surface_points(2, 1)
+        .to_vec_f64()
+        .chunks(2)
+        .map(|p| if p[0] < 0.0 { 0.0 } else { 1.0 })
+        .collect();
+    let img = plot.surface(&d, 2, 1).render();
+    assert_eq!(img.pixel(10, 10), &[253, 208, 162]);
+    assert_eq!(img.pixel(190, 10), &[158, 202, 225]);
+}
+
+#[test]
+fn frames_behind_a_slider_and_pictures_side_by_side() {
+    let plot = ScatterPlot::new(40, 30, (0.0, 1.0), (0.0, 1.0));
+    let axes = plot.axes("frames");
+    let frames: Vec<(String, Vec<u8>)> = (0..3)
+        .map(|k| {
+            (
+                format!("iteration {}", 10 * k),
+                plot.clone().radius(1.0 + k as f64).render().to_png(),
+            )
+        })
+        .collect();
+    let a = image_grid(&Tensor::from_vec(vec![0.5f32; 16], [1, 1, 4, 4]), 1, 0, 2);
+    let mut r = Report::new("frames");
+    r.frames("over training", &axes, &frames)
+        .images("side by side", &[("generated", &a), ("real", &a)])
+        .svgs(
+            "two charts",
+            &vec![LineChart::new("a").series_y("a", &[1.0, 2.0]).to_svg(); 2],
+        );
+    let html = r.to_html();
+    check_balanced_with(&html, &["!DOCTYPE", "meta", "img", "input"]);
+    // three frames, the last shown, the others hidden, each labelled; one slider over them
+    assert_eq!(html.matches("class=\"px frame\"").count(), 3);
+    assert_eq!(html.matches(" hidden>").count(), 2);
+    let last = html.rfind("class=\"px frame\"").unwrap();
+    assert!(!html[last..last + html[last..].find('>').unwrap()].contains("hidden"));
+    for k in 0..3 {
+        assert!(html.contains(&format!("data-label=\"iteration {}\"", 10 * k)));
+    }
+    assert!(
+        html.contains(r#"<input class="frames" type="range" min="0" max="2" step="1" value="2""#)
+    );
+    assert!(html.contains("<output>iteration 20</output>"));
+    // the frames sit at the axes' picture origin, the overlay over them
+    assert!(html.contains("style=\"left: 64px; top: 34px\""));
+    assert!(html.find("class=\"px frame\"").unwrap() < html.find("class=\"overlay\"").unwrap());
+    // side by side: a row holding both labelled pictures
+    assert!(
+        html.contains("<div class=\"label\">generated</div>")
+            && html.contains("<div class=\"label\">real</div>")
+    );
+    assert_eq!(html.matches("class=\"chart\"").count(), 2);
+    // one frame: no slider
+    let mut one = Report::new("one");
+    one.framed("one", &axes, &plot.render());
+    assert!(!one.to_html().contains("type=\"range\""));
+}
+
+#[test]
+#[should_panic(expected = "is not a 40 × 30 PNG")]
+fn frames_of_the_wrong_size_are_refused() {
+    let axes = ScatterPlot::new(40, 30, (0.0, 1.0), (0.0, 1.0)).axes("frames");
+    let wrong = ScatterPlot::new(30, 30, (0.0, 1.0), (0.0, 1.0))
+        .render()
+        .to_png();
+    Report::new("x").frames("bad", &axes, &[("a".into(), wrong)]);
 }

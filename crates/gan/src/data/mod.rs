@@ -93,6 +93,12 @@ pub trait Dataset {
     fn modes(&self) -> Option<crate::metrics::Modes> {
         None
     }
+    /// The density at `x` of a known distribution of 1-D examples (the 1-D Gaussian), so the
+    /// report can integrate the true JSD between the data and a generator; `None` when the
+    /// density is not known (the report then estimates it from samples).
+    fn density(&self, _x: f64) -> Option<f64> {
+        None
+    }
 }
 
 /// What kind of problem a [`DataError`] reports, for callers that react differently to a missing

@@ -53,6 +53,9 @@ impl Dataset for Gaussian1d {
     fn name(&self) -> &str {
         "gaussian1d"
     }
+    fn density(&self, x: f64) -> Option<f64> {
+        Some(self.pdf(x))
+    }
 }
 
 /// A one-dimensional mixture of Gaussians, examples of shape `[1]`: the JSD demo with a mode a
@@ -144,6 +147,9 @@ impl Dataset for GaussianMixture1d {
     }
     fn name(&self) -> &str {
         "gaussian-mixture1d"
+    }
+    fn density(&self, x: f64) -> Option<f64> {
+        Some(self.pdf(x))
     }
 }
 

@@ -49,7 +49,7 @@ use crate::method::{
 };
 use crate::methods::direct::{bce_to, check_unpaired_8x8};
 use crate::metrics::alignment::{domain_accuracy, nearest_label_accuracy, pca2};
-use crate::report::{Image, ScatterPlot};
+use crate::report::{Picture, ScatterPlot};
 use autograd::{no_grad, Var};
 use nn::loss::{kl_normal, l1, mse, smooth_l1, Reduction};
 use nn::optim::{compute_gradients, OptimError};
@@ -639,17 +639,31 @@ const DIGIT_COLORS: [[u8; 3]; 10] = [
 ];
 
 /// Two pictures of the held-out codes of both domains on the same 2-D projection (their first
-/// two principal axes): coloured by domain (X blue, Y red), and by digit.
-pub fn code_pictures(codes: [&Tensor; 2], labels: [&[usize]; 2]) -> (Image, Image) {
+/// two principal axes), in axes with a legend: coloured by domain (X blue, Y red), and by digit.
+pub fn code_pictures(codes: [&Tensor; 2], labels: [&[usize]; 2]) -> (Picture, Picture) {
     let n = codes[X].dims()[0];
     let both = pca2(&Tensor::cat(&[codes[X], codes[Y]], 0));
     let parts = [both.narrow(0, 0, n), both.narrow(0, n, both.dims()[0] - n)];
-    let by_domain = ScatterPlot::fit(320, 320, &[&both])
-        .radius(1.8)
-        .points(&parts[Y], [220, 80, 60])
-        .points(&parts[X], [70, 110, 220])
+    let (blue, red) = ([70, 110, 220], [220, 80, 60]);
+    let axes = |plot: &ScatterPlot, title: &str| {
+        plot.axes(title)
+            .x_label("first principal axis of the codes (no unit)")
+            .y_label("second principal axis (no unit)")
+    };
+    let plot = ScatterPlot::fit(320, 320, &[&both]).radius(1.8);
+    let domain_axes = axes(&plot, "Codes by domain")
+        .legend(ScatterPlot::legend_dot("X: printed", blue))
+        .legend(ScatterPlot::legend_dot("Y: handwritten", red));
+    let by_domain = plot
+        .clone()
+        .points(&parts[Y], red)
+        .points(&parts[X], blue)
         .render();
-    let mut plot = ScatterPlot::fit(320, 320, &[&both]).radius(1.8);
+    let mut digit_axes = axes(&plot, "Codes by digit");
+    for (digit, color) in DIGIT_COLORS.iter().enumerate() {
+        digit_axes = digit_axes.legend(ScatterPlot::legend_dot(digit.to_string(), *color));
+    }
+    let mut plot = plot;
     for k in [Y, X] {
         for (digit, color) in DIGIT_COLORS.iter().enumerate() {
             let idx: Vec<usize> = (0..labels[k].len())
@@ -660,7 +674,10 @@ pub fn code_pictures(codes: [&Tensor; 2], labels: [&[usize]; 2]) -> (Image, Imag
             }
         }
     }
-    (by_domain, plot.render())
+    (
+        Picture::InAxes(Box::new(domain_axes), by_domain),
+        Picture::InAxes(Box::new(digit_axes), plot.render()),
+    )
 }
 
 impl Method for Latent {
@@ -741,7 +758,7 @@ impl Method for Latent {
         }
         v
     }
-    fn pictures(&self, data: &Data) -> Vec<(String, Image)> {
+    fn pictures(&self, data: &Data) -> Vec<(String, Picture)> {
         let Some(held) = self.held_out(data) else {
             return Vec::new();
         };
@@ -749,11 +766,13 @@ impl Method for Latent {
         let (by_domain, by_digit) = code_pictures([&codes[X], &codes[Y]], [&held[X].1, &held[Y].1]);
         vec![
             (
-                "Held-out codes on their first two principal axes, by domain (blue: printed, red: handwritten)".into(),
+                "Held-out codes of both domains projected on their first two principal axes, \
+                 coloured by domain (blue: printed X, red: handwritten Y)"
+                    .into(),
                 by_domain,
             ),
             (
-                "The same codes by digit: 0 blue, 1 orange, 2 green, 3 red, 4 purple, 5 brown, 6 pink, 7 grey, 8 olive, 9 cyan".into(),
+                "The same codes coloured by digit (the legend names each colour)".into(),
                 by_digit,
             ),
         ]

@@ -28,7 +28,7 @@ use crate::method::{
     finite, gan_adam, update, DataInfo, Method, MethodInfo, OptKind, OptSpec, Options, Record,
     TrainError,
 };
-use crate::report::{image_grid, Image};
+use crate::report::{image_grid, Picture};
 use autograd::{no_grad, Tape, Var};
 use nn::loss::{bce_with_logits, l1, Reduction};
 use nn::optim::{compute_gradients, OptimError};
@@ -451,7 +451,7 @@ impl Method for Pix2pix {
             ),
         )]
     }
-    fn pictures(&self, data: &Data) -> Vec<(String, Image)> {
+    fn pictures(&self, data: &Data) -> Vec<(String, Picture)> {
         let Some((a, b)) = data
             .test
             .as_ref()
@@ -482,7 +482,7 @@ impl Method for Pix2pix {
                 "Held-out glyphs, one per row: edges A, G(A), the truth B, then D's patch map on (A, G(A)) and on (A, B) (white = D says real; each of its {h}×{w} cells judges a {}-px patch)",
                 receptive_field(self.cfg.patch_layers)
             ),
-            image_grid(&grid, 5, 2, 3),
+            image_grid(&grid, 5, 2, 3).into(),
         )]
     }
 }

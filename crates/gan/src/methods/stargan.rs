@@ -630,7 +630,7 @@ impl Method for StarGan {
         let n = x.dims()[0];
         Some(self.generate(x, &Tensor::from_vec(attrs.repeat(n), [n, N_ATTRS])))
     }
-    fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Image)> {
+    fn pictures(&self, _data: &Data) -> Vec<(String, crate::report::Picture)> {
         // digits 0–9 (instance 8) in DejaVu Sans and Liberation Serif, each to all 8 domains
         let (_, held) = Printed::new(Resolution::R32).split_held_out();
         let mut out = Vec::new();
@@ -651,7 +651,7 @@ impl Method for StarGan {
                      italic serif, bold, bold serif, bold italic, bold italic serif (rows below)",
                     Printed::face_name(face)
                 ),
-                crate::report::image_grid(&grid, idx.len(), 1, 2),
+                crate::report::image_grid(&grid, idx.len(), 1, 2).into(),
             ));
         }
         out

@@ -663,7 +663,11 @@ pub static DCGAN: MethodInfo = MethodInfo {
 
 const CHARTS: &[(&str, &[&str])] = &[
     ("Losses", &["d_loss", "g_loss"]),
-    ("V and the JSD estimate (V + ln 4)/2", &["v", "jsd"]),
+    (
+        "V = mean ln D(x) + mean ln(1 − D(G(z))) on each batch",
+        &["v"],
+    ),
+    ("D's JSD estimate (V + ln 4)/2 on each batch", &["jsd"]),
     ("D(x) and D(G(z))", &["d_real", "d_fake"]),
     (
         "Gradient norms ‖∇θd‖, ‖∇θg‖",

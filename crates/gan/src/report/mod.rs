@@ -3,9 +3,11 @@
 //! - [`png`]: a PNG encoder (grayscale and RGB, zlib/deflate, CRC-32 and Adler-32 written
 //!   here), sample grids of images ([`png::image_grid`]) and 2-D scatter plots with an optional
 //!   discriminator surface ([`png::ScatterPlot`]).
-//! - [`svg`]: line charts (loss curves, densities) as standalone SVG.
+//! - [`svg`]: line charts (loss curves, densities) as standalone SVG, with axes, units and a
+//!   legend, and the axes drawn around a raster picture ([`svg::ImageAxes`]).
 //! - [`html`]: a [`html::Report`] builder that puts text, tables, SVG charts and PNG images
-//!   (inline, base64) into one self-contained HTML file that opens offline.
+//!   (inline, base64; side by side, in axes, or as frames behind a slider) into one
+//!   self-contained HTML file that opens offline.
 //!
 //! Files are written to a temporary file next to the target and renamed over it, so an
 //! interrupted run never leaves a half-written picture or page.
@@ -18,7 +20,23 @@ pub mod svg;
 
 pub use html::Report;
 pub use png::{encode_png, image_grid, write_png, Image, ScatterPlot};
-pub use svg::LineChart;
+pub use svg::{ImageAxes, LineChart, Style};
+
+/// A picture for a report: an image shown as it is (a grid of samples), or a raster plot
+/// drawn inside axes (a scatter plot, whose axes say what its coordinates are).
+#[derive(Debug, Clone)]
+pub enum Picture {
+    /// An image shown at its own size.
+    Image(Image),
+    /// A raster plot inside its axes: the image fills the axes box ([`ImageAxes`]).
+    InAxes(Box<ImageAxes>, Image),
+}
+
+impl From<Image> for Picture {
+    fn from(image: Image) -> Picture {
+        Picture::Image(image)
+    }
+}
 
 use std::fs;
 use std::io::{self, Write};

@@ -15,6 +15,7 @@
 //! [`Compression::Stored`] writes uncompressed deflate blocks (at most 65,535 bytes each),
 //! which any decoder reads and which is easy to check by hand.
 
+use super::svg::{ColorBar, ImageAxes, LegendEntry, Mark};
 use super::{nice_ticks, write_atomic};
 use std::io;
 use std::path::Path;
@@ -467,6 +468,17 @@ pub fn image_grid_range(
 pub const REAL_COLOR: [u8; 3] = [31, 119, 180];
 /// Colour of generated samples in a scatter plot (orange-red).
 pub const FAKE_COLOR: [u8; 3] = [230, 85, 13];
+/// Opacity of the sample discs of a scatter plot.
+pub const DOT_OPACITY: f64 = 0.6;
+/// The surface colour of D(x) = 0 ("fake"): light orange.
+pub const SURFACE_FAKE: [u8; 3] = [253, 208, 162];
+/// The surface colour of D(x) = 1 ("real"): light blue. D(x) = ½ is white.
+pub const SURFACE_REAL: [u8; 3] = [158, 202, 225];
+
+/// `#rrggbb` for an RGB colour.
+pub fn css_color(c: [u8; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
 
 /// A 2-D scatter plot rasterised to an RGB [`Image`]: generated and real samples as dots over an
 /// optional background showing a discriminator's output D(x) on the plane.
@@ -497,6 +509,8 @@ pub struct ScatterPlot {
     layers: Vec<(Vec<[f64; 2]>, [u8; 3])>,
     surface: Option<Surface>,
     radius: f64,
+    /// Colour bands of the surface (0: a continuous scale).
+    levels: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -506,6 +520,15 @@ struct Surface {
     ny: usize,
     lo: f64,
     hi: f64,
+}
+
+/// `t` in [0, 1] moved to the middle of its band of `levels` equal bands (`t` itself for 0).
+pub fn quantize(t: f64, levels: usize) -> f64 {
+    if levels == 0 {
+        return t;
+    }
+    let n = levels as f64;
+    ((t * n).floor().min(n - 1.0) + 0.5) / n
 }
 
 fn tensor_points(samples: &Tensor) -> Vec<[f64; 2]> {
@@ -545,6 +568,7 @@ impl ScatterPlot {
             layers: Vec::new(),
             surface: None,
             radius: 1.6,
+            levels: 0,
         }
     }
 
@@ -603,6 +627,58 @@ impl ScatterPlot {
     pub fn radius(mut self, r: f64) -> Self {
         self.radius = r.max(0.5);
         self
+    }
+
+    /// Draws the surface in `n` bands of equal width instead of a continuous scale (0 for
+    /// continuous, the default): contour-like bands whose value the colour bar reads off, and
+    /// a picture that compresses several times smaller.
+    pub fn levels(mut self, n: usize) -> Self {
+        self.levels = n;
+        self
+    }
+
+    /// The x range shown, `(lo, hi)`.
+    pub fn x_range(&self) -> (f64, f64) {
+        self.x_range
+    }
+
+    /// The y range shown, `(lo, hi)`.
+    pub fn y_range(&self) -> (f64, f64) {
+        self.y_range
+    }
+
+    /// The axes to draw around this plot's picture ([`ImageAxes`]): its ranges, ticks where
+    /// its grid lines are, and the title; add labels and a legend ([`ScatterPlot::legend_dot`])
+    /// to them.
+    pub fn axes(&self, title: impl Into<String>) -> ImageAxes {
+        ImageAxes::new(title, self.width, self.height, self.x_range, self.y_range).tick_target(8)
+    }
+
+    /// A legend entry for samples drawn in `color`, as the plot draws them.
+    pub fn legend_dot(label: impl Into<String>, color: [u8; 3]) -> LegendEntry {
+        LegendEntry {
+            label: label.into(),
+            mark: Mark::Dot {
+                color: css_color(color),
+                opacity: DOT_OPACITY,
+            },
+        }
+    }
+
+    /// The colour bar of this plot's surface colours for values `range = (lo, hi)` (as given
+    /// to [`ScatterPlot::surface_with_range`]; `(0, 1)` for [`ScatterPlot::surface`]), in its
+    /// bands ([`ScatterPlot::levels`]), labelled `label`.
+    pub fn surface_color_bar(&self, label: impl Into<String>, range: (f64, f64)) -> ColorBar {
+        ColorBar {
+            label: label.into(),
+            range,
+            stops: vec![
+                (0.0, SURFACE_FAKE),
+                (0.5, [255, 255, 255]),
+                (1.0, SURFACE_REAL),
+            ],
+            levels: self.levels,
+        }
     }
 
     /// The centres of an `nx × ny` grid of cells covering the plot, as an f32 tensor
@@ -699,9 +775,10 @@ impl ScatterPlot {
         };
         let t = (1.0 - fv) * ((1.0 - fu) * at(i0, j0) + fu * at(i1, j0))
             + fv * ((1.0 - fu) * at(i0, j1) + fu * at(i1, j1));
+        let t = quantize(t, self.levels);
         // Diverging map: 0 → light orange, ½ → white, 1 → light blue.
-        let fake = [253.0, 208.0, 162.0];
-        let real = [158.0, 202.0, 225.0];
+        let fake = SURFACE_FAKE.map(|v| v as f64);
+        let real = SURFACE_REAL.map(|v| v as f64);
         let (end, a) = if t < 0.5 {
             (fake, 1.0 - 2.0 * t)
         } else {
@@ -774,7 +851,7 @@ impl ScatterPlot {
                     for px in xa as usize..xb as usize {
                         let (dx, dy) = (px as f64 + 0.5 - cx, py as f64 + 0.5 - cy);
                         if dx * dx + dy * dy <= r * r {
-                            blend(&mut buf, py * w + px, c, 0.6);
+                            blend(&mut buf, py * w + px, c, DOT_OPACITY);
                         }
                     }
                 }
