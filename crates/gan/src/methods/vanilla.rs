@@ -586,6 +586,7 @@ macro_rules! gan_options {
             OptSpec { name: "z-dim", help: "dimension of z", default: $z, kind: OptKind::Int { min: 1, max: 4096 } },
             OptSpec { name: "loss", help: "the objective pair", default: "nonsaturating", kind: OptKind::Choice(LOSSES) },
             OptSpec { name: "lr", help: "learning rate of both networks (Adam, betas 0.5, 0.999)", default: $lr, kind: OptKind::Float { min: 0.0, max: 10.0 } },
+            OptSpec { name: "ema", help: "decay of a moving average of G's weights that samples are drawn from (0: off)", default: "0", kind: OptKind::Float { min: 0.0, max: 0.99999 } },
             $($extra,)*
         ]
     };
@@ -606,15 +607,6 @@ pub static GAN: MethodInfo = MethodInfo {
         "256",
         "16",
         "1e-3",
-        OptSpec {
-            name: "ema",
-            help: "decay of a moving average of G's weights that samples are drawn from (0: off)",
-            default: "0",
-            kind: OptKind::Float {
-                min: 0.0,
-                max: 0.99999
-            }
-        },
         OptSpec {
             name: "hidden",
             help: "hidden units of both MLPs",
@@ -641,15 +633,6 @@ pub static DCGAN: MethodInfo = MethodInfo {
         "64",
         "100",
         "2e-4",
-        OptSpec {
-            name: "ema",
-            help: "decay of a moving average of G's weights that samples are drawn from (0: off)",
-            default: "0",
-            kind: OptKind::Float {
-                min: 0.0,
-                max: 0.99999
-            }
-        },
         OptSpec {
             name: "channels",
             help: "c: channels of G's last hidden layer and D's first (2c in the others)",
