@@ -225,3 +225,37 @@ fn the_moving_average_of_g_follows_its_formula_and_samples_come_from_it() {
     }
     assert_eq!(params(gan.g.as_dyn()), own);
 }
+
+/// `--lr` sets G's learning rate and D's unless `--lr-d` gives D its own; `--channels` sets the
+/// width of DCGAN's networks.
+#[test]
+fn dcgan_options_set_each_learning_rate_and_the_width() {
+    use minimax_gan::method::{DataInfo, Options};
+    use minimax_gan::methods::vanilla::DCGAN;
+    let data = DataInfo {
+        spec: "digits".into(),
+        shape: vec![1, 8, 8],
+    };
+    let lrs = |given: &[(&str, &str)]| {
+        let given: Vec<(String, String)> = given
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let m = (DCGAN.build)(&Options::parse(&DCGAN, &given).unwrap(), &data, 0).unwrap();
+        let lrs: Vec<(String, f64)> = m
+            .optimizers()
+            .into_iter()
+            .map(|(n, o)| (n.to_string(), o.lr()))
+            .collect();
+        let weights: usize = m.networks()[0].1.params().iter().map(|p| p.numel()).sum();
+        (lrs, weights)
+    };
+    let (same, wide) = lrs(&[("lr", "1e-3")]);
+    assert_eq!(same, vec![("g".into(), 1e-3), ("d".into(), 1e-3)]);
+    let (own, narrow) = lrs(&[("lr", "1e-3"), ("lr-d", "2.5e-4"), ("channels", "16")]);
+    assert_eq!(own, vec![("g".into(), 1e-3), ("d".into(), 2.5e-4)]);
+    // G: Linear(100, 2c·4) + BN(2c) + ConvT(2c, c, 4) + BN(c) + ConvT(c, 1, 4)
+    let g_weights =
+        |c: usize| (100 * 8 * c + 8 * c) + 4 * c + (2 * c * c * 16 + c) + 2 * c + (c * 16 + 1);
+    assert_eq!((wide, narrow), (g_weights(64), g_weights(16)));
+}

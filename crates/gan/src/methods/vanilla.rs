@@ -585,7 +585,8 @@ macro_rules! gan_options {
             OptSpec { name: "noise", help: "the distribution of z", default: "gaussian", kind: OptKind::Choice(&["gaussian", "uniform"]) },
             OptSpec { name: "z-dim", help: "dimension of z", default: $z, kind: OptKind::Int { min: 1, max: 4096 } },
             OptSpec { name: "loss", help: "the objective pair", default: "nonsaturating", kind: OptKind::Choice(LOSSES) },
-            OptSpec { name: "lr", help: "learning rate of both networks (Adam, betas 0.5, 0.999)", default: $lr, kind: OptKind::Float { min: 0.0, max: 10.0 } },
+            OptSpec { name: "lr", help: "learning rate of G, and of D unless --lr-d is given (Adam, betas 0.5, 0.999)", default: $lr, kind: OptKind::Float { min: 0.0, max: 10.0 } },
+            OptSpec { name: "lr-d", help: "D's own learning rate (0: the same as --lr)", default: "0", kind: OptKind::Float { min: 0.0, max: 10.0 } },
             OptSpec { name: "ema", help: "decay of a moving average of G's weights that samples are drawn from (0: off)", default: "0", kind: OptKind::Float { min: 0.0, max: 0.99999 } },
             $($extra,)*
         ]
@@ -664,7 +665,10 @@ fn config(o: &Options) -> GanConfig {
         batch: o.usize("batch"),
         noise: Noise::parse(o.word("noise")).expect("checked"),
         z_dim: o.usize("z-dim"),
-        lr_d: o.f64("lr"),
+        lr_d: match o.f64("lr-d") {
+            0.0 => o.f64("lr"),
+            d => d,
+        },
         lr_g: o.f64("lr"),
         loss: GanLoss::parse(o.word("loss")).expect("checked"),
         optimizer: OptimizerKind::Adam,
