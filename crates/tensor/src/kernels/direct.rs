@@ -15,7 +15,9 @@
 //! **wide**: output row `oy` starts at `oy · wp`, so that one tap reads one contiguous run of
 //! the image, `xp[c, ky, kx + j]` for `j` in `0..wide_len()` (one long loop instead of `oh`
 //! short ones). The `wp − ow` columns at the end of each wide row are scratch: the forward
-//! kernel writes something there, the two backward kernels need zeros there.
+//! kernel writes something there. The two backward kernels read the output gradient
+//! *extended* ([`Direct::ext_len`]): `kw − 1` zeros before and after, zeros in the scratch
+//! columns.
 
 use super::simd_twin;
 use crate::Element;
