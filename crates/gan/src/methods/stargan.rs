@@ -42,15 +42,16 @@ use crate::method::{
     TrainError,
 };
 use crate::metrics::PrintedClassifier;
+use crate::models::convt;
 use autograd::{no_grad, Tape, Var};
 use nn::layers::NormOptions;
 use nn::loss::{bce_with_logits, l1, Reduction};
 use nn::optim::{compute_gradients, OptimError};
 use nn::{
-    params_of, Adam, Conv2d, ConvTranspose2d, Frozen, InstanceNorm2d, LeakyReLU, Module, Optimizer,
-    ReLU, ResidualBlock, Sequential, Tanh,
+    params_of, Adam, Conv2d, Frozen, InstanceNorm2d, LeakyReLU, Module, Optimizer, ReLU,
+    ResidualBlock, Sequential, Tanh,
 };
-use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
+use tensor::{Conv2dParams, DType, Rng, Tensor};
 
 /// The attributes of a domain, in the order of the vector c: bold, italic, serif.
 pub const ATTRIBUTES: [&str; 3] = ["bold", "italic", "serif"];
@@ -138,16 +139,6 @@ impl StarG {
     /// A generator for `n_attrs` attributes with `c` channels in its first layer and `blocks`
     /// residual blocks, drawn from `rng`.
     pub fn new(n_attrs: usize, c: usize, blocks: usize, rng: &mut Rng) -> StarG {
-        let up = |cin: usize, cout: usize, rng: &mut Rng| {
-            ConvTranspose2d::with_options(
-                cin,
-                cout,
-                (4, 4),
-                ConvTranspose2dParams::new((2, 2), (1, 1)),
-                true,
-                rng,
-            )
-        };
         let mut net = Sequential::new()
             .add(conv(1 + n_attrs, c, 7, 1, 3, rng))
             .add(norm(c))
@@ -169,10 +160,10 @@ impl StarG {
             ));
         }
         let net = net
-            .add(up(4 * c, 2 * c, rng))
+            .add(convt(4 * c, 2 * c, rng))
             .add(norm(2 * c))
             .add(ReLU::new())
-            .add(up(2 * c, c, rng))
+            .add(convt(2 * c, c, rng))
             .add(norm(c))
             .add(ReLU::new())
             .add(conv(c, 1, 7, 1, 3, rng))
