@@ -927,7 +927,7 @@ fn pooled_density_chart(samples: &[f64], real: &[f64]) -> String {
 fn curve_charts(rep: &mut Report, charts: &[(&str, &[&str])], curves: &Curves, log_every: usize) {
     let every = match curves.every() {
         1 => "every iteration".to_string(),
-        k => format!("every {k}th iteration"),
+        k => format!("one iteration in {k}"),
     };
     let earlier = if curves.start() > 0 {
         format!(
