@@ -498,3 +498,37 @@ fn printed_edges_are_plausible() {
         assert!((30..600).contains(&n), "image {k}: {n} edge pixels");
     }
 }
+
+/// Without distortion, [`distort8`] is the 8-px reduction of the embedded printed digits,
+/// exactly; with the default one, the images stay on the 17 levels of a block count, move, and
+/// depend on the seed alone.
+#[test]
+fn distortion_reduces_like_the_embedded_8px_set_and_is_seeded() {
+    use minimax_gan::data::augment::{distort8, distorted_printed8, Distortion};
+    let p32 = Printed::new(Resolution::R32);
+    let p8 = Printed::new(Resolution::R8);
+    let none = Distortion {
+        rotate_deg: 0.0,
+        shear: 0.0,
+        scale: (1.0, 1.0),
+        shift: 0.0,
+        thin: 0.0,
+    };
+    let idx: Vec<usize> = (0..p32.len()).step_by(7).collect();
+    let got = distort8(p32.select(&idx).images(), &none, &mut Rng::seed(1));
+    assert_eq!(got.to_vec_f32(), p8.select(&idx).images().to_vec_f32());
+    let d = Distortion::default();
+    let (a, la) = distorted_printed8(1, &d, &mut Rng::seed(9));
+    let (b, _) = distorted_printed8(1, &d, &mut Rng::seed(9));
+    let (c, _) = distorted_printed8(1, &d, &mut Rng::seed(10));
+    assert_eq!(a.dims(), &[2960, 1, 8, 8]);
+    assert_eq!(la.len(), 2960);
+    assert_eq!(a.to_vec_f32(), b.to_vec_f32(), "same seed, same images");
+    assert_ne!(a.to_vec_f32(), c.to_vec_f32(), "another seed, other images");
+    let (train, _) = p8.split_held_out();
+    assert_eq!(la, train.labels(), "labels of the training glyphs in order");
+    let (av, tv) = (a.to_vec_f32(), train.images().to_vec_f32());
+    assert!(av.iter().all(|v| ((v + 1.0) * 8.0).fract() == 0.0 && (-1.0..=1.0).contains(v)));
+    let moved = av.iter().zip(&tv).filter(|(x, y)| x != y).count();
+    assert!(moved > av.len() / 5, "only {moved} of {} pixels changed", av.len());
+}

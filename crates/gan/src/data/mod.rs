@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+pub mod augment;
 mod digits;
 pub mod idx;
 mod npy;

@@ -45,6 +45,9 @@ pub struct DtnConfig {
     pub beta: f64,
     /// Learning rate of g and D (Adam, betas 0.5, 0.999).
     pub lr: f64,
+    /// Pre-train f on distorted printed digits (see
+    /// [`DigitClassifier::train_printed_distorted`]) instead of the plain ones.
+    pub distorted_f: bool,
 }
 
 impl Default for DtnConfig {
@@ -55,6 +58,7 @@ impl Default for DtnConfig {
             alpha: 15.0,
             beta: 15.0,
             lr: 2e-4,
+            distorted_f: false,
         }
     }
 }
@@ -96,7 +100,11 @@ impl Module for Composed<'_> {
 impl Dtn {
     /// f pre-trained on the printed digits (seed `seed`), g and D drawn from `seed`.
     pub fn new(cfg: DtnConfig, seed: u64) -> Result<Dtn, OptimError> {
-        let f = DigitClassifier::train_printed(seed);
+        let f = if cfg.distorted_f {
+            DigitClassifier::train_printed_distorted(8, 3, seed)
+        } else {
+            DigitClassifier::train_printed(seed)
+        };
         f.network().set_requires_grad(false);
         let mut rng = Rng::seed(seed);
         let g = models::dcgan_generator(crate::metrics::classifier::FEATURE_DIM, 2, 64, &mut rng);
@@ -217,6 +225,7 @@ fn build(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, Str
         alpha: o.f64("alpha"),
         beta: o.f64("beta"),
         lr: o.f64("lr"),
+        distorted_f: o.switch("distorted-f"),
     };
     Ok(Box::new(Dtn::new(cfg, seed).map_err(|e| e.to_string())?))
 }
@@ -238,6 +247,7 @@ pub static DTN: MethodInfo = MethodInfo {
         OptSpec { name: "alpha", help: "α, the weight of L_CONST", default: "15", kind: OptKind::Float { min: 0.0, max: 1e6 } },
         OptSpec { name: "beta", help: "β, the weight of L_TID", default: "15", kind: OptKind::Float { min: 0.0, max: 1e6 } },
         OptSpec { name: "lr", help: "learning rate of g and D (Adam, betas 0.5, 0.999)", default: "2e-4", kind: OptKind::Float { min: 0.0, max: 10.0 } },
+        OptSpec { name: "distorted-f", help: "pre-train f on randomly distorted printed digits (rotation, shear, scale, shift, thinner strokes)", default: "false", kind: OptKind::Switch },
     ],
     charts: &[
         ("Adversarial terms", &["d_loss", "g_gan"]),
