@@ -678,3 +678,14 @@ impl Options {
         self.raw(name) == "true"
     }
 }
+
+/// The learning rate of iteration `t` (1-based) under a linear decay: `lr` until `from`, then
+/// `lr · (1 − (t − from) / (steps + 1))` (PyTorch CycleGAN's rule: it never reaches exactly 0
+/// within the decay), and 0 after it. `steps = 0` turns the decay off.
+pub fn linear_decay(lr: f64, t: usize, from: usize, steps: usize) -> f64 {
+    if steps == 0 || t <= from {
+        return lr;
+    }
+    let k = (t - from) as f64 / (steps + 1) as f64;
+    lr * (1.0 - k).max(0.0)
+}

@@ -259,3 +259,33 @@ fn dcgan_options_set_each_learning_rate_and_the_width() {
         |c: usize| (100 * 8 * c + 8 * c) + 4 * c + (2 * c * c * 16 + c) + 2 * c + (c * 16 + 1);
     assert_eq!((wide, narrow), (g_weights(64), g_weights(16)));
 }
+
+/// `--decay-from`/`--decay-steps`: both optimizers follow the linear rule, G's and D's own
+/// rates scaled alike.
+#[test]
+fn both_learning_rates_decay_linearly_after_decay_from() {
+    let data = Fixed(vec![1.5, 2.5]);
+    let cfg = GanConfig {
+        batch: 2,
+        z_dim: 1,
+        lr_g: 0.04,
+        lr_d: 0.1,
+        optimizer: OptimizerKind::Sgd,
+        decay_from: 2,
+        decay_steps: 3,
+        ..GanConfig::default()
+    };
+    let mut gan = Gan::new(
+        Box::new(linear(1.3, 0.4)),
+        Box::new(linear(0.7, -0.2)),
+        cfg,
+        5,
+    )
+    .unwrap();
+    // iterations 1, 2 at the full rate; then 3/4, 2/4, 1/4 of it; then 0
+    for (t, k) in [(1, 1.0), (2, 1.0), (3, 0.75), (4, 0.5), (5, 0.25), (6, 0.0)] {
+        gan.step(&data).unwrap();
+        assert!((gan.opt_g.lr() - 0.04 * k).abs() < 1e-15, "G at {t}: {}", gan.opt_g.lr());
+        assert!((gan.opt_d.lr() - 0.1 * k).abs() < 1e-15, "D at {t}: {}", gan.opt_d.lr());
+    }
+}

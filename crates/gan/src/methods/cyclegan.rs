@@ -192,11 +192,7 @@ impl CycleGanConfig {
     /// `lr · (1 − (t − decay_from) / (decay_steps + 1))`, PyTorch CycleGAN's linear rule
     /// (it never reaches exactly 0 within the decay), and 0 after it.
     pub fn lr_at(&self, t: usize) -> f64 {
-        if self.decay_steps == 0 || t <= self.decay_from {
-            return self.lr;
-        }
-        let k = (t - self.decay_from) as f64 / (self.decay_steps + 1) as f64;
-        self.lr * (1.0 - k).max(0.0)
+        crate::method::linear_decay(self.lr, t, self.decay_from, self.decay_steps)
     }
 }
 

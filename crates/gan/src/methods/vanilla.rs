@@ -58,6 +58,11 @@ pub struct GanConfig {
     /// Decay β of an exponential moving average of G's weights, from which samples are drawn
     /// (0: off, samples come from G itself). See [`Gan::ema_decay`].
     pub ema: f64,
+    /// Linear learning-rate decay: both rates stay as set for this many iterations, then fall
+    /// linearly over [`GanConfig::decay_steps`] iterations ([`crate::method::linear_decay`]).
+    pub decay_from: usize,
+    /// Iterations of the linear decay (0: no decay).
+    pub decay_steps: usize,
 }
 
 impl Default for GanConfig {
@@ -77,6 +82,8 @@ impl Default for GanConfig {
             clip: 0.01,
             optimizer: OptimizerKind::Adam,
             ema: 0.0,
+            decay_from: 0,
+            decay_steps: 0,
         }
     }
 }
@@ -297,6 +304,13 @@ impl Gan {
     ) -> Result<StepRecord, TrainError> {
         let t0 = Instant::now();
         self.step += 1;
+        if self.cfg.decay_steps > 0 {
+            let (from, steps) = (self.cfg.decay_from, self.cfg.decay_steps);
+            let decay = |lr| crate::method::linear_decay(lr, self.step, from, steps);
+            let (lr_d, lr_g) = (decay(self.cfg.lr_d), decay(self.cfg.lr_g));
+            self.opt_d.set_lr(lr_d);
+            self.opt_g.set_lr(lr_g);
+        }
         let mut rec = StepRecord {
             step: self.step,
             ..StepRecord::default()
@@ -588,6 +602,8 @@ macro_rules! gan_options {
             OptSpec { name: "lr", help: "learning rate of G, and of D unless --lr-d is given (Adam, betas 0.5, 0.999)", default: $lr, kind: OptKind::Float { min: 0.0, max: 10.0 } },
             OptSpec { name: "lr-d", help: "D's own learning rate (0: the same as --lr)", default: "0", kind: OptKind::Float { min: 0.0, max: 10.0 } },
             OptSpec { name: "ema", help: "decay of a moving average of G's weights that samples are drawn from (0: off)", default: "0", kind: OptKind::Float { min: 0.0, max: 0.99999 } },
+            OptSpec { name: "decay-from", help: "keep the learning rates for this many iterations, then decay them linearly", default: "0", kind: OptKind::Int { min: 0, max: 1_000_000_000 } },
+            OptSpec { name: "decay-steps", help: "iterations of linear learning-rate decay towards 0 (0: none)", default: "0", kind: OptKind::Int { min: 0, max: 1_000_000_000 } },
             $($extra,)*
         ]
     };
@@ -673,6 +689,8 @@ fn config(o: &Options) -> GanConfig {
         loss: GanLoss::parse(o.word("loss")).expect("checked"),
         optimizer: OptimizerKind::Adam,
         ema: o.f64("ema"),
+        decay_from: o.usize("decay-from"),
+        decay_steps: o.usize("decay-steps"),
         ..GanConfig::default()
     }
 }
