@@ -45,6 +45,8 @@ Options of every run:
                   domains drawn independently, e.g. printed8+digits) (default: the method's)
   --steps N       iterations in total, counting a resumed run's (default: the method's)
   --seed S        seed of the networks and every random draw (default 0)
+  --seeds A,B,…   one run per seed (2 to 10 of them), into DIR-seedA, DIR-seedB, …, then a
+                  Markdown table of every final figure per seed with its mean ± sd
   --threads T     worker threads, 1 to 256 (default: all cores)
   --out DIR       run folder (default runs/<method>-<data>)
   --log-every N   iterations between logged rows and checkpoints (default 50)
@@ -260,7 +262,15 @@ fn train_help() -> String {
     s
 }
 
-const COMMON_VALUES: [&str; 6] = ["data", "steps", "seed", "threads", "out", "log-every"];
+const COMMON_VALUES: [&str; 7] = [
+    "data",
+    "steps",
+    "seed",
+    "seeds",
+    "threads",
+    "out",
+    "log-every",
+];
 
 fn train(words: &[String]) -> Result<u8, Failure> {
     // the method decides which options exist, so find it first
@@ -349,6 +359,27 @@ fn train(words: &[String]) -> Result<u8, Failure> {
             data_s.replace([':', '/', '+'], "_")
         )
     }));
+    let seeds = match a.value("seeds") {
+        None => None,
+        Some(list) => {
+            let parsed: Option<Vec<u64>> = list.split(',').map(|s| s.trim().parse().ok()).collect();
+            match parsed {
+                Some(v) if (2..=10).contains(&v.len()) => Some(v),
+                _ => {
+                    return Err(UsageError(format!(
+                        "{command}: --seeds expects 2 to 10 whole numbers separated by commas (0,1,2), got '{list}'"
+                    ))
+                    .into())
+                }
+            }
+        }
+    };
+    if seeds.is_some() && (a.value("seed").is_some() || a.switch("resume")) {
+        return Err(UsageError(format!(
+            "{command}: --seeds runs fresh runs of its own seeds; drop --seed and --resume"
+        ))
+        .into());
+    }
     let cfg = RunConfig {
         method: info,
         options,
@@ -364,6 +395,32 @@ fn train(words: &[String]) -> Result<u8, Failure> {
         tensor::set_winograd(true);
     }
     run::install_interrupt_handler();
+    let Some(seeds) = seeds else {
+        return train_one(&cfg).map(|(code, _)| code);
+    };
+    let mut figures = Vec::new();
+    for &s in &seeds {
+        let mut one = cfg.clone();
+        one.seed = s;
+        one.out = PathBuf::from(format!("{}-seed{s}", cfg.out.display()));
+        println!("seed {s}:");
+        let (code, figs) = train_one(&one)?;
+        if code != 0 {
+            return Ok(code);
+        }
+        figures.push(figs);
+    }
+    println!();
+    for line in run::seeds_table(&seeds, &figures) {
+        println!("{line}");
+    }
+    Ok(0)
+}
+
+/// One run of `cfg`, with progress on stderr and the final figures on stdout; returns the exit
+/// status and the figures.
+fn train_one(cfg: &RunConfig) -> Result<(u8, Vec<(String, String)>), Failure> {
+    let info = cfg.method;
     let tty = std::io::stderr().is_terminal();
     eprintln!(
         "minimax: training {} on {} for {} iterations → {}",
@@ -387,7 +444,7 @@ fn train(words: &[String]) -> Result<u8, Failure> {
             eprintln!("{line}");
         }
     };
-    let summary = on_pool(|| run::train(&cfg, &mut progress)).map_err(|e| {
+    let summary = on_pool(|| run::train(cfg, &mut progress)).map_err(|e| {
         if tty {
             eprintln!();
         }
@@ -406,9 +463,9 @@ fn train(words: &[String]) -> Result<u8, Failure> {
             "minimax: interrupted at iteration {}; checkpoint saved (continue with --resume)",
             summary.steps
         );
-        return Ok(INTERRUPTED);
+        return Ok((INTERRUPTED, summary.metrics));
     }
-    Ok(0)
+    Ok((0, summary.metrics))
 }
 
 fn sample(words: &[String]) -> Result<(), Failure> {

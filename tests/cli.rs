@@ -45,6 +45,9 @@ fn usage_errors_are_one_line_with_exit_code_2() {
         (vec!["train", "gan", "--lr", "nan"], "minimax: train gan: --lr expects a number from 0e0 to 1e1, got 'nan'\n"),
         (vec!["train", "gan", "--threads", "100000"], "minimax: train gan: --threads expects a whole number of threads from 1 to 256, got '100000'\n"),
         (vec!["frobnicate"], "minimax: unknown command 'frobnicate' (commands: train, sample, translate, encode, explain, inspect; see `minimax --help`)\n"),
+        (vec!["train", "gan", "--seeds", "3"], "minimax: train gan: --seeds expects 2 to 10 whole numbers separated by commas (0,1,2), got '3'\n"),
+        (vec!["train", "gan", "--seeds", "0,x"], "minimax: train gan: --seeds expects 2 to 10 whole numbers separated by commas (0,1,2), got '0,x'\n"),
+        (vec!["train", "gan", "--seeds", "0,1", "--seed", "4"], "minimax: train gan: --seeds runs fresh runs of its own seeds; drop --seed and --resume\n"),
         (vec!["sample", "--out", "x.npy"], "minimax: sample: --checkpoint is required (see `minimax sample --help`)\n"),
         (vec!["sample", "--checkpoint", "c", "--out", "x.jpg"], "minimax: sample: --out must end in .npy or .png, got 'x.jpg'\n"),
         (vec!["sample", "--checkpoint", "c", "--out", "x.npy", "--n", "0"], "minimax: sample: --n expects a whole number from 1 to 100000, got '0'\n"),
@@ -903,4 +906,43 @@ fn translate_to_attributes_with_a_stargan_run_and_refuses_what_does_not_apply() 
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&p2p);
+}
+
+#[test]
+fn seeds_runs_each_seed_into_its_folder_and_tables_the_figures() {
+    let dir = tmp("seeds");
+    let out = dir.to_str().unwrap();
+    let o = minimax(&[
+        "train", "gan", "--data", "gauss1d", "--steps", "60", "--seeds", "3,5", "--out", out,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    // each run's own figures, then the table of them
+    let jsd = |seed: u64| {
+        let f = format!("{out}-seed{seed}/metrics.csv");
+        assert!(Path::new(&f).exists(), "{f} missing");
+        let block = text.split(&format!("seed {seed}:")).nth(1).unwrap();
+        let line = block
+            .lines()
+            .find(|l| l.trim_start().starts_with("true JSD"))
+            .unwrap();
+        line.rsplit(' ').next().unwrap().to_string()
+    };
+    let (a, b) = (jsd(3), jsd(5));
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("| true JSD"))
+        .expect("a table row for the JSD");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert_eq!(cells[2..4], [a.as_str(), b.as_str()]);
+    let (x, y): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+    let want = format!(
+        "{:.4} ± {:.4}",
+        (x + y) / 2.0,
+        (x - y).abs() / 2f64.sqrt()
+    );
+    assert_eq!(cells[4], want);
+    assert!(text.contains("| figure | seed 3 | seed 5 | mean ± sd |"));
+    let _ = std::fs::remove_dir_all(format!("{out}-seed3"));
+    let _ = std::fs::remove_dir_all(format!("{out}-seed5"));
 }

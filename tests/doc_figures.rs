@@ -1,4 +1,4 @@
-//! The docs quote only what the commands printed: every fenced block marked
+//! The docs quote only what the commands printed: every fenced block or Markdown table marked
 //! `<!-- output of: minimax ARGS -->` must be lines of `docs/figures/PAGE-N.txt`, which
 //! `scripts/doc-figures.sh` writes by running `minimax ARGS`; blocks marked
 //! `<!-- output of (checked live): minimax ARGS -->` are also compared with a fresh run here.
@@ -40,21 +40,29 @@ fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
                 .ok_or_else(|| format!("{page}.md line {}: malformed marker '{l}'", i + 1))?
                 .trim()
                 .to_string();
-            let fence = lines.get(i + 1).map(|s| s.trim()).unwrap_or("");
-            if !fence.starts_with("```") {
+            let next = lines.get(i + 1).map(|s| s.trim()).unwrap_or("");
+            let mut block = Vec::new();
+            let mut j = i + 1;
+            if next.starts_with('|') {
+                // a Markdown table (what `train --seeds` prints): its rows
+                while j < lines.len() && lines[j].trim().starts_with('|') {
+                    block.push(lines[j].to_string());
+                    j += 1;
+                }
+            } else if next.starts_with("```") {
+                j = i + 2;
+                while j < lines.len() && lines[j].trim() != "```" {
+                    block.push(lines[j].to_string());
+                    j += 1;
+                }
+                if j == lines.len() {
+                    return Err(format!("{page}.md line {}: unclosed block", i + 2));
+                }
+            } else {
                 return Err(format!(
-                    "{page}.md line {}: the marker must be followed by a fenced block",
+                    "{page}.md line {}: the marker must be followed by a fenced block or a table",
                     i + 1
                 ));
-            }
-            let mut block = Vec::new();
-            let mut j = i + 2;
-            while j < lines.len() && lines[j].trim() != "```" {
-                block.push(lines[j].to_string());
-                j += 1;
-            }
-            if j == lines.len() {
-                return Err(format!("{page}.md line {}: unclosed block", i + 2));
             }
             out.push(Quote {
                 page: page.to_string(),
@@ -215,4 +223,32 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
         .collect();
     assert!(quoted_in(&q[0].lines, &swapped).is_err());
     assert!(quotes("p", "<!-- output of: minimax x -->\nno fence\n").is_err());
+}
+
+#[test]
+fn a_marked_table_is_checked_row_by_row() {
+    let page = "<!-- output of: minimax train x --seeds 0,1 -->\n| figure | seed 0 | seed 1 | mean ± sd |\n|---|---|---|---|\n| a | 1.0 | 3.0 | 2.0 ± 1.4 |\n\nprose after the table\n";
+    let q = quotes("p", page).unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].lines.len(), 3, "the table's rows, not the prose after it");
+    let printed: Vec<String> = [
+        "seed 0:",
+        "10 iterations in 1.0 s",
+        "",
+        "| figure | seed 0 | seed 1 | mean ± sd |",
+        "|---|---|---|---|",
+        "| a | 1.0 | 3.0 | 2.0 ± 1.4 |",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(quoted_in(&q[0].lines, &printed), Ok(()));
+    let other: Vec<String> = printed
+        .iter()
+        .map(|s| s.replace("3.0 | 2.0", "3.1 | 2.0"))
+        .collect();
+    assert_eq!(
+        quoted_in(&q[0].lines, &other),
+        Err("| a | 1.0 | 3.0 | 2.0 ± 1.4 |".to_string())
+    );
 }

@@ -1240,3 +1240,100 @@ pub fn install_interrupt_handler() {
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Several seeds
+// ---------------------------------------------------------------------------------------------
+
+/// The leading number of a figure as printed (`"0.597"`, `"69.3 %"`, `"10 / 10"`), with the
+/// number of decimals it was printed with and what follows it (`" %"`); `None` when the figure
+/// does not start with a number.
+fn leading_number(v: &str) -> Option<(f64, usize, &str)> {
+    let end = v
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && c == '-')))
+        .map_or(v.len(), |(i, _)| i);
+    let num = &v[..end];
+    let x: f64 = num.parse().ok()?;
+    let decimals = num.split_once('.').map_or(0, |(_, d)| d.len());
+    Some((x, decimals, &v[end..]))
+}
+
+/// The final figures of runs with several seeds as a Markdown table: one row per figure, one
+/// column per seed, and a last column with the mean ± the sample standard deviation (n − 1),
+/// printed with the figures' own decimals and unit. A figure that is not a plain number with
+/// an optional unit (`10 / 10`), or is missing from a run, gets `—` in the last column.
+///
+/// `runs[i]` are the figures of seed `seeds[i]` in the order the run printed them; the rows
+/// follow the first run's order.
+pub fn seeds_table(seeds: &[u64], runs: &[Vec<(String, String)>]) -> Vec<String> {
+    let mut out = Vec::new();
+    let head: Vec<String> = seeds.iter().map(|s| format!("seed {s}")).collect();
+    out.push(format!("| figure | {} | mean ± sd |", head.join(" | ")));
+    out.push(format!("|---|{}---|", "---|".repeat(seeds.len())));
+    let Some(first) = runs.first() else {
+        return out;
+    };
+    for (name, _) in first {
+        let values: Vec<Option<&str>> = runs
+            .iter()
+            .map(|r| r.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()))
+            .collect();
+        let cells: Vec<&str> = values.iter().map(|v| v.unwrap_or("—")).collect();
+        let parsed: Option<Vec<(f64, usize, &str)>> = values
+            .iter()
+            .map(|v| v.and_then(leading_number).filter(|(_, _, unit)| !unit.contains('/')))
+            .collect();
+        let summary = match parsed {
+            Some(p) if p.len() >= 2 && p.iter().all(|(_, _, u)| *u == p[0].2) => {
+                let n = p.len() as f64;
+                let mean = p.iter().map(|(x, _, _)| x).sum::<f64>() / n;
+                let var = p.iter().map(|(x, _, _)| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+                let d = p.iter().map(|(_, d, _)| *d).max().unwrap_or(0);
+                format!("{mean:.d$} ± {:.d$}{}", var.sqrt(), p[0].2)
+            }
+            _ => "—".to_string(),
+        };
+        out.push(format!("| {name} | {} | {summary} |", cells.join(" | ")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod seeds_tests {
+    use super::*;
+
+    fn figs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn the_table_gives_mean_and_sample_deviation_in_the_figures_units() {
+        let runs = [
+            figs(&[("preservation", "0.500"), ("confident", "60.0 %"), ("classes", "10 / 10")]),
+            figs(&[("preservation", "0.700"), ("confident", "70.0 %"), ("classes", "9 / 10")]),
+            figs(&[("preservation", "0.600"), ("confident", "65.5 %"), ("classes", "10 / 10")]),
+        ];
+        let t = seeds_table(&[0, 1, 2], &runs);
+        assert_eq!(t[0], "| figure | seed 0 | seed 1 | seed 2 | mean ± sd |");
+        assert_eq!(t[1], "|---|---|---|---|---|");
+        // mean 0.6, sd sqrt(((0.1)² + (0.1)² + 0) / 2) = 0.1
+        assert_eq!(t[2], "| preservation | 0.500 | 0.700 | 0.600 | 0.600 ± 0.100 |");
+        // mean 65.1667, sd sqrt((5.1667² + 4.8333² + 0.3333²) / 2) = 5.0083
+        assert_eq!(t[3], "| confident | 60.0 % | 70.0 % | 65.5 % | 65.2 ± 5.0 % |");
+        assert_eq!(t[4], "| classes | 10 / 10 | 9 / 10 | 10 / 10 | — |");
+    }
+
+    #[test]
+    fn a_missing_or_non_numeric_figure_has_no_summary() {
+        let runs = [
+            figs(&[("a", "1.0"), ("b", "yes")]),
+            figs(&[("b", "no")]),
+        ];
+        let t = seeds_table(&[3, 4], &runs);
+        assert_eq!(t[2], "| a | 1.0 | — | — |");
+        assert_eq!(t[3], "| b | yes | no | — |");
+        assert_eq!(leading_number("-2.50 nats"), Some((-2.5, 2, " nats")));
+        assert_eq!(leading_number("NaN"), None);
+    }
+}
