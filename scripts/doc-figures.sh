@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Re-runs every command whose output the docs quote and records that output.
 #
-# A quoted output in docs/*.md is a fenced block preceded by a line
-#     <!-- output of: minimax ARGS -->
+# A quoted output in docs/*.md is a fenced block (or a Markdown table) preceded by a line
+#     <!-- output of: minimax ARGS -->     or     <!-- output of: cargo run --release --example NAME ARGS -->
 # (or `<!-- output of (checked live): minimax ARGS -->` for a fast, deterministic command that
 # the tests also re-run). This script builds the binary, runs each such command from the
 # repository root and writes `$ minimax ARGS` and then its output to docs/figures/NAME.txt, NAME
 # being the page and the block's number (`dcgan-1.txt`). `cargo test --test doc_figures`
 # then checks that every line quoted in the docs is a line of the recorded output (lines that
 # report a duration may differ), so the docs cannot quote figures the command did not print.
+# A marker followed by a Markdown table (what `train --seeds` prints) gets its table replaced
+# by the recorded one; fenced blocks quote a chosen part of the output and are edited by hand.
 #
 # Usage: scripts/doc-figures.sh [PAGE...]   (pages by name, e.g. `dcgan`; default: all)
 set -euo pipefail
@@ -23,9 +25,38 @@ for page in "${pages[@]}"; do
     n=0
     grep -- '<!-- output of' "docs/$page.md" | while IFS= read -r line; do
         n=$((n + 1))
-        cmd=$(printf '%s\n' "$line" | sed -E 's/^<!-- output of( \(checked live\))?: minimax (.*) -->$/\2/')
+        cmd=$(printf '%s\n' "$line" | sed -E 's/^[[:space:]]*<!-- output of( \(checked live\))?: (.*) -->[[:space:]]*$/\2/')
         out="docs/figures/$page-$n.txt"
-        echo "running: minimax $cmd  ->  $out" >&2
-        { echo "\$ minimax $cmd"; eval "\"$bin\" $cmd" 2>&1; } > "$out"
+        echo "running: $cmd  ->  $out" >&2
+        case "$cmd" in
+            "minimax "*) run="\"$bin\" ${cmd#minimax }" ;;
+            "cargo run --release --example "*) run="$cmd" ;;
+            *) echo "docs/$page.md: cannot run '$cmd'" >&2; exit 1 ;;
+        esac
+        { echo "\$ $cmd"; eval "$run" 2>&1; } > "$out"
     done
+done
+# replace each marked table by the table its command printed
+for page in "${pages[@]}"; do
+    awk -v page="$page" '
+        skipping && /^\|/ { next }
+        { skipping = 0 }
+        /^[ \t]*<!-- output of/ {
+            print
+            n++
+            file = "docs/figures/" page "-" n ".txt"
+            if ((getline nextline) > 0) {
+                if (nextline ~ /^\|/) {
+                    while ((getline rec < file) > 0) if (rec ~ /^\|/) print rec
+                    close(file)
+                    skipping = 1
+                } else {
+                    print nextline
+                }
+            }
+            next
+        }
+        { print }
+    ' "docs/$page.md" > "docs/$page.md.new"
+    mv "docs/$page.md.new" "docs/$page.md"
 done

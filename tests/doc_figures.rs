@@ -35,10 +35,11 @@ fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
                 None => (false, rest),
             };
             let args = rest
-                .strip_prefix(": minimax")
+                .strip_prefix(":")
                 .and_then(|r| r.strip_suffix("-->"))
-                .ok_or_else(|| format!("{page}.md line {}: malformed marker '{l}'", i + 1))?
-                .trim()
+                .map(str::trim)
+                .filter(|c| c.starts_with("minimax ") || c.starts_with("cargo run --release --example "))
+                .ok_or_else(|| format!("{page}.md line {}: malformed marker '{l}' (the command must start with `minimax ` or `cargo run --release --example `)", i + 1))?
                 .to_string();
             let next = lines.get(i + 1).map(|s| s.trim()).unwrap_or("");
             let mut block = Vec::new();
@@ -78,19 +79,21 @@ fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
     Ok(out)
 }
 
-/// A line that reports a duration: its text up to the number, if so.
+/// A line that reports a duration: its text without the duration's number, if so
+/// (`1500 iterations in 45.6 s` → `1500 iterations in `; a progress line `… | 33.3 it/s, ETA 6s`
+/// → its text up to the rate).
 fn timing_prefix(line: &str) -> Option<&str> {
-    let t = line.trim_end();
-    if !(t.ends_with(" s") || t.ends_with(" it/s") || t.contains(" it/s,")) {
+    let t = line.trim();
+    let unit = if let Some(at) = t.find(" it/s") {
+        at
+    } else if t.ends_with(" s") {
+        t.len() - 2
+    } else {
         return None;
-    }
-    // the text before the last number that precedes the unit
-    let cut = t
-        .char_indices()
-        .filter(|(_, c)| c.is_ascii_digit())
-        .map(|(i, _)| i)
-        .next()?;
-    Some(&t[..cut])
+    };
+    let before = &t[..unit];
+    let num = before.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    (num.len() < before.len()).then_some(num)
 }
 
 /// Whether `quoted` is a subsequence of `printed` (blank lines ignored), duration lines
@@ -100,7 +103,8 @@ fn quoted_in(quoted: &[String], printed: &[String]) -> Result<(), String> {
     for q in quoted.iter().filter(|q| !q.trim().is_empty()) {
         let found = printed[k..].iter().position(|p| match timing_prefix(q) {
             Some(pre) => timing_prefix(p) == Some(pre),
-            None => p.trim_end() == q.trim_end(),
+            // a block inside a list item is indented by the list
+            None => p.trim() == q.trim(),
         });
         match found {
             Some(at) => k += at + 1,
@@ -130,7 +134,7 @@ fn recorded(q: &Quote) -> Vec<String> {
     let path = root().join(format!("docs/figures/{}-{}.txt", q.page, q.n));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; run scripts/doc-figures.sh {} to record the output of `minimax {}`",
+            "{}: {e}; run scripts/doc-figures.sh {} to record the output of `{}`",
             path.display(),
             q.page,
             q.args
@@ -149,7 +153,7 @@ fn every_quoted_output_is_what_its_command_printed() {
     );
     for q in &all {
         let rec = recorded(q);
-        let want = format!("$ minimax {}", q.args);
+        let want = format!("$ {}", q.args);
         assert_eq!(
             rec.first().map(String::as_str),
             Some(want.as_str()),
@@ -160,7 +164,7 @@ fn every_quoted_output_is_what_its_command_printed() {
         );
         if let Err(line) = quoted_in(&q.lines, &rec[1..]) {
             panic!(
-                "docs/{}.md quotes a line that `minimax {}` did not print (docs/figures/{}-{}.txt):\n  {line}\nrerun scripts/doc-figures.sh {} and update the page",
+                "docs/{}.md quotes a line that `{}` did not print (docs/figures/{}-{}.txt):\n  {line}\nrerun scripts/doc-figures.sh {} and update the page",
                 q.page, q.args, q.page, q.n, q.page
             );
         }
@@ -173,17 +177,22 @@ fn outputs_marked_live_match_a_fresh_run() {
     assert!(!live.is_empty(), "no output is checked live");
     for q in live {
         let out = Command::new(env!("CARGO_BIN_EXE_minimax"))
-            .args(q.args.split_whitespace())
+            .args(
+                q.args
+                    .strip_prefix("minimax ")
+                    .expect("outputs checked live are of minimax commands")
+                    .split_whitespace(),
+            )
             .current_dir(std::env::temp_dir())
             .output()
             .unwrap();
-        assert!(out.status.success(), "`minimax {}` failed", q.args);
+        assert!(out.status.success(), "`{}` failed", q.args);
         let text = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
         let printed: Vec<String> = text.lines().map(str::to_string).collect();
         if let Err(line) = quoted_in(&q.lines, &printed) {
             panic!(
-                "docs/{}.md quotes a line that `minimax {}` no longer prints:\n  {line}",
+                "docs/{}.md quotes a line that `{}` no longer prints:\n  {line}",
                 q.page, q.args
             );
         }
@@ -197,7 +206,7 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
     let q = quotes("p", page).unwrap();
     assert_eq!(
         (q.len(), q[0].args.as_str(), q[0].live),
-        (1, "train x", false)
+        (1, "minimax train x", false)
     );
     let printed: Vec<String> = [
         "step 5/10 | 200.0 it/s",
@@ -223,6 +232,14 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
         .collect();
     assert!(quoted_in(&q[0].lines, &swapped).is_err());
     assert!(quotes("p", "<!-- output of: minimax x -->\nno fence\n").is_err());
+    assert!(quotes("p", "<!-- output of: ls -->\n```\nx\n```\n").is_err(), "not a minimax command");
+    // a duration line matches only with the same text around the duration
+    let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let ran = lines(&["10 iterations in 3.7 s", "step 10/10 loss 0.25 | 200.0 it/s, ETA 0s"]);
+    assert_eq!(quoted_in(&lines(&["  10 iterations in 1.2 s"]), &ran), Ok(()));
+    assert!(quoted_in(&lines(&["1500 iterations in 3.7 s"]), &ran).is_err());
+    assert_eq!(quoted_in(&lines(&["step 10/10 loss 0.25 | 9.0 it/s, ETA 3s"]), &ran), Ok(()));
+    assert!(quoted_in(&lines(&["step 10/10 loss 0.26 | 200.0 it/s, ETA 0s"]), &ran).is_err());
 }
 
 #[test]

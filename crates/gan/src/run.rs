@@ -1259,10 +1259,31 @@ fn leading_number(v: &str) -> Option<(f64, usize, &str)> {
     Some((x, decimals, &v[end..]))
 }
 
+/// Mean ± sample standard deviation (n − 1) of figures printed like `0.597`, `69.3 %` or
+/// `7 / 8` (the part after a number must be the same in every figure), with the figures' own
+/// decimals and unit; `None` if one is not such a figure.
+fn mean_sd(values: &[&str]) -> Option<String> {
+    let p: Vec<(f64, usize, &str)> = values
+        .iter()
+        .map(|v| leading_number(v.trim()))
+        .collect::<Option<_>>()?;
+    if p.len() < 2 || p.iter().any(|(_, _, u)| *u != p[0].2) {
+        return None;
+    }
+    let n = p.len() as f64;
+    let mean = p.iter().map(|(x, _, _)| x).sum::<f64>() / n;
+    let var = p.iter().map(|(x, _, _)| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    // a count like `7 / 8` gets one decimal in its mean
+    let whole = p.iter().all(|(_, d, _)| *d == 0);
+    let d = p.iter().map(|(_, d, _)| *d).max().unwrap_or(0) + usize::from(whole && p[0].2.starts_with(" /"));
+    Some(format!("{mean:.d$} ± {:.d$}{}", var.sqrt(), p[0].2))
+}
+
 /// The final figures of runs with several seeds as a Markdown table: one row per figure, one
 /// column per seed, and a last column with the mean ± the sample standard deviation (n − 1),
-/// printed with the figures' own decimals and unit. A figure that is not a plain number with
-/// an optional unit (`10 / 10`), or is missing from a run, gets `—` in the last column.
+/// printed with the figures' own decimals and unit. A count `a / b` is averaged over `a`
+/// (`7.2 ± 0.8 / 8`); a list `x, y, z` item by item. A figure that is not numeric, or is
+/// missing from a run, gets `—` in the last column.
 ///
 /// `runs[i]` are the figures of seed `seeds[i]` in the order the run printed them; the rows
 /// follow the first run's order.
@@ -1280,20 +1301,22 @@ pub fn seeds_table(seeds: &[u64], runs: &[Vec<(String, String)>]) -> Vec<String>
             .map(|r| r.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()))
             .collect();
         let cells: Vec<&str> = values.iter().map(|v| v.unwrap_or("—")).collect();
-        let parsed: Option<Vec<(f64, usize, &str)>> = values
+        let summary = values
             .iter()
-            .map(|v| v.and_then(leading_number).filter(|(_, _, unit)| !unit.contains('/')))
-            .collect();
-        let summary = match parsed {
-            Some(p) if p.len() >= 2 && p.iter().all(|(_, _, u)| *u == p[0].2) => {
-                let n = p.len() as f64;
-                let mean = p.iter().map(|(x, _, _)| x).sum::<f64>() / n;
-                let var = p.iter().map(|(x, _, _)| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-                let d = p.iter().map(|(_, d, _)| *d).max().unwrap_or(0);
-                format!("{mean:.d$} ± {:.d$}{}", var.sqrt(), p[0].2)
-            }
-            _ => "—".to_string(),
-        };
+            .copied()
+            .collect::<Option<Vec<&str>>>()
+            .and_then(|vs| {
+                let lists: Vec<Vec<&str>> = vs.iter().map(|v| v.split(", ").collect()).collect();
+                let k = lists[0].len();
+                if lists.iter().any(|l| l.len() != k) {
+                    return None;
+                }
+                (0..k)
+                    .map(|i| mean_sd(&lists.iter().map(|l| l[i]).collect::<Vec<_>>()))
+                    .collect::<Option<Vec<String>>>()
+                    .map(|parts| parts.join(", "))
+            })
+            .unwrap_or_else(|| "—".to_string());
         out.push(format!("| {name} | {} | {summary} |", cells.join(" | ")));
     }
     out
@@ -1321,18 +1344,22 @@ mod seeds_tests {
         assert_eq!(t[2], "| preservation | 0.500 | 0.700 | 0.600 | 0.600 ± 0.100 |");
         // mean 65.1667, sd sqrt((5.1667² + 4.8333² + 0.3333²) / 2) = 5.0083
         assert_eq!(t[3], "| confident | 60.0 % | 70.0 % | 65.5 % | 65.2 ± 5.0 % |");
-        assert_eq!(t[4], "| classes | 10 / 10 | 9 / 10 | 10 / 10 | — |");
+        // counts are averaged over their numerator, with one decimal
+        assert_eq!(t[4], "| classes | 10 / 10 | 9 / 10 | 10 / 10 | 9.7 ± 0.6 / 10 |");
     }
 
     #[test]
     fn a_missing_or_non_numeric_figure_has_no_summary() {
         let runs = [
-            figs(&[("a", "1.0"), ("b", "yes")]),
-            figs(&[("b", "no")]),
+            figs(&[("a", "1.0"), ("b", "yes"), ("c", "0.90, 0.80"), ("d", "3 / 8")]),
+            figs(&[("b", "no"), ("c", "0.70, 0.60"), ("d", "3 / 9")]),
         ];
         let t = seeds_table(&[3, 4], &runs);
         assert_eq!(t[2], "| a | 1.0 | — | — |");
         assert_eq!(t[3], "| b | yes | no | — |");
+        // lists item by item: (0.9, 0.7) and (0.8, 0.6), each sd 0.1414
+        assert_eq!(t[4], "| c | 0.90, 0.80 | 0.70, 0.60 | 0.80 ± 0.14, 0.70 ± 0.14 |");
+        assert_eq!(t[5], "| d | 3 / 8 | 3 / 9 | — |", "counts out of different totals");
         assert_eq!(leading_number("-2.50 nats"), Some((-2.5, 2, " nats")));
         assert_eq!(leading_number("NaN"), None);
     }
