@@ -12,7 +12,8 @@
 # A marker followed by a Markdown table (what `train --seeds` prints) gets its table replaced
 # by the recorded one; fenced blocks quote a chosen part of the output and are edited by hand.
 #
-# Usage: scripts/doc-figures.sh [PAGE...]   (pages by name, e.g. `dcgan`; default: all)
+# Usage: scripts/doc-figures.sh [PAGE[:N]...]   (pages by name, e.g. `dcgan`; default: all;
+#        `translation:6` re-runs only the page's 6th marked command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -21,10 +22,14 @@ pages=("$@")
 if [ ${#pages[@]} -eq 0 ]; then
     pages=($(grep -l -- '<!-- output of' docs/*.md | xargs -n1 basename | sed 's/\.md$//'))
 fi
-for page in "${pages[@]}"; do
+for spec in "${pages[@]}"; do
+    page=${spec%%:*}
+    only=""
+    [ "$spec" != "$page" ] && only=${spec#*:}
     n=0
     grep -- '<!-- output of' "docs/$page.md" | while IFS= read -r line; do
         n=$((n + 1))
+        [ -n "$only" ] && [ "$n" != "$only" ] && continue
         cmd=$(printf '%s\n' "$line" | sed -E 's/^[[:space:]]*<!-- output of( \(checked live\))?: (.*) -->[[:space:]]*$/\2/')
         out="docs/figures/$page-$n.txt"
         echo "running: $cmd  ->  $out" >&2
@@ -37,7 +42,8 @@ for page in "${pages[@]}"; do
     done
 done
 # replace each marked table by the table its command printed
-for page in "${pages[@]}"; do
+for spec in "${pages[@]}"; do
+    page=${spec%%:*}
     awk -v page="$page" '
         skipping && /^\|/ { next }
         { skipping = 0 }

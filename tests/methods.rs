@@ -411,3 +411,27 @@ fn a_divergent_update_stops_the_run_before_it_is_saved() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A paired translation prints the baseline it must beat, the input taken as the output, with
+/// the L1 of the held-out pairs themselves.
+#[test]
+fn a_paired_translation_prints_the_do_nothing_baseline() {
+    let dir = tmp("p2p-baseline");
+    let o = train("pix2pix", &dir, 2, false);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let line = text
+        .lines()
+        .find(|l| l.contains("doing nothing (output = input): L1 to the truth: "))
+        .expect("the baseline line");
+    let printed: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let data = gan::data::DataSpec::parse("edges2printed")
+        .unwrap()
+        .open_held_out()
+        .unwrap();
+    let (a, b) = data.test.as_ref().unwrap().examples_paired().unwrap();
+    let l1 = a.sub(&b).abs().mean_all().item() / 2.0;
+    assert_eq!(printed, format!("{l1:.4}").parse::<f64>().unwrap());
+    assert!(printed > 0.1, "edges are far from glyphs: {printed}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

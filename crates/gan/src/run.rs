@@ -765,6 +765,14 @@ fn finish(
             nn::io::save_npy(cfg.out.join("samples.npy"), &for_saving(&out, shape)).map_err(io)?;
             nn::io::save_npy(cfg.out.join("sources.npy"), &for_saving(&a, shape)).map_err(io)?;
             figures.extend(translation_metrics(&out, &b));
+            if a.dims() == b.dims() {
+                // the baseline every translation must beat: the input itself
+                let l1 = a.sub(&b).abs().mean_all().item() / 2.0;
+                figures.push((
+                    "doing nothing (output = input): L1 to the truth".into(),
+                    format!("{l1:.4}"),
+                ));
+            }
             let n = 50.min(out.dims()[0]);
             let idx: Vec<usize> = (0..n).map(|i| (i * 131) % out.dims()[0]).collect();
             let rows: Vec<Tensor> = idx
