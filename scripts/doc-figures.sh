@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Re-runs every command whose output the docs quote and records that output.
+# (Edits to this file while it runs can break the running copy: bash reads scripts as it goes.)
 #
 # A quoted output in docs/*.md is a fenced block (or a Markdown table) preceded by a line
 #     <!-- output of: minimax ARGS -->     or     <!-- output of: cargo run --release --example NAME ARGS -->
 # (or `<!-- output of (checked live): minimax ARGS -->` for a fast, deterministic command that
 # the tests also re-run). This script builds the binary, runs each such command from the
-# repository root and writes `$ minimax ARGS` and then its output to docs/figures/NAME.txt, NAME
+# repository root and writes `$ CMD` and then its output to docs/figures/NAME.txt, NAME
 # being the page and the block's number (`dcgan-1.txt`). `cargo test --test doc_figures`
 # then checks that every line quoted in the docs is a line of the recorded output (lines that
 # report a duration may differ), so the docs cannot quote figures the command did not print.
@@ -27,7 +28,7 @@ for spec in "${pages[@]}"; do
     only=""
     [ "$spec" != "$page" ] && only=${spec#*:}
     n=0
-    grep -- '<!-- output of' "docs/$page.md" | while IFS= read -r line; do
+    grep -E '^[[:space:]]*<!-- output of' "docs/$page.md" | while IFS= read -r line; do
         n=$((n + 1))
         [ -n "$only" ] && [ "$n" != "$only" ] && continue
         cmd=$(printf '%s\n' "$line" | sed -E 's/^[[:space:]]*<!-- output of( \(checked live\))?: (.*) -->[[:space:]]*$/\2/')
@@ -35,7 +36,7 @@ for spec in "${pages[@]}"; do
         echo "running: $cmd  ->  $out" >&2
         case "$cmd" in
             "minimax "*) run="\"$bin\" ${cmd#minimax }" ;;
-            "cargo run --release --example "*) run="$cmd" ;;
+            "cargo run --release --example "*) run="cargo run --quiet ${cmd#cargo run }" ;;
             *) echo "docs/$page.md: cannot run '$cmd'" >&2; exit 1 ;;
         esac
         { echo "\$ $cmd"; eval "$run" 2>&1; } > "$out"
@@ -45,24 +46,29 @@ done
 for spec in "${pages[@]}"; do
     page=${spec%%:*}
     awk -v page="$page" '
-        skipping && /^\|/ { next }
-        { skipping = 0 }
+        # rows of the page table being replaced, kept in case the recording has none
+        skipping && /^\|/ { old = old $0 "\n"; next }
+        skipping { if (!printed) { printf "%s", old; print "doc-figures: " file " has no table; the page keeps its own" > "/dev/stderr" } skipping = 0 }
         /^[ \t]*<!-- output of/ {
             print
             n++
             file = "docs/figures/" page "-" n ".txt"
             if ((getline nextline) > 0) {
                 if (nextline ~ /^\|/) {
-                    while ((getline rec < file) > 0) if (rec ~ /^\|/) print rec
+                    printed = 0
+                    while ((getline rec < file) > 0) if (rec ~ /^\|/) { print rec; printed = 1 }
                     close(file)
+                    old = nextline "\n"
                     skipping = 1
-                } else {
-                    print nextline
+                    next
                 }
+                print nextline
+                if (nextline ~ /^[ \t]*<!-- output of/) n++
             }
             next
         }
         { print }
+        END { if (skipping && !printed) printf "%s", old }
     ' "docs/$page.md" > "docs/$page.md.new"
     mv "docs/$page.md.new" "docs/$page.md"
 done

@@ -45,8 +45,9 @@ Options of every run:
                   domains drawn independently, e.g. printed8+digits) (default: the method's)
   --steps N       iterations in total, counting a resumed run's (default: the method's)
   --seed S        seed of the networks and every random draw (default 0)
-  --seeds A,B,…   one run per seed (2 to 10 of them), into DIR-seedA, DIR-seedB, …, then a
-                  Markdown table of every final figure per seed with its mean ± sd
+  --seeds A,B,…   one run per seed (2 to 10 different ones), into DIR-seedA, DIR-seedB, …
+                  (replacing what is there), then a Markdown table of every final figure per
+                  seed with its mean ± sd; not with --seed or --resume
   --threads T     worker threads, 1 to 256 (default: all cores)
   --out DIR       run folder (default runs/<method>-<data>)
   --log-every N   iterations between logged rows and checkpoints (default 50)
@@ -364,7 +365,15 @@ fn train(words: &[String]) -> Result<u8, Failure> {
         Some(list) => {
             let parsed: Option<Vec<u64>> = list.split(',').map(|s| s.trim().parse().ok()).collect();
             match parsed {
-                Some(v) if (2..=10).contains(&v.len()) => Some(v),
+                Some(v) if (2..=10).contains(&v.len()) => {
+                    if let Some(d) = v.iter().find(|s| v.iter().filter(|t| t == s).count() > 1) {
+                        return Err(UsageError(format!(
+                            "{command}: --seeds names seed {d} twice; each seed is run once"
+                        ))
+                        .into());
+                    }
+                    Some(v)
+                }
                 _ => {
                     return Err(UsageError(format!(
                         "{command}: --seeds expects 2 to 10 whole numbers separated by commas (0,1,2), got '{list}'"
@@ -398,15 +407,38 @@ fn train(words: &[String]) -> Result<u8, Failure> {
     let Some(seeds) = seeds else {
         return train_one(&cfg).map(|(code, _)| code);
     };
+    // runs/x/ names the folder runs/x, so its seeds go to runs/x-seed0, …
+    let base = cfg
+        .out
+        .components()
+        .collect::<PathBuf>()
+        .display()
+        .to_string();
     let mut figures = Vec::new();
-    for &s in &seeds {
+    for (k, &s) in seeds.iter().enumerate() {
         let mut one = cfg.clone();
         one.seed = s;
-        one.out = PathBuf::from(format!("{}-seed{s}", cfg.out.display()));
+        one.out = PathBuf::from(format!("{base}-seed{s}"));
         println!("seed {s}:");
         let (code, figs) = train_one(&one)?;
-        if code != 0 {
-            return Ok(code);
+        if code != 0 || run::interrupted() {
+            let rest: Vec<String> = seeds[k + 1..].iter().map(|s| s.to_string()).collect();
+            eprintln!(
+                "minimax: --seeds stopped at seed {s}; continue it with `--seed {s} --out {} --resume`{}",
+                one.out.display(),
+                if rest.is_empty() {
+                    String::new()
+                } else {
+                    format!(", then run seeds {} the same way", rest.join(", "))
+                }
+            );
+            if !figures.is_empty() {
+                println!();
+                for line in run::seeds_table(&seeds[..k], &figures) {
+                    println!("{line}");
+                }
+            }
+            return Ok(if code != 0 { code } else { INTERRUPTED });
         }
         figures.push(figs);
     }

@@ -47,6 +47,7 @@ fn usage_errors_are_one_line_with_exit_code_2() {
         (vec!["frobnicate"], "minimax: unknown command 'frobnicate' (commands: train, sample, translate, encode, explain, inspect; see `minimax --help`)\n"),
         (vec!["train", "gan", "--seeds", "3"], "minimax: train gan: --seeds expects 2 to 10 whole numbers separated by commas (0,1,2), got '3'\n"),
         (vec!["train", "gan", "--seeds", "0,x"], "minimax: train gan: --seeds expects 2 to 10 whole numbers separated by commas (0,1,2), got '0,x'\n"),
+        (vec!["train", "gan", "--seeds", "0,1,0"], "minimax: train gan: --seeds names seed 0 twice; each seed is run once\n"),
         (vec!["train", "gan", "--seeds", "0,1", "--seed", "4"], "minimax: train gan: --seeds runs fresh runs of its own seeds; drop --seed and --resume\n"),
         (vec!["sample", "--out", "x.npy"], "minimax: sample: --checkpoint is required (see `minimax sample --help`)\n"),
         (vec!["sample", "--checkpoint", "c", "--out", "x.jpg"], "minimax: sample: --out must end in .npy or .png, got 'x.jpg'\n"),
@@ -912,8 +913,10 @@ fn translate_to_attributes_with_a_stargan_run_and_refuses_what_does_not_apply() 
 fn seeds_runs_each_seed_into_its_folder_and_tables_the_figures() {
     let dir = tmp("seeds");
     let out = dir.to_str().unwrap();
+    // a trailing slash still names the folder whose seeds go beside it
+    let given = format!("{out}/");
     let o = minimax(&[
-        "train", "gan", "--data", "gauss1d", "--steps", "60", "--seeds", "3,5", "--out", out,
+        "train", "gan", "--data", "gauss1d", "--steps", "60", "--seeds", "3,5", "--out", &given,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout).to_string();
@@ -936,11 +939,7 @@ fn seeds_runs_each_seed_into_its_folder_and_tables_the_figures() {
     let cells: Vec<&str> = row.split('|').map(str::trim).collect();
     assert_eq!(cells[2..4], [a.as_str(), b.as_str()]);
     let (x, y): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
-    let want = format!(
-        "{:.4} ± {:.4}",
-        (x + y) / 2.0,
-        (x - y).abs() / 2f64.sqrt()
-    );
+    let want = format!("{:.4} ± {:.4}", (x + y) / 2.0, (x - y).abs() / 2f64.sqrt());
     assert_eq!(cells[4], want);
     assert!(text.contains("| figure | seed 3 | seed 5 | mean ± sd |"));
     let _ = std::fs::remove_dir_all(format!("{out}-seed3"));

@@ -1,6 +1,6 @@
 //! The docs quote only what the commands printed: every fenced block or Markdown table marked
-//! `<!-- output of: minimax ARGS -->` must be lines of `docs/figures/PAGE-N.txt`, which
-//! `scripts/doc-figures.sh` writes by running `minimax ARGS`; blocks marked
+//! `<!-- output of: CMD -->` (CMD: `minimax …` or `cargo run --release --example …`) must be
+//! lines of `docs/figures/PAGE-N.txt`, which `scripts/doc-figures.sh` writes by running CMD; blocks marked
 //! `<!-- output of (checked live): minimax ARGS -->` are also compared with a fresh run here.
 //! Lines reporting a duration (`… in 46.4 s`, `… it/s`) may differ in their number.
 
@@ -50,6 +50,8 @@ fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
                     block.push(lines[j].to_string());
                     j += 1;
                 }
+                // `j` is the first line after the table: look at it again
+                j -= 1;
             } else if next.starts_with("```") {
                 j = i + 2;
                 while j < lines.len() && lines[j].trim() != "```" {
@@ -232,13 +234,25 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
         .collect();
     assert!(quoted_in(&q[0].lines, &swapped).is_err());
     assert!(quotes("p", "<!-- output of: minimax x -->\nno fence\n").is_err());
-    assert!(quotes("p", "<!-- output of: ls -->\n```\nx\n```\n").is_err(), "not a minimax command");
+    assert!(
+        quotes("p", "<!-- output of: ls -->\n```\nx\n```\n").is_err(),
+        "not a minimax command"
+    );
     // a duration line matches only with the same text around the duration
     let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let ran = lines(&["10 iterations in 3.7 s", "step 10/10 loss 0.25 | 200.0 it/s, ETA 0s"]);
-    assert_eq!(quoted_in(&lines(&["  10 iterations in 1.2 s"]), &ran), Ok(()));
+    let ran = lines(&[
+        "10 iterations in 3.7 s",
+        "step 10/10 loss 0.25 | 200.0 it/s, ETA 0s",
+    ]);
+    assert_eq!(
+        quoted_in(&lines(&["  10 iterations in 1.2 s"]), &ran),
+        Ok(())
+    );
     assert!(quoted_in(&lines(&["1500 iterations in 3.7 s"]), &ran).is_err());
-    assert_eq!(quoted_in(&lines(&["step 10/10 loss 0.25 | 9.0 it/s, ETA 3s"]), &ran), Ok(()));
+    assert_eq!(
+        quoted_in(&lines(&["step 10/10 loss 0.25 | 9.0 it/s, ETA 3s"]), &ran),
+        Ok(())
+    );
     assert!(quoted_in(&lines(&["step 10/10 loss 0.26 | 200.0 it/s, ETA 0s"]), &ran).is_err());
 }
 
@@ -247,7 +261,11 @@ fn a_marked_table_is_checked_row_by_row() {
     let page = "<!-- output of: minimax train x --seeds 0,1 -->\n| figure | seed 0 | seed 1 | mean ± sd |\n|---|---|---|---|\n| a | 1.0 | 3.0 | 2.0 ± 1.4 |\n\nprose after the table\n";
     let q = quotes("p", page).unwrap();
     assert_eq!(q.len(), 1);
-    assert_eq!(q[0].lines.len(), 3, "the table's rows, not the prose after it");
+    assert_eq!(
+        q[0].lines.len(),
+        3,
+        "the table's rows, not the prose after it"
+    );
     let printed: Vec<String> = [
         "seed 0:",
         "10 iterations in 1.0 s",

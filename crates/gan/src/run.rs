@@ -1262,6 +1262,10 @@ fn leading_number(v: &str) -> Option<(f64, usize, &str)> {
         .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && c == '-')))
         .map_or(v.len(), |(i, _)| i);
     let num = &v[..end];
+    // 1.5e-3 is not "1.5" with a unit "e-3"
+    if v[end..].starts_with(['e', 'E']) {
+        return None;
+    }
     let x: f64 = num.parse().ok()?;
     let decimals = num.split_once('.').map_or(0, |(_, d)| d.len());
     Some((x, decimals, &v[end..]))
@@ -1283,7 +1287,8 @@ fn mean_sd(values: &[&str]) -> Option<String> {
     let var = p.iter().map(|(x, _, _)| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     // a count like `7 / 8` gets one decimal in its mean
     let whole = p.iter().all(|(_, d, _)| *d == 0);
-    let d = p.iter().map(|(_, d, _)| *d).max().unwrap_or(0) + usize::from(whole && p[0].2.starts_with(" /"));
+    let d = p.iter().map(|(_, d, _)| *d).max().unwrap_or(0)
+        + usize::from(whole && p[0].2.starts_with(" /"));
     Some(format!("{mean:.d$} ± {:.d$}{}", var.sqrt(), p[0].2))
 }
 
@@ -1294,7 +1299,8 @@ fn mean_sd(values: &[&str]) -> Option<String> {
 /// missing from a run, gets `—` in the last column.
 ///
 /// `runs[i]` are the figures of seed `seeds[i]` in the order the run printed them; the rows
-/// follow the first run's order.
+/// follow the first run's order (a figure only later runs print is left out), and a `|` in a
+/// figure is written `\|` so that it stays in its cell.
 pub fn seeds_table(seeds: &[u64], runs: &[Vec<(String, String)>]) -> Vec<String> {
     let mut out = Vec::new();
     let head: Vec<String> = seeds.iter().map(|s| format!("seed {s}")).collect();
@@ -1325,7 +1331,15 @@ pub fn seeds_table(seeds: &[u64], runs: &[Vec<(String, String)>]) -> Vec<String>
                     .map(|parts| parts.join(", "))
             })
             .unwrap_or_else(|| "—".to_string());
-        out.push(format!("| {name} | {} | {summary} |", cells.join(" | ")));
+        // a `|` inside a figure would end its cell
+        let esc = |t: &str| t.replace('|', "\\|");
+        let cells: Vec<String> = cells.iter().map(|c| esc(c)).collect();
+        out.push(format!(
+            "| {} | {} | {} |",
+            esc(name),
+            cells.join(" | "),
+            esc(&summary)
+        ));
     }
     out
 }
@@ -1335,40 +1349,80 @@ mod seeds_tests {
     use super::*;
 
     fn figs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn the_table_gives_mean_and_sample_deviation_in_the_figures_units() {
         let runs = [
-            figs(&[("preservation", "0.500"), ("confident", "60.0 %"), ("classes", "10 / 10")]),
-            figs(&[("preservation", "0.700"), ("confident", "70.0 %"), ("classes", "9 / 10")]),
-            figs(&[("preservation", "0.600"), ("confident", "65.5 %"), ("classes", "10 / 10")]),
+            figs(&[
+                ("preservation", "0.500"),
+                ("confident", "60.0 %"),
+                ("classes", "10 / 10"),
+            ]),
+            figs(&[
+                ("preservation", "0.700"),
+                ("confident", "70.0 %"),
+                ("classes", "9 / 10"),
+            ]),
+            figs(&[
+                ("preservation", "0.600"),
+                ("confident", "65.5 %"),
+                ("classes", "10 / 10"),
+            ]),
         ];
         let t = seeds_table(&[0, 1, 2], &runs);
         assert_eq!(t[0], "| figure | seed 0 | seed 1 | seed 2 | mean ± sd |");
         assert_eq!(t[1], "|---|---|---|---|---|");
         // mean 0.6, sd sqrt(((0.1)² + (0.1)² + 0) / 2) = 0.1
-        assert_eq!(t[2], "| preservation | 0.500 | 0.700 | 0.600 | 0.600 ± 0.100 |");
+        assert_eq!(
+            t[2],
+            "| preservation | 0.500 | 0.700 | 0.600 | 0.600 ± 0.100 |"
+        );
         // mean 65.1667, sd sqrt((5.1667² + 4.8333² + 0.3333²) / 2) = 5.0083
-        assert_eq!(t[3], "| confident | 60.0 % | 70.0 % | 65.5 % | 65.2 ± 5.0 % |");
+        assert_eq!(
+            t[3],
+            "| confident | 60.0 % | 70.0 % | 65.5 % | 65.2 ± 5.0 % |"
+        );
         // counts are averaged over their numerator, with one decimal
-        assert_eq!(t[4], "| classes | 10 / 10 | 9 / 10 | 10 / 10 | 9.7 ± 0.6 / 10 |");
+        assert_eq!(
+            t[4],
+            "| classes | 10 / 10 | 9 / 10 | 10 / 10 | 9.7 ± 0.6 / 10 |"
+        );
     }
 
     #[test]
     fn a_missing_or_non_numeric_figure_has_no_summary() {
         let runs = [
-            figs(&[("a", "1.0"), ("b", "yes"), ("c", "0.90, 0.80"), ("d", "3 / 8")]),
+            figs(&[
+                ("a", "1.0"),
+                ("b", "yes"),
+                ("c", "0.90, 0.80"),
+                ("d", "3 / 8"),
+            ]),
             figs(&[("b", "no"), ("c", "0.70, 0.60"), ("d", "3 / 9")]),
         ];
         let t = seeds_table(&[3, 4], &runs);
         assert_eq!(t[2], "| a | 1.0 | — | — |");
         assert_eq!(t[3], "| b | yes | no | — |");
         // lists item by item: (0.9, 0.7) and (0.8, 0.6), each sd 0.1414
-        assert_eq!(t[4], "| c | 0.90, 0.80 | 0.70, 0.60 | 0.80 ± 0.14, 0.70 ± 0.14 |");
-        assert_eq!(t[5], "| d | 3 / 8 | 3 / 9 | — |", "counts out of different totals");
+        assert_eq!(
+            t[4],
+            "| c | 0.90, 0.80 | 0.70, 0.60 | 0.80 ± 0.14, 0.70 ± 0.14 |"
+        );
+        assert_eq!(
+            t[5], "| d | 3 / 8 | 3 / 9 | — |",
+            "counts out of different totals"
+        );
         assert_eq!(leading_number("-2.50 nats"), Some((-2.5, 2, " nats")));
         assert_eq!(leading_number("NaN"), None);
+        assert_eq!(leading_number("1.5e-3"), None);
+        let t = seeds_table(
+            &[0, 1],
+            &[figs(&[("mean |x|", "1.0")]), figs(&[("mean |x|", "3.0")])],
+        );
+        assert_eq!(t[2], "| mean \\|x\\| | 1.0 | 3.0 | 2.0 ± 1.4 |");
     }
 }

@@ -528,7 +528,13 @@ fn distortion_reduces_like_the_embedded_8px_set_and_is_seeded() {
     let (train, _) = p8.split_held_out();
     assert_eq!(la, train.labels(), "labels of the training glyphs in order");
     let (av, tv) = (a.to_vec_f32(), train.images().to_vec_f32());
-    assert!(av.iter().all(|v| ((v + 1.0) * 8.0).fract() == 0.0 && (-1.0..=1.0).contains(v)));
+    assert!(av
+        .iter()
+        .all(|v| ((v + 1.0) * 8.0).fract() == 0.0 && (-1.0..=1.0).contains(v)));
     let moved = av.iter().zip(&tv).filter(|(x, y)| x != y).count();
-    assert!(moved > av.len() / 5, "only {moved} of {} pixels changed", av.len());
+    assert!(
+        moved > av.len() / 5,
+        "only {moved} of {} pixels changed",
+        av.len()
+    );
 }

@@ -34,6 +34,13 @@ fn distorted_training_carries_over_to_handwriting_better() {
         plain.accuracy(hw.images(), hw.labels()),
         distorted.accuracy(hw.images(), hw.labels()),
     );
-    assert!(distorted.held_out_accuracy() > 0.98, "{}", distorted.held_out_accuracy());
-    assert!(b > a + 0.03, "handwritten read right: plain {a:.3}, distorted {b:.3}");
+    assert!(
+        distorted.held_out_accuracy() > 0.98,
+        "{}",
+        distorted.held_out_accuracy()
+    );
+    assert!(
+        b > a + 0.03,
+        "handwritten read right: plain {a:.3}, distorted {b:.3}"
+    );
 }

@@ -285,7 +285,15 @@ fn both_learning_rates_decay_linearly_after_decay_from() {
     // iterations 1, 2 at the full rate; then 3/4, 2/4, 1/4 of it; then 0
     for (t, k) in [(1, 1.0), (2, 1.0), (3, 0.75), (4, 0.5), (5, 0.25), (6, 0.0)] {
         gan.step(&data).unwrap();
-        assert!((gan.opt_g.lr() - 0.04 * k).abs() < 1e-15, "G at {t}: {}", gan.opt_g.lr());
-        assert!((gan.opt_d.lr() - 0.1 * k).abs() < 1e-15, "D at {t}: {}", gan.opt_d.lr());
+        assert!(
+            (gan.opt_g.lr() - 0.04 * k).abs() < 1e-15,
+            "G at {t}: {}",
+            gan.opt_g.lr()
+        );
+        assert!(
+            (gan.opt_d.lr() - 0.1 * k).abs() < 1e-15,
+            "D at {t}: {}",
+            gan.opt_d.lr()
+        );
     }
 }

@@ -51,10 +51,7 @@ fn warp(src: &[f32], d: &Distortion, rng: &mut Rng) -> Vec<f32> {
     let (tx, ty) = (u(rng, d.shift), u(rng, d.shift));
     // Forward map A = R·Sh·Sc; sample the source at A⁻¹(q − c − t) + c.
     let (c, s) = (th.cos(), th.sin());
-    let a = [
-        [c * sx, (c * sh - s) * sy],
-        [s * sx, (s * sh + c) * sy],
-    ];
+    let a = [[c * sx, (c * sh - s) * sy], [s * sx, (s * sh + c) * sy]];
     let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
     let inv = [
         [a[1][1] / det, -a[0][1] / det],

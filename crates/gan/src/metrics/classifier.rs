@@ -175,7 +175,11 @@ impl DigitClassifier {
         let (x, y) = crate::data::augment::distorted_printed8(copies, &d, &mut rng);
         DigitClassifier::train_on(
             &Digits::from_parts(x, y, "printed8-distorted".into()),
-            Digits::from_parts(test.images().clone(), test.labels().to_vec(), test.name().into()),
+            Digits::from_parts(
+                test.images().clone(),
+                test.labels().to_vec(),
+                test.name().into(),
+            ),
             ClassifierConfig {
                 epochs,
                 ..ClassifierConfig::default()
