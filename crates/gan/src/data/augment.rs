@@ -90,25 +90,7 @@ fn warp(src: &[f32], d: &Distortion, rng: &mut Rng) -> Vec<f32> {
 
 /// 3×3 erosion (the minimum over each pixel's neighbourhood) of a 32×32 image.
 fn erode(img: &[f32]) -> Vec<f32> {
-    let mut out = vec![0f32; S * S];
-    for y in 0..S {
-        for x in 0..S {
-            let mut v = img[y * S + x];
-            for dy in -1isize..=1 {
-                for dx in -1isize..=1 {
-                    let (xx, yy) = (x as isize + dx, y as isize + dy);
-                    let w = if xx < 0 || yy < 0 || xx >= S as isize || yy >= S as isize {
-                        0.0
-                    } else {
-                        img[yy as usize * S + xx as usize]
-                    };
-                    v = v.min(w);
-                }
-            }
-            out[y * S + x] = v;
-        }
-    }
-    out
+    super::printed::min_max_3x3(img, S, S).0
 }
 
 /// `images` (printed digits at 32 px, `[N, 1, 32, 32]` in [−1, 1]), each distorted once by

@@ -551,30 +551,48 @@ pub fn edges(images: &Tensor) -> Tensor {
         "edges: expected images [N, C, H, W], got shape {d:?}"
     );
     let (planes, h, w) = (d[0] * d[1], d[2], d[3]);
-    let x = images.to_vec_f32();
+    let x: Vec<f32> = images
+        .to_vec_f32()
+        .iter()
+        .map(|v| (v + 1.0) * 0.5)
+        .collect();
     let mut out: Vec<f32> = Vec::with_capacity(x.len());
     for p in 0..planes {
-        let plane = &x[p * h * w..(p + 1) * h * w];
-        for y in 0..h {
-            for xx in 0..w {
-                let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-                for dy in -1isize..=1 {
-                    for dx in -1isize..=1 {
-                        let (yy, xq) = (y as isize + dy, xx as isize + dx);
-                        let v = if yy < 0 || xq < 0 || yy >= h as isize || xq >= w as isize {
-                            0.0
-                        } else {
-                            (plane[yy as usize * w + xq as usize] + 1.0) * 0.5
-                        };
-                        lo = lo.min(v);
-                        hi = hi.max(v);
-                    }
-                }
-                out.push(if hi - lo >= 0.5 { 1.0 } else { -1.0 });
-            }
-        }
+        let (lo, hi) = min_max_3x3(&x[p * h * w..(p + 1) * h * w], h, w);
+        out.extend(
+            lo.iter()
+                .zip(&hi)
+                .map(|(l, h)| if h - l >= 0.5 { 1.0 } else { -1.0 }),
+        );
     }
     Tensor::from_vec(out, d.to_vec())
+}
+
+/// The minimum and the maximum over every pixel's 3×3 neighbourhood of an `h × w` plane,
+/// pixels outside it counted as 0.
+pub(crate) fn min_max_3x3(plane: &[f32], h: usize, w: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut lo = Vec::with_capacity(h * w);
+    let mut hi = Vec::with_capacity(h * w);
+    for y in 0..h {
+        for x in 0..w {
+            let (mut a, mut b) = (f32::INFINITY, f32::NEG_INFINITY);
+            for dy in -1isize..=1 {
+                for dx in -1isize..=1 {
+                    let (yy, xx) = (y as isize + dy, x as isize + dx);
+                    let v = if yy < 0 || xx < 0 || yy >= h as isize || xx >= w as isize {
+                        0.0
+                    } else {
+                        plane[yy as usize * w + xx as usize]
+                    };
+                    a = a.min(v);
+                    b = b.max(v);
+                }
+            }
+            lo.push(a);
+            hi.push(b);
+        }
+    }
+    (lo, hi)
 }
 
 /// The glyph at flat position `i` of the full set.
