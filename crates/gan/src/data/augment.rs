@@ -133,7 +133,11 @@ pub fn distort8(images: &Tensor, d: &Distortion, rng: &mut Rng) -> Tensor {
 
 /// The training instances (0–7) of every printed digit, `copies` times each, every copy
 /// distorted afresh by `d` (see [`distort8`]): `([copies·2960, 1, 8, 8], labels)`.
+///
+/// Panics if `copies` is 0.
+#[track_caller]
 pub fn distorted_printed8(copies: usize, d: &Distortion, rng: &mut Rng) -> (Tensor, Vec<usize>) {
+    assert!(copies > 0, "distorted_printed8: copies must be at least 1");
     let (train, _) = Printed::new(Resolution::R32).split_held_out();
     let mut parts = Vec::with_capacity(copies);
     let mut labels = Vec::with_capacity(copies * train.len());
