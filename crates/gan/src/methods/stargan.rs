@@ -14,6 +14,7 @@
 //! then once:
 //!   L_G = −E D_src(G(x, c)) + λ_cls·BCE(D_cls(G(x, c)), c)
 //!         + λ_rec·E‖x − G(G(x, c), c′)‖₁                                    (λ_rec = 10)
+//!         [+ λ_id·E‖x − G(x, c′)‖₁   with --lambda-id: not StarGAN's, off by default]
 //!   θ_G ← Adam(θ_G, ∇L_G)                              Adam 1e-4, betas (0.5, 0.999)
 //! BCE: binary cross-entropy with logits, summed over the attributes, averaged over the batch
 //! ```
@@ -23,7 +24,10 @@
 //! learns every translation between them; D's second head says which attributes an image
 //! has, and G is rewarded when D reads the requested ones from its output. The reconstruction
 //! term (translate to c, then back to the image's own c′) keeps what the attributes do not
-//! describe: the digit, its jitter, the face's foundry and width.
+//! describe: the digit, its jitter, the face's foundry and width. It does not rule out a G that
+//! maps every digit to another shape and the way back undoes it (seed 2 of the defaults does
+//! that); the optional identity term, CycleGAN's, does: a scramble cannot also leave x as it is
+//! when asked for x's own attributes.
 //!
 //! D_src(x) is a 4×4 map of critic scores (a PatchGAN's, as StarGAN's); its mean is the
 //! critic's value, and the penalty differentiates the sum of the map. The penalty is WGAN-GP's
@@ -70,6 +74,9 @@ pub struct StarGanConfig {
     pub lambda_cls: f64,
     /// λ_rec, the weight of the reconstruction term.
     pub lambda_rec: f64,
+    /// λ_id, the weight of an identity term E‖x − G(x, c′)‖₁ (translating to x's own
+    /// attributes returns x; CycleGAN's identity loss, not in StarGAN); 0: off.
+    pub lambda_id: f64,
     /// λ_gp, the weight of the gradient penalty.
     pub lambda_gp: f64,
     /// Channels of G's first layer and D's first layer (they double at each downsampling).
@@ -90,6 +97,7 @@ impl Default for StarGanConfig {
             n_critic: 5,
             lambda_cls: 1.0,
             lambda_rec: 10.0,
+            lambda_id: 0.0,
             lambda_gp: 10.0,
             channels: 16,
             res_blocks: 2,
@@ -480,13 +488,19 @@ impl StarGan {
             let (src, cls) = this.d.forward(&fake);
             let adv = src.mean_all().neg();
             let cls = bce_attrs(&cls, &tape.constant(target));
-            let back = this.g.forward(&fake, &tape.constant(own));
+            let back = this.g.forward(&fake, &tape.constant(own.clone()));
             let rec = l1(&back, &xv, Reduction::Mean);
-            let loss = adv
+            let mut loss = adv
                 .add(&cls.mul_scalar(cfg.lambda_cls))
                 .add(&rec.mul_scalar(cfg.lambda_rec));
+            let mut id = f64::NAN;
+            if cfg.lambda_id > 0.0 {
+                let same = l1(&this.g.forward(&xv, &tape.constant(own)), &xv, Reduction::Mean);
+                id = same.item();
+                loss = loss.add(&same.mul_scalar(cfg.lambda_id));
+            }
             let l = finite(step, "G loss", loss.item())?;
-            Ok((loss, [l, adv.item(), cls.item(), rec.item()]))
+            Ok((loss, [l, adv.item(), cls.item(), rec.item(), id]))
         })?;
         update(&mut self.opt_g, step, "G")?;
         let mut rec = Record::new();
@@ -497,7 +511,8 @@ impl StarGan {
             .show("g_loss", g_terms[0])
             .log("g_adv", g_terms[1])
             .show("g_cls", g_terms[2])
-            .show("g_rec", g_terms[3]);
+            .show("g_rec", g_terms[3])
+            .log("g_id", g_terms[4]);
         Ok(rec)
     }
 
@@ -705,6 +720,7 @@ fn build(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Method>, Str
         n_critic: o.usize("n-critic"),
         lambda_cls: o.f64("lambda-cls"),
         lambda_rec: o.f64("lambda-rec"),
+        lambda_id: o.f64("lambda-id"),
         lambda_gp: o.f64("lambda-gp"),
         channels: o.usize("channels"),
         res_blocks: o.usize("res-blocks"),
@@ -755,6 +771,12 @@ pub static STARGAN: MethodInfo = MethodInfo {
             name: "lambda-rec",
             help: "λ_rec, the weight of the reconstruction term",
             default: "10",
+            kind: OptKind::Float { min: 0.0, max: 1e6 },
+        },
+        OptSpec {
+            name: "lambda-id",
+            help: "λ_id, the weight of an identity term |x − G(x, own attributes)| (0: off, as StarGAN)",
+            default: "0",
             kind: OptKind::Float { min: 0.0, max: 1e6 },
         },
         OptSpec {
