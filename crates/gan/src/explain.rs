@@ -1,5 +1,5 @@
 //! `minimax explain gan`: one iteration of the original algorithm on a tiny problem, printed
-//! line by line as the seed writes it, with live numbers.
+//! line by line as the tutorial writes it, with live numbers.
 
 use crate::data::{Dataset, Gaussian1d};
 use crate::method::{Noise, OptimizerKind};

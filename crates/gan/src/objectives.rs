@@ -16,7 +16,7 @@ use tensor::{DType, Rng, Tensor};
 /// V(D, G) = E_x[ln D(x)] + E_z[ln(1 − D(G(z)))]
 ///
 /// from D's logits on real samples and on generated ones. D is trained by gradient **ascent**
-/// on V (`maximize` in the optimizer), as the seed writes θd ← θd + η∇V.
+/// on V (`maximize` in the optimizer), as the tutorial writes θd ← θd + η∇V.
 #[track_caller]
 pub fn value(real_logits: &Var, fake_logits: &Var) -> Var {
     let ln_d_real = real_logits.log_sigmoid(); // ln σ(l)

@@ -1,4 +1,4 @@
-//! §2, the auto-encoder and the VAE as generators: the KL term is the closed form, the
+//! The auto-encoder and the VAE as generators: the KL term is the closed form, the
 //! reparameterisation carries the gradient into the encoder, short seeded runs learn and are
 //! reproducible bit for bit, and the generating paths return what they document.
 

@@ -1,4 +1,4 @@
-//! §2, the discriminator alone as an energy function: the ascent on a hand-made D lands exactly
+//! The discriminator alone as an energy function: the ascent on a hand-made D lands exactly
 //! where the closed form says, the D update is the hand-computed gradient step, and a short
 //! seeded run on the ring brings the negatives towards the modes.
 

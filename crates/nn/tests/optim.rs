@@ -393,7 +393,7 @@ fn maximize_is_descent_on_the_negated_gradient_for_every_optimizer() {
     });
 }
 
-/// Gradient ascent as the seed writes it for D: θ ← θ + η∇V.
+/// Gradient ascent as the tutorial writes it for D: θ ← θ + η∇V.
 #[test]
 fn maximize_sgd_is_gradient_ascent() {
     let p = param("d", &[1.0, 2.0]);

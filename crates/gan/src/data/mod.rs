@@ -6,7 +6,7 @@
 //!
 //! | dataset | sample shape | what it is for |
 //! |---|---|---|
-//! | [`Gaussian1d`] | `[1]` | the seed's §1 theory on one dimension: D*, V(G, D*) and the true JSD |
+//! | [`Gaussian1d`] | `[1]` | the tutorial's theory of the original GAN on one dimension: D*, V(G, D*) and the true JSD |
 //! | [`GaussianMixture1d`] | `[1]` | the same with two modes, where a generator can drop one |
 //! | [`Ring8`] | `[2]` | PacGAN's ring of 8 Gaussians, the mode-collapse benchmark |
 //! | [`Grid25`] | `[2]` | PacGAN's 5×5 grid of Gaussians |

@@ -1,4 +1,4 @@
-//! §2 — The auto-encoder as a generator, and the variational auto-encoder (Kingma & Welling
+//! The auto-encoder as a generator, and the variational auto-encoder (Kingma & Welling
 //! 2014): the baselines a GAN is compared with on the same digits.
 //!
 //! ```text
@@ -15,7 +15,7 @@
 //! [`Autoencoder::step`] and [`Vae::step`] are those boxes, one Adam update each. The decoder
 //! ends in `tanh`, so it outputs images `[N, 1, 8, 8]` in the range of [`crate::data::Digits`].
 //!
-//! The seed's point: an auto-encoder is trained only on the codes of real images, so nothing
+//! The tutorial's point: an auto-encoder is trained only on the codes of real images, so nothing
 //! says what the decoder does with any other code — [`Autoencoder::sample`] decodes codes drawn
 //! from N(0, I), a distribution the encoder was never asked to match, and
 //! [`Autoencoder::interpolate`] decodes mixtures of two codes. The VAE's KL term pulls every
@@ -443,7 +443,7 @@ impl Autoencoder {
     /// Nothing in training relates the codes to N(0, I): the encoder's codes occupy whatever
     /// region (scale, offset, shape) the reconstruction loss happened to give them, so most of
     /// these codes were never seen by the decoder and its output there is uncontrolled — the
-    /// seed's point. [`Autoencoder::sample_from`] with a [`CodeGaussian`] fitted to the training
+    /// tutorial's point. [`Autoencoder::sample_from`] with a [`CodeGaussian`] fitted to the training
     /// codes is the fairer baseline.
     pub fn sample(&self, n: usize, rng: &mut Rng) -> Tensor {
         self.decode(&Tensor::randn(

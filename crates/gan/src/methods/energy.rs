@@ -1,4 +1,4 @@
-//! §2 — The discriminator alone as an energy function, trained iteratively.
+//! The discriminator alone as an energy function, trained iteratively.
 //!
 //! ```text
 //! initialise θd
@@ -14,7 +14,7 @@
 //! [`EnergyModel::round`] is that box. There is no generator: each round solves (approximately)
 //! x̃ = argmaxₓ D(x) by T gradient steps — the negatives are where the previous D is most
 //! wrong, and the update pushes D down there. Training is done when the negatives match the
-//! data. The seed's point is the cost: every round pays T forward-and-backward passes through
+//! data. The tutorial's point is the cost: every round pays T forward-and-backward passes through
 //! D for its negatives ([`EnergyRecord::grad_evals`], [`EnergyRecord::ascent_seconds`]), where a
 //! GAN's generator amortises the argmax into one forward pass G(z).
 //!

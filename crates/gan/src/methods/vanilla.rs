@@ -1,4 +1,4 @@
-//! §1 — The original GAN algorithm (Goodfellow et al. 2014), as the seed writes it.
+//! The original GAN algorithm (Goodfellow et al. 2014), as the tutorial writes it.
 //!
 //! ```text
 //! initialise θd, θg
@@ -66,7 +66,7 @@ pub struct GanConfig {
 }
 
 impl Default for GanConfig {
-    /// The reference defaults of the seed (PyTorch-GAN `gan`): k = 1, m = 64, z ~ N(0, I) of
+    /// The reference defaults the tutorial follows (PyTorch-GAN `gan`): k = 1, m = 64, z ~ N(0, I) of
     /// 100 dims, Adam 2e-4 with betas (0.5, 0.999), non-saturating G.
     fn default() -> Self {
         GanConfig {
@@ -164,7 +164,7 @@ pub enum Shown<'a> {
 pub struct Event<'a> {
     /// Where in the iteration.
     pub phase: Phase,
-    /// What it is, in the seed's words.
+    /// What it is, in the tutorial's words.
     pub what: &'a str,
     /// The value.
     pub shown: Shown<'a>,

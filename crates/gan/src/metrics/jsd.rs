@@ -46,7 +46,7 @@ pub fn jsd_1d(p: impl Fn(f64) -> f64, q: impl Fn(f64) -> f64, lo: f64, hi: f64, 
 /// The JSD implied by a value of the minimax objective V(G, D) = E log D(x) + E log(1 − D(G(z)))
 /// (natural logs, batch means): (V + ln 4) / 2.
 ///
-/// Exact when D is the optimal discriminator D* = p_data / (p_data + p_g) (seed §1); for any
+/// Exact when D is the optimal discriminator D* = p_data / (p_data + p_g) (the tutorial's theory of the original GAN); for any
 /// other D, V(G, D) ≤ V(G, D*), so this is a lower bound on the true JSD (up to sampling noise)
 /// that tightens as D is trained. Compare it with [`jsd_1d`] on 1-D data.
 pub fn jsd_from_value(v: f64) -> f64 {

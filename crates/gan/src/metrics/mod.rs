@@ -2,7 +2,7 @@
 //!
 //! - [`jsd_1d`] integrates the Jensen–Shannon divergence between two 1-D densities, and
 //!   [`kde_1d`] turns a generator's samples into a density, so the true JSD can be compared with
-//!   the discriminator's estimate [`jsd_from_value`] (seed §1: V(G, D*) = −log 4 + 2·JSD).
+//!   the discriminator's estimate [`jsd_from_value`] (the tutorial: V(G, D*) = −log 4 + 2·JSD).
 //! - [`mode_report`] scores 2-D samples on PacGAN's ring and grid benchmarks: modes covered,
 //!   high-quality fraction and reverse KL of the mode histogram.
 //! - [`frechet_distance`] compares two feature sets through Gaussians fitted to them (the
