@@ -287,3 +287,58 @@ fn a_marked_table_is_checked_row_by_row() {
         Err("| a | 1.0 | 3.0 | 2.0 ± 1.4 |".to_string())
     );
 }
+
+/// The cells of a table marked `<!-- summary of this page's outputs -->` that give a mean ± sd
+/// (`0.619 ± 0.018`), with the page; such a table gathers figures of the page's `--seeds` tables
+/// side by side, and every such cell must be one that a recorded output of the page printed.
+fn summary_cells(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut cells = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.trim() != "<!-- summary of this page's outputs -->" {
+            continue;
+        }
+        for row in lines[i + 1..].iter().take_while(|r| r.trim().starts_with('|')) {
+            for c in row.split('|').map(|c| c.trim().trim_matches('*')) {
+                if c.contains(" ± ") {
+                    cells.push(c.to_string());
+                }
+            }
+        }
+    }
+    cells
+}
+
+#[test]
+fn summary_tables_gather_only_recorded_figures() {
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    let mut checked = 0;
+    for p in pages {
+        let page = p.file_stem().unwrap().to_string_lossy().to_string();
+        let cells = summary_cells(&std::fs::read_to_string(&p).unwrap());
+        if cells.is_empty() {
+            continue;
+        }
+        let recorded: Vec<String> = (1..)
+            .map(|n| root().join(format!("docs/figures/{page}-{n}.txt")))
+            .take_while(|f| f.exists())
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        for c in cells {
+            assert!(
+                recorded.iter().any(|r| r.contains(&format!("| {c} |"))),
+                "docs/{page}.md's summary quotes '{c}', which none of its recorded tables gives as a mean ± sd"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no summary table found");
+    // the check itself: a cell is found only as a whole cell of a recorded row
+    let cells = summary_cells("<!-- summary of this page's outputs -->\n| a | **0.5 ± 0.1** | 2 |\n");
+    assert_eq!(cells, vec!["0.5 ± 0.1".to_string()]);
+}
