@@ -298,7 +298,10 @@ fn summary_cells(text: &str) -> Vec<String> {
         if l.trim() != "<!-- summary of this page's outputs -->" {
             continue;
         }
-        for row in lines[i + 1..].iter().take_while(|r| r.trim().starts_with('|')) {
+        for row in lines[i + 1..]
+            .iter()
+            .take_while(|r| r.trim().starts_with('|'))
+        {
             for c in row.split('|').map(|c| c.trim().trim_matches('*')) {
                 if c.contains(" ± ") {
                     cells.push(c.to_string());
@@ -339,6 +342,7 @@ fn summary_tables_gather_only_recorded_figures() {
     }
     assert!(checked > 0, "no summary table found");
     // the check itself: a cell is found only as a whole cell of a recorded row
-    let cells = summary_cells("<!-- summary of this page's outputs -->\n| a | **0.5 ± 0.1** | 2 |\n");
+    let cells =
+        summary_cells("<!-- summary of this page's outputs -->\n| a | **0.5 ± 0.1** | 2 |\n");
     assert_eq!(cells, vec!["0.5 ± 0.1".to_string()]);
 }

@@ -268,7 +268,11 @@ fn the_identity_term_adds_lambda_times_its_l1_to_g_loss() {
         };
         let mut s = StarGan::new(cfg, 3).unwrap();
         let r = s.step(&data).unwrap();
-        (r.get("g_loss").unwrap(), r.get("g_id").unwrap(), r.get("d_loss").unwrap())
+        (
+            r.get("g_loss").unwrap(),
+            r.get("g_id").unwrap(),
+            r.get("d_loss").unwrap(),
+        )
     };
     let (off, id_off, d_off) = run(0.0);
     let (on, id, d_on) = run(2.5);

@@ -495,7 +495,11 @@ impl StarGan {
                 .add(&rec.mul_scalar(cfg.lambda_rec));
             let mut id = f64::NAN;
             if cfg.lambda_id > 0.0 {
-                let same = l1(&this.g.forward(&xv, &tape.constant(own)), &xv, Reduction::Mean);
+                let same = l1(
+                    &this.g.forward(&xv, &tape.constant(own)),
+                    &xv,
+                    Reduction::Mean,
+                );
                 id = same.item();
                 loss = loss.add(&same.mul_scalar(cfg.lambda_id));
             }
