@@ -116,17 +116,26 @@ fn quoted_in(quoted: &[String], printed: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn all_quotes() -> Vec<Quote> {
-    let mut all = Vec::new();
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
+/// Every page of docs/ as (name, text), in name order.
+fn pages() -> Vec<(String, String)> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
-    pages.sort();
-    for p in pages {
-        let page = p.file_stem().unwrap().to_string_lossy().to_string();
-        let text = std::fs::read_to_string(&p).unwrap();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let page = p.file_stem().unwrap().to_string_lossy().to_string();
+            (page, std::fs::read_to_string(p).unwrap())
+        })
+        .collect()
+}
+
+fn all_quotes() -> Vec<Quote> {
+    let mut all = Vec::new();
+    for (page, text) in pages() {
         all.extend(quotes(&page, &text).unwrap());
     }
     all
@@ -314,16 +323,9 @@ fn summary_cells(text: &str) -> Vec<String> {
 
 #[test]
 fn summary_tables_gather_only_recorded_figures() {
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    pages.sort();
     let mut checked = 0;
-    for p in pages {
-        let page = p.file_stem().unwrap().to_string_lossy().to_string();
-        let cells = summary_cells(&std::fs::read_to_string(&p).unwrap());
+    for (page, text) in pages() {
+        let cells = summary_cells(&text);
         if cells.is_empty() {
             continue;
         }

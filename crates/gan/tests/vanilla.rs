@@ -179,22 +179,11 @@ fn the_g_step_restores_each_d_parameter_s_own_freeze_setting() {
 #[test]
 fn the_moving_average_of_g_follows_its_formula_and_samples_come_from_it() {
     let data = Fixed(vec![1.5, 2.5]);
-    let cfg = GanConfig {
-        batch: 2,
-        z_dim: 1,
+    let mut gan = toy(GanConfig {
         lr_g: 0.05,
-        lr_d: 0.1,
-        optimizer: OptimizerKind::Sgd,
         ema: 0.9,
-        ..GanConfig::default()
-    };
-    let mut gan = Gan::new(
-        Box::new(linear(1.3, 0.4)),
-        Box::new(linear(0.7, -0.2)),
-        cfg,
-        5,
-    )
-    .unwrap();
+        ..toy_config()
+    });
     let mut avg = params(gan.g.as_dyn());
     assert_eq!(avg, vec![1.3f32 as f64, 0.4f32 as f64]);
     for t in 1..=4usize {
@@ -260,28 +249,39 @@ fn dcgan_options_set_each_learning_rate_and_the_width() {
     assert_eq!((wide, narrow), (g_weights(64), g_weights(16)));
 }
 
-/// `--decay-from`/`--decay-steps`: both optimizers follow the linear rule, G's and D's own
-/// rates scaled alike.
-#[test]
-fn both_learning_rates_decay_linearly_after_decay_from() {
-    let data = Fixed(vec![1.5, 2.5]);
-    let cfg = GanConfig {
+/// Batch 2 of 1-D z, SGD with D at 0.1: the settings of the hand-checked toy runs below.
+fn toy_config() -> GanConfig {
+    GanConfig {
         batch: 2,
         z_dim: 1,
-        lr_g: 0.04,
         lr_d: 0.1,
         optimizer: OptimizerKind::Sgd,
-        decay_from: 2,
-        decay_steps: 3,
         ..GanConfig::default()
-    };
-    let mut gan = Gan::new(
+    }
+}
+
+/// G(z) = 1.3·z + 0.4 and D(x) = 0.7·x − 0.2, seed 5.
+fn toy(cfg: GanConfig) -> Gan {
+    Gan::new(
         Box::new(linear(1.3, 0.4)),
         Box::new(linear(0.7, -0.2)),
         cfg,
         5,
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// `--decay-from`/`--decay-steps`: both optimizers follow the linear rule, G's and D's own
+/// rates scaled alike.
+#[test]
+fn both_learning_rates_decay_linearly_after_decay_from() {
+    let data = Fixed(vec![1.5, 2.5]);
+    let mut gan = toy(GanConfig {
+        lr_g: 0.04,
+        decay_from: 2,
+        decay_steps: 3,
+        ..toy_config()
+    });
     // iterations 1, 2 at the full rate; then 3/4, 2/4, 1/4 of it; then 0
     for (t, k) in [(1, 1.0), (2, 1.0), (3, 0.75), (4, 0.5), (5, 0.25), (6, 0.0)] {
         gan.step(&data).unwrap();
