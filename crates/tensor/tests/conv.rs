@@ -798,10 +798,11 @@ fn results_do_not_depend_on_the_thread_count() {
 
 /// The direct kernels (stride 1, at most 4 output channels: an image generator's last layer,
 /// a critic's score head) give the same bits on any number of threads, with and without
-/// padding, and their AVX2 builds equal their baseline builds bit for bit.
+/// padding, and their AVX2 and AVX-512 builds equal their baseline builds bit for bit.
 #[test]
 fn direct_kernels_are_deterministic_and_twin_exact() {
     use minimax_tensor::kernels::direct::{self, Direct};
+    use minimax_tensor::kernels::Simd;
     let mut rng = Rng::seed(11);
     let f = |t: Tensor| t.to_dtype(DType::F32);
     for (cout, pad) in [(1, 0), (2, 3), (4, 1)] {
@@ -850,22 +851,25 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
             *g = 0.0;
         }
     }
-    let (mut a, mut b) = (
-        vec![0f32; d.cout * d.wide_len()],
-        vec![0f32; d.cout * d.wide_len()],
-    );
-    direct::forward(d, &xp, &w, &mut a);
-    direct::forward_scalar(d, &xp, &w, &mut b);
-    assert_eq!(a, b, "forward: AVX2 and baseline builds differ");
-    let (mut a, mut b) = (vec![0f32; xp.len()], vec![0f32; xp.len()]);
-    direct::data_backward(d, &dy, &w, &mut a);
-    direct::data_backward_scalar(d, &dy, &w, &mut b);
-    assert_eq!(a, b, "data backward: AVX2 and baseline builds differ");
-    let (mut a, mut b) = (vec![0f32; w.len()], vec![0f32; w.len()]);
-    direct::filter_backward(d, &xp, &dy, &mut a);
-    direct::filter_backward_scalar(d, &xp, &dy, &mut b);
-    assert_eq!(a, b, "filter backward: AVX2 and baseline builds differ");
-    assert!(a.iter().any(|&g| g != 0.0));
+    let levels = [Simd::Avx2, Simd::Avx512].into_iter().filter(|l| l.available());
+    for level in levels {
+        let (mut a, mut b) = (
+            vec![0f32; d.cout * d.wide_len()],
+            vec![0f32; d.cout * d.wide_len()],
+        );
+        assert!(direct::forward_with(level, d, &xp, &w, &mut a));
+        assert!(direct::forward_with(Simd::Baseline, d, &xp, &w, &mut b));
+        assert_eq!(a, b, "forward: {level:?} and baseline builds differ");
+        let (mut a, mut b) = (vec![0f32; xp.len()], vec![0f32; xp.len()]);
+        assert!(direct::data_backward_with(level, d, &dy, &w, &mut a));
+        assert!(direct::data_backward_with(Simd::Baseline, d, &dy, &w, &mut b));
+        assert_eq!(a, b, "data backward: {level:?} and baseline builds differ");
+        let (mut a, mut b) = (vec![0f32; w.len()], vec![0f32; w.len()]);
+        assert!(direct::filter_backward_with(level, d, &xp, &dy, &mut a));
+        assert!(direct::filter_backward_with(Simd::Baseline, d, &xp, &dy, &mut b));
+        assert_eq!(a, b, "filter backward: {level:?} and baseline builds differ");
+        assert!(a.iter().any(|&g| g != 0.0));
+    }
 }
 
 // ---------------------------------------------------------------------------- errors

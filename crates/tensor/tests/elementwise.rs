@@ -5,10 +5,9 @@
 mod common;
 
 use common::*;
-use minimax_tensor::kernels::elementwise::{
-    add_assign, add_assign_scalar, binary, binary_scalar, unary, unary_scalar, Stepping,
-};
-use minimax_tensor::kernels::reduce::{reduce_run_scalar, reduce_run_simd, ReduceOp};
+use minimax_tensor::kernels::elementwise::{add_assign_with, binary_with, unary_with, Stepping};
+use minimax_tensor::kernels::reduce::{reduce_run_with, ReduceOp};
+use minimax_tensor::kernels::Simd;
 use minimax_tensor::{BinaryOp, DType, Rng, Tensor, UnaryOp};
 use proptest::prelude::*;
 
@@ -183,24 +182,27 @@ proptest! {
         }
     }
 
-    /// The AVX2 build of every unary op equals its scalar twin bit for bit.
+    /// The AVX2 and AVX-512 builds of every unary op equal the baseline build bit for bit.
     #[test]
     fn unary_simd_matches_scalar_twin(len in 0usize..300, seed in any::<u64>()) {
         let v = twin_values(len, seed);
         let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
         for (op, _) in unary_cases() {
-            let (mut s, mut d) = (vec![0.0f32; len], vec![0.0f32; len]);
-            unary_scalar(op, &v32, &mut s);
-            unary(op, &v32, &mut d);
-            assert_bits32(&s, &d, &format!("{op:?} f32"));
-            let (mut s, mut d) = (vec![0.0f64; len], vec![0.0f64; len]);
-            unary_scalar(op, &v, &mut s);
-            unary(op, &v, &mut d);
-            assert_bits64(&s, &d, &format!("{op:?} f64"));
+            for level in wide_levels() {
+                let (mut s, mut d) = (vec![0.0f32; len], vec![0.0f32; len]);
+                assert!(unary_with(Simd::Baseline, op, &v32, &mut s));
+                assert!(unary_with(level, op, &v32, &mut d));
+                assert_bits32(&s, &d, &format!("{op:?} f32 {level:?}"));
+                let (mut s, mut d) = (vec![0.0f64; len], vec![0.0f64; len]);
+                assert!(unary_with(Simd::Baseline, op, &v, &mut s));
+                assert!(unary_with(level, op, &v, &mut d));
+                assert_bits64(&s, &d, &format!("{op:?} f64 {level:?}"));
+            }
         }
     }
 
-    /// The AVX2 build of every binary op and stepping equals its scalar twin bit for bit.
+    /// The AVX2 and AVX-512 builds of every binary op and stepping equal the baseline build
+    /// bit for bit.
     #[test]
     fn binary_simd_matches_scalar_twin(len in 1usize..300, seed in any::<u64>()) {
         let a = twin_values(len, seed);
@@ -208,29 +210,33 @@ proptest! {
         b[len / 2] = a[len / 2];
         let (a32, b32): (Vec<f32>, Vec<f32>) =
             (a.iter().map(|&x| x as f32).collect(), b.iter().map(|&x| x as f32).collect());
-        for op in BINARY_OPS {
-            for st in [Stepping::Both, Stepping::ScalarA, Stepping::ScalarB] {
-                let (mut s, mut d) = (vec![0.0f32; len], vec![0.0f32; len]);
-                binary_scalar(op, st, &a32, &b32, &mut s);
-                binary(op, st, &a32, &b32, &mut d);
-                assert_bits32(&s, &d, &format!("{op:?} {st:?} f32"));
-                let (mut s, mut d) = (vec![0.0f64; len], vec![0.0f64; len]);
-                binary_scalar(op, st, &a, &b, &mut s);
-                binary(op, st, &a, &b, &mut d);
-                assert_bits64(&s, &d, &format!("{op:?} {st:?} f64"));
+        for level in wide_levels() {
+            for op in BINARY_OPS {
+                for st in [Stepping::Both, Stepping::ScalarA, Stepping::ScalarB] {
+                    let what = format!("{op:?} {st:?} {level:?}");
+                    let (mut s, mut d) = (vec![0.0f32; len], vec![0.0f32; len]);
+                    assert!(binary_with(Simd::Baseline, op, st, &a32, &b32, &mut s));
+                    assert!(binary_with(level, op, st, &a32, &b32, &mut d));
+                    assert_bits32(&s, &d, &format!("{what} f32"));
+                    let (mut s, mut d) = (vec![0.0f64; len], vec![0.0f64; len]);
+                    assert!(binary_with(Simd::Baseline, op, st, &a, &b, &mut s));
+                    assert!(binary_with(level, op, st, &a, &b, &mut d));
+                    assert_bits64(&s, &d, &format!("{what} f64"));
+                }
             }
+            let (mut s, mut d) = (b32.clone(), b32.clone());
+            assert!(add_assign_with(Simd::Baseline, &mut s, &a32));
+            assert!(add_assign_with(level, &mut d, &a32));
+            assert_bits32(&s, &d, &format!("add_assign f32 {level:?}"));
+            let (mut s, mut d) = (b.clone(), b.clone());
+            assert!(add_assign_with(Simd::Baseline, &mut s, &a));
+            assert!(add_assign_with(level, &mut d, &a));
+            assert_bits64(&s, &d, &format!("add_assign f64 {level:?}"));
         }
-        let (mut s, mut d) = (b32.clone(), b32.clone());
-        add_assign_scalar(&mut s, &a32);
-        add_assign(&mut d, &a32);
-        assert_bits32(&s, &d, "add_assign f32");
-        let (mut s, mut d) = (b.clone(), b.clone());
-        add_assign_scalar(&mut s, &a);
-        add_assign(&mut d, &a);
-        assert_bits64(&s, &d, "add_assign f64");
     }
 
-    /// The AVX2 build of the 8-lane run reduction equals its scalar twin bit for bit.
+    /// The AVX2 and AVX-512 builds of the 8-lane run reduction equal the baseline build bit
+    /// for bit.
     #[test]
     fn reduce_simd_matches_scalar_twin(len in 0usize..2000, seed in any::<u64>(), nan in any::<bool>()) {
         let mut v = values(len, seed, DType::F64);
@@ -238,15 +244,17 @@ proptest! {
             v[len / 3] = f64::NAN;
         }
         let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
-        for op in [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min] {
-            let (mut s, mut d) = ([0.0f32], [0.0f32]);
-            reduce_run_scalar(op, &v32, &mut s);
-            reduce_run_simd(op, &v32, &mut d);
-            assert_bits32(&s, &d, &format!("{op:?} f32"));
-            let (mut s, mut d) = ([0.0f64], [0.0f64]);
-            reduce_run_scalar(op, &v, &mut s);
-            reduce_run_simd(op, &v, &mut d);
-            assert_bits64(&s, &d, &format!("{op:?} f64"));
+        for level in wide_levels() {
+            for op in [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min] {
+                let (mut s, mut d) = ([0.0f32], [0.0f32]);
+                assert!(reduce_run_with(Simd::Baseline, op, &v32, &mut s));
+                assert!(reduce_run_with(level, op, &v32, &mut d));
+                assert_bits32(&s, &d, &format!("{op:?} f32 {level:?}"));
+                let (mut s, mut d) = ([0.0f64], [0.0f64]);
+                assert!(reduce_run_with(Simd::Baseline, op, &v, &mut s));
+                assert!(reduce_run_with(level, op, &v, &mut d));
+                assert_bits64(&s, &d, &format!("{op:?} f64 {level:?}"));
+            }
         }
     }
 
@@ -293,6 +301,15 @@ fn twin_values(len: usize, seed: u64) -> Vec<f64> {
                 (r.uniform() - 0.5) * 20.0
             }
         })
+        .collect()
+}
+
+/// The SIMD levels this CPU has above the baseline; the twin tests compare each with the
+/// baseline build. A level the CPU lacks is left out (and its `*_with` call would return false).
+fn wide_levels() -> Vec<Simd> {
+    Simd::ALL
+        .into_iter()
+        .filter(|l| *l != Simd::Baseline && l.available())
         .collect()
 }
 

@@ -6,9 +6,11 @@
 //! are then far larger than the arithmetic, and the GEMM micro-kernel computes eight rows to
 //! use one. Here each kernel tap `(c, ky, kx)` is applied to whole output rows at once, reading
 //! the (zero-padded) image where it lies: `out[co, oy, ·] += w[co, c, ky, kx] · x[c, oy + ky,
-//! kx ..]`. The row loops are plain element loops, compiled twice (AVX2+FMA and the baseline)
-//! like the other kernels; both builds do the same multiplications and additions in the same
-//! order, so they give the same bits.
+//! kx ..]`. The row loops are plain element loops, compiled for each SIMD level like the other
+//! kernels but used only up to AVX2+FMA: rows here are short (a padded 8×8 image's row is 14
+//! wide) and the AVX-512 build, which works 64 elements per unrolled step, leaves most of each
+//! to its scalar tail (W6's last layer: input gradient 0.66 → 0.75–0.82 ms). All builds do the
+//! same multiplications and additions in the same order, so they give the same bits.
 //!
 //! All three functions work on one sample whose image `xp` is already padded
 //! (`cin × hp × wp`, with `hp = oh + kh − 1`, `wp = ow + kw − 1`), and on outputs laid out
@@ -106,7 +108,7 @@ fn forward_loop<T: Element>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) {
 simd_twin! {
     /// `out[co] = Σ_t w[co, t] · xp[tap t ..]` for one sample, in the wide layout (`out` is
     /// `cout × wide_len`, overwritten), the taps added in order.
-    pub fn forward / forward_avx2 / forward_scalar <T>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) => forward_loop
+    pub fn forward / forward_with <T>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) => forward_loop, up to Avx2
 }
 
 #[inline(always)]
@@ -148,7 +150,7 @@ fn data_backward_loop<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
 simd_twin! {
     /// Adds the adjoint of [`forward`] to the padded image gradient `dxp` of one sample:
     /// `dxp[tap t ..] += w[co, t] · dy[co]`, `dy` extended (see [`Direct::ext_len`]).
-    pub fn data_backward / data_backward_avx2 / data_backward_scalar <T>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) => data_backward_loop
+    pub fn data_backward / data_backward_with <T>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) => data_backward_loop, up to Avx2
 }
 
 /// Lanes of the dot products in [`filter_backward`]: products are summed in 8 interleaved
@@ -187,5 +189,5 @@ fn filter_backward_loop<T: Element>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T])
 simd_twin! {
     /// Adds one sample's weight gradient to `dw` (`cout × taps`):
     /// `dw[co, t] += Σ_j dy[co, j] · xp[tap t + j]`, `dy` extended (see [`Direct::ext_len`]).
-    pub fn filter_backward / filter_backward_avx2 / filter_backward_scalar <T>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) => filter_backward_loop
+    pub fn filter_backward / filter_backward_with <T>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) => filter_backward_loop, up to Avx2
 }

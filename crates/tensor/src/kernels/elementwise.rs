@@ -1,9 +1,9 @@
 //! Elementwise kernels: unary maps and binary zips on contiguous slices.
 //!
 //! Each op is one arm of a `match` hoisted outside its loop, so every loop body is a plain
-//! expression LLVM can vectorise; [`unary`] and [`binary`] pick the AVX2+FMA build at run time.
+//! expression LLVM can vectorise; [`unary`] and [`binary`] pick the widest build (AVX-512, AVX2+FMA or baseline) at run time.
 
-use crate::kernels::simd_twin;
+use crate::kernels::{simd_twin, Simd};
 use crate::Element;
 use std::mem::MaybeUninit;
 
@@ -201,8 +201,8 @@ pub fn unary_loop<T: Element>(op: UnaryOp, src: &[T], dst: &mut [MaybeUninit<T>]
 }
 
 simd_twin! {
-    /// Applies `op` to `src`, writing every element of `dst` (AVX2+FMA build when available).
-    pub fn unary_uninit / unary_avx2 / unary_uninit_scalar <T>(op: UnaryOp, src: &[T], dst: &mut [MaybeUninit<T>]) => unary_loop
+    /// Applies `op` to `src`, writing every element of `dst` (the widest build this CPU has).
+    pub fn unary_uninit / unary_uninit_with <T>(op: UnaryOp, src: &[T], dst: &mut [MaybeUninit<T>]) => unary_loop
 }
 
 /// Applies `op` to `src`, overwriting `dst`.
@@ -212,10 +212,11 @@ pub fn unary<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
     unary_uninit(op, src, unsafe { as_uninit(dst) })
 }
 
-/// The baseline (scalar-target) build of [`unary`], for twin tests.
-pub fn unary_scalar<T: Element>(op: UnaryOp, src: &[T], dst: &mut [T]) {
+/// [`unary`] in the build of `level` if this CPU has it (returns whether it ran), for twin
+/// tests.
+pub fn unary_with<T: Element>(level: Simd, op: UnaryOp, src: &[T], dst: &mut [T]) -> bool {
     // SAFETY: the kernel stores only initialised values.
-    unary_uninit_scalar(op, src, unsafe { as_uninit(dst) })
+    unary_uninit_with(level, op, src, unsafe { as_uninit(dst) })
 }
 
 /// A two-input elementwise operation.
@@ -348,8 +349,8 @@ pub fn binary_loop<T: Element>(
 }
 
 simd_twin! {
-    /// Applies `op` elementwise, writing every element of `dst` (AVX2+FMA build when available).
-    pub fn binary_uninit / binary_avx2 / binary_uninit_scalar <T>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [MaybeUninit<T>]) => binary_loop
+    /// Applies `op` elementwise, writing every element of `dst` (the widest build this CPU has).
+    pub fn binary_uninit / binary_uninit_with <T>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [MaybeUninit<T>]) => binary_loop
 }
 
 /// Applies `op` elementwise, overwriting `dst`.
@@ -359,10 +360,18 @@ pub fn binary<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &m
     binary_uninit(op, st, a, bb, unsafe { as_uninit(dst) })
 }
 
-/// The baseline (scalar-target) build of [`binary`], for twin tests.
-pub fn binary_scalar<T: Element>(op: BinaryOp, st: Stepping, a: &[T], bb: &[T], dst: &mut [T]) {
+/// [`binary`] in the build of `level` if this CPU has it (returns whether it ran), for twin
+/// tests.
+pub fn binary_with<T: Element>(
+    level: Simd,
+    op: BinaryOp,
+    st: Stepping,
+    a: &[T],
+    bb: &[T],
+    dst: &mut [T],
+) -> bool {
     // SAFETY: the kernel stores only initialised values.
-    binary_uninit_scalar(op, st, a, bb, unsafe { as_uninit(dst) })
+    binary_uninit_with(level, op, st, a, bb, unsafe { as_uninit(dst) })
 }
 
 /// `dst[i] += a[i]` (accumulation used by reductions over leading axes).
@@ -375,5 +384,5 @@ pub fn add_assign_loop<T: Element>(dst: &mut [T], a: &[T]) {
 
 simd_twin! {
     /// `dst += a` elementwise.
-    pub fn add_assign / add_assign_avx2 / add_assign_scalar <T>(dst: &mut [T], a: &[T]) => add_assign_loop
+    pub fn add_assign / add_assign_with <T>(dst: &mut [T], a: &[T]) => add_assign_loop
 }

@@ -85,8 +85,8 @@ fn run_loop<T: Element>(op: ReduceOp, s: &[T], out: &mut [T]) {
 }
 
 simd_twin! {
-    /// Reduces `s` into `out[0]` with 8 lanes (AVX2+FMA build when available).
-    pub fn reduce_run_simd / reduce_run_avx2 / reduce_run_scalar <T>(op: ReduceOp, s: &[T], out: &mut [T]) => run_loop
+    /// Reduces `s` into `out[0]` with 8 lanes (the widest build this CPU has).
+    pub fn reduce_run_simd / reduce_run_with <T>(op: ReduceOp, s: &[T], out: &mut [T]) => run_loop
 }
 
 /// Reduces a whole run, splitting runs longer than one block into fixed blocks (in parallel
