@@ -851,7 +851,9 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
             *g = 0.0;
         }
     }
-    let levels = [Simd::Avx2, Simd::Avx512].into_iter().filter(|l| l.available());
+    let levels = [Simd::Avx2, Simd::Avx512]
+        .into_iter()
+        .filter(|l| l.available());
     for level in levels {
         let (mut a, mut b) = (
             vec![0f32; d.cout * d.wide_len()],
@@ -862,12 +864,27 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
         assert_eq!(a, b, "forward: {level:?} and baseline builds differ");
         let (mut a, mut b) = (vec![0f32; xp.len()], vec![0f32; xp.len()]);
         assert!(direct::data_backward_with(level, d, &dy, &w, &mut a));
-        assert!(direct::data_backward_with(Simd::Baseline, d, &dy, &w, &mut b));
+        assert!(direct::data_backward_with(
+            Simd::Baseline,
+            d,
+            &dy,
+            &w,
+            &mut b
+        ));
         assert_eq!(a, b, "data backward: {level:?} and baseline builds differ");
         let (mut a, mut b) = (vec![0f32; w.len()], vec![0f32; w.len()]);
         assert!(direct::filter_backward_with(level, d, &xp, &dy, &mut a));
-        assert!(direct::filter_backward_with(Simd::Baseline, d, &xp, &dy, &mut b));
-        assert_eq!(a, b, "filter backward: {level:?} and baseline builds differ");
+        assert!(direct::filter_backward_with(
+            Simd::Baseline,
+            d,
+            &xp,
+            &dy,
+            &mut b
+        ));
+        assert_eq!(
+            a, b,
+            "filter backward: {level:?} and baseline builds differ"
+        );
         assert!(a.iter().any(|&g| g != 0.0));
     }
 }

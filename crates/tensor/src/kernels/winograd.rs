@@ -1692,6 +1692,102 @@ mod tiles {
         }
     }
 
+    /// [`panel_product`] with AVX-512: columns of `B` are copied 32 at a time (then 16, then
+    /// 8) and each panel of `A` multiplies them in 12 (or 6) 16-lane accumulators, twice the
+    /// columns per instruction. Every element of `C` is the same chain of fused multiply-adds
+    /// in the same order as in [`panel_product`], so the two give the same bits.
+    ///
+    /// # Safety
+    /// AVX-512 F/VL, AVX2 and FMA; as [`panel_product`], but `panel.len() ≥ 32·k`.
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn panel_product_avx512(
+        (m, k, n): (usize, usize, usize),
+        a: *const f32,
+        (b, rs): (*const f32, usize),
+        (c, c_rs): (*mut f32, usize),
+        panel: &mut [f32],
+        next_b: Option<*const f32>,
+    ) {
+        const MR: usize = super::MR;
+        assert!(
+            n.is_multiple_of(8) && panel.len() >= 32 * k,
+            "winograd: panel product"
+        );
+        if m == 0 || n == 0 {
+            return;
+        }
+        let panels = m.div_ceil(MR);
+        let ahead = k.div_ceil(panels);
+        let mut col = 0;
+        while col < n {
+            // 32, 16 or 8 columns: 2 or 1 zmm vectors, or the AVX2 kernel's single ymm
+            let width = if n - col >= 32 {
+                32
+            } else if n - col >= 16 {
+                16
+            } else {
+                8
+            };
+            for kk in 0..k {
+                let src = b.add(kk * rs + col);
+                let dst = panel.as_mut_ptr().add(kk * width);
+                for v in 0..width / 8 {
+                    _mm256_storeu_ps(dst.add(8 * v), _mm256_loadu_ps(src.add(8 * v)));
+                }
+            }
+            let next = (col + width < n).then(|| b.add(col + width)).or(next_b);
+            for p in 0..panels {
+                if let Some(nb) = next {
+                    for kk in p * ahead..k.min((p + 1) * ahead) {
+                        let row = nb.wrapping_add(kk * rs) as *const i8;
+                        _mm_prefetch::<_MM_HINT_T0>(row);
+                        _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(60));
+                        if width == 32 {
+                            _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(124));
+                        }
+                    }
+                }
+                let rows = MR.min(m - p * MR);
+                let (ap, cp) = (a.add(p * MR * k), c.add(p * MR * c_rs + col));
+                match width {
+                    32 => micro512::<2>(k, ap, panel.as_ptr(), (cp, c_rs), rows),
+                    16 => micro512::<1>(k, ap, panel.as_ptr(), (cp, c_rs), rows),
+                    _ => micro::<1>(k, ap, panel.as_ptr(), (cp, c_rs), rows),
+                }
+            }
+            col += width;
+        }
+    }
+
+    /// [`micro`] with `NV` 16-lane vectors per row: `MR × 16·NV` of `C`.
+    #[inline(always)]
+    unsafe fn micro512<const NV: usize>(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        (c, c_rs): (*mut f32, usize),
+        rows: usize,
+    ) {
+        const MR: usize = super::MR;
+        let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+        for kk in 0..k {
+            let bv: [__m512; NV] =
+                std::array::from_fn(|v| _mm512_loadu_ps(b.add((kk * NV + v) * 16)));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let av = _mm512_set1_ps(*a.add(kk * MR + r));
+                for (x, &bb) in row.iter_mut().zip(&bv) {
+                    *x = _mm512_fmadd_ps(av, bb, *x);
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate().take(rows) {
+            for (v, x) in row.iter().enumerate() {
+                _mm512_storeu_ps(c.add(r * c_rs + 16 * v), *x);
+            }
+        }
+    }
+
     /// `MR × 8·NV` of `C` from a panel of `A` and `NV` vectors per row of `B`, in registers;
     /// the first `rows` rows are stored.
     #[inline(always)]
@@ -1807,7 +1903,7 @@ fn products<T: Element>(
         let mut w = scratch::<T>(len);
         #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut, unused_variables))]
         let mut panel = if panels {
-            scratch::<T>(16 * k)
+            scratch::<T>(32 * k)
         } else {
             scratch::<T>(0)
         };
@@ -1850,14 +1946,20 @@ fn products<T: Element>(
                 // f32, AVX2/FMA present, n = j a multiple of 8), so the casts keep type and
                 // length; `aptr` holds the ⌈m/MR⌉·MR·k elements of the layout; `b` and `c` as
                 // below (the kernel only stores into `c`), with B's columns contiguous
-                // (asserted); `panel` holds 16·k elements.
+                // (asserted); `panel` holds 32·k elements; the AVX-512 kernel only where the
+                // CPU has it (`simd_level`).
                 unsafe {
-                    tiles::panel_product(
+                    let kernel = if crate::kernels::simd_level() >= crate::kernels::Simd::Avx512 {
+                        tiles::panel_product_avx512
+                    } else {
+                        tiles::panel_product
+                    };
+                    kernel(
                         (m, k, n),
                         aptr as *const f32,
                         (b.at(pos * b_step) as *const f32, b.rs as usize),
                         (cp.0.add(pos * c_step) as *mut f32, c_rs),
-                        std::slice::from_raw_parts_mut(panel.as_mut_ptr() as *mut f32, 16 * k),
+                        std::slice::from_raw_parts_mut(panel.as_mut_ptr() as *mut f32, 32 * k),
                         (eta + 1 < ALPHA).then(|| b.at((pos + 1) * b_step) as *const f32),
                     )
                 };
@@ -2047,6 +2149,100 @@ mod tests {
                     let err = (f64::from(got[i][l]) - want).abs();
                     assert!(err < 1e-5 * (1.0 + want.abs()), "{name} row {i}: {err}");
                 }
+            }
+        }
+    }
+
+    /// The AVX-512 panel product equals the AVX2 one bit for bit, and both equal the plain
+    /// sums, for row counts off the panel height, column counts that use every width (32, 16
+    /// and 8), strided B and C, and the prefetch of a next operand.
+    #[test]
+    fn avx512_panel_product_equals_the_avx2_one() {
+        use crate::kernels::Simd;
+        if !Simd::Avx512.available() {
+            eprintln!("skipped: this CPU has no AVX-512");
+            return;
+        }
+        let mut rng = crate::Rng::seed(19);
+        let cases: [(usize, usize, usize); 6] = [
+            (1, 1, 8),
+            (6, 5, 16),
+            (7, 13, 24),
+            (13, 40, 56),
+            (12, 64, 72),
+            (5, 3, 104),
+        ];
+        for (m, k, n) in cases {
+            let (rs, c_rs) = (n + 8, n + 3);
+            let r = |len: usize, rng: &mut crate::Rng| -> Vec<f32> {
+                (0..len).map(|_| rng.uniform() as f32 * 2.0 - 1.0).collect()
+            };
+            let mut a = r(m.div_ceil(MR) * MR * k, &mut rng);
+            // rows past m are zero in the layout
+            for (idx, v) in a.iter_mut().enumerate() {
+                let (p, rest) = (idx / (MR * k), idx % (MR * k));
+                if p * MR + rest % MR >= m {
+                    *v = 0.0;
+                }
+            }
+            let b = r(k * rs, &mut rng);
+            let next = r(k * rs, &mut rng);
+            let run = |wide: bool| {
+                let mut c = vec![f32::NAN; m * c_rs];
+                let mut panel = vec![0f32; 32 * k];
+                let args = (
+                    (m, k, n),
+                    a.as_ptr(),
+                    (b.as_ptr(), rs),
+                    (c.as_mut_ptr(), c_rs),
+                );
+                // SAFETY: AVX-512 and AVX2 checked above; the operands are sized as the
+                // kernels' contracts ask (A in panels, B k × rs, C m × c_rs, panel 32·k).
+                unsafe {
+                    if wide {
+                        tiles::panel_product_avx512(
+                            args.0,
+                            args.1,
+                            args.2,
+                            args.3,
+                            &mut panel,
+                            Some(next.as_ptr()),
+                        )
+                    } else {
+                        tiles::panel_product(
+                            args.0,
+                            args.1,
+                            args.2,
+                            args.3,
+                            &mut panel,
+                            Some(next.as_ptr()),
+                        )
+                    }
+                };
+                c
+            };
+            let (c2, c5) = (run(false), run(true));
+            for i in 0..m {
+                for j in 0..n {
+                    let (x, y) = (c2[i * c_rs + j], c5[i * c_rs + j]);
+                    assert_eq!(
+                        x.to_bits(),
+                        y.to_bits(),
+                        "{m}×{k}×{n}: C[{i}, {j}] {x} vs {y}"
+                    );
+                    let want: f64 = (0..k)
+                        .map(|kk| {
+                            let ai = (i / MR) * MR * k + kk * MR + i % MR;
+                            f64::from(a[ai]) * f64::from(b[kk * rs + j])
+                        })
+                        .sum();
+                    assert!(
+                        (f64::from(y) - want).abs() < 1e-5 * (1.0 + k as f64),
+                        "{m}×{k}×{n}"
+                    );
+                }
+                // the gaps between C's rows are left alone
+                assert!(c5[i * c_rs + n..(i + 1) * c_rs].iter().all(|v| v.is_nan()));
             }
         }
     }
