@@ -150,3 +150,52 @@ fn normalize_is_thread_count_independent() {
         });
     }
 }
+
+/// Padding and its reflect adjoint split planes between threads from 2¹⁶ elements: a residual
+/// block's 64 × 64 × 4 × 4 activations padded by 1, and a 7×7 convolution's pad of 3, give the
+/// same bits on 1 and 2 threads, and the parallel adjoint equals the index-by-index sum.
+#[test]
+fn padding_is_thread_count_independent() {
+    use minimax_tensor::PadMode;
+    for dt in [DType::F32, DType::F64] {
+        for (d, p) in [([64, 64, 4, 4], 1), ([64, 32, 8, 8], 3)] {
+            let x = t(&d, 41, dt);
+            let pads = [(p, p), (p, p)];
+            same_on_1_and_2_threads("reflect pad", || x.pad(&pads, PadMode::Reflect));
+            same_on_1_and_2_threads("constant pad", || x.pad(&pads, PadMode::Constant(0.5)));
+            let padded = x.pad(&pads, PadMode::Reflect);
+            let g = t(padded.dims(), 42, dt);
+            same_on_1_and_2_threads("reflect adjoint", || g.pad_reflect_adjoint(&pads, x.dims()));
+            // the adjoint by index arithmetic: every padded position adds to its source
+            let (h, w) = (d[2], d[3]);
+            let (oh, ow) = (h + 2 * p, w + 2 * p);
+            let src = |o: usize, n: usize| {
+                let i = o as isize - p as isize;
+                (if i < 0 {
+                    -i
+                } else if i >= n as isize {
+                    2 * (n as isize - 1) - i
+                } else {
+                    i
+                }) as usize
+            };
+            let gv = g.to_vec_f64();
+            let mut want = vec![0.0; x.numel()];
+            for plane in 0..d[0] * d[1] {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let v = gv[(plane * oh + oy) * ow + ox];
+                        let i = (plane * h + src(oy, h)) * w + src(ox, w);
+                        want[i] = if dt == DType::F32 {
+                            (want[i] as f32 + v as f32) as f64
+                        } else {
+                            want[i] + v
+                        };
+                    }
+                }
+            }
+            let got = pool(2).install(|| g.pad_reflect_adjoint(&pads, x.dims()));
+            assert_eq!(got.to_vec_f64(), want, "{dt:?} {d:?} pad {p}: adjoint");
+        }
+    }
+}

@@ -17,7 +17,8 @@ pub enum PadMode {
 /// Visits the rows (last dimension) of a padded tensor in order: for each, `f(src, (dst,
 /// len))` with `src` the offset of the unpadded row it copies (`None` when the row lies in a
 /// constant border) and `dst`, `len` the padded row's offset and length. Index arithmetic is
-/// done once per row, not per element.
+/// done once per row, not per element. (Padding of the last two dimensions only, the common
+/// case, goes through [`pad_planes`] instead.)
 fn pad_rows(
     in_dims: &[usize],
     full: &[(usize, usize)],
@@ -29,34 +30,6 @@ fn pad_rows(
         .map(|d| in_dims[d] + full[d].0 + full[d].1)
         .collect();
     let len = out_dims[nd - 1];
-    // the common case (an image batch padded in its last two dimensions): the unpadded leading
-    // dimensions taken as one, so that each row costs one comparison
-    let lead = (0..nd - 1).take_while(|&d| full[d] == (0, 0)).count();
-    if lead + 2 >= nd {
-        let outer: usize = in_dims[..lead].iter().product();
-        let (h, (pt, pb)) = if lead == nd - 1 {
-            (1, (0, 0))
-        } else {
-            (in_dims[nd - 2], full[nd - 2])
-        };
-        let w = in_dims[nd - 1];
-        let mut r = 0;
-        for o in 0..outer {
-            for oy in 0..h + pt + pb {
-                let i = oy as isize - pt as isize;
-                let src = if i >= 0 && (i as usize) < h {
-                    Some(i as usize)
-                } else if reflect {
-                    Some(reflect_near(i, h))
-                } else {
-                    None
-                };
-                f(src.map(|i| (o * h + i) * w), (r * len, len));
-                r += 1;
-            }
-        }
-        return;
-    }
     let rows: usize = out_dims[..nd - 1].iter().product();
     let mut idx = vec![0usize; nd - 1];
     for r in 0..rows {
@@ -114,6 +87,144 @@ fn reflect_near(i: isize, n: usize) -> usize {
         "reflect_near: {i} is too far outside 0..{n}"
     );
     j as usize
+}
+
+/// Elements from which padding and its adjoint run on several threads (planes split between
+/// them). Lower than the elementwise threshold: a residual block's padded 64 × 64 × 6 × 6
+/// activations (147 K elements) are worth splitting.
+const PAD_PAR_THRESHOLD: usize = 1 << 16;
+
+/// Where each padded position along one dimension reads: `Some(i)` for element `i` of the
+/// unpadded dimension of size `n` (mirrored in a reflected border), `None` in a constant border.
+fn pad_sources(n: usize, (before, after): (usize, usize), reflect: bool) -> Vec<Option<usize>> {
+    (0..n + before + after)
+        .map(|o| {
+            let i = o as isize - before as isize;
+            if i >= 0 && (i as usize) < n {
+                Some(i as usize)
+            } else if reflect {
+                Some(reflect_near(i, n))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The padding of `outer` planes of `h × w` (the unpadded leading dimensions taken as one):
+/// each padded row is gathered through the two source maps (its middle, from column `pl` on,
+/// copied), planes in parallel chunks for large tensors. Every element is written once
+/// (borders with `fill` in constant mode).
+fn pad_planes<T: Element>(
+    s: &[T],
+    outer: usize,
+    (h, w): (usize, usize),
+    (rows, cols): (&[Option<usize>], &[Option<usize>]),
+    pl: usize,
+    fill: T,
+) -> Vec<T> {
+    let (oh, ow) = (rows.len(), cols.len());
+    let plane = oh * ow;
+    let n = outer * plane;
+    let mut v = crate::pool::take(n);
+    if plane > 0 {
+        let chunk = (crate::parallel::CHUNK / plane).max(1) * plane;
+        crate::parallel::for_chunks_mut_if(
+            n >= PAD_PAR_THRESHOLD,
+            &mut v.spare_capacity_mut()[..n],
+            chunk,
+            |ci, o| {
+                let p0 = ci * chunk / plane;
+                for (k, op) in o.chunks_mut(plane).enumerate() {
+                    let src = &s[(p0 + k) * h * w..][..h * w];
+                    for (orow, r) in op.chunks_mut(ow).zip(rows) {
+                        match r {
+                            Some(y) => {
+                                let row = &src[y * w..][..w];
+                                // the borders through the map, the middle copied
+                                let (left, rest) = orow.split_at_mut(pl);
+                                let (mid, right) = rest.split_at_mut(w);
+                                for (e, c) in left.iter_mut().zip(cols) {
+                                    e.write(c.map_or(fill, |x| row[x]));
+                                }
+                                for (e, &v) in mid.iter_mut().zip(row) {
+                                    e.write(v);
+                                }
+                                for (e, c) in right.iter_mut().zip(&cols[pl + w..]) {
+                                    e.write(c.map_or(fill, |x| row[x]));
+                                }
+                            }
+                            None => {
+                                for e in orow {
+                                    e.write(fill);
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    }
+    // SAFETY: the chunks cover 0..n and every element of each was written above.
+    unsafe { v.set_len(n) };
+    v
+}
+
+/// The adjoint of [`pad_planes`] with reflection: each padded plane of the gradient `g` is
+/// added back onto the `h × w` plane it was gathered from, elements in row order (the same
+/// order, hence the same bits, on any number of threads).
+fn unpad_planes<T: Element>(
+    g: &[T],
+    outer: usize,
+    (h, w): (usize, usize),
+    (rows, cols): (&[Option<usize>], &[Option<usize>]),
+) -> Vec<T> {
+    let (oh, ow) = (rows.len(), cols.len());
+    let plane = h * w;
+    let mut out = crate::pool::filled(outer * plane, T::ZERO);
+    if plane > 0 {
+        let chunk = (crate::parallel::CHUNK / plane).max(1) * plane;
+        crate::parallel::for_chunks_mut_if(
+            outer * oh * ow >= PAD_PAR_THRESHOLD,
+            &mut out,
+            chunk,
+            |ci, o| {
+                let p0 = ci * chunk / plane;
+                for (k, ip) in o.chunks_mut(plane).enumerate() {
+                    let src = &g[(p0 + k) * oh * ow..][..oh * ow];
+                    for (grow, r) in src.chunks(ow).zip(rows) {
+                        let y = r.expect("reflect padding reads every row");
+                        let row = &mut ip[y * w..][..w];
+                        for (&v, c) in grow.iter().zip(cols) {
+                            row[c.expect("reflect padding reads every column")] += v;
+                        }
+                    }
+                }
+            },
+        );
+    }
+    out
+}
+
+/// `(outer, (h, w), (pt, pb), (pl, pr))` when only the last two dimensions are padded (or only
+/// the last, then `h = 1`): the plane form [`pad_planes`] works on.
+#[allow(clippy::type_complexity)]
+fn plane_form(
+    in_dims: &[usize],
+    full: &[(usize, usize)],
+) -> Option<(usize, (usize, usize), (usize, usize), (usize, usize))> {
+    let nd = in_dims.len();
+    let lead = (0..nd - 1).take_while(|&d| full[d] == (0, 0)).count();
+    if lead + 2 < nd {
+        return None;
+    }
+    let outer: usize = in_dims[..lead].iter().product();
+    let (h, vert) = if lead == nd - 1 {
+        (1, (0, 0))
+    } else {
+        (in_dims[nd - 2], full[nd - 2])
+    };
+    Some((outer, (h, in_dims[nd - 1]), vert, full[nd - 1]))
 }
 
 impl Tensor {
@@ -617,11 +728,20 @@ impl Tensor {
         }
         let x = self.contiguous();
         let in_dims: Vec<usize> = (0..nd).map(|d| self.shape[d]).collect();
+        let reflect = matches!(mode, PadMode::Reflect);
+        if let Some((outer, (h, w), vert, horiz)) = plane_form(&in_dims, &full) {
+            let rows = pad_sources(h, vert, reflect);
+            let cols = pad_sources(w, horiz, reflect);
+            return with_dtype!(self.dtype(), T => {
+                let fill = match mode { PadMode::Constant(v) => T::from_f64(v), PadMode::Reflect => T::ZERO };
+                let out = pad_planes(x.as_slice::<T>(), outer, (h, w), (&rows, &cols), horiz.0, fill);
+                Tensor::from_vec(out, out_shape)
+            });
+        }
         with_dtype!(self.dtype(), T => {
             let s = x.as_slice::<T>();
             let fill = match mode { PadMode::Constant(v) => T::from_f64(v), PadMode::Reflect => T::ZERO };
             let mut out = crate::pool::filled(out_shape.numel(), fill);
-            let reflect = matches!(mode, PadMode::Reflect);
             pad_rows(&in_dims, &full, reflect, |src, dst| {
                 let o = &mut out[dst.0..dst.0 + dst.1];
                 if let Some(src) = src {
@@ -644,6 +764,14 @@ impl Tensor {
         full[first..].copy_from_slice(pads);
         let g = self.contiguous();
         let in_dims: Vec<usize> = (0..nd).map(|d| shape[d]).collect();
+        if let Some((outer, (h, w), vert, horiz)) = plane_form(&in_dims, &full) {
+            let rows = pad_sources(h, vert, true);
+            let cols = pad_sources(w, horiz, true);
+            return with_dtype!(self.dtype(), T => {
+                let out = unpad_planes(g.as_slice::<T>(), outer, (h, w), (&rows, &cols));
+                Tensor::from_vec(out, shape)
+            });
+        }
         with_dtype!(self.dtype(), T => {
             let s = g.as_slice::<T>();
             let mut out = crate::pool::filled(shape.numel(), T::ZERO);
