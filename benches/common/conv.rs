@@ -44,9 +44,10 @@ fn time_case(bench: &str, case: &str, threads: usize, flops: f64, mut f: impl Fn
     );
 }
 
-/// Runs the W5 cases on a rayon pool of `threads` threads and prints their timings: `impl=minimax`
-/// as the library runs them (Winograd for these layers, see `tensor::set_winograd`), then
-/// `impl=minimax-direct` with im2col + GEMM.
+/// Runs the W5 cases on a rayon pool of `threads` threads and prints their timings:
+/// `impl=minimax` with the Winograd path switched on (`tensor::set_winograd(true)`, opt-in in the
+/// library), then `impl=minimax-direct` with im2col + GEMM, the library's default. (The labels
+/// date from when Winograd was the default for these layers.)
 pub fn run(threads: usize) {
     for winograd in [true, false] {
         let before = tensor::set_winograd(winograd);
