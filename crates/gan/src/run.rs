@@ -538,7 +538,7 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
             break;
         }
         let ts = Instant::now();
-        let rec: Record = match method.step(&data) {
+        let mut rec: Record = match method.step(&data) {
             Ok(r) => r,
             Err(e) => {
                 write_csv(&metrics)?;
@@ -546,6 +546,7 @@ pub fn train(cfg: &RunConfig, progress: &mut dyn FnMut(&str)) -> Result<RunSumma
             }
         };
         let seconds = ts.elapsed().as_secs_f64();
+        add_grad_norms(&mut rec, method.as_ref());
         let step = method.iterations();
         // an update that made a weight non-finite or exploded stops the run before it is saved
         let nets = method.networks();
@@ -1216,6 +1217,33 @@ fn translation_metrics(out: &Tensor, truth: &Tensor) -> Vec<(String, String)> {
         ));
     }
     v
+}
+
+/// For a method whose record holds no gradient norm of its own, logs one per optimizer,
+/// `grad_norm_<optimizer>`: the norm of the gradients its parameters hold after the iteration
+/// (those of its last update; NaN, "does not apply", for an optimizer that took no step, such
+/// as StackGAN's stage II before it starts), so that every report can chart them.
+fn add_grad_norms(rec: &mut Record, method: &dyn Method) {
+    if rec.figures.iter().any(|f| f.key.starts_with("grad_norm")) {
+        return;
+    }
+    for (name, opt) in method.optimizers() {
+        let norm = opt.grad_norm().unwrap_or(f64::NAN);
+        rec.log(static_key(format!("grad_norm_{name}")), norm);
+    }
+}
+
+/// `key` as a `&'static str` (record keys are static): each distinct key is allocated once
+/// per process and kept, so the few optimizer names of the methods cost a few bytes in all.
+fn static_key(key: String) -> &'static str {
+    static KEYS: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut keys = KEYS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(k) = keys.iter().find(|k| **k == key) {
+        return k;
+    }
+    let k: &'static str = Box::leak(key.into_boxed_str());
+    keys.push(k);
+    k
 }
 
 /// Writes one line to stderr, replacing the previous one (for a terminal).

@@ -1014,3 +1014,25 @@ fn grouped_state_round_trips_and_single_group_state_is_unchanged() {
         "adam: the saved state is incomplete: missing 'adam.group_lr'"
     );
 }
+
+/// `Optimizer::grad_norm`: none before any gradient, then √(Σ g²) over all parameters (a
+/// parameter listed twice counted once, one without a gradient adding nothing), unchanged by the
+/// step that applies the gradients.
+#[test]
+fn grad_norm_is_the_norm_of_the_gradients_held() {
+    let (a, b, c) = (
+        param("a", &[1.0, 2.0]),
+        param("b", &[3.0]),
+        param("c", &[0.5]),
+    );
+    let params = vec![a.clone(), b.clone(), a.clone(), c.clone()];
+    let mut opt = Sgd::new(params, SgdConfig::default()).unwrap();
+    assert_eq!(opt.grad_norm(), None);
+    set_grad(&a, &[3.0, 0.0]);
+    set_grad(&b, &[4.0]);
+    assert_eq!(opt.grad_norm(), Some(5.0));
+    opt.step().unwrap();
+    assert_eq!(opt.grad_norm(), Some(5.0));
+    opt.zero_grad();
+    assert_eq!(opt.grad_norm(), None);
+}

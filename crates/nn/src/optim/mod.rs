@@ -207,6 +207,11 @@ pub trait Optimizer {
     fn kind(&self) -> &'static str;
     /// The names of the parameters, in the optimizer's order (state index `i` is name `i`).
     fn param_names(&self) -> Vec<String>;
+    /// The L2 norm of the gradients its parameters hold now, over all of them together (a
+    /// parameter listed twice counted once; parameters without a gradient add nothing), as
+    /// [`grad_norm`] computes it; `None` when no parameter holds a gradient. After
+    /// [`Optimizer::step`] these are the gradients it applied.
+    fn grad_norm(&self) -> Option<f64>;
     /// The state needed to resume bit for bit: `"<kind>.lr"` (F64 scalar), and for each
     /// parameter `i` that has been stepped `"<kind>.<i>.step"` (I64 scalar) and its buffers
     /// `"<kind>.<i>.<field>"` (PyTorch's names: `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`,
@@ -776,6 +781,14 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
 
     fn param_names(&self) -> Vec<String> {
         self.params.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    fn grad_norm(&self) -> Option<f64> {
+        let params: Vec<Param> = self.params.iter().map(|(_, p)| p.clone()).collect();
+        params
+            .iter()
+            .any(|p| p.grad().is_some())
+            .then(|| grad_norm(&params))
     }
 
     fn state_tensors(&self) -> Vec<(String, RawTensor)> {
