@@ -617,9 +617,15 @@ fn scatter_with_surface(method: &dyn Method, data: &dyn Dataset, size: usize) ->
         plot.surface(&probs, nx, ny)
             .real(&real)
             .fake(&fake)
-            .render(),
+            .render_labelled(SCATTER_LEGEND, "shading: D(x), blue above 0.5"),
     )
 }
+
+/// The legend of the 2-D `samples.png`.
+const SCATTER_LEGEND: &[(&str, [u8; 3])] = &[
+    ("data", crate::report::png::REAL_COLOR),
+    ("generated", crate::report::png::FAKE_COLOR),
+];
 
 fn finish(
     method: &dyn Method,
@@ -714,7 +720,7 @@ fn finish(
                     ScatterPlot::fit(480, 480, &[&real, &samples])
                         .real(&real)
                         .fake(&samples)
-                        .render()
+                        .render_labelled(SCATTER_LEGEND, "2,500 of each")
                 }
             }
         } else {
@@ -1041,12 +1047,39 @@ fn histogram_image(samples: &[f64], real: &[f64], w: usize, h: usize) -> Image {
             }
         }
     }
-    Image {
+    let plot = Image {
         width: w,
         height: h,
         channels: 3,
         pixels: px,
-    }
+    };
+    let (xs, xv) = crate::report::nice_ticks(lo, hi, 8);
+    let xt: Vec<(f64, String)> = xv
+        .iter()
+        .map(|&v| {
+            (
+                (v - lo) / (hi - lo + 1e-12) * w as f64,
+                crate::report::format_tick(v, xs),
+            )
+        })
+        .collect();
+    let (ys, yv) = crate::report::nice_ticks(0.0, top, 5);
+    let yt: Vec<(f64, String)> = yv
+        .iter()
+        .map(|&c| {
+            (
+                h as f64 - c / top * (h as f64 - 4.0),
+                crate::report::format_tick(c, ys),
+            )
+        })
+        .collect();
+    crate::report::png::labelled_frame(
+        &plot,
+        &xt,
+        &yt,
+        &[("data", [70, 110, 220]), ("generated", [220, 80, 60])],
+        "60 bins: samples per bin",
+    )
 }
 
 /// Samples scaled for saving: images to [0, 1] (tanh output is in [−1, 1]); points as they are.

@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod font;
 pub mod html;
 pub mod png;
 pub mod svg;

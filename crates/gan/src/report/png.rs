@@ -531,6 +531,78 @@ pub fn quantize(t: f64, levels: usize) -> f64 {
     ((t * n).floor().min(n - 1.0) + 0.5) / n
 }
 
+/// `plot` (RGB) on a white canvas with room around it for labels, drawn with the 5×7 font
+/// at twice its size: each `(pixel, text)` of `xticks` centred under the plot at that column,
+/// each of `yticks` right-aligned left of it at that row (ticks outside the plot are left out),
+/// and above the plot a legend, a disc of each colour followed by its label, with `note` on the
+/// line under it. What a standalone PNG needs to be read without the report around it.
+pub fn labelled_frame(
+    plot: &Image,
+    xticks: &[(f64, String)],
+    yticks: &[(f64, String)],
+    legend: &[(&str, [u8; 3])],
+    note: &str,
+) -> Image {
+    use super::font::{draw_text, text_width, GLYPH_H};
+    const S: usize = 2;
+    assert_eq!(plot.channels, 3, "labelled_frame: an RGB plot");
+    let th = GLYPH_H * S;
+    let inside = |p: f64, len: usize| (0.0..len as f64).contains(&p);
+    let left = yticks
+        .iter()
+        .filter(|(p, _)| inside(*p, plot.height))
+        .map(|(_, l)| text_width(l, S))
+        .max()
+        .unwrap_or(0)
+        + 10;
+    let (top, bottom) = (2 * (th + 6) + 6, th + 12);
+    let (w, h) = (left + plot.width + 12, top + plot.height + bottom);
+    let mut im = Image {
+        width: w,
+        height: h,
+        channels: 3,
+        pixels: vec![255; w * h * 3],
+    };
+    for y in 0..plot.height {
+        let src = &plot.pixels[y * plot.width * 3..(y + 1) * plot.width * 3];
+        let o = ((top + y) * w + left) * 3;
+        im.pixels[o..o + src.len()].copy_from_slice(src);
+    }
+    let ink = [40, 40, 40];
+    for (p, l) in yticks.iter().filter(|(p, _)| inside(*p, plot.height)) {
+        let y = (top as f64 + p) as usize - th / 2;
+        draw_text(&mut im, (left - 6 - text_width(l, S), y), l, ink, S);
+    }
+    for (p, l) in xticks.iter().filter(|(p, _)| inside(*p, plot.width)) {
+        let x = ((left as f64 + p) as usize).saturating_sub(text_width(l, S) / 2);
+        draw_text(
+            &mut im,
+            (x.min(w - text_width(l, S)), top + plot.height + 6),
+            l,
+            ink,
+            S,
+        );
+    }
+    let mut x = left;
+    let r = (th / 2) as isize;
+    for (label, color) in legend {
+        let (cx, cy) = (x as isize + r, 4 + r);
+        for dy in -r..=r {
+            for dx in -r..=r {
+                if dx * dx + dy * dy <= r * r {
+                    let o = (((cy + dy) as usize) * w + (cx + dx) as usize) * 3;
+                    im.pixels[o..o + 3].copy_from_slice(color);
+                }
+            }
+        }
+        x += 2 * r as usize + 6;
+        draw_text(&mut im, (x, 4), label, ink, S);
+        x += text_width(label, S) + 20;
+    }
+    draw_text(&mut im, (left, 4 + th + 6), note, ink, S);
+    im
+}
+
 fn tensor_points(samples: &Tensor) -> Vec<[f64; 2]> {
     assert!(
         samples.ndim() == 2 && samples.dims()[1] == 2,
@@ -787,6 +859,20 @@ impl ScatterPlot {
         [0, 1, 2].map(|k| 255.0 + a * (end[k] - 255.0))
     }
 
+    /// [`ScatterPlot::render`] framed for a standalone file by [`labelled_frame`]: tick values
+    /// along the left and bottom edges, a legend of `(label, colour)` discs and a `note` above.
+    pub fn render_labelled(&self, legend: &[(&str, [u8; 3])], note: &str) -> Image {
+        let ticks = |lo: f64, hi: f64, at: &dyn Fn(f64) -> f64| -> Vec<(f64, String)> {
+            let (step, t) = super::nice_ticks(lo, hi, 8);
+            t.iter()
+                .map(|&v| (at(v), super::format_tick(v, step)))
+                .collect()
+        };
+        let xt = ticks(self.x_range.0, self.x_range.1, &|v| self.to_pixel(v, 0.0).0);
+        let yt = ticks(self.y_range.0, self.y_range.1, &|v| self.to_pixel(0.0, v).1);
+        labelled_frame(&self.render(), &xt, &yt, legend, note)
+    }
+
     /// Rasterises the plot to an RGB image.
     pub fn render(&self) -> Image {
         let (w, h) = (self.width, self.height);
@@ -867,5 +953,42 @@ impl ScatterPlot {
             channels: 3,
             pixels,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The frame puts the plot below the legend and right of the y labels, writes each tick
+    /// inside the plot's extent beside it in dark ink, drops ticks outside, and draws the
+    /// legend's discs in their colours.
+    #[test]
+    fn labelled_frame_puts_ticks_and_legend_beside_the_plot() {
+        let plot = Image {
+            width: 100,
+            height: 60,
+            channels: 3,
+            pixels: vec![200; 100 * 60 * 3],
+        };
+        let yt = vec![(30.0, "10".to_string()), (75.0, "999999".to_string())];
+        let xt = vec![(50.0, "0".to_string()), (-5.0, "7".to_string())];
+        let im = labelled_frame(&plot, &xt, &yt, &[("data", [1, 2, 3])], "note");
+        // left margin: "10" is 2 glyphs at scale 2 (22 px) + 10; the dropped tick does not widen it
+        let (left, top) = (22 + 10, 2 * (14 + 6) + 6);
+        assert_eq!((im.width, im.height), (left + 100 + 12, top + 60 + 14 + 12));
+        assert_eq!(im.pixel(left, top), [200, 200, 200]);
+        assert_eq!(im.pixel(left + 99, top + 59), [200, 200, 200]);
+        let dark = |x0: usize, x1: usize, y0: usize, y1: usize| {
+            (y0..y1).any(|y| (x0..x1).any(|x| im.pixel(x, y) == [40, 40, 40]))
+        };
+        // "10" right-aligned left of the plot, centred on row 30
+        assert!(dark(left - 6 - 22, left - 6, top + 30 - 7, top + 30 + 7));
+        // "0" centred under column 50; nothing under the plot's left edge (the dropped "7")
+        assert!(dark(left + 45, left + 55, top + 66, top + 80));
+        assert!(!dark(left - 12, left + 6, top + 66, top + 80));
+        // the legend's disc, then its label and the note
+        assert_eq!(im.pixel(left + 7, 4 + 7), [1, 2, 3]);
+        assert!(dark(left + 20, left + 70, 4, 18) && dark(left, left + 50, 24, 38));
     }
 }
