@@ -109,26 +109,29 @@ fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
         assert_eq!(header.first(), Some(&"step"), "{name}");
         assert_eq!(header.last(), Some(&"seconds"), "{name}");
         assert!(header.len() > 2, "{name}: {header:?}");
-        // every method logs gradient norms (its own, or one per optimizer): positive and
-        // finite, or NaN for a network not trained yet (StackGAN's stage II)
+        // every method logs gradient norms (its own, or one per optimizer), positive and
+        // finite in every row; only StackGAN's stage II, which starts later, is NaN ("does not
+        // apply") in these 12 iterations
         let norms: Vec<usize> = (0..header.len())
             .filter(|&i| header[i].starts_with("grad_norm"))
             .collect();
         assert!(!norms.is_empty(), "{name}: no gradient norm in {header:?}");
-        let mut positive = 0;
         for row in csv.lines().skip(1) {
             let cells: Vec<&str> = row.split(',').collect();
             for &i in &norms {
                 let v: f64 = cells[i].parse().unwrap();
+                let later = name == "stackgan" && header[i].ends_with('2');
                 assert!(
-                    v.is_nan() || v > 0.0 && v.is_finite(),
+                    if later {
+                        v.is_nan()
+                    } else {
+                        v > 0.0 && v.is_finite()
+                    },
                     "{name}: {} = {v}",
                     header[i]
                 );
-                positive += usize::from(v > 0.0);
             }
         }
-        assert!(positive > 0, "{name}: no gradient norm was measured");
         for (_, keys) in info.charts {
             for k in keys.iter() {
                 assert!(header.contains(k), "{name}: chart key {k} is not a column");

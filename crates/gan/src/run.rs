@@ -1253,9 +1253,9 @@ fn translation_metrics(out: &Tensor, truth: &Tensor) -> Vec<(String, String)> {
 }
 
 /// For a method whose record holds no gradient norm of its own, logs one per optimizer,
-/// `grad_norm_<optimizer>`: the norm of the gradients its parameters hold after the iteration
-/// (those of its last update; NaN, "does not apply", for an optimizer that took no step, such
-/// as StackGAN's stage II before it starts), so that every report can chart them.
+/// `grad_norm_<optimizer>`: the norm of the gradients its last update applied (NaN, "does not
+/// apply", for an optimizer that has taken no step yet, such as StackGAN's stage II before it
+/// starts), so that every report can chart them.
 fn add_grad_norms(rec: &mut Record, method: &dyn Method) {
     if rec.figures.iter().any(|f| f.key.starts_with("grad_norm")) {
         return;

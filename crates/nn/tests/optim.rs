@@ -1015,11 +1015,11 @@ fn grouped_state_round_trips_and_single_group_state_is_unchanged() {
     );
 }
 
-/// `Optimizer::grad_norm`: none before any gradient, then √(Σ g²) over all parameters (a
-/// parameter listed twice counted once, one without a gradient adding nothing), unchanged by the
-/// step that applies the gradients.
+/// `Optimizer::grad_norm`: none before the first step, then √(Σ g²) of the gradients that step
+/// applied (a parameter listed twice counted once, one without a gradient adding nothing),
+/// still readable once the gradients are cleared, and replaced by the next step's.
 #[test]
-fn grad_norm_is_the_norm_of_the_gradients_held() {
+fn grad_norm_is_the_norm_of_the_gradients_applied() {
     let (a, b, c) = (
         param("a", &[1.0, 2.0]),
         param("b", &[3.0]),
@@ -1027,12 +1027,18 @@ fn grad_norm_is_the_norm_of_the_gradients_held() {
     );
     let params = vec![a.clone(), b.clone(), a.clone(), c.clone()];
     let mut opt = Sgd::new(params, SgdConfig::default()).unwrap();
-    assert_eq!(opt.grad_norm(), None);
     set_grad(&a, &[3.0, 0.0]);
     set_grad(&b, &[4.0]);
-    assert_eq!(opt.grad_norm(), Some(5.0));
+    assert_eq!(opt.grad_norm(), None);
     opt.step().unwrap();
     assert_eq!(opt.grad_norm(), Some(5.0));
     opt.zero_grad();
-    assert_eq!(opt.grad_norm(), None);
+    assert_eq!(opt.grad_norm(), Some(5.0));
+    set_grad(&c, &[2.0]);
+    opt.step().unwrap();
+    assert_eq!(opt.grad_norm(), Some(2.0));
+    // a step refused for a non-finite gradient keeps the last norm
+    set_grad(&c, &[f64::NAN]);
+    assert!(opt.step().is_err());
+    assert_eq!(opt.grad_norm(), Some(2.0));
 }

@@ -547,7 +547,7 @@ pub fn labelled_frame(
     const S: usize = 2;
     assert_eq!(plot.channels, 3, "labelled_frame: an RGB plot");
     let th = GLYPH_H * S;
-    let inside = |p: f64, len: usize| (0.0..len as f64).contains(&p);
+    let inside = |p: f64, len: usize| (0.0..=len as f64).contains(&p);
     let left = yticks
         .iter()
         .filter(|(p, _)| inside(*p, plot.height))
@@ -570,18 +570,15 @@ pub fn labelled_frame(
     }
     let ink = [40, 40, 40];
     for (p, l) in yticks.iter().filter(|(p, _)| inside(*p, plot.height)) {
-        let y = (top as f64 + p) as usize - th / 2;
+        let y = ((top as f64 + p) as usize)
+            .saturating_sub(th / 2)
+            .min(h - th);
         draw_text(&mut im, (left - 6 - text_width(l, S), y), l, ink, S);
     }
     for (p, l) in xticks.iter().filter(|(p, _)| inside(*p, plot.width)) {
         let x = ((left as f64 + p) as usize).saturating_sub(text_width(l, S) / 2);
-        draw_text(
-            &mut im,
-            (x.min(w - text_width(l, S)), top + plot.height + 6),
-            l,
-            ink,
-            S,
-        );
+        let x = x.min(w.saturating_sub(text_width(l, S)));
+        draw_text(&mut im, (x, top + plot.height + 6), l, ink, S);
     }
     let mut x = left;
     let r = (th / 2) as isize;
@@ -589,7 +586,8 @@ pub fn labelled_frame(
         let (cx, cy) = (x as isize + r, 4 + r);
         for dy in -r..=r {
             for dx in -r..=r {
-                if dx * dx + dy * dy <= r * r {
+                // (clipped at the right edge: a legend wider than the picture is cut off)
+                if dx * dx + dy * dy <= r * r && ((cx + dx) as usize) < w {
                     let o = (((cy + dy) as usize) * w + (cx + dx) as usize) * 3;
                     im.pixels[o..o + 3].copy_from_slice(color);
                 }
@@ -990,5 +988,17 @@ mod tests {
         // the legend's disc, then its label and the note
         assert_eq!(im.pixel(left + 7, 4 + 7), [1, 2, 3]);
         assert!(dark(left + 20, left + 70, 4, 18) && dark(left, left + 50, 24, 38));
+        // ticks on the plot's edges are drawn; labels and a legend wider than a tiny plot are
+        // clipped, not a panic
+        let tiny = Image {
+            width: 4,
+            height: 4,
+            channels: 3,
+            pixels: vec![200; 4 * 4 * 3],
+        };
+        let edge = vec![(4.0, "1.0e-5".to_string())];
+        let im = labelled_frame(&tiny, &edge, &edge, &[("a long legend", [1, 2, 3]); 3], "x");
+        let dark = (0..im.height).any(|y| (0..im.width).any(|x| im.pixel(x, y) == [40, 40, 40]));
+        assert!(dark && im.width > 4 + 6 * 12);
     }
 }

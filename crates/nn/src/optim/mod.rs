@@ -207,11 +207,13 @@ pub trait Optimizer {
     fn kind(&self) -> &'static str;
     /// The names of the parameters, in the optimizer's order (state index `i` is name `i`).
     fn param_names(&self) -> Vec<String>;
-    /// The L2 norm of the gradients its parameters hold now, over all of them together (a
-    /// parameter listed twice counted once; parameters without a gradient add nothing), as
-    /// [`grad_norm`] computes it; `None` when no parameter holds a gradient. After
-    /// [`Optimizer::step`] these are the gradients it applied.
-    fn grad_norm(&self) -> Option<f64>;
+    /// The L2 norm of the gradients the last successful [`Optimizer::step`] applied, over all
+    /// of them together (a parameter listed twice counted once), as [`grad_norm`] computes it;
+    /// `None` before the first step (and for an optimizer that does not keep it). It stays
+    /// readable after the gradients are cleared.
+    fn grad_norm(&self) -> Option<f64> {
+        None
+    }
     /// The state needed to resume bit for bit: `"<kind>.lr"` (F64 scalar), and for each
     /// parameter `i` that has been stepped `"<kind>.<i>.step"` (I64 scalar) and its buffers
     /// `"<kind>.<i>.<field>"` (PyTorch's names: `exp_avg`, `exp_avg_sq`, `max_exp_avg_sq`,
@@ -442,6 +444,8 @@ pub struct Optim<R: UpdateRule> {
     state: Vec<Option<ParamState>>,
     /// One group (the whole list, at the config's rate) unless built by `with_groups`.
     groups: Vec<GroupInfo>,
+    /// The norm of the gradients the last successful `step` applied.
+    last_norm: Option<f64>,
 }
 
 fn multi_index(mut lin: usize, dims: &[usize]) -> Vec<usize> {
@@ -499,6 +503,7 @@ impl<R: UpdateRule> Optim<R> {
             params,
             state,
             groups,
+            last_norm: None,
         })
     }
 
@@ -566,6 +571,7 @@ impl<R: UpdateRule> Optim<R> {
             params,
             state,
             groups: out,
+            last_norm: None,
         })
     }
 
@@ -715,12 +721,18 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             }
             work.push((i, g.contiguous()));
         }
+        let applied: Vec<Param> = work
+            .iter()
+            .map(|(i, _)| self.params[*i].1.clone())
+            .collect();
+        self.last_norm = Some(grad_norm(&applied));
         // 2. update, each group at its own rate (a copy of the config only where it differs)
         let Optim {
             config,
             params,
             state,
             groups,
+            ..
         } = self;
         let fields = config.state_fields().len();
         let rules: Vec<Option<R>> = groups
@@ -784,11 +796,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
     }
 
     fn grad_norm(&self) -> Option<f64> {
-        let params: Vec<Param> = self.params.iter().map(|(_, p)| p.clone()).collect();
-        params
-            .iter()
-            .any(|p| p.grad().is_some())
-            .then(|| grad_norm(&params))
+        self.last_norm
     }
 
     fn state_tensors(&self) -> Vec<(String, RawTensor)> {

@@ -93,10 +93,16 @@ pub fn simd_level() -> Simd {
         let cap = if std::env::var_os("MINIMAX_NO_SIMD").is_some() {
             Simd::Baseline
         } else {
-            match std::env::var("MINIMAX_SIMD").as_deref() {
+            match std::env::var("MINIMAX_SIMD").map(|v| v.to_ascii_lowercase()).as_deref() {
                 Ok("baseline") => Simd::Baseline,
                 Ok("avx2") => Simd::Avx2,
-                _ => Simd::Avx512,
+                Ok("avx512") | Err(_) => Simd::Avx512,
+                Ok(other) => {
+                    eprintln!(
+                        "minimax: MINIMAX_SIMD={other} is not one of baseline, avx2, avx512; ignored"
+                    );
+                    Simd::Avx512
+                }
             }
         };
         Simd::ALL

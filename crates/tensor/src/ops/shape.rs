@@ -90,9 +90,9 @@ fn reflect_near(i: isize, n: usize) -> usize {
 }
 
 /// Elements from which padding and its adjoint run on several threads (planes split between
-/// them). Lower than the elementwise threshold: a residual block's padded 64 × 64 × 6 × 6
-/// activations (147 K elements) are worth splitting.
-const PAD_PAR_THRESHOLD: usize = 1 << 16;
+/// them): the elementwise threshold, under which a residual block's padded 64 × 64 × 6 × 6
+/// activations (147 K elements) are split.
+const PAD_PAR_THRESHOLD: usize = crate::parallel::PAR_THRESHOLD;
 
 /// Where each padded position along one dimension reads: `Some(i)` for element `i` of the
 /// unpadded dimension of size `n` (mirrored in a reflected border), `None` in a constant border.
