@@ -1636,8 +1636,105 @@ mod tiles {
     /// `i < m`, `col < n` (each of which is stored, never read: it may be uninitialised);
     /// `panel.len() ≥ 16·k`.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
     pub unsafe fn panel_product(
+        dims: (usize, usize, usize),
+        a: *const f32,
+        b: (*const f32, usize),
+        c: (*mut f32, usize),
+        panel: &mut [f32],
+        next_b: Option<*const f32>,
+    ) {
+        panel_loop::<Avx2Tiles>(dims, a, b, c, panel, next_b)
+    }
+
+    /// [`panel_product`] with AVX-512: columns of `B` are copied 32 at a time (then 16, then
+    /// 8) and each panel of `A` multiplies them in 12 (or 6) 16-lane accumulators, twice the
+    /// columns per instruction. Every element of `C` is the same chain of fused multiply-adds
+    /// in the same order as in [`panel_product`], so the two give the same bits.
+    ///
+    /// # Safety
+    /// AVX-512 F/VL, AVX2 and FMA; as [`panel_product`], but `panel.len() ≥ 32·k`.
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    pub unsafe fn panel_product_avx512(
+        dims: (usize, usize, usize),
+        a: *const f32,
+        b: (*const f32, usize),
+        c: (*mut f32, usize),
+        panel: &mut [f32],
+        next_b: Option<*const f32>,
+    ) {
+        panel_loop::<Avx512Tiles>(dims, a, b, c, panel, next_b)
+    }
+
+    /// The register tiles of one instruction set: the column widths its micro-kernels take,
+    /// widest first (the last is 8, which every `n` here is a multiple of).
+    trait Tiles {
+        const WIDTHS: &'static [usize];
+        /// `MR × width` of `C` (see [`micro`]).
+        ///
+        /// # Safety
+        /// As [`micro`], with the CPU features of the tiles' set.
+        unsafe fn micro(
+            width: usize,
+            k: usize,
+            a: *const f32,
+            b: *const f32,
+            c: (*mut f32, usize),
+            rows: usize,
+        );
+    }
+
+    /// [`panel_product`]'s tiles: 16 or 8 columns in 8-lane registers.
+    struct Avx2Tiles;
+    impl Tiles for Avx2Tiles {
+        const WIDTHS: &'static [usize] = &[16, 8];
+        #[inline(always)]
+        unsafe fn micro(
+            width: usize,
+            k: usize,
+            a: *const f32,
+            b: *const f32,
+            c: (*mut f32, usize),
+            rows: usize,
+        ) {
+            if width == 16 {
+                micro::<2>(k, a, b, c, rows)
+            } else {
+                micro::<1>(k, a, b, c, rows)
+            }
+        }
+    }
+
+    /// [`panel_product_avx512`]'s tiles: 32 or 16 columns in 16-lane registers, then 8.
+    struct Avx512Tiles;
+    impl Tiles for Avx512Tiles {
+        const WIDTHS: &'static [usize] = &[32, 16, 8];
+        #[inline(always)]
+        unsafe fn micro(
+            width: usize,
+            k: usize,
+            a: *const f32,
+            b: *const f32,
+            c: (*mut f32, usize),
+            rows: usize,
+        ) {
+            match width {
+                32 => micro512::<2>(k, a, b, c, rows),
+                16 => micro512::<1>(k, a, b, c, rows),
+                _ => micro::<1>(k, a, b, c, rows),
+            }
+        }
+    }
+
+    /// The loop of both panel products: columns of `B` taken `width` at a time (the widest of
+    /// `T::WIDTHS` that fits), copied into `panel`, multiplied by every panel of `A` in
+    /// registers, with the next columns' rows prefetched meanwhile. Inlined into each product,
+    /// so that the micro-kernels compile with its instruction set.
+    ///
+    /// # Safety
+    /// As [`panel_product`], with `panel.len() ≥ T::WIDTHS[0]·k` and the CPU features of `T`.
+    #[inline(always)]
+    unsafe fn panel_loop<T: Tiles>(
         (m, k, n): (usize, usize, usize),
         a: *const f32,
         (b, rs): (*const f32, usize),
@@ -1647,7 +1744,7 @@ mod tiles {
     ) {
         const MR: usize = super::MR;
         assert!(
-            n.is_multiple_of(8) && panel.len() >= 16 * k,
+            n.is_multiple_of(8) && panel.len() >= T::WIDTHS[0] * k,
             "winograd: panel product"
         );
         if m == 0 || n == 0 {
@@ -1659,76 +1756,11 @@ mod tiles {
         let ahead = k.div_ceil(panels);
         let mut col = 0;
         while col < n {
-            let wide = n - col >= 16;
-            let nv = if wide { 2 } else { 1 };
-            for kk in 0..k {
-                let src = b.add(kk * rs + col);
-                for v in 0..nv {
-                    _mm256_storeu_ps(
-                        panel.as_mut_ptr().add(kk * 8 * nv + 8 * v),
-                        _mm256_loadu_ps(src.add(8 * v)),
-                    );
-                }
-            }
-            let next = (col + 8 * nv < n).then(|| b.add(col + 8 * nv)).or(next_b);
-            for p in 0..panels {
-                if let Some(nb) = next {
-                    for kk in p * ahead..k.min((p + 1) * ahead) {
-                        // a row's 64 bytes may straddle two cache lines
-                        let row = nb.wrapping_add(kk * rs) as *const i8;
-                        _mm_prefetch::<_MM_HINT_T0>(row);
-                        _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(60));
-                    }
-                }
-                let rows = MR.min(m - p * MR);
-                let (ap, cp) = (a.add(p * MR * k), c.add(p * MR * c_rs + col));
-                if wide {
-                    micro::<2>(k, ap, panel.as_ptr(), (cp, c_rs), rows);
-                } else {
-                    micro::<1>(k, ap, panel.as_ptr(), (cp, c_rs), rows);
-                }
-            }
-            col += 8 * nv;
-        }
-    }
-
-    /// [`panel_product`] with AVX-512: columns of `B` are copied 32 at a time (then 16, then
-    /// 8) and each panel of `A` multiplies them in 12 (or 6) 16-lane accumulators, twice the
-    /// columns per instruction. Every element of `C` is the same chain of fused multiply-adds
-    /// in the same order as in [`panel_product`], so the two give the same bits.
-    ///
-    /// # Safety
-    /// AVX-512 F/VL, AVX2 and FMA; as [`panel_product`], but `panel.len() ≥ 32·k`.
-    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn panel_product_avx512(
-        (m, k, n): (usize, usize, usize),
-        a: *const f32,
-        (b, rs): (*const f32, usize),
-        (c, c_rs): (*mut f32, usize),
-        panel: &mut [f32],
-        next_b: Option<*const f32>,
-    ) {
-        const MR: usize = super::MR;
-        assert!(
-            n.is_multiple_of(8) && panel.len() >= 32 * k,
-            "winograd: panel product"
-        );
-        if m == 0 || n == 0 {
-            return;
-        }
-        let panels = m.div_ceil(MR);
-        let ahead = k.div_ceil(panels);
-        let mut col = 0;
-        while col < n {
-            // 32, 16 or 8 columns: 2 or 1 zmm vectors, or the AVX2 kernel's single ymm
-            let width = if n - col >= 32 {
-                32
-            } else if n - col >= 16 {
-                16
-            } else {
-                8
-            };
+            let width = T::WIDTHS
+                .iter()
+                .copied()
+                .find(|&w| n - col >= w)
+                .unwrap_or(8);
             for kk in 0..k {
                 let src = b.add(kk * rs + col);
                 let dst = panel.as_mut_ptr().add(kk * width);
@@ -1737,24 +1769,22 @@ mod tiles {
                 }
             }
             let next = (col + width < n).then(|| b.add(col + width)).or(next_b);
+            // a row's 4·width bytes may straddle one cache line more than they fill: fetch at
+            // 0, 60, 124 … bytes
+            let lines = (width * 4 / 64).max(1) + 1;
             for p in 0..panels {
                 if let Some(nb) = next {
                     for kk in p * ahead..k.min((p + 1) * ahead) {
                         let row = nb.wrapping_add(kk * rs) as *const i8;
-                        _mm_prefetch::<_MM_HINT_T0>(row);
-                        _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(60));
-                        if width == 32 {
-                            _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(124));
+                        for l in 0..lines {
+                            let off = (64 * l).saturating_sub(4);
+                            _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(off));
                         }
                     }
                 }
                 let rows = MR.min(m - p * MR);
                 let (ap, cp) = (a.add(p * MR * k), c.add(p * MR * c_rs + col));
-                match width {
-                    32 => micro512::<2>(k, ap, panel.as_ptr(), (cp, c_rs), rows),
-                    16 => micro512::<1>(k, ap, panel.as_ptr(), (cp, c_rs), rows),
-                    _ => micro::<1>(k, ap, panel.as_ptr(), (cp, c_rs), rows),
-                }
+                T::micro(width, k, ap, panel.as_ptr(), (cp, c_rs), rows);
             }
             col += width;
         }
