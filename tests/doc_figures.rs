@@ -82,14 +82,15 @@ fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
 }
 
 /// A line that reports a duration: its text without the duration's number, if so
-/// (`1500 iterations in 45.6 s` → `1500 iterations in `; a progress line `… | 33.3 it/s, ETA 6s`
-/// → its text up to the rate).
+/// (`1500 iterations in 45.6 s` → `1500 iterations in `; a line ending in milliseconds,
+/// `… reverse KL 0.07  0.64 ms/round` or `…, 12.2 ms`, likewise; a progress line
+/// `… | 33.3 it/s, ETA 6s` → its text up to the rate).
 fn timing_prefix(line: &str) -> Option<&str> {
     let t = line.trim();
     let unit = if let Some(at) = t.find(" it/s") {
         at
-    } else if t.ends_with(" s") {
-        t.len() - 2
+    } else if let Some(u) = [" ms/round", " ms", " s"].iter().find(|u| t.ends_with(*u)) {
+        t.len() - u.len()
     } else {
         return None;
     };
@@ -263,6 +264,13 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
         Ok(())
     );
     assert!(quoted_in(&lines(&["step 10/10 loss 0.26 | 200.0 it/s, ETA 0s"]), &ran).is_err());
+    // milliseconds at the end of a line, per round or in all
+    let ran = lines(&["round 200  modes 8/8  0.88 ms/round", "T = 5: dist 0.571, 12.2 ms"]);
+    assert_eq!(
+        quoted_in(&lines(&["round 200  modes 8/8  1.58 ms/round", "T = 5: dist 0.571, 9.0 ms"]), &ran),
+        Ok(())
+    );
+    assert!(quoted_in(&lines(&["round 200  modes 7/8  0.88 ms/round"]), &ran).is_err());
 }
 
 #[test]

@@ -72,6 +72,20 @@ fn train(name: &str, dir: &Path, steps: usize, resume: bool) -> Output {
     minimax(&args)
 }
 
+/// The texts `train METHOD --help` prints are single-spaced sentences (a string continued on
+/// the next source line without `\` would carry the indentation into the help).
+#[test]
+fn every_method_describes_itself_in_plain_sentences() {
+    for info in METHODS {
+        let texts = std::iter::once(info.help)
+            .chain(std::iter::once(info.about))
+            .chain(info.options.iter().map(|o| o.help));
+        for t in texts {
+            assert!(!t.contains("  ") && !t.contains('\n'), "{}: {t:?}", info.name);
+        }
+    }
+}
+
 #[test]
 fn every_method_trains_samples_inspects_and_resumes_bit_for_bit() {
     assert_eq!(METHODS.len(), 13);

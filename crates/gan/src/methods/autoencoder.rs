@@ -903,7 +903,9 @@ const LR: OptSpec = OptSpec {
 pub static AE: MethodInfo = MethodInfo {
     name: "ae",
     help: "an auto-encoder, sampled by decoding codes from N(0, I) (8×8 digits)",
-    about: "An auto-encoder trained on reconstruction alone, then sampled by decoding codes drawn             from N(0, I) — codes it never saw, which is why it is a poor generator. Trains on             80 % of the digits; the rest measure the reconstruction.",
+    about: "An auto-encoder trained on reconstruction alone, then sampled by decoding codes \
+            drawn from N(0, I) — codes it never saw, which is why it is a poor generator. \
+            Trains on 80 % of the digits; the rest measure the reconstruction.",
     takes: BatchKind::Unlabelled,
     default_data: "digits",
     default_steps: 3000,
@@ -941,7 +943,9 @@ pub static AE: MethodInfo = MethodInfo {
 pub static VAE: MethodInfo = MethodInfo {
     name: "vae",
     help: "a variational auto-encoder (8×8 digits)",
-    about: "A variational auto-encoder (Kingma & Welling 2014): reconstruction plus β·KL to             N(0, I), sampled by decoding z ~ N(0, I). Trains on 80 % of the digits; the rest             measure the reconstruction.",
+    about: "A variational auto-encoder (Kingma & Welling 2014): reconstruction plus β·KL to \
+            N(0, I), sampled by decoding z ~ N(0, I). Trains on 80 % of the digits; the rest \
+            measure the reconstruction.",
     takes: BatchKind::Unlabelled,
     default_data: "digits",
     default_steps: 3000,

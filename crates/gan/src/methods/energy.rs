@@ -572,7 +572,9 @@ fn build_energy(o: &Options, data: &DataInfo, seed: u64) -> Result<Box<dyn Metho
 pub static ENERGY: MethodInfo = MethodInfo {
     name: "energy",
     help: "the discriminator alone as an energy, its negatives found by gradient ascent (ring8, grid25)",
-    about: "The discriminator alone as an energy function: each round finds negatives by T steps             of gradient ascent on D's input, then pushes D up on real data and down on the             negatives. One iteration is one round.",
+    about: "The discriminator alone as an energy function: each round finds negatives by T \
+            steps of gradient ascent on D's input, then pushes D up on real data and down on \
+            the negatives. One iteration is one round.",
     takes: BatchKind::Unlabelled,
     default_data: "ring8",
     default_steps: 2000,
