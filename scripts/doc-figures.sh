@@ -4,6 +4,7 @@
 #
 # A quoted output in docs/*.md is a fenced block (or a Markdown table) preceded by a line
 #     <!-- output of: minimax ARGS -->     or     <!-- output of: cargo run --release --example NAME ARGS -->
+# (either may start with `NAME=value` settings of the environment: `LAMBDA=0.1 cargo run …`)
 # (or `<!-- output of (checked live): minimax ARGS -->` for a fast, deterministic command that
 # the tests also re-run). This script builds the binary, runs each such command from the
 # repository root and writes `$ CMD` and then its output to docs/figures/NAME.txt, NAME
@@ -34,9 +35,16 @@ for spec in "${pages[@]}"; do
         cmd=$(printf '%s\n' "$line" | sed -E 's/^[[:space:]]*<!-- output of( \(checked live\))?: (.*) -->[[:space:]]*$/\2/')
         out="docs/figures/$page-$n.txt"
         echo "running: $cmd  ->  $out" >&2
-        case "$cmd" in
-            "minimax "*) run="\"$bin\" ${cmd#minimax }" ;;
-            "cargo run --release --example "*) run="cargo run --quiet ${cmd#cargo run }" ;;
+        # `NAME=value` settings of the environment may come first
+        rest=$cmd
+        envs=""
+        while [[ "$rest" =~ ^([A-Z_][A-Z0-9_]*=[^ ]+)\ (.*)$ ]]; do
+            envs="$envs ${BASH_REMATCH[1]}"
+            rest=${BASH_REMATCH[2]}
+        done
+        case "$rest" in
+            "minimax "*) run="env$envs \"$bin\" ${rest#minimax }" ;;
+            "cargo run --release --example "*) run="env$envs cargo run --quiet ${rest#cargo run }" ;;
             *) echo "docs/$page.md: cannot run '$cmd'" >&2; exit 1 ;;
         esac
         { echo "\$ $cmd"; eval "$run" 2>&1; } > "$out"

@@ -22,6 +22,22 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A marked command without the `NAME=value` environment settings it may start with
+/// (`LAMBDA=0.1 cargo run --release --example 09_energy` → `cargo run …`).
+fn without_env(cmd: &str) -> &str {
+    let mut c = cmd;
+    while let Some((first, rest)) = c.split_once(' ') {
+        let setting = first.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty() && name.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_' || ch.is_ascii_digit())
+        });
+        if !setting {
+            break;
+        }
+        c = rest;
+    }
+    c
+}
+
 /// The marked blocks of one page's text.
 fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
     let lines: Vec<&str> = text.lines().collect();
@@ -38,8 +54,11 @@ fn quotes(page: &str, text: &str) -> Result<Vec<Quote>, String> {
                 .strip_prefix(":")
                 .and_then(|r| r.strip_suffix("-->"))
                 .map(str::trim)
-                .filter(|c| c.starts_with("minimax ") || c.starts_with("cargo run --release --example "))
-                .ok_or_else(|| format!("{page}.md line {}: malformed marker '{l}' (the command must start with `minimax ` or `cargo run --release --example `)", i + 1))?
+                .filter(|c| {
+                    let c = without_env(c);
+                    c.starts_with("minimax ") || c.starts_with("cargo run --release --example ")
+                })
+                .ok_or_else(|| format!("{page}.md line {}: malformed marker '{l}' (the command must start with `minimax ` or `cargo run --release --example `, after `NAME=value` settings of the environment if any)", i + 1))?
                 .to_string();
             let next = lines.get(i + 1).map(|s| s.trim()).unwrap_or("");
             let mut block = Vec::new();
@@ -244,6 +263,10 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
         .collect();
     assert!(quoted_in(&q[0].lines, &swapped).is_err());
     assert!(quotes("p", "<!-- output of: minimax x -->\nno fence\n").is_err());
+    // environment settings may come first; other words may not
+    let q = quotes("p", "<!-- output of: ETA=0.2 LAMBDA=0.1 cargo run --release --example e -->\n```\nx\n```\n").unwrap();
+    assert_eq!(q[0].args, "ETA=0.2 LAMBDA=0.1 cargo run --release --example e");
+    assert!(quotes("p", "<!-- output of: eta=0.2 cargo run --release --example e -->\n```\nx\n```\n").is_err());
     assert!(
         quotes("p", "<!-- output of: ls -->\n```\nx\n```\n").is_err(),
         "not a minimax command"
