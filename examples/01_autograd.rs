@@ -10,6 +10,7 @@ use autograd::Tape;
 use tensor::Tensor;
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let tape = Tape::new();
     let a = tape.leaf(Tensor::from_vec(vec![2.0f64], [1])).named("a");
     let b = tape.leaf(Tensor::from_vec(vec![-3.0f64], [1])).named("b");

@@ -5,6 +5,7 @@
 use tensor::{Conv2dParams, ConvTranspose2dParams, DType, Rng, Tensor};
 
 fn main() {
+    minimax::quiet_broken_pipes();
     // Storage and shape: a view shares the buffer, only shape/strides differ.
     let a = Tensor::arange(0.0, 6.0, 1.0, DType::F32).reshape([2, 3]);
     let t = a.t();

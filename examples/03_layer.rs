@@ -33,6 +33,7 @@ fn fmt(v: &[f64]) -> String {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let out_dir = std::env::args().nth(1);
     let mut rng = Rng::seed(0);
 

@@ -69,6 +69,7 @@ fn bits(m: &Sequential) -> Vec<u32> {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let dir = std::env::args()
         .nth(1)
         .map(PathBuf::from)

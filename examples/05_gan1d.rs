@@ -11,6 +11,7 @@ use gan::models::{mlp_discriminator, mlp_generator};
 use tensor::Rng;
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let data = Gaussian1d::new(4.0, 1.25);
     let mut rng = Rng::seed(0);
     let g = mlp_generator(4, 32, 1, &mut rng);

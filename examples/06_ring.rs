@@ -20,6 +20,7 @@ use gan::models::{mlp_discriminator, mlp_generator};
 use tensor::Rng;
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let steps: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(10000);
     let seed: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(0);

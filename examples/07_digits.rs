@@ -22,6 +22,7 @@ fn show(img: &[f64]) -> Vec<String> {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let data = Digits::new();
     let mut rng = Rng::seed(0);
     let g = dcgan_generator(100, 2, 64, &mut rng);

@@ -22,6 +22,7 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let d = EnergyConfig::default();
     let rounds: usize = args

@@ -34,6 +34,7 @@ fn show(img: &[f64]) -> Vec<String> {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let (steps, seed) = (env("STEPS", 1000) as usize, env("SEED", 0));
     let cfg = CganConfig {
         mismatch: env("NO_MISMATCH", 0) == 0,

@@ -36,6 +36,7 @@ fn show(img: &[f32], side: usize, step: usize) -> Vec<String> {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let (steps, seed) = (env("STEPS", 400) as usize, env("SEED", 0));
     let cfg = StackGanConfig {
         augment: env("NO_CA", 0) == 0,

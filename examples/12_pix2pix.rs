@@ -30,6 +30,7 @@ fn show(img: &[f32], side: usize) -> Vec<String> {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let steps: usize = env("STEPS", "300").parse().expect("STEPS is a number");
     let seed: u64 = env("SEED", "0").parse().expect("SEED is a number");
     let objective = match env("OBJECTIVE", "pix2pix").as_str() {

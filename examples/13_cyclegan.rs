@@ -26,6 +26,7 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 fn main() {
+    minimax::quiet_broken_pipes();
     let (steps, seed) = (env("STEPS", 300) as usize, env("SEED", 0));
     let data = DataSpec::parse("printed8+digits")
         .expect("a data name")

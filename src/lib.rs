@@ -5,6 +5,24 @@ pub use gan;
 pub use nn;
 pub use tensor;
 
+/// Lets a closed pipe end the program quietly (`minimax --help | head -1`, an example piped to
+/// `head`), as it does for other command-line tools, instead of a panic in `println!`: restores
+/// the default action of SIGPIPE, which Rust's runtime sets to "ignore". A no-op off Unix.
+pub fn quiet_broken_pipes() {
+    #[cfg(unix)]
+    {
+        extern "C" {
+            fn signal(signum: i32, handler: usize) -> usize;
+        }
+        const SIGPIPE: i32 = 13;
+        const SIG_DFL: usize = 0;
+        // SAFETY: restores the default action of SIGPIPE (terminate), which needs no handler.
+        unsafe {
+            signal(SIGPIPE, SIG_DFL);
+        }
+    }
+}
+
 /// What most programs use, in one `use minimax::prelude::*;`: tensors and their random
 /// generator, the tape and its values, `no_grad` and `grad`, the `Module` and `Optimizer`
 /// traits (their methods need them in scope), the common layers, Adam and SGD with their

@@ -109,25 +109,8 @@ infinite values is refused unless --allow-non-finite.";
 /// Ctrl-C's conventional exit status (128 + SIGINT).
 const INTERRUPTED: u8 = 130;
 
-/// Lets a closed pipe end the program quietly (`minimax --help | head -1`), as it does for other
-/// command-line tools, instead of a panic in `println!`.
-fn quiet_broken_pipes() {
-    #[cfg(unix)]
-    {
-        extern "C" {
-            fn signal(signum: i32, handler: usize) -> usize;
-        }
-        const SIGPIPE: i32 = 13;
-        const SIG_DFL: usize = 0;
-        // SAFETY: restores the default action of SIGPIPE (terminate), which needs no handler.
-        unsafe {
-            signal(SIGPIPE, SIG_DFL);
-        }
-    }
-}
-
 fn main() -> ExitCode {
-    quiet_broken_pipes();
+    minimax::quiet_broken_pipes();
     let mut args = Vec::new();
     for a in std::env::args_os().skip(1) {
         match a.into_string() {

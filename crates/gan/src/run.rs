@@ -709,7 +709,7 @@ fn finish(
                 ));
                 figures.push((
                     "reverse KL of the mode histogram".into(),
-                    format!("{:.4}", m.reverse_kl),
+                    m.reverse_kl_text(),
                 ));
             }
             watch.draw_data_sections(&mut body, data);

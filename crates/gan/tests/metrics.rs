@@ -200,6 +200,11 @@ fn far_off_junk_lowers_quality_but_not_coverage() {
     let r = mode_report(&points(&[[0.0, 0.0], [5.0, 5.0]]), &ring, s);
     assert_eq!((r.modes_covered, r.high_quality_frac), (0, 0.0));
     assert!(r.reverse_kl.is_nan());
+    assert!(
+        r.to_string()
+            .ends_with("reverse KL n/a (no high-quality sample)"),
+        "{r}"
+    );
     // NaN samples are low quality, never a panic.
     let r = mode_report(&points(&[[f64::NAN, 0.0], [1.0, 0.0]]), &ring, s);
     assert_eq!(r.high_quality_frac, 0.5);

@@ -32,16 +32,28 @@ impl ModeReport {
     }
 }
 
+impl ModeReport {
+    /// The reverse KL with 4 decimals, or `n/a (no high-quality sample)` where it is undefined
+    /// (no sample lies near a mode, so the histogram it compares is empty).
+    pub fn reverse_kl_text(&self) -> String {
+        if self.reverse_kl.is_nan() {
+            "n/a (no high-quality sample)".to_string()
+        } else {
+            format!("{:.4}", self.reverse_kl)
+        }
+    }
+}
+
 impl fmt::Display for ModeReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "modes covered {}/{}, high quality {:.1} % of {}, reverse KL {:.4}",
+            "modes covered {}/{}, high quality {:.1} % of {}, reverse KL {}",
             self.modes_covered,
             self.num_modes(),
             100.0 * self.high_quality_frac,
             self.num_samples,
-            self.reverse_kl
+            self.reverse_kl_text()
         )
     }
 }
