@@ -115,12 +115,12 @@ fn main() {
         test.len()
     );
     println!(
-        "AE : {ae_secs:.1} s; batch recon {ae_first:.4} → test recon {:.4} (train {:.4})",
+        "AE : batch recon {ae_first:.4} → test recon {:.4} (train {:.4}) in {ae_secs:.1} s",
         ae.recon_mse(test.images()),
         ae.recon_mse(real)
     );
     println!(
-        "VAE: {vae_secs:.1} s; batch recon {vae_first:.4} → test recon {:.4} (train {:.4})",
+        "VAE: batch recon {vae_first:.4} → test recon {:.4} (train {:.4}) in {vae_secs:.1} s",
         vae.recon_mse(test.images()),
         vae.recon_mse(real)
     );
