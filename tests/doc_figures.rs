@@ -28,7 +28,10 @@ fn without_env(cmd: &str) -> &str {
     let mut c = cmd;
     while let Some((first, rest)) = c.split_once(' ') {
         let setting = first.split_once('=').is_some_and(|(name, _)| {
-            !name.is_empty() && name.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_' || ch.is_ascii_digit())
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_uppercase() || ch == '_' || ch.is_ascii_digit())
         });
         if !setting {
             break;
@@ -264,9 +267,20 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
     assert!(quoted_in(&q[0].lines, &swapped).is_err());
     assert!(quotes("p", "<!-- output of: minimax x -->\nno fence\n").is_err());
     // environment settings may come first; other words may not
-    let q = quotes("p", "<!-- output of: ETA=0.2 LAMBDA=0.1 cargo run --release --example e -->\n```\nx\n```\n").unwrap();
-    assert_eq!(q[0].args, "ETA=0.2 LAMBDA=0.1 cargo run --release --example e");
-    assert!(quotes("p", "<!-- output of: eta=0.2 cargo run --release --example e -->\n```\nx\n```\n").is_err());
+    let q = quotes(
+        "p",
+        "<!-- output of: ETA=0.2 LAMBDA=0.1 cargo run --release --example e -->\n```\nx\n```\n",
+    )
+    .unwrap();
+    assert_eq!(
+        q[0].args,
+        "ETA=0.2 LAMBDA=0.1 cargo run --release --example e"
+    );
+    assert!(quotes(
+        "p",
+        "<!-- output of: eta=0.2 cargo run --release --example e -->\n```\nx\n```\n"
+    )
+    .is_err());
     assert!(
         quotes("p", "<!-- output of: ls -->\n```\nx\n```\n").is_err(),
         "not a minimax command"
@@ -288,9 +302,18 @@ fn the_check_catches_a_changed_figure_and_accepts_a_new_duration() {
     );
     assert!(quoted_in(&lines(&["step 10/10 loss 0.26 | 200.0 it/s, ETA 0s"]), &ran).is_err());
     // milliseconds at the end of a line, per round or in all
-    let ran = lines(&["round 200  modes 8/8  0.88 ms/round", "T = 5: dist 0.571, 12.2 ms"]);
+    let ran = lines(&[
+        "round 200  modes 8/8  0.88 ms/round",
+        "T = 5: dist 0.571, 12.2 ms",
+    ]);
     assert_eq!(
-        quoted_in(&lines(&["round 200  modes 8/8  1.58 ms/round", "T = 5: dist 0.571, 9.0 ms"]), &ran),
+        quoted_in(
+            &lines(&[
+                "round 200  modes 8/8  1.58 ms/round",
+                "T = 5: dist 0.571, 9.0 ms"
+            ]),
+            &ran
+        ),
         Ok(())
     );
     assert!(quoted_in(&lines(&["round 200  modes 7/8  0.88 ms/round"]), &ran).is_err());

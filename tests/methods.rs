@@ -81,7 +81,11 @@ fn every_method_describes_itself_in_plain_sentences() {
             .chain(std::iter::once(info.about))
             .chain(info.options.iter().map(|o| o.help));
         for t in texts {
-            assert!(!t.contains("  ") && !t.contains('\n'), "{}: {t:?}", info.name);
+            assert!(
+                !t.contains("  ") && !t.contains('\n'),
+                "{}: {t:?}",
+                info.name
+            );
         }
     }
 }
