@@ -75,22 +75,23 @@ fn same_shape(loss: &str, input: &Var, target: &Var) {
 /// (p − t) / max(p(1 − p), 1e-12).
 const BCE_EPS: f64 = 1e-12;
 
-/// One log of [`bce`], for u = p or u = 1 − p: the value max(ln u, −100) (PyTorch's clamp),
-/// with the derivative (1 − u) / max(u(1 − u), 1e-12), which is 1/u wherever u(1 − u) ≥ 1e-12
-/// (there the value is ln u, unclamped: u ≥ 1e-12 > e^−100). So the two terms of the loss,
-/// −t·L(p) − (1 − t)·L(1 − p), have the input gradient of PyTorch's backward,
-/// (p − t) / max(p(1 − p), 1e-12), finite at p = 0 and 1.
+/// One log of [`bce`], for u = p or u = 1 − p, given also w = 1 − u as its own variable (for
+/// u = 1 − p that is p itself, exact where 1 − p rounds to 1 in f32): the value
+/// max(ln u, −100) (PyTorch's clamp), with the derivative w / max(u·w, 1e-12), which is 1/u
+/// wherever u·w ≥ 1e-12 (there the value is ln u, unclamped: u ≥ 1e-12 > e^−100). So the two
+/// terms of the loss, −t·L(p, 1 − p) − (1 − t)·L(1 − p, p), have the input gradient of PyTorch's
+/// backward, (p − t) / max(p(1 − p), 1e-12), finite at p = 0 and 1, and the floor is tested on
+/// p(1 − p) as PyTorch tests it, not on a rounded 1 − p.
 ///
-/// Where u(1 − u) < 1e-12 (and for NaN: NaN compares false, so it propagates through ln u) the
-/// value is the constant max(ln u, −100) plus s(u) − s(u) for s(u) = (u − u²/2)/1e-12, whose
-/// derivatives (1 − u)/1e-12 and −1/1e-12 are those of the floored formula, so second
-/// derivatives match PyTorch's double backward too. Those elements go through ln 1, so neither
-/// the forward pass (anomaly mode) nor the backward pass (0/0) ever sees ln 0 (the "double
-/// where" trick).
-fn bce_log(u: &Var) -> Var {
-    let uv = u.value();
-    // 1 where u(1 − u) < 1e-12: u within about 1e-12 of 0 or 1
-    let floored = uv.mul(&uv.neg().add_scalar(1.0)).lt_scalar(BCE_EPS);
+/// Where u·w < 1e-12 (and for NaN: NaN compares false, so it propagates through ln u) the
+/// value is the constant max(ln u, −100) plus s − s for s = −w²/(2·1e-12), whose derivatives
+/// in u, w/1e-12 and −1/1e-12, are those of the floored formula, so second derivatives match
+/// PyTorch's double backward too. Those elements go through ln 1, so neither the forward pass
+/// (anomaly mode) nor the backward pass (0/0) ever sees ln 0 (the "double where" trick).
+fn bce_log(u: &Var, w: &Var) -> Var {
+    let (uv, wv) = (u.value(), w.value());
+    // 1 where u·w = p(1 − p) < 1e-12: p within about 1e-12 of 0 or 1
+    let floored = uv.mul(&wv).lt_scalar(BCE_EPS);
     if floored.sum_all().item() == 0.0 {
         return u.log(); // the usual case: nothing is floored
     }
@@ -98,7 +99,7 @@ fn bce_log(u: &Var) -> Var {
     let one = u.constant(Tensor::ones(*u.shape(), u.dtype()));
     let safe = Var::where_(&floored, &one, u);
     let value = u.constant(uv.log().clamp(-100.0, f64::INFINITY));
-    let s = u.sub(&u.square().mul_scalar(0.5)).mul_scalar(1.0 / BCE_EPS);
+    let s = w.square().mul_scalar(-0.5 / BCE_EPS);
     let floor = value.add(&s.sub(&s.detach()));
     Var::where_(&keep, &safe.log(), &floor)
 }
@@ -128,9 +129,10 @@ pub fn bce(prob: &Var, target: &Var, reduction: Reduction) -> Var {
             .expect("an element is outside [0, 1]");
         panic!("bce: probabilities must be in [0, 1], but element {i} is {v} (use bce_with_logits on logits)");
     }
+    let q = 1.0 - prob;
     let l = target
-        .mul(&bce_log(prob))
-        .add(&(1.0 - target).mul(&bce_log(&(1.0 - prob))))
+        .mul(&bce_log(prob, &q))
+        .add(&(1.0 - target).mul(&bce_log(&q, prob)))
         .neg();
     reduce(&l, reduction)
 }
