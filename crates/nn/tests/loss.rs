@@ -103,7 +103,20 @@ fn bce_gradient_is_pytorchs_where_the_log_is_clamped() {
     let torch = |p: f64, t: f64| (p - t) / (p * (1.0 - p)).max(1e-12);
     // (2e-9 and 1e-13 with t = 0: in f32 1 − p rounds to 1, and the floor must still be
     // tested on p(1 − p), as PyTorch does: dℓ/dp ≈ 1 and 0.1, not 0)
-    let ps = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1e-13, 1.0 - 1e-13, 1e-300, 2e-9, 2e-9, 1e-13];
+    let ps = [
+        0.0,
+        0.0,
+        0.0,
+        1.0,
+        1.0,
+        1.0,
+        1e-13,
+        1.0 - 1e-13,
+        1e-300,
+        2e-9,
+        2e-9,
+        1e-13,
+    ];
     let ts = [1.0, 0.0, 0.3, 0.0, 1.0, 0.3, 1.0, 0.0, 0.5, 0.0, 1.0, 0.0];
     for dtype in [DType::F64, DType::F32] {
         let p = t64(&ps).to_dtype(dtype);
