@@ -140,7 +140,8 @@ fn a_method_written_outside_the_crate_trains_in_the_run_loop() {
     assert!((mean - 4.0).abs() < 0.15, "mean {mean}");
     assert!((sd - 1.25).abs() < 0.15, "sd {sd}");
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
-    assert!(csv.starts_with("step,loss,seconds\n"), "{csv}");
+    // its record, then the gradient norm the run loop adds for its optimizer named "g"
+    assert!(csv.starts_with("step,loss,grad_norm_g,seconds\n"), "{csv}");
     // the true JSD is measured because the data is the 1-D Gaussian, whatever the method
     assert!(summary
         .metrics
