@@ -31,8 +31,8 @@ fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
 fn small(name: &str) -> Vec<&'static str> {
     match name {
         "gan" => vec!["--batch", "32"],
-        // with the moving average of G, so resume covers its state
-        "dcgan" => vec!["--batch", "16", "--ema", "0.9"],
+        // with the moving average of G, so resume covers its state, and refined samples
+        "dcgan" => vec!["--batch", "16", "--ema", "0.9", "--refine", "2"],
         "cgan" => vec!["--batch", "16"],
         "energy" => vec!["--batch", "32", "--t", "3"],
         "pix2pix" => vec!["--batch", "4", "--ngf", "8", "--ndf", "8"],

@@ -297,3 +297,43 @@ fn both_learning_rates_decay_linearly_after_decay_from() {
         );
     }
 }
+
+/// `--refine T`: with G(z) = 1.3·z + 0.4 and D's logit 0.7·x − 0.2, the climb
+/// l(G(z)) − z²/2 has gradient 1.3·0.7 − z, so each step is z ← z + η·(0.91 − z): after T steps
+/// z = 0.91 + (1 − η)ᵀ·(z₀ − 0.91). Samples are G of the refined z; T = 0 leaves them alone.
+#[test]
+fn latent_refinement_climbs_ds_logit_minus_the_prior() {
+    let z0 = Tensor::from_vec(vec![-1.0f32, 0.0, 2.5], [3, 1]);
+    for (steps, eta) in [(1usize, 0.1f64), (3, 0.1), (4, 0.5)] {
+        let gan = toy(GanConfig {
+            refine: steps,
+            refine_eta: eta,
+            ..toy_config()
+        });
+        let z = gan.refine(&z0).to_vec_f64();
+        for (got, start) in z.iter().zip(z0.to_vec_f64()) {
+            let want = 0.91 + (1.0 - eta).powi(steps as i32) * (start - 0.91);
+            assert!(
+                (got - want).abs() < 1e-5,
+                "T {steps}, η {eta}: {got} vs {want}"
+            );
+        }
+    }
+    // sampling draws z, refines it and returns G(z)
+    let gan = toy(GanConfig {
+        refine: 2,
+        refine_eta: 0.25,
+        ..toy_config()
+    });
+    let plain = toy(toy_config());
+    let (a, b) = (
+        gan.sample(4, &mut Rng::seed(3)).to_vec_f64(),
+        plain.sample(4, &mut Rng::seed(3)).to_vec_f64(),
+    );
+    for (x, x0) in a.iter().zip(&b) {
+        let z0 = (x0 - 0.4) / 1.3;
+        let z = 0.91 + 0.75f64.powi(2) * (z0 - 0.91);
+        assert!((x - (1.3 * z + 0.4)).abs() < 1e-5, "{x} from z₀ {z0}");
+    }
+    assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-3));
+}
