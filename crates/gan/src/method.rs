@@ -496,13 +496,27 @@ pub fn sample_generator(
     n: usize,
     rng: &mut Rng,
 ) -> Tensor {
+    sample_generator_from(g, noise, z_dim, n, rng, |z| z)
+}
+
+/// [`sample_generator`] with each batch of noise passed through `prepare` before G sees it
+/// (recording is on inside `prepare`, so it may differentiate through G; G is in evaluation
+/// mode throughout).
+pub fn sample_generator_from(
+    g: &dyn Module,
+    noise: Noise,
+    z_dim: usize,
+    n: usize,
+    rng: &mut Rng,
+    prepare: impl Fn(Tensor) -> Tensor,
+) -> Tensor {
     g.eval();
-    let _off = autograd::no_grad();
     let mut parts = Vec::new();
     let mut done = 0;
     while done < n {
         let m = (n - done).min(500);
-        let z = noise.sample(m, z_dim, rng);
+        let z = prepare(noise.sample(m, z_dim, rng));
+        let _off = autograd::no_grad();
         parts.push(
             g.forward(&autograd::Tape::new().constant(z))
                 .value()

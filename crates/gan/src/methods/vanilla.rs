@@ -18,7 +18,7 @@
 
 use crate::data::{BatchKind, Data, Dataset};
 use crate::method::{
-    finite, sample_generator, update, DataInfo, Method, MethodInfo, Noise, OptKind, OptSpec,
+    finite, sample_generator_from, update, DataInfo, Method, MethodInfo, Noise, OptKind, OptSpec,
     OptimizerKind, Options, Record, TrainError,
 };
 use crate::models;
@@ -486,24 +486,9 @@ impl Gan {
     /// `rng` — from the moving average of G's weights when `cfg.ema > 0`.
     pub fn sample(&self, n: usize, rng: &mut Rng) -> Tensor {
         let (noise, z_dim) = (self.cfg.noise, self.cfg.z_dim);
-        if self.cfg.refine == 0 {
-            return self.with_average(|g| sample_generator(g, noise, z_dim, n, rng));
-        }
-        let mut parts = Vec::new();
-        let mut done = 0;
-        while done < n {
-            let m = (n - done).min(500);
-            let z = self.refine(&noise.sample(m, z_dim, rng));
-            parts.push(self.with_average(|g| {
-                g.eval();
-                let _off = no_grad();
-                let x = g.forward(&Tape::new().constant(z)).value().clone();
-                g.train(true);
-                x
-            }));
-            done += m;
-        }
-        Tensor::cat(&parts.iter().collect::<Vec<_>>(), 0)
+        self.with_average(|g| {
+            sample_generator_from(g, noise, z_dim, n, rng, |z| self.refine_with(g, z))
+        })
     }
 
     /// Latent refinement ([`GanConfig::refine`] steps of size η = [`GanConfig::refine_eta`]):
@@ -524,20 +509,28 @@ impl Gan {
     pub fn refine(&self, z: &Tensor) -> Tensor {
         self.with_average(|g| {
             g.eval();
-            self.d.eval();
-            let mut z = z.clone();
-            for _ in 0..self.cfg.refine {
-                let tape = Tape::new();
-                let zv = tape.leaf(z.clone());
-                let climb = self.d.forward(&g.forward(&zv)).sum_all()
-                    - zv.square().sum_all().mul_scalar(0.5);
-                let dz = autograd::grad(&[&climb], &[&zv], None, false);
-                z = z.add(&dz[0].value().mul_scalar(self.cfg.refine_eta));
-            }
-            self.d.train(true);
+            let z = self.refine_with(g, z.clone());
             g.train(true);
             z
         })
+    }
+
+    /// [`Gan::refine`] through the generator `g` as it is (its mode and weights untouched).
+    fn refine_with(&self, g: &dyn Module, mut z: Tensor) -> Tensor {
+        if self.cfg.refine == 0 {
+            return z;
+        }
+        self.d.eval();
+        for _ in 0..self.cfg.refine {
+            let tape = Tape::new();
+            let zv = tape.leaf(z.clone());
+            let climb =
+                self.d.forward(&g.forward(&zv)).sum_all() - zv.square().sum_all().mul_scalar(0.5);
+            let dz = autograd::grad(&[&climb], &[&zv], None, false);
+            z = z.add(&dz[0].value().mul_scalar(self.cfg.refine_eta));
+        }
+        self.d.train(true);
+        z
     }
 
     /// D's logits on `x`, in evaluation mode, without recording.
