@@ -832,6 +832,25 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
         let y = x.conv2d(&w, Some(&b), p).to_vec_f64();
         close(&y, &naive_conv2d(&x, &w, Some(&b), p).to_vec_f64(), 1e-4).unwrap();
     }
+    // wide rows of 86, 16, 19, 7 and 5 elements: AVX-512 rows with a masked tail, none, or
+    // only a masked step
+    for (cin, cout, kh, kw, oh, ow) in [
+        (3, 2, 3, 5, 6, 11),
+        (2, 1, 1, 1, 1, 16),
+        (2, 3, 2, 3, 3, 5),
+        (1, 4, 3, 2, 2, 3),
+        (2, 1, 7, 7, 1, 5),
+    ] {
+        let d = Direct {
+            cin,
+            cout,
+            kh,
+            kw,
+            oh,
+            ow,
+        };
+        twin_exact(d, &mut rng);
+    }
     let d = Direct {
         cin: 3,
         cout: 2,
@@ -840,54 +859,25 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
         oh: 6,
         ow: 11,
     };
-    let v = |n: usize, rng: &mut Rng| rand(&[n], rng).to_dtype(DType::F32).to_vec_f32();
-    let xp = v(d.cin * d.hp() * d.wp(), &mut rng);
-    let w = v(d.cout * d.cin * d.kh * d.kw, &mut rng);
-    let mut dy = v(d.cout * d.ext_len(), &mut rng);
-    for (j, g) in dy.iter_mut().enumerate() {
-        // the extended layout's zeros: kw − 1 before and after, and the scratch columns
-        let k = (j % d.ext_len()) as isize - (d.kw - 1) as isize;
-        if k < 0 || k as usize >= d.wide_len() || (k as usize) % d.wp() >= d.ow {
-            *g = 0.0;
-        }
-    }
-    let levels = [Simd::Avx2, Simd::Avx512]
-        .into_iter()
-        .filter(|l| l.available());
-    for level in levels {
-        let (mut a, mut b) = (
-            vec![0f32; d.cout * d.wide_len()],
-            vec![0f32; d.cout * d.wide_len()],
-        );
-        assert!(direct::forward_with(level, d, &xp, &w, &mut a));
-        assert!(direct::forward_with(Simd::Baseline, d, &xp, &w, &mut b));
-        assert_eq!(a, b, "forward: {level:?} and baseline builds differ");
-        let (mut a, mut b) = (vec![0f32; xp.len()], vec![0f32; xp.len()]);
-        assert!(direct::data_backward_with(level, d, &dy, &w, &mut a));
-        assert!(direct::data_backward_with(
-            Simd::Baseline,
-            d,
-            &dy,
-            &w,
-            &mut b
-        ));
-        assert_eq!(a, b, "data backward: {level:?} and baseline builds differ");
-        let (mut a, mut b) = (vec![0f32; w.len()], vec![0f32; w.len()]);
-        assert!(direct::filter_backward_with(level, d, &xp, &dy, &mut a));
-        assert!(direct::filter_backward_with(
-            Simd::Baseline,
-            d,
-            &xp,
-            &dy,
-            &mut b
-        ));
-        assert_eq!(
-            a, b,
-            "filter backward: {level:?} and baseline builds differ"
-        );
-    }
-    // the dispatchers run the build of the level in use, capped at AVX2 for these kernels
-    let used = minimax_tensor::kernels::simd_level().min(Simd::Avx2);
+    let (xp, w, dy) = direct_operands(d, &mut rng);
+    // the dispatchers run the build of the level in use; the filter gradient's is capped at
+    // AVX2 (its eight interleaved partial sums)
+    let level = minimax_tensor::kernels::simd_level();
+    let (mut a, mut b) = (
+        vec![0f32; d.cout * d.wide_len()],
+        vec![1f32; d.cout * d.wide_len()],
+    );
+    direct::forward(d, &xp, &w, &mut a);
+    assert!(direct::forward_with(level, d, &xp, &w, &mut b));
+    assert_eq!(a, b, "forward: the dispatcher is not the {level:?} build");
+    let (mut a, mut b) = (vec![0f32; xp.len()], vec![0f32; xp.len()]);
+    direct::data_backward(d, &dy, &w, &mut a);
+    assert!(direct::data_backward_with(level, d, &dy, &w, &mut b));
+    assert_eq!(
+        a, b,
+        "data backward: the dispatcher is not the {level:?} build"
+    );
+    let used = level.min(Simd::Avx2);
     let (mut a, mut b) = (vec![0f32; w.len()], vec![0f32; w.len()]);
     direct::filter_backward(d, &xp, &dy, &mut a);
     assert!(direct::filter_backward_with(used, d, &xp, &dy, &mut b));
@@ -989,4 +979,72 @@ fn input_grad_checks_the_size() {
     let g = Tensor::zeros([1, 2, 5, 5], DType::F32);
     let w = Tensor::zeros([2, 3, 3, 3], DType::F32);
     let _ = g.conv2d_input_grad(&w, (8, 8), Conv2dParams::default());
+}
+
+/// Random operands of one sample's direct convolution: the padded image, the weights and the
+/// output gradient in the extended wide layout (its zeros where they belong).
+fn direct_operands(
+    d: minimax_tensor::kernels::direct::Direct,
+    rng: &mut Rng,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let v = |n: usize, rng: &mut Rng| rand(&[n], rng).to_dtype(DType::F32).to_vec_f32();
+    let xp = v(d.cin * d.hp() * d.wp(), rng);
+    let w = v(d.cout * d.cin * d.kh * d.kw, rng);
+    let mut dy = v(d.cout * d.ext_len(), rng);
+    for (j, g) in dy.iter_mut().enumerate() {
+        // the extended layout's zeros: kw − 1 before and after, and the scratch columns
+        let k = (j % d.ext_len()) as isize - (d.kw - 1) as isize;
+        if k < 0 || k as usize >= d.wide_len() || (k as usize) % d.wp() >= d.ow {
+            *g = 0.0;
+        }
+    }
+    (xp, w, dy)
+}
+
+/// Every SIMD build of the three direct kernels this CPU has gives the baseline build's bits.
+fn twin_exact(d: minimax_tensor::kernels::direct::Direct, rng: &mut Rng) {
+    use minimax_tensor::kernels::direct;
+    use minimax_tensor::kernels::Simd;
+    let (xp, w, dy) = direct_operands(d, rng);
+    let levels = [Simd::Avx2, Simd::Avx512]
+        .into_iter()
+        .filter(|l| l.available());
+    for level in levels {
+        let (mut a, mut b) = (
+            vec![0f32; d.cout * d.wide_len()],
+            vec![0f32; d.cout * d.wide_len()],
+        );
+        assert!(direct::forward_with(level, d, &xp, &w, &mut a));
+        assert!(direct::forward_with(Simd::Baseline, d, &xp, &w, &mut b));
+        assert_eq!(a, b, "forward {d:?}: {level:?} and baseline builds differ");
+        assert!(a.iter().any(|&v| v != 0.0), "forward {d:?}: all zero");
+        // accumulating into what is there, as the callers do
+        let start = rand(&[xp.len()], rng).to_dtype(DType::F32).to_vec_f32();
+        let (mut a, mut b) = (start.clone(), start);
+        assert!(direct::data_backward_with(level, d, &dy, &w, &mut a));
+        assert!(direct::data_backward_with(
+            Simd::Baseline,
+            d,
+            &dy,
+            &w,
+            &mut b
+        ));
+        assert_eq!(
+            a, b,
+            "data backward {d:?}: {level:?} and baseline builds differ"
+        );
+        let (mut a, mut b) = (vec![0f32; w.len()], vec![0f32; w.len()]);
+        assert!(direct::filter_backward_with(level, d, &xp, &dy, &mut a));
+        assert!(direct::filter_backward_with(
+            Simd::Baseline,
+            d,
+            &xp,
+            &dy,
+            &mut b
+        ));
+        assert_eq!(
+            a, b,
+            "filter backward {d:?}: {level:?} and baseline builds differ"
+        );
+    }
 }

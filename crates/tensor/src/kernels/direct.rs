@@ -7,10 +7,14 @@
 //! use one. Here each kernel tap `(c, ky, kx)` is applied to whole output rows at once, reading
 //! the (zero-padded) image where it lies: `out[co, oy, ·] += w[co, c, ky, kx] · x[c, oy + ky,
 //! kx ..]`. The row loops are plain element loops, compiled for each SIMD level like the other
-//! kernels but used only up to AVX2+FMA: rows here are short (a padded 8×8 image's row is 14
-//! wide) and the AVX-512 build, which works 64 elements per unrolled step, leaves most of each
-//! to its scalar tail (W6's last layer: input gradient 0.66 → 0.75–0.82 ms). All builds do the
-//! same multiplications and additions in the same order, so they give the same bits.
+//! kernels — except at AVX-512 for f32, where [`forward`] and [`data_backward`] use rows written
+//! with intrinsics: 16 lanes a step and a **masked** last step. Rows here are short (a padded
+//! 8×8 image's row is 14 wide, a wide output 100 or so) and the compiler's own AVX-512 build of
+//! the plain loops, which works 64 elements per unrolled step, left most of each row to its
+//! scalar tail (W6's last layer: input gradient 0.66 → 0.75–0.82 ms, slower than AVX2).
+//! [`filter_backward`] sums its dot products in 8 interleaved lanes, an order that 16-lane
+//! registers would change, so it stays at AVX2. All builds do the same multiplications and
+//! additions in the same order, so they give the same bits.
 //!
 //! All three functions work on one sample whose image `xp` is already padded
 //! (`cin × hp × wp`, with `hp = oh + kh − 1`, `wp = ow + kw − 1`), and on outputs laid out
@@ -21,8 +25,8 @@
 //! *extended* ([`Direct::ext_len`]): `kw − 1` zeros before and after, zeros in the scratch
 //! columns.
 
-use super::simd_twin;
-use crate::Element;
+use super::{simd_level, simd_twin, Simd};
+use crate::{DType, Element};
 
 /// The shape of one sample's direct convolution.
 #[derive(Clone, Copy, Debug)]
@@ -72,8 +76,41 @@ impl Direct {
     }
 }
 
+/// The two row operations the forward and data-backward loops are made of.
+trait Rows<T: Element> {
+    /// `dst[i] = dst[i] + w₀·s₀[i] + w₁·s₁[i] + w₂·s₂[i] + w₃·s₃[i]`, added left to right.
+    fn four(dst: &mut [T], w: [T; 4], s: [&[T]; 4]);
+    /// `dst[i] = dst[i] + w·s[i]`.
+    fn one(dst: &mut [T], w: T, s: &[T]);
+}
+
+/// Plain element loops, vectorised by the compiler for the level they are compiled at.
+struct Plain;
+
+impl<T: Element> Rows<T> for Plain {
+    #[inline(always)]
+    fn four(dst: &mut [T], [w0, w1, w2, w3]: [T; 4], [s0, s1, s2, s3]: [&[T]; 4]) {
+        let n = dst.len();
+        let (s0, s1, s2, s3) = (&s0[..n], &s1[..n], &s2[..n], &s3[..n]);
+        for j in 0..n {
+            dst[j] = dst[j] + w0 * s0[j] + w1 * s1[j] + w2 * s2[j] + w3 * s3[j];
+        }
+    }
+    #[inline(always)]
+    fn one(dst: &mut [T], w: T, s: &[T]) {
+        for (a, &v) in dst.iter_mut().zip(s) {
+            *a += w * v;
+        }
+    }
+}
+
 #[inline(always)]
 fn forward_loop<T: Element>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) {
+    forward_rows::<T, Plain>(d, xp, w, out)
+}
+
+#[inline(always)]
+fn forward_rows<T: Element, R: Rows<T>>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) {
     let (len, taps) = (d.wide_len(), d.taps());
     assert!(xp.len() >= d.cin * d.hp() * d.wp() && w.len() >= d.cout * taps);
     assert!(out.len() >= d.cout * len);
@@ -86,33 +123,50 @@ fn forward_loop<T: Element>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) {
         let mut t = 0;
         while t + 4 <= taps {
             let (w0, w1, w2, w3) = (wc[t], wc[t + 1], wc[t + 2], wc[t + 3]);
-            let s0 = &xp[d.tap_offset(t)..][..len];
-            let s1 = &xp[d.tap_offset(t + 1)..][..len];
-            let s2 = &xp[d.tap_offset(t + 2)..][..len];
-            let s3 = &xp[d.tap_offset(t + 3)..][..len];
-            for j in 0..len {
-                o[j] = o[j] + w0 * s0[j] + w1 * s1[j] + w2 * s2[j] + w3 * s3[j];
-            }
+            let s = |k: usize| &xp[d.tap_offset(t + k)..][..len];
+            R::four(o, [w0, w1, w2, w3], [s(0), s(1), s(2), s(3)]);
             t += 4;
         }
         for t in t..taps {
-            let wv = wc[t];
-            let src = &xp[d.tap_offset(t)..][..len];
-            for (a, &v) in o.iter_mut().zip(src) {
-                *a += wv * v;
-            }
+            R::one(o, wc[t], &xp[d.tap_offset(t)..][..len]);
         }
     }
 }
 
 simd_twin! {
-    /// `out[co] = Σ_t w[co, t] · xp[tap t ..]` for one sample, in the wide layout (`out` is
-    /// `cout × wide_len`, overwritten), the taps added in order.
-    pub fn forward / forward_with <T>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) => forward_loop, up to Avx2
+    #[allow(dead_code)] // the public dispatcher below goes through the `_with` runner
+    fn forward_plain / forward_plain_with <T>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) => forward_loop, up to Avx2
+}
+
+/// `out[co] = Σ_t w[co, t] · xp[tap t ..]` for one sample, in the wide layout (`out` is
+/// `cout × wide_len`, overwritten), the taps added in order; the build of [`simd_level`].
+#[inline]
+pub fn forward<T: Element>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) {
+    forward_with(simd_level(), d, xp, w, out);
+}
+
+/// Runs the `level` build of [`forward`] if this CPU has it; returns whether it ran.
+#[inline]
+pub fn forward_with<T: Element>(level: Simd, d: Direct, xp: &[T], w: &[T], out: &mut [T]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if level == Simd::Avx512 && T::DTYPE == DType::F32 {
+        if !level.available() {
+            return false;
+        }
+        // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
+        unsafe { masked::forward(d, as_f32(xp), as_f32(w), as_f32_mut(out)) };
+        return true;
+    }
+    forward_plain_with(level.min(Simd::Avx2), d, xp, w, out)
 }
 
 #[inline(always)]
 fn data_backward_loop<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
+    data_backward_rows::<T, Plain>(d, dy, w, dxp)
+}
+
+#[inline(always)]
+fn data_backward_rows<T: Element, R: Rows<T>>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
     let (len, taps) = (d.wide_len(), d.taps());
     let (ext, pad, span) = (d.ext_len(), d.kw - 1, d.wide_len() + d.kw - 1);
     assert!(dxp.len() >= d.cin * d.hp() * d.wp() && w.len() >= d.cout * taps);
@@ -130,17 +184,12 @@ fn data_backward_loop<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
                 let mut kx = 0;
                 while kx + 4 <= d.kw {
                     let (w0, w1, w2, w3) = (wr[kx], wr[kx + 1], wr[kx + 2], wr[kx + 3]);
-                    let (s0, s1, s2, s3) = (src(kx), src(kx + 1), src(kx + 2), src(kx + 3));
-                    for i in 0..span {
-                        dst[i] = dst[i] + w0 * s0[i] + w1 * s1[i] + w2 * s2[i] + w3 * s3[i];
-                    }
+                    let s = [src(kx), src(kx + 1), src(kx + 2), src(kx + 3)];
+                    R::four(dst, [w0, w1, w2, w3], s);
                     kx += 4;
                 }
                 for kx in kx..d.kw {
-                    let wv = wr[kx];
-                    for (a, &v) in dst.iter_mut().zip(src(kx)) {
-                        *a += wv * v;
-                    }
+                    R::one(dst, wr[kx], src(kx));
                 }
             }
         }
@@ -148,9 +197,153 @@ fn data_backward_loop<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
 }
 
 simd_twin! {
-    /// Adds the adjoint of [`forward`] to the padded image gradient `dxp` of one sample:
-    /// `dxp[tap t ..] += w[co, t] · dy[co]`, `dy` extended (see [`Direct::ext_len`]).
-    pub fn data_backward / data_backward_with <T>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) => data_backward_loop, up to Avx2
+    #[allow(dead_code)] // the public dispatcher below goes through the `_with` runner
+    fn data_backward_plain / data_backward_plain_with <T>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) => data_backward_loop, up to Avx2
+}
+
+/// Adds the adjoint of [`forward`] to the padded image gradient `dxp` of one sample:
+/// `dxp[tap t ..] += w[co, t] · dy[co]`, `dy` extended (see [`Direct::ext_len`]); the build of
+/// [`simd_level`].
+#[inline]
+pub fn data_backward<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
+    data_backward_with(simd_level(), d, dy, w, dxp);
+}
+
+/// Runs the `level` build of [`data_backward`] if this CPU has it; returns whether it ran.
+#[inline]
+pub fn data_backward_with<T: Element>(
+    level: Simd,
+    d: Direct,
+    dy: &[T],
+    w: &[T],
+    dxp: &mut [T],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if level == Simd::Avx512 && T::DTYPE == DType::F32 {
+        if !level.available() {
+            return false;
+        }
+        // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
+        unsafe { masked::data_backward(d, as_f32(dy), as_f32(w), as_f32_mut(dxp)) };
+        return true;
+    }
+    data_backward_plain_with(level.min(Simd::Avx2), d, dy, w, dxp)
+}
+
+/// `v` as the f32 slice it is.
+///
+/// # Safety
+/// `T` must be f32 (`Element` is sealed to f32 and f64, so checking `T::DTYPE` suffices).
+#[cfg(target_arch = "x86_64")]
+unsafe fn as_f32<T: Element>(v: &[T]) -> &[f32] {
+    debug_assert!(T::DTYPE == DType::F32);
+    // SAFETY: same type, same length (the caller's promise).
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f32, v.len()) }
+}
+
+/// `v` as the mutable f32 slice it is; see [`as_f32`].
+///
+/// # Safety
+/// As [`as_f32`].
+#[cfg(target_arch = "x86_64")]
+unsafe fn as_f32_mut<T: Element>(v: &mut [T]) -> &mut [f32] {
+    debug_assert!(T::DTYPE == DType::F32);
+    // SAFETY: same type, same length (the caller's promise).
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut f32, v.len()) }
+}
+
+/// The AVX-512 rows for f32: 16 lanes a step, the last step masked, each lane doing exactly
+/// the plain loop's multiplications and additions (no fused multiply-add), so the bits are the
+/// baseline build's.
+#[cfg(target_arch = "x86_64")]
+mod masked {
+    use super::{data_backward_rows, forward_rows, Direct, Rows};
+    use std::arch::x86_64::*;
+
+    pub(super) struct Masked;
+
+    /// The lanes of `n − j` remaining elements, at most 16.
+    #[inline(always)]
+    fn mask(left: usize) -> __mmask16 {
+        if left >= 16 {
+            !0
+        } else {
+            ((1u32 << left) - 1) as __mmask16
+        }
+    }
+
+    impl Rows<f32> for Masked {
+        #[inline(always)]
+        fn four(dst: &mut [f32], w: [f32; 4], s: [&[f32]; 4]) {
+            let n = dst.len();
+            assert!(s.iter().all(|r| r.len() >= n), "direct: short source row");
+            // SAFETY: only reached through `forward`/`data_backward` below, which are compiled
+            // for (and only called on CPUs with) AVX-512 F; every masked access stays within
+            // the first `n` elements of `dst` and of each source row (asserted above).
+            unsafe { four(dst.as_mut_ptr(), n, w, s.map(|r| r.as_ptr())) }
+        }
+        #[inline(always)]
+        fn one(dst: &mut [f32], w: f32, s: &[f32]) {
+            let n = dst.len().min(s.len());
+            // SAFETY: as in `four`; both slices hold at least `n` elements.
+            unsafe { one(dst.as_mut_ptr(), n, w, s.as_ptr()) }
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    unsafe fn four(dst: *mut f32, n: usize, w: [f32; 4], s: [*const f32; 4]) {
+        let wv = w.map(|v| _mm512_set1_ps(v));
+        let mut j = 0;
+        while j < n {
+            let m = mask(n - j);
+            // SAFETY: lanes past `n` are masked off: neither read nor written.
+            unsafe {
+                let mut a = _mm512_maskz_loadu_ps(m, dst.add(j));
+                for k in 0..4 {
+                    let x = _mm512_maskz_loadu_ps(m, s[k].add(j));
+                    a = _mm512_add_ps(a, _mm512_mul_ps(wv[k], x));
+                }
+                _mm512_mask_storeu_ps(dst.add(j), m, a);
+            }
+            j += 16;
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    unsafe fn one(dst: *mut f32, n: usize, w: f32, s: *const f32) {
+        let wv = _mm512_set1_ps(w);
+        let mut j = 0;
+        while j < n {
+            let m = mask(n - j);
+            // SAFETY: lanes past `n` are masked off: neither read nor written.
+            unsafe {
+                let x = _mm512_maskz_loadu_ps(m, s.add(j));
+                let a = _mm512_add_ps(_mm512_maskz_loadu_ps(m, dst.add(j)), _mm512_mul_ps(wv, x));
+                _mm512_mask_storeu_ps(dst.add(j), m, a);
+            }
+            j += 16;
+        }
+    }
+
+    /// [`super::forward`] with masked rows.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F and VL.
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    pub(super) unsafe fn forward(d: Direct, xp: &[f32], w: &[f32], out: &mut [f32]) {
+        forward_rows::<f32, Masked>(d, xp, w, out)
+    }
+
+    /// [`super::data_backward`] with masked rows.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F and VL.
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    pub(super) unsafe fn data_backward(d: Direct, dy: &[f32], w: &[f32], dxp: &mut [f32]) {
+        data_backward_rows::<f32, Masked>(d, dy, w, dxp)
+    }
 }
 
 /// Lanes of the dot products in [`filter_backward`]: products are summed in 8 interleaved
