@@ -7,14 +7,14 @@
 //! use one. Here each kernel tap `(c, ky, kx)` is applied to whole output rows at once, reading
 //! the (zero-padded) image where it lies: `out[co, oy, ·] += w[co, c, ky, kx] · x[c, oy + ky,
 //! kx ..]`. The row loops are plain element loops, compiled for each SIMD level like the other
-//! kernels — except at AVX-512 for f32, where [`forward`] and [`data_backward`] use rows written
-//! with intrinsics: 16 lanes a step and a **masked** last step. Rows here are short (a padded
-//! 8×8 image's row is 14 wide, a wide output 100 or so) and the compiler's own AVX-512 build of
-//! the plain loops, which works 64 elements per unrolled step, left most of each row to its
-//! scalar tail (W6's last layer: input gradient 0.66 → 0.75–0.82 ms, slower than AVX2).
-//! [`filter_backward`] sums its dot products in 8 interleaved lanes, an order that 16-lane
-//! registers would change, so it stays at AVX2. All builds do the same multiplications and
-//! additions in the same order, so they give the same bits.
+//! kernels — except at AVX-512 for f32, where the rows are written with intrinsics and end in a
+//! **masked** step instead of a scalar tail: [`forward`] and [`data_backward`] work 16 lanes a
+//! step; [`filter_backward`] keeps its 8 interleaved partial sums (their order fixes the bits)
+//! in one 256-bit register. Rows here are short (a padded 8×8 image's row is 14 wide, a wide
+//! output 7 to 100 or so) and the compiler's own AVX-512 build of the plain loops, which works
+//! 64 elements per unrolled step, left most of each row to its scalar tail (W6's last layer:
+//! input gradient 0.66 → 0.75–0.82 ms, slower than AVX2). All builds do the same
+//! multiplications and additions in the same order, so they give the same bits.
 //!
 //! All three functions work on one sample whose image `xp` is already padded
 //! (`cin × hp × wp`, with `hp = oh + kh − 1`, `wp = ow + kw − 1`), and on outputs laid out
@@ -82,6 +82,9 @@ trait Rows<T: Element> {
     fn four(dst: &mut [T], w: [T; 4], s: [&[T]; 4]);
     /// `dst[i] = dst[i] + w·s[i]`.
     fn one(dst: &mut [T], w: T, s: &[T]);
+    /// The products `g[j]·s[j]` summed in [`LANES`] interleaved partial sums: lane `k` adds the
+    /// products at `j ≡ k (mod LANES)` in order of `j`.
+    fn dot_lanes(g: &[T], s: &[T]) -> [T; LANES];
 }
 
 /// Plain element loops, vectorised by the compiler for the level they are compiled at.
@@ -101,6 +104,22 @@ impl<T: Element> Rows<T> for Plain {
         for (a, &v) in dst.iter_mut().zip(s) {
             *a += w * v;
         }
+    }
+    #[inline(always)]
+    fn dot_lanes(g: &[T], s: &[T]) -> [T; LANES] {
+        let len = g.len().min(s.len());
+        let mut part = [T::ZERO; LANES];
+        let (gc, gr) = g[..len].split_at(len - len % LANES);
+        let (sc, sr) = s[..len].split_at(len - len % LANES);
+        for (gv, sv) in gc.chunks_exact(LANES).zip(sc.chunks_exact(LANES)) {
+            for k in 0..LANES {
+                part[k] += gv[k] * sv[k];
+            }
+        }
+        for (k, (&gv, &sv)) in gr.iter().zip(sr).enumerate() {
+            part[k] += gv * sv;
+        }
+        part
     }
 }
 
@@ -257,7 +276,7 @@ unsafe fn as_f32_mut<T: Element>(v: &mut [T]) -> &mut [f32] {
 /// baseline build's.
 #[cfg(target_arch = "x86_64")]
 mod masked {
-    use super::{data_backward_rows, forward_rows, Direct, Rows};
+    use super::{data_backward_rows, filter_backward_rows, forward_rows, Direct, Rows, LANES};
     use std::arch::x86_64::*;
 
     pub(super) struct Masked;
@@ -288,6 +307,41 @@ mod masked {
             // SAFETY: as in `four`; both slices hold at least `n` elements.
             unsafe { one(dst.as_mut_ptr(), n, w, s.as_ptr()) }
         }
+        #[inline(always)]
+        fn dot_lanes(g: &[f32], s: &[f32]) -> [f32; LANES] {
+            let n = g.len().min(s.len());
+            // SAFETY: as in `four`; both slices hold at least `n` elements.
+            unsafe { dot_lanes(g.as_ptr(), s.as_ptr(), n) }
+        }
+    }
+
+    /// The 8 partial sums in one 256-bit register; the last step adds only its lanes (a
+    /// masked add, so untouched lanes keep their bits, −0 included).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    unsafe fn dot_lanes(g: *const f32, s: *const f32, n: usize) -> [f32; LANES] {
+        let mut acc = _mm256_setzero_ps();
+        let mut j = 0;
+        // SAFETY: full steps read 8 elements below `n`; the last reads only its masked lanes.
+        unsafe {
+            while j + LANES <= n {
+                let p = _mm256_mul_ps(_mm256_loadu_ps(g.add(j)), _mm256_loadu_ps(s.add(j)));
+                acc = _mm256_add_ps(acc, p);
+                j += LANES;
+            }
+            if j < n {
+                let m = ((1u32 << (n - j)) - 1) as __mmask8;
+                let p = _mm256_mul_ps(
+                    _mm256_maskz_loadu_ps(m, g.add(j)),
+                    _mm256_maskz_loadu_ps(m, s.add(j)),
+                );
+                acc = _mm256_mask_add_ps(acc, m, acc, p);
+            }
+        }
+        let mut out = [0f32; LANES];
+        // SAFETY: `out` holds 8 floats.
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
+        out
     }
 
     #[inline]
@@ -344,6 +398,15 @@ mod masked {
     pub(super) unsafe fn data_backward(d: Direct, dy: &[f32], w: &[f32], dxp: &mut [f32]) {
         data_backward_rows::<f32, Masked>(d, dy, w, dxp)
     }
+
+    /// [`super::filter_backward`] with a masked last step.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512 F and VL.
+    #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+    pub(super) unsafe fn filter_backward(d: Direct, xp: &[f32], dy: &[f32], dw: &mut [f32]) {
+        filter_backward_rows::<f32, Masked>(d, xp, dy, dw)
+    }
 }
 
 /// Lanes of the dot products in [`filter_backward`]: products are summed in 8 interleaved
@@ -352,24 +415,18 @@ const LANES: usize = 8;
 
 #[inline(always)]
 fn filter_backward_loop<T: Element>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) {
+    filter_backward_rows::<T, Plain>(d, xp, dy, dw)
+}
+
+#[inline(always)]
+fn filter_backward_rows<T: Element, R: Rows<T>>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) {
     let (len, taps, ext) = (d.wide_len(), d.taps(), d.ext_len());
     assert!(xp.len() >= d.cin * d.hp() * d.wp() && dw.len() >= d.cout * taps);
     assert!(dy.len() >= d.cout * ext);
     for co in 0..d.cout {
         let g = &dy[co * ext + d.kw - 1..][..len];
         for t in 0..taps {
-            let src = &xp[d.tap_offset(t)..][..len];
-            let mut part = [T::ZERO; LANES];
-            let (gc, gr) = g.split_at(len - len % LANES);
-            let (sc, sr) = src.split_at(len - len % LANES);
-            for (gv, sv) in gc.chunks_exact(LANES).zip(sc.chunks_exact(LANES)) {
-                for k in 0..LANES {
-                    part[k] += gv[k] * sv[k];
-                }
-            }
-            for (k, (&gv, &sv)) in gr.iter().zip(sr).enumerate() {
-                part[k] += gv * sv;
-            }
+            let part = R::dot_lanes(g, &xp[d.tap_offset(t)..][..len]);
             let mut s = T::ZERO;
             for v in part {
                 s += v;
@@ -380,7 +437,35 @@ fn filter_backward_loop<T: Element>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T])
 }
 
 simd_twin! {
-    /// Adds one sample's weight gradient to `dw` (`cout × taps`):
-    /// `dw[co, t] += Σ_j dy[co, j] · xp[tap t + j]`, `dy` extended (see [`Direct::ext_len`]).
-    pub fn filter_backward / filter_backward_with <T>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) => filter_backward_loop, up to Avx2
+    #[allow(dead_code)] // the public dispatcher below goes through the `_with` runner
+    fn filter_backward_plain / filter_backward_plain_with <T>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) => filter_backward_loop, up to Avx2
+}
+
+/// Adds one sample's weight gradient to `dw` (`cout × taps`):
+/// `dw[co, t] += Σ_j dy[co, j] · xp[tap t + j]`, `dy` extended (see [`Direct::ext_len`]); the
+/// build of [`simd_level`].
+#[inline]
+pub fn filter_backward<T: Element>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) {
+    filter_backward_with(simd_level(), d, xp, dy, dw);
+}
+
+/// Runs the `level` build of [`filter_backward`] if this CPU has it; returns whether it ran.
+#[inline]
+pub fn filter_backward_with<T: Element>(
+    level: Simd,
+    d: Direct,
+    xp: &[T],
+    dy: &[T],
+    dw: &mut [T],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if level == Simd::Avx512 && T::DTYPE == DType::F32 {
+        if !level.available() {
+            return false;
+        }
+        // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
+        unsafe { masked::filter_backward(d, as_f32(xp), as_f32(dy), as_f32_mut(dw)) };
+        return true;
+    }
+    filter_backward_plain_with(level.min(Simd::Avx2), d, xp, dy, dw)
 }
