@@ -1059,11 +1059,15 @@ fn sum_lanes<T: Element>(mut acc: Vec<T>, wlen: usize) -> Vec<T> {
 
 /// Output channels up to which a stride-1, undilated, ungrouped convolution runs the direct
 /// kernels of [`crate::kernels::direct`] instead of im2col + GEMM (measured on the CycleGAN
-/// generator's last layer, 32 → 1 channels, 7×7: see docs/performance.md). Small maps too: the
-/// PatchGAN critic's last layer (64 → 1, 4×4, a 2×2 map, wide rows of 7) took 0.63 ms forward
-/// and 1.03 ms backward by GEMM against 0.26 and 0.53 direct (64 samples, 1 thread, AVX-512;
-/// before the masked rows it was the other way round).
+/// generator's last layer, 32 → 1 channels, 7×7: see docs/performance.md).
 const DIRECT_MAX_COUT: usize = 4;
+/// Shortest run (one output channel in the direct kernels' wide layout) worth the direct
+/// kernels: below it the per-tap loop overhead cost more than the GEMM's waste (a PatchGAN's
+/// last layer on a 2×2 map ran 1.5× slower direct with the AVX2 rows). With the masked
+/// AVX-512 rows that layer is faster direct (forward 0.63 → 0.26 ms, backward 1.03 → 0.53 ms),
+/// but moving it would change the bits of every trained PatchGAN critic and so the documented
+/// figures of the methods that use one; see docs/performance.md.
+const DIRECT_MIN_LEN: usize = 16;
 
 /// The direct kernels' shape for this convolution, when they serve it.
 fn direct_shape(cout: usize, groups: usize, g: &ConvGeom) -> Option<Direct> {
@@ -1071,7 +1075,8 @@ fn direct_shape(cout: usize, groups: usize, g: &ConvGeom) -> Option<Direct> {
         && (1..=DIRECT_MAX_COUT).contains(&cout)
         && g.stride == (1, 1)
         && g.dilation == (1, 1)
-        && g.oh * g.ow > 0;
+        && g.oh * g.ow > 0
+        && (g.oh - 1) * (g.ow + g.kw - 1) + g.ow >= DIRECT_MIN_LEN;
     ok.then_some(Direct {
         cin: g.channels,
         cout,
