@@ -945,3 +945,26 @@ fn seeds_runs_each_seed_into_its_folder_and_tables_the_figures() {
     let _ = std::fs::remove_dir_all(format!("{out}-seed3"));
     let _ = std::fs::remove_dir_all(format!("{out}-seed5"));
 }
+
+/// DTN's encoder is pre-trained one way: `--oracle-f` and `--distorted-f` together are refused
+/// in one line, before any training.
+#[test]
+fn dtn_takes_one_kind_of_encoder() {
+    let out = tmp("dtn-two-encoders");
+    let o = minimax(&[
+        "train",
+        "dtn",
+        "--oracle-f",
+        "--distorted-f",
+        "--steps",
+        "1",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        last_line(&o),
+        "minimax: train dtn: give --oracle-f or --distorted-f, not both\n"
+    );
+    assert!(!out.join("checkpoint.safetensors").exists());
+}

@@ -44,3 +44,31 @@ fn distorted_training_carries_over_to_handwriting_better() {
         "handwritten read right: plain {a:.3}, distorted {b:.3}"
     );
 }
+
+/// The oracle encoder of `train dtn --oracle-f`, trained on both domains' labels, reads the
+/// held-out handwritten digits (which it never saw) as well as the printed ones, and far better
+/// than an encoder trained on print alone (seed 0: about 0.97 and 0.98 against 0.61).
+#[test]
+fn an_encoder_trained_on_both_domains_reads_both() {
+    use minimax_gan::metrics::DigitClassifier;
+    let (_, hw) = minimax_gan::data::Digits::new().split(0.2, 0);
+    let both = DigitClassifier::train_both_domains(0);
+    let printed = DigitClassifier::train_printed(0);
+    let (a, b) = (
+        both.accuracy(hw.images(), hw.labels()),
+        printed.accuracy(hw.images(), hw.labels()),
+    );
+    assert!(
+        both.held_out_accuracy() > 0.95,
+        "{}",
+        both.held_out_accuracy()
+    );
+    assert!(
+        a > 0.93,
+        "handwritten held out, read by the oracle encoder: {a:.3}"
+    );
+    assert!(
+        b < 0.7,
+        "handwritten held out, read by the printed encoder: {b:.3}"
+    );
+}

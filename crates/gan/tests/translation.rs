@@ -227,3 +227,26 @@ fn cyclegan_learning_rate_decays_linearly_after_decay_from() {
         }
     }
 }
+
+/// `oracle_f` gives DTN the encoder trained on both domains: the run reports how well f reads
+/// held-out handwriting, far above the printed-only encoder's (seed 0: 96.9 % against 62.4 %).
+#[test]
+fn dtn_with_the_oracle_encoder_reads_handwriting() {
+    let read = |oracle_f: bool| {
+        let cfg = DtnConfig {
+            oracle_f,
+            ..DtnConfig::default()
+        };
+        let dtn = Dtn::new(cfg, 0).unwrap();
+        let data = DataSpec::parse("printed8+digits").unwrap().open().unwrap();
+        let figures = dtn.evaluate(&data);
+        let (_, v) = figures
+            .iter()
+            .find(|(k, _)| k == "f's accuracy on held-out handwritten digits")
+            .expect("the run reports f's reading of handwriting");
+        v.trim_end_matches(" %").parse::<f64>().unwrap()
+    };
+    let (oracle, printed) = (read(true), read(false));
+    assert!(oracle > 93.0, "oracle f reads {oracle} % of handwriting");
+    assert!(printed < 70.0, "printed f reads {printed} % of handwriting");
+}

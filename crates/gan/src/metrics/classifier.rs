@@ -188,6 +188,29 @@ impl DigitClassifier {
         )
     }
 
+    /// A digit classifier of **both** domains, for measuring what a perfect cross-domain
+    /// encoder would buy (DTN's `--oracle-f`): trained like [`DigitClassifier::train_printed`]
+    /// on the printed instances 0–7 of every face together with the training part of
+    /// `Digits::new().split(0.2, seed)` — the handwritten digits *with their labels*, which no
+    /// unpaired method may use — and measured on the printed instances 8 and 9.
+    pub fn train_both_domains(seed: u64) -> DigitClassifier {
+        let (printed, test) = Printed::new(Resolution::R8).split_held_out();
+        let (handwritten, _) = Digits::new().split(0.2, seed);
+        let images = Tensor::cat(&[printed.images(), handwritten.images()], 0);
+        let mut labels = printed.labels().to_vec();
+        labels.extend_from_slice(handwritten.labels());
+        DigitClassifier::train_on(
+            &Digits::from_parts(images, labels, "printed8+digits".into()),
+            Digits::from_parts(
+                test.images().clone(),
+                test.labels().to_vec(),
+                test.name().into(),
+            ),
+            ClassifierConfig::default(),
+            seed,
+        )
+    }
+
     /// Trains on `train` and measures on `held_out` (both 8×8 images with labels 0–9): the
     /// network is initialised from `Rng::seed(seed)` and each epoch visits the training images
     /// in a fresh random order drawn from the same generator. `config.test_fraction` is not
