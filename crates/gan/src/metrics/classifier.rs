@@ -148,13 +148,6 @@ impl DigitClassifier {
     /// on instances 8 and 9 ([`crate::data::Printed::split_held_out`]).
     pub fn train_printed(seed: u64) -> DigitClassifier {
         let (train, test) = Printed::new(Resolution::R8).split_held_out();
-        let as_digits = |p: &Printed| {
-            Digits::from_parts(
-                p.images().clone(),
-                p.labels().to_vec(),
-                p.name().to_string(),
-            )
-        };
         DigitClassifier::train_on(
             &as_digits(&train),
             as_digits(&test),
@@ -175,11 +168,7 @@ impl DigitClassifier {
         let (x, y) = crate::data::augment::distorted_printed8(copies, &d, &mut rng);
         DigitClassifier::train_on(
             &Digits::from_parts(x, y, "printed8-distorted".into()),
-            Digits::from_parts(
-                test.images().clone(),
-                test.labels().to_vec(),
-                test.name().into(),
-            ),
+            as_digits(&test),
             ClassifierConfig {
                 epochs,
                 ..ClassifierConfig::default()
@@ -201,11 +190,7 @@ impl DigitClassifier {
         labels.extend_from_slice(handwritten.labels());
         DigitClassifier::train_on(
             &Digits::from_parts(images, labels, "printed8+digits".into()),
-            Digits::from_parts(
-                test.images().clone(),
-                test.labels().to_vec(),
-                test.name().into(),
-            ),
+            as_digits(&test),
             ClassifierConfig::default(),
             seed,
         )
@@ -410,6 +395,15 @@ impl DigitClassifier {
 }
 
 /// The untrained network, initialised from `rng`.
+/// Printed glyphs at 8 px as labelled digits (the classifier's training and held-out sets).
+fn as_digits(p: &Printed) -> Digits {
+    Digits::from_parts(
+        p.images().clone(),
+        p.labels().to_vec(),
+        p.name().to_string(),
+    )
+}
+
 fn network(rng: &mut Rng) -> Sequential {
     Sequential::new()
         .add(Flatten::new())

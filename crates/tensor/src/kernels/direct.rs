@@ -76,6 +76,34 @@ impl Direct {
     }
 }
 
+/// Defines `$name`, which runs the build of [`simd_level`], and `$with`, which runs the build of
+/// a given level if the CPU has it: at AVX-512 for f32 the masked rows of [`masked`], otherwise
+/// the plain loops compiled for the level (`$plain_with`, the AVX-512 build capped at AVX2).
+macro_rules! masked_twin {
+    ($(#[$m:meta])* fn $name:ident / $with:ident ($a:ident, $b:ident, $out:ident) => $plain_with:ident) => {
+        $(#[$m])*
+        #[inline]
+        pub fn $name<T: Element>(d: Direct, $a: &[T], $b: &[T], $out: &mut [T]) {
+            $with(simd_level(), d, $a, $b, $out);
+        }
+
+        #[doc = concat!("Runs the `level` build of [`", stringify!($name), "`] if this CPU has it; returns whether it ran.")]
+        #[inline]
+        pub fn $with<T: Element>(level: Simd, d: Direct, $a: &[T], $b: &[T], $out: &mut [T]) -> bool {
+            #[cfg(target_arch = "x86_64")]
+            if level == Simd::Avx512 && T::DTYPE == DType::F32 {
+                if !level.available() {
+                    return false;
+                }
+                // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
+                unsafe { masked::$name(d, as_f32($a), as_f32($b), as_f32_mut($out)) };
+                return true;
+            }
+            $plain_with(level.min(Simd::Avx2), d, $a, $b, $out)
+        }
+    };
+}
+
 /// The two row operations the forward and data-backward loops are made of.
 trait Rows<T: Element> {
     /// `dst[i] = dst[i] + w₀·s₀[i] + w₁·s₁[i] + w₂·s₂[i] + w₃·s₃[i]`, added left to right.
@@ -157,26 +185,10 @@ simd_twin! {
     fn forward_plain / forward_plain_with <T>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) => forward_loop, up to Avx2
 }
 
-/// `out[co] = Σ_t w[co, t] · xp[tap t ..]` for one sample, in the wide layout (`out` is
-/// `cout × wide_len`, overwritten), the taps added in order; the build of [`simd_level`].
-#[inline]
-pub fn forward<T: Element>(d: Direct, xp: &[T], w: &[T], out: &mut [T]) {
-    forward_with(simd_level(), d, xp, w, out);
-}
-
-/// Runs the `level` build of [`forward`] if this CPU has it; returns whether it ran.
-#[inline]
-pub fn forward_with<T: Element>(level: Simd, d: Direct, xp: &[T], w: &[T], out: &mut [T]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if level == Simd::Avx512 && T::DTYPE == DType::F32 {
-        if !level.available() {
-            return false;
-        }
-        // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
-        unsafe { masked::forward(d, as_f32(xp), as_f32(w), as_f32_mut(out)) };
-        return true;
-    }
-    forward_plain_with(level.min(Simd::Avx2), d, xp, w, out)
+masked_twin! {
+    /// `out[co] = Σ_t w[co, t] · xp[tap t ..]` for one sample, in the wide layout (`out` is
+    /// `cout × wide_len`, overwritten), the taps added in order; the build of [`simd_level`].
+    fn forward / forward_with (xp, w, out) => forward_plain_with
 }
 
 #[inline(always)]
@@ -220,33 +232,11 @@ simd_twin! {
     fn data_backward_plain / data_backward_plain_with <T>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) => data_backward_loop, up to Avx2
 }
 
-/// Adds the adjoint of [`forward`] to the padded image gradient `dxp` of one sample:
-/// `dxp[tap t ..] += w[co, t] · dy[co]`, `dy` extended (see [`Direct::ext_len`]); the build of
-/// [`simd_level`].
-#[inline]
-pub fn data_backward<T: Element>(d: Direct, dy: &[T], w: &[T], dxp: &mut [T]) {
-    data_backward_with(simd_level(), d, dy, w, dxp);
-}
-
-/// Runs the `level` build of [`data_backward`] if this CPU has it; returns whether it ran.
-#[inline]
-pub fn data_backward_with<T: Element>(
-    level: Simd,
-    d: Direct,
-    dy: &[T],
-    w: &[T],
-    dxp: &mut [T],
-) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if level == Simd::Avx512 && T::DTYPE == DType::F32 {
-        if !level.available() {
-            return false;
-        }
-        // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
-        unsafe { masked::data_backward(d, as_f32(dy), as_f32(w), as_f32_mut(dxp)) };
-        return true;
-    }
-    data_backward_plain_with(level.min(Simd::Avx2), d, dy, w, dxp)
+masked_twin! {
+    /// Adds the adjoint of [`forward`] to the padded image gradient `dxp` of one sample:
+    /// `dxp[tap t ..] += w[co, t] · dy[co]`, `dy` extended (see [`Direct::ext_len`]); the build
+    /// of [`simd_level`].
+    fn data_backward / data_backward_with (dy, w, dxp) => data_backward_plain_with
 }
 
 /// `v` as the f32 slice it is.
@@ -441,31 +431,9 @@ simd_twin! {
     fn filter_backward_plain / filter_backward_plain_with <T>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) => filter_backward_loop, up to Avx2
 }
 
-/// Adds one sample's weight gradient to `dw` (`cout × taps`):
-/// `dw[co, t] += Σ_j dy[co, j] · xp[tap t + j]`, `dy` extended (see [`Direct::ext_len`]); the
-/// build of [`simd_level`].
-#[inline]
-pub fn filter_backward<T: Element>(d: Direct, xp: &[T], dy: &[T], dw: &mut [T]) {
-    filter_backward_with(simd_level(), d, xp, dy, dw);
-}
-
-/// Runs the `level` build of [`filter_backward`] if this CPU has it; returns whether it ran.
-#[inline]
-pub fn filter_backward_with<T: Element>(
-    level: Simd,
-    d: Direct,
-    xp: &[T],
-    dy: &[T],
-    dw: &mut [T],
-) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if level == Simd::Avx512 && T::DTYPE == DType::F32 {
-        if !level.available() {
-            return false;
-        }
-        // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
-        unsafe { masked::filter_backward(d, as_f32(xp), as_f32(dy), as_f32_mut(dw)) };
-        return true;
-    }
-    filter_backward_plain_with(level.min(Simd::Avx2), d, xp, dy, dw)
+masked_twin! {
+    /// Adds one sample's weight gradient to `dw` (`cout × taps`):
+    /// `dw[co, t] += Σ_j dy[co, j] · xp[tap t + j]`, `dy` extended (see [`Direct::ext_len`]);
+    /// the build of [`simd_level`].
+    fn filter_backward / filter_backward_with (xp, dy, dw) => filter_backward_plain_with
 }
