@@ -832,7 +832,7 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
         let y = x.conv2d(&w, Some(&b), p).to_vec_f64();
         close(&y, &naive_conv2d(&x, &w, Some(&b), p).to_vec_f64(), 1e-4).unwrap();
     }
-    // wide rows of 86, 16, 19, 7 and 5 elements: AVX-512 rows with a masked tail, none, or
+    // wide rows of 86, 16, 19, 7, 5 and 13 elements: AVX-512 rows with a masked tail, none, or
     // only a masked step
     for (cin, cout, kh, kw, oh, ow) in [
         (3, 2, 3, 5, 6, 11),
@@ -840,6 +840,7 @@ fn direct_kernels_are_deterministic_and_twin_exact() {
         (2, 3, 2, 3, 3, 5),
         (1, 4, 3, 2, 2, 3),
         (2, 1, 7, 7, 1, 5),
+        (1, 1, 1, 1, 1, 13),
     ] {
         let d = Direct {
             cin,
@@ -999,51 +1000,104 @@ fn direct_operands(
     (xp, w, dy)
 }
 
-/// Every SIMD build of the three direct kernels this CPU has gives the baseline build's bits.
+/// `v` between two guards of 17 copies of `guard` each (more than one masked step): returns the
+/// buffer and the range of `v` in it.
+fn guarded(v: &[f32], guard: f32) -> (Vec<f32>, std::ops::Range<usize>) {
+    const G: usize = 17;
+    let mut b = vec![guard; G];
+    b.extend_from_slice(v);
+    b.extend(std::iter::repeat_n(guard, G));
+    (b, G..G + v.len())
+}
+
+fn f32_bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// Every SIMD build of the three direct kernels this CPU has gives the baseline build's bits,
+/// each operand handed over as an exact slice of a guarded buffer: inputs between NaNs, so that
+/// a masked step that read past its row would turn an output NaN; outputs between 7.0s, so that
+/// one that wrote (or added) past its row would change a guard. The weight gradient never reads
+/// the extended dy's padding, so that is NaN too.
 fn twin_exact(d: minimax_tensor::kernels::direct::Direct, rng: &mut Rng) {
     use minimax_tensor::kernels::direct;
     use minimax_tensor::kernels::Simd;
     let (xp, w, dy) = direct_operands(d, rng);
+    let mut dy_nan_pads = dy.clone();
+    for (j, g) in dy_nan_pads.iter_mut().enumerate() {
+        let k = (j % d.ext_len()) as isize - (d.kw - 1) as isize;
+        if k < 0 || k as usize >= d.wide_len() {
+            *g = f32::NAN;
+        }
+    }
+    let start = rand(&[xp.len()], rng).to_dtype(DType::F32).to_vec_f32();
+    let (xp, xr) = guarded(&xp, f32::NAN);
+    let (w, wr) = guarded(&w, f32::NAN);
+    let (dy, dr) = guarded(&dy, f32::NAN);
+    let (dyn_, dnr) = guarded(&dy_nan_pads, f32::NAN);
+    let run = |level: Simd| {
+        let (mut f, fr) = guarded(&vec![0f32; d.cout * d.wide_len()], 7.0);
+        assert!(direct::forward_with(
+            level,
+            d,
+            &xp[xr.clone()],
+            &w[wr.clone()],
+            &mut f[fr]
+        ));
+        let (mut g, gr) = guarded(&start, 7.0);
+        assert!(direct::data_backward_with(
+            level,
+            d,
+            &dy[dr.clone()],
+            &w[wr.clone()],
+            &mut g[gr]
+        ));
+        let (mut h, hr) = guarded(&vec![0f32; wr.len()], 7.0);
+        assert!(direct::filter_backward_with(
+            level,
+            d,
+            &xp[xr.clone()],
+            &dyn_[dnr.clone()],
+            &mut h[hr]
+        ));
+        [f32_bits(&f), f32_bits(&g), f32_bits(&h)]
+    };
+    let base = run(Simd::Baseline);
+    for (name, out) in ["forward", "data backward", "filter backward"]
+        .iter()
+        .zip(&base)
+    {
+        // the outputs between the guards (17 each side) are numbers, the guards untouched
+        let n = out.len();
+        assert!(
+            out[..17]
+                .iter()
+                .chain(&out[n - 17..])
+                .all(|b| *b == 7f32.to_bits()),
+            "{name} {d:?}: the baseline build wrote a guard"
+        );
+        assert!(
+            out[17..n - 17].iter().all(|b| !f32::from_bits(*b).is_nan()),
+            "{name} {d:?}: the baseline build read a guard"
+        );
+        assert!(
+            out[17..n - 17].iter().any(|b| f32::from_bits(*b) != 0.0),
+            "{name} {d:?}: all zero"
+        );
+    }
     let levels = [Simd::Avx2, Simd::Avx512]
         .into_iter()
         .filter(|l| l.available());
     for level in levels {
-        let (mut a, mut b) = (
-            vec![0f32; d.cout * d.wide_len()],
-            vec![0f32; d.cout * d.wide_len()],
-        );
-        assert!(direct::forward_with(level, d, &xp, &w, &mut a));
-        assert!(direct::forward_with(Simd::Baseline, d, &xp, &w, &mut b));
-        assert_eq!(a, b, "forward {d:?}: {level:?} and baseline builds differ");
-        assert!(a.iter().any(|&v| v != 0.0), "forward {d:?}: all zero");
-        // accumulating into what is there, as the callers do
-        let start = rand(&[xp.len()], rng).to_dtype(DType::F32).to_vec_f32();
-        let (mut a, mut b) = (start.clone(), start);
-        assert!(direct::data_backward_with(level, d, &dy, &w, &mut a));
-        assert!(direct::data_backward_with(
-            Simd::Baseline,
-            d,
-            &dy,
-            &w,
-            &mut b
-        ));
-        assert_eq!(
-            a, b,
-            "data backward {d:?}: {level:?} and baseline builds differ"
-        );
-        // accumulating onto what is there (−0.0: a sum that is +0.0 must show)
-        let (mut a, mut b) = (vec![-0f32; w.len()], vec![-0f32; w.len()]);
-        assert!(direct::filter_backward_with(level, d, &xp, &dy, &mut a));
-        assert!(direct::filter_backward_with(
-            Simd::Baseline,
-            d,
-            &xp,
-            &dy,
-            &mut b
-        ));
-        assert_eq!(
-            a, b,
-            "filter backward {d:?}: {level:?} and baseline builds differ"
-        );
+        let out = run(level);
+        for (k, name) in ["forward", "data backward", "filter backward"]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(
+                out[k], base[k],
+                "{name} {d:?}: {level:?} and baseline builds differ (guards included)"
+            );
+        }
     }
 }

@@ -26,7 +26,9 @@
 //! columns.
 
 use super::{simd_level, simd_twin, Simd};
-use crate::{DType, Element};
+#[cfg(target_arch = "x86_64")]
+use crate::DType;
+use crate::Element;
 
 /// The shape of one sample's direct convolution.
 #[derive(Clone, Copy, Debug)]
@@ -90,11 +92,11 @@ macro_rules! masked_twin {
         #[doc = concat!("Runs the `level` build of [`", stringify!($name), "`] if this CPU has it; returns whether it ran.")]
         #[inline]
         pub fn $with<T: Element>(level: Simd, d: Direct, $a: &[T], $b: &[T], $out: &mut [T]) -> bool {
+            if !(level <= simd_level() || level.available()) {
+                return false;
+            }
             #[cfg(target_arch = "x86_64")]
             if level == Simd::Avx512 && T::DTYPE == DType::F32 {
-                if !level.available() {
-                    return false;
-                }
                 // SAFETY: the CPU has AVX-512 F/VL (checked); the tag says f32 (see `as_f32`).
                 unsafe { masked::$name(d, as_f32($a), as_f32($b), as_f32_mut($out)) };
                 return true;
@@ -104,7 +106,8 @@ macro_rules! masked_twin {
     };
 }
 
-/// The two row operations the forward and data-backward loops are made of.
+/// The row operations the three loops are made of (`four` and `one` for the forward and the
+/// input gradient, `dot_lanes` for the weight gradient).
 trait Rows<T: Element> {
     /// `dst[i] = dst[i] + w₀·s₀[i] + w₁·s₁[i] + w₂·s₂[i] + w₃·s₃[i]`, added left to right.
     fn four(dst: &mut [T], w: [T; 4], s: [&[T]; 4]);
@@ -269,7 +272,9 @@ mod masked {
     use super::{data_backward_rows, filter_backward_rows, forward_rows, Direct, Rows, LANES};
     use std::arch::x86_64::*;
 
-    pub(super) struct Masked;
+    /// Private to this module, so that only the entry points below, compiled for AVX-512, can
+    /// run loops with these rows.
+    struct Masked;
 
     /// The lanes of `n − j` remaining elements, at most 16.
     #[inline(always)]
