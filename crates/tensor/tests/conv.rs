@@ -802,7 +802,6 @@ fn results_do_not_depend_on_the_thread_count() {
 #[test]
 fn direct_kernels_are_deterministic_and_twin_exact() {
     use minimax_tensor::kernels::direct::{self, Direct};
-    use minimax_tensor::kernels::Simd;
     let mut rng = Rng::seed(11);
     let f = |t: Tensor| t.to_dtype(DType::F32);
     for (cout, pad) in [(1, 0), (2, 3), (4, 1)] {
