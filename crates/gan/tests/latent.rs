@@ -5,8 +5,13 @@
 use autograd::{Param, Tape};
 use minimax_gan::data::DataSpec;
 use minimax_gan::method::Method;
-use minimax_gan::methods::latent::{code_loss, CodeDiscriminator, Latent, LatentConfig, X, Y};
-use minimax_gan::metrics::alignment::{domain_accuracy, nearest_label_accuracy, pca2};
+use minimax_gan::methods::latent::{
+    code_loss, confusion_picture, CodeDiscriminator, Latent, LatentConfig, CONFUSION_CELL, X, Y,
+};
+use minimax_gan::metrics::alignment::{
+    domain_accuracy, nearest_label_accuracy, nearest_label_confusion, pca2,
+};
+use minimax_gan::report::Picture;
 use nn::{Linear, Module};
 use tensor::{DType, Rng, Tensor};
 
@@ -113,6 +118,73 @@ fn alignment_measures_on_hand_built_codes() {
         assert!((p[2 * i].abs() - expect.abs()).abs() < 1e-9, "{}", p[2 * i]);
         assert!(p[2 * i + 1].abs() < 1e-9);
     }
+}
+
+/// References at digit·10 on every axis; two queries per digit, one beside its own digit and
+/// one beside digit 8 for a 3 (the rest beside their own digit again).
+fn one_three_beside_the_eight() -> (Tensor, Vec<usize>, Tensor, Vec<usize>) {
+    let refs = Tensor::from_vec(
+        (0..10).flat_map(|d| [d as f32 * 10.0; 4]).collect(),
+        [10, 4],
+    );
+    let (mut q, mut ql) = (Vec::new(), Vec::new());
+    for d in 0..10 {
+        let second = if d == 3 { 8.0 } else { d as f32 };
+        q.extend([d as f32 * 10.0 + 1.0; 4]);
+        q.extend([second * 10.0 - 1.0; 4]);
+        ql.extend([d, d]);
+    }
+    (Tensor::from_vec(q, [20, 4]), ql, refs, (0..10).collect())
+}
+
+#[test]
+fn the_confusion_counts_where_each_code_lands_and_its_picture_shades_the_shares() {
+    let (q, ql, refs, labels) = one_three_beside_the_eight();
+    let c = nearest_label_confusion(&q, &ql, &refs, &labels, 10);
+    assert_eq!((c[3][3], c[3][8]), (1, 1));
+    for (d, row) in c.iter().enumerate() {
+        let own = if d == 3 { 1 } else { 2 };
+        assert_eq!(row[d], own, "digit {d}: {row:?}");
+        assert_eq!(row.iter().sum::<usize>(), 2);
+    }
+    let diagonal: usize = (0..10).map(|d| c[d][d]).sum();
+    assert_eq!(
+        diagonal as f64 / 20.0,
+        nearest_label_accuracy(&q, &ql, &refs, &labels)
+    );
+    assert_eq!(diagonal, 19);
+    let Picture::InAxes(axes, img) = confusion_picture(&c) else {
+        panic!("the confusion is drawn in axes")
+    };
+    assert_eq!(
+        axes.image_size(),
+        (10 * CONFUSION_CELL, 10 * CONFUSION_CELL)
+    );
+    // the centre of the cell of handwritten a, nearest printed b (row 0 at the bottom)
+    let centre = |a: usize, b: usize| {
+        img.pixel(
+            b * CONFUSION_CELL + CONFUSION_CELL / 2,
+            (9 - a) * CONFUSION_CELL + CONFUSION_CELL / 2,
+        )
+        .to_vec()
+    };
+    assert_eq!(centre(0, 0), vec![25, 60, 150], "all of the 0s land on 0");
+    assert_eq!(centre(0, 1), vec![255, 255, 255], "none of them on 1");
+    let half = centre(3, 8);
+    assert_eq!(half, centre(3, 3), "the 3s split half and half");
+    assert!(half[0] > 25 && half[0] < 255, "half shaded: {half:?}");
+    assert_eq!(
+        img.pixel(0, 0).to_vec(),
+        vec![200, 200, 200],
+        "cell borders"
+    );
+}
+
+#[test]
+#[should_panic(expected = "nearest_label_confusion: label 5 is not below the 5 classes")]
+fn the_confusion_refuses_a_label_beyond_its_classes() {
+    let (q, ql, refs, labels) = one_three_beside_the_eight();
+    nearest_label_confusion(&q, &ql, &refs, &labels, 5);
 }
 
 fn trained(cfg: LatentConfig, steps: usize) -> (Latent, minimax_gan::data::Data) {

@@ -48,8 +48,11 @@ use crate::method::{
     Record, TrainError,
 };
 use crate::methods::direct::{bce_to, check_unpaired_8x8};
-use crate::metrics::alignment::{domain_accuracy, nearest_label_accuracy, pca2};
-use crate::report::{Picture, ScatterPlot};
+use crate::metrics::alignment::{
+    domain_accuracy, nearest_label_accuracy, nearest_label_confusion, pca2,
+};
+use crate::report::svg::ColorBar;
+use crate::report::{Image, ImageAxes, Picture, ScatterPlot};
 use autograd::{no_grad, Var};
 use nn::loss::{kl_normal, l1, mse, smooth_l1, Reduction};
 use nn::optim::{compute_gradients, OptimError};
@@ -680,6 +683,73 @@ pub fn code_pictures(codes: [&Tensor; 2], labels: [&[usize]; 2]) -> (Picture, Pi
     )
 }
 
+/// Pixels per cell of [`confusion_picture`].
+pub const CONFUSION_CELL: usize = 28;
+
+/// A picture of where the nearest-neighbour labels go, from [`nearest_label_confusion`]'s
+/// `counts` (`n × n`): the cell in row a (handwritten digit a, bottom row 0), column b (the
+/// digit of the nearest printed code) is shaded by the share of a's codes that land on b,
+/// white for none to dark blue for all; the diagonal, digit by digit, is the nearest-neighbour
+/// label. Each cell is [`CONFUSION_CELL`] pixels wide, with a 1-pixel grey border.
+///
+/// Panics if `counts` is empty or not square.
+#[track_caller]
+pub fn confusion_picture(counts: &[Vec<usize>]) -> Picture {
+    let n = counts.len();
+    assert!(
+        n > 0 && counts.iter().all(|row| row.len() == n),
+        "confusion_picture: the counts must be a non-empty square table"
+    );
+    let bar = ColorBar {
+        label: "share of the handwritten digit's codes".into(),
+        range: (0.0, 1.0),
+        stops: vec![(0.0, [255, 255, 255]), (1.0, [25, 60, 150])],
+        levels: 0,
+    };
+    let side = n * CONFUSION_CELL;
+    let mut pixels = vec![0u8; side * side * 3];
+    for (a, row) in counts.iter().enumerate() {
+        let total: usize = row.iter().sum();
+        for (b, &count) in row.iter().enumerate() {
+            let share = count as f64 / total.max(1) as f64;
+            let color = bar.color_at(share);
+            // row a is drawn from the bottom up, so digit 0 sits at y = 0 of the axes
+            let (x0, y0) = (b * CONFUSION_CELL, (n - 1 - a) * CONFUSION_CELL);
+            for y in y0..y0 + CONFUSION_CELL {
+                for x in x0..x0 + CONFUSION_CELL {
+                    let edge = x == x0
+                        || y == y0
+                        || x + 1 == x0 + CONFUSION_CELL
+                        || y + 1 == y0 + CONFUSION_CELL;
+                    let o = (y * side + x) * 3;
+                    pixels[o..o + 3].copy_from_slice(if edge { &[200; 3] } else { &color });
+                }
+            }
+        }
+    }
+    let top = n as f64 - 0.5;
+    let axes = ImageAxes::new(
+        "Digit of each handwritten code's nearest printed code",
+        side,
+        side,
+        (-0.5, top),
+        (-0.5, top),
+    )
+    .x_label("digit of the nearest printed code")
+    .y_label("handwritten digit")
+    .tick_target(n)
+    .color_bar(bar);
+    Picture::InAxes(
+        Box::new(axes),
+        Image {
+            width: side,
+            height: side,
+            channels: 3,
+            pixels,
+        },
+    )
+}
+
 impl Method for Latent {
     fn info(&self) -> &'static MethodInfo {
         &VAEGAN
@@ -774,6 +844,15 @@ impl Method for Latent {
             (
                 "The same codes coloured by digit (the legend names each colour)".into(),
                 by_digit,
+            ),
+            (
+                "Where the nearest-neighbour label goes: the cell in row a, column b is the \
+                 share of the held-out handwritten a's whose nearest printed code is a b; the \
+                 diagonal is the nearest-neighbour label digit by digit"
+                    .into(),
+                confusion_picture(&nearest_label_confusion(
+                    &codes[Y], &held[Y].1, &codes[X], &held[X].1, 10,
+                )),
             ),
         ]
     }

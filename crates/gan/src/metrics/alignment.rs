@@ -95,35 +95,98 @@ pub fn nearest_label_accuracy(
     references: &Tensor,
     reference_labels: &[usize],
 ) -> f64 {
+    check_codes(
+        "nearest_label_accuracy",
+        queries,
+        query_labels,
+        references,
+        reference_labels,
+    );
+    let right = nearest(queries, references)
+        .iter()
+        .zip(query_labels)
+        .filter(|&(&j, &label)| reference_labels[j] == label)
+        .count();
+    right as f64 / queries.dims()[0].max(1) as f64
+}
+
+/// Where the nearest-neighbour labels of [`nearest_label_accuracy`] go: `counts[a][b]` is the
+/// number of `queries` of digit `a` whose nearest code among `references` shows digit `b`, for
+/// digits below `classes`. The diagonal's sum over the number of queries is
+/// [`nearest_label_accuracy`].
+///
+/// Panics if the label counts do not match the codes, the widths differ, or a label is not
+/// below `classes`.
+#[track_caller]
+pub fn nearest_label_confusion(
+    queries: &Tensor,
+    query_labels: &[usize],
+    references: &Tensor,
+    reference_labels: &[usize],
+    classes: usize,
+) -> Vec<Vec<usize>> {
+    check_codes(
+        "nearest_label_confusion",
+        queries,
+        query_labels,
+        references,
+        reference_labels,
+    );
+    if let Some(bad) = query_labels
+        .iter()
+        .chain(reference_labels)
+        .find(|&&l| l >= classes)
+    {
+        panic!("nearest_label_confusion: label {bad} is not below the {classes} classes");
+    }
+    let mut counts = vec![vec![0; classes]; classes];
+    for (&j, &label) in nearest(queries, references).iter().zip(query_labels) {
+        counts[label][reference_labels[j]] += 1;
+    }
+    counts
+}
+
+#[track_caller]
+fn check_codes(
+    op: &str,
+    queries: &Tensor,
+    query_labels: &[usize],
+    references: &Tensor,
+    reference_labels: &[usize],
+) {
     let (nq, nr) = (queries.dims()[0], references.dims()[0]);
-    let d = queries.dims()[1];
     assert!(
         nq == query_labels.len()
             && nr == reference_labels.len()
             && nr > 0
-            && references.dims()[1] == d,
-        "nearest_label_accuracy: {:?} codes with {} labels against {:?} codes with {} labels",
+            && references.dims()[1] == queries.dims()[1],
+        "{op}: {:?} codes with {} labels against {:?} codes with {} labels",
         queries.dims(),
         query_labels.len(),
         references.dims(),
         reference_labels.len()
     );
+}
+
+/// For each row of `queries` `[Nq, d]`, the index of its nearest row of `references` `[Nr, d]`
+/// (Euclidean distance; the first of equally near ones).
+fn nearest(queries: &Tensor, references: &Tensor) -> Vec<usize> {
+    let (nq, nr, d) = (queries.dims()[0], references.dims()[0], queries.dims()[1]);
     let q = queries.to_vec_f64();
     let r = references.to_vec_f64();
-    let right = (0..nq)
-        .filter(|&i| {
+    (0..nq)
+        .map(|i| {
             let qi = &q[i * d..(i + 1) * d];
-            let best = (0..nr)
+            (0..nr)
                 .map(|j| {
                     let rj = &r[j * d..(j + 1) * d];
                     let dist: f64 = qi.iter().zip(rj).map(|(a, b)| (a - b) * (a - b)).sum();
                     (dist, j)
                 })
-                .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-            reference_labels[best.1] == query_labels[i]
+                .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a })
+                .1
         })
-        .count();
-    right as f64 / nq.max(1) as f64
+        .collect()
 }
 
 /// The codes `[N, d]` projected on their first two principal axes (`[N, 2]`, f64): centred, then
