@@ -61,7 +61,7 @@ pub trait Method {
         Vec::new()
     }
 
-    /// Restores what [`Method::state`] returned.
+    /// Restores what [`Method::state`] returned (called after [`Method::set_iterations`]).
     fn restore_state(&mut self, state: &[(String, Tensor)]) -> Result<(), String> {
         match state.first() {
             None => Ok(()),

@@ -343,10 +343,10 @@ pub fn load_run(path: &Path, allow_non_finite: bool) -> Result<Loaded, RunError>
             ));
         }
     }
+    method.set_iterations(step);
     method
         .restore_state(&state)
         .map_err(|e| RunError(format!("{file}: method state: {e}")))?;
-    method.set_iterations(step);
     Ok(Loaded {
         method,
         meta: RunMeta {
