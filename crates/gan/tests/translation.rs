@@ -144,7 +144,7 @@ fn dtn_standardises_each_domains_features() {
 }
 
 /// A checkpoint of a trained, standardising DTN must carry the feature statistics, in their
-/// shape; one without them (saved by a DTN that compared raw features) is refused with a
+/// shape and with positive spreads; one without them (saved by a DTN that compared raw features) is refused with a
 /// message that says what to do.
 #[test]
 fn dtn_refuses_a_checkpoint_state_without_its_feature_statistics() {
@@ -167,6 +167,14 @@ fn dtn_refuses_a_checkpoint_state_without_its_feature_statistics() {
     assert_eq!(
         e,
         "feature_stats holds float32 [2, 64], not float32 [4, 64]"
+    );
+    // a spread of 0 (or a NaN) would blow the features up: the state is refused
+    let e = dtn
+        .restore_state(&[("feature_stats".into(), Tensor::zeros([4, 64], DType::F32))])
+        .unwrap_err();
+    assert_eq!(
+        e,
+        "feature_stats holds a non-finite value or a spread below 0.1: the checkpoint is damaged"
     );
     let right = Tensor::ones([4, 64], DType::F32);
     dtn.restore_state(&[("feature_stats".into(), right.clone())])

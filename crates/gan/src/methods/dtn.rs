@@ -5,7 +5,8 @@
 //! f: the feature layers of a digit classifier pre-trained on X (the printed digits, labels of X
 //!    used here and only here), frozen
 //! G = g ∘ f: f's 64 features → g, a DCGAN-style decoder → an 8×8 image
-//! each iteration, on unpaired batches x of X and y of Y:
+//! each iteration, on unpaired batches x of X and y of Y (the paper's form, `--raw-features`;
+//! by default f's features are standardised per domain, below):
 //!   L_D = BCE(D(y), 1) + BCE(D(G(x)), 0) + BCE(D(G(y)), 0)
 //!   L_G = BCE(D(G(x)), 1) + BCE(D(G(y)), 1)
 //!         + α·mean (f(x) − f(G(x)))²        L_CONST: G(x) must have x's features
@@ -24,16 +25,19 @@
 //! values — so L_CONST, read literally, asks G(x) to keep x's printed look too, against D. Here
 //! every feature is standardised with its own domain's mean and spread,
 //! s_X(h) = (h − mean_X)/sd_X and likewise s_Y, estimated once before the first iteration from
-//! 4,096 unlabelled training images of each domain:
+//! 4,096 unlabelled images drawn (with replacement) from each domain's training set:
 //!
 //! ```text
 //!   G(x) = g(s_X(f(x)))        G(y) = g(s_Y(f(y)))
 //!   L_CONST = mean (s_X(f(x)) − s_Y(f(G(x))))²        (G(x) should be a Y image)
 //! ```
 //!
-//! The reference implementation gets the same effect from batch normalisation inside f, run in
-//! training mode on batches of one domain at a time. `--raw-features` keeps the paper's literal
-//! form.
+//! G(x) must then stand to the average handwritten digit as x stands to the average printed
+//! one, and g reads both domains' features on one scale, so what L_TID teaches it on Y carries
+//! over to X. (A public TensorFlow implementation of DTN gets a similar effect from batch
+//! normalisation inside f, run in training mode on batches of one domain at a time — there
+//! f(G(x)) is normalised by the statistics of its own batch.) `--raw-features` keeps the paper's
+//! literal form.
 //!
 //! How good can that be? `--oracle-f` pre-trains f on both domains with their labels — no
 //! longer an unpaired method, but an encoder that reads handwriting as well as print — and so
@@ -77,7 +81,8 @@ pub struct DtnConfig {
     pub standardize: bool,
 }
 
-/// How many training images of each domain estimate the features' means and spreads.
+/// How many images, drawn with replacement from each domain's training set, estimate the
+/// features' means and spreads.
 pub const STATS_SAMPLE: usize = 4096;
 
 /// Added to each feature's variance before its square root is taken: a feature that hardly
@@ -210,7 +215,8 @@ impl Dtn {
 
     /// f's features of images `v` of `domain` on `v`'s tape: standardised with that domain's
     /// mean and spread when [`DtnConfig::standardize`] is on and they have been estimated (at
-    /// the first iteration, or restored from a checkpoint), else as they are.
+    /// the first iteration, or restored from a checkpoint), else as they are — also, with
+    /// `standardize` on, before the first iteration.
     pub fn features(&self, v: &Var, domain: Domain) -> Var {
         let h = self.f.features_var(v);
         match (&self.stats, self.cfg.standardize) {
@@ -243,18 +249,18 @@ impl Dtn {
         self.stats = Some(Tensor::cat(&[&sx, &sy], 0));
     }
 
-    /// G(x) = g(f(x)) on `x`'s tape (f's features standardised as X's, see
-    /// [`Dtn::features`]).
+    /// G(x) = g(s_X(f(x))) on `x`'s tape (see [`Dtn::features`]; g(f(x)) with raw features).
     pub fn generate(&self, x: &Var) -> Var {
         self.g.forward(&self.features(x, Domain::X))
     }
 
-    /// G(y) = g(f(y)) for images `y` of Y (standardised as Y's).
+    /// G(y) = g(s_Y(f(y))) on `y`'s tape, for images `y` of Y (see [`Dtn::features`]).
     pub fn generate_y(&self, y: &Var) -> Var {
         self.g.forward(&self.features(y, Domain::Y))
     }
 
-    /// One iteration (the box above).
+    /// One iteration (the module's boxes: the first with raw features, the second's G and
+    /// L_CONST with standardised ones).
     pub fn step(&mut self, data: &Data) -> Result<Record, TrainError> {
         if self.cfg.standardize && self.stats.is_none() {
             self.estimate_stats(data);
@@ -350,6 +356,19 @@ impl Method for Dtn {
                     "feature_stats holds {} {:?}, not float32 {want:?}",
                     t.dtype(),
                     t.dims()
+                ));
+            }
+            // every spread is at least the square root of the variance floor
+            let v = t.to_vec_f32();
+            let floor = STATS_VAR_FLOOR.sqrt() as f32 * 0.999;
+            let bad = v.iter().any(|x| !x.is_finite())
+                || [1, 3]
+                    .iter()
+                    .any(|&r| v[r * want[1]..(r + 1) * want[1]].iter().any(|&s| s < floor));
+            if bad {
+                return Err(format!(
+                    "feature_stats holds a non-finite value or a spread below {:.1}: the checkpoint is damaged",
+                    STATS_VAR_FLOOR.sqrt()
                 ));
             }
             self.stats = Some(t.clone());
