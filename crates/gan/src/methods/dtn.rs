@@ -21,8 +21,8 @@
 //! as fakes.)
 //!
 //! **Each domain's features standardised** (the default): f's features also say which
-//! *domain* an image comes from — a printed 3 and a handwritten 3 differ in their mean feature
-//! values — so L_CONST, read literally, asks G(x) to keep x's printed look too, against D. Here
+//! *domain* an image comes from — printed and handwritten digits give them different means and
+//! spreads — so L_CONST, read literally, asks G(x) to keep x's printed look too, against D. Here
 //! every feature is standardised with its own domain's mean and spread,
 //! s_X(h) = (h − mean_X)/sd_X and likewise s_Y, estimated once before the first iteration from
 //! 4,096 unlabelled images drawn (with replacement) from each domain's training set:
