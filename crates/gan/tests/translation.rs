@@ -35,12 +35,17 @@ fn the_shallow_generator_is_local_and_the_deep_one_is_not() {
     }
 }
 
-#[test]
-fn dtn_keeps_features_and_is_the_identity_on_y() {
-    let data = DataSpec::parse("printed8+digits")
+/// Printed digits (X, instances 8 and 9 held out) and handwritten ones (Y), unpaired.
+fn printed_and_handwritten() -> minimax_gan::data::Data {
+    DataSpec::parse("printed8+digits")
         .unwrap()
         .open_held_out()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn dtn_keeps_features_and_is_the_identity_on_y() {
+    let data = printed_and_handwritten();
     let mut dtn = Dtn::new(DtnConfig::default(), 0).unwrap();
     // f is frozen: its parameters never change
     let f0: Vec<Vec<f32>> = dtn
@@ -81,10 +86,7 @@ fn dtn_keeps_features_and_is_the_identity_on_y() {
 #[test]
 fn dtn_standardises_each_domains_features() {
     use minimax_gan::methods::dtn::Domain;
-    let data = DataSpec::parse("printed8+digits")
-        .unwrap()
-        .open_held_out()
-        .unwrap();
+    let data = printed_and_handwritten();
     let mut dtn = Dtn::new(DtnConfig::default(), 0).unwrap();
     assert!(
         dtn.feature_stats().is_none(),
@@ -186,27 +188,53 @@ fn dtn_refuses_a_checkpoint_state_without_its_feature_statistics() {
     assert_eq!(dtn.state().len(), 1);
 }
 
+/// The unpaired data with its held-out printed digits, and the classifier of handwritten digits
+/// that measures translations of them.
+struct HeldOut {
+    data: minimax_gan::data::Data,
+    x: Tensor,
+    labels: Vec<usize>,
+    clf: minimax_gan::metrics::DigitClassifier,
+}
+
+impl HeldOut {
+    fn new() -> HeldOut {
+        let data = DataSpec::parse("printed8+digits")
+            .unwrap()
+            .open_held_out()
+            .unwrap();
+        let test = data.test.as_ref().unwrap();
+        let (x, labels) = (test.examples().unwrap(), test.example_labels().unwrap());
+        let clf = minimax_gan::metrics::DigitClassifier::train(0);
+        HeldOut {
+            data,
+            x,
+            labels,
+            clf,
+        }
+    }
+
+    /// Label preservation: the share of `t` (translations of the held-out digits, in order)
+    /// that the classifier reads as their sources' digits.
+    fn read(&self, t: &Tensor) -> f64 {
+        let p = self.clf.predict(t);
+        let kept = p.iter().zip(&self.labels).filter(|(a, b)| a == b).count();
+        kept as f64 / self.labels.len() as f64
+    }
+}
+
 /// A seeded small DTN keeps the digit more often than doing nothing, and its outputs look more
 /// like handwriting than the printed sources do.
 #[test]
 fn dtn_beats_doing_nothing_on_held_out_printed_digits() {
-    let data = DataSpec::parse("printed8+digits")
-        .unwrap()
-        .open_held_out()
-        .unwrap();
+    let h = HeldOut::new();
     let mut dtn = Dtn::new(DtnConfig::default(), 0).unwrap();
     for _ in 0..800 {
-        dtn.step(&data).unwrap();
+        dtn.step(&h.data).unwrap();
     }
-    let test = data.test.as_ref().unwrap();
-    let (x, labels) = (test.examples().unwrap(), test.example_labels().unwrap());
-    let clf = minimax_gan::metrics::DigitClassifier::train(0);
-    let read = |t: &Tensor| {
-        let p = clf.predict(t);
-        p.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / labels.len() as f64
-    };
-    let gx = dtn.translate(&x).unwrap();
-    let (identity, kept) = (read(&x), read(&gx));
+    let (x, clf) = (&h.x, &h.clf);
+    let gx = dtn.translate(x).unwrap();
+    let (identity, kept) = (h.read(x), h.read(&gx));
     // measured (800 iterations, seed 0): identity 0.593, DTN 0.634 (Fréchet distance 38.2
     // against 106.5; with raw features 0.622 and 69.3)
     assert!(kept > identity, "DTN {kept} vs identity {identity}");
@@ -214,7 +242,7 @@ fn dtn_beats_doing_nothing_on_held_out_printed_digits() {
     let fd = |t: &Tensor| {
         minimax_gan::metrics::frechet_distance(&clf.features(t), &clf.features(reference))
     };
-    let (fd_x, fd_gx) = (fd(&x), fd(&gx));
+    let (fd_x, fd_gx) = (fd(x), fd(&gx));
     assert!(
         fd_gx < 0.6 * fd_x,
         "Fréchet distance {fd_gx} vs the sources' {fd_x}"
@@ -223,10 +251,7 @@ fn dtn_beats_doing_nothing_on_held_out_printed_digits() {
 
 #[test]
 fn the_deep_direct_transform_ignores_its_input_and_the_shallow_one_keeps_it() {
-    let data = DataSpec::parse("printed8+digits")
-        .unwrap()
-        .open_held_out()
-        .unwrap();
+    let data = printed_and_handwritten();
     let x = data
         .test
         .as_ref()
@@ -314,26 +339,17 @@ fn the_history_pool_fills_then_swaps_half_and_is_deterministic() {
 #[test]
 fn cyclegan_beats_doing_nothing_on_held_out_printed_digits() {
     use minimax_gan::methods::cyclegan::{CycleGan, CycleGanConfig};
-    let data = DataSpec::parse("printed8+digits")
-        .unwrap()
-        .open_held_out()
-        .unwrap();
+    let h = HeldOut::new();
     let mut cg = CycleGan::new(CycleGanConfig::default(), 0).unwrap();
     for _ in 0..200 {
-        cg.step(&data).unwrap();
+        cg.step(&h.data).unwrap();
     }
-    let test = data.test.as_ref().unwrap();
-    let (x, labels) = (test.examples().unwrap(), test.example_labels().unwrap());
-    let clf = minimax_gan::metrics::DigitClassifier::train(0);
-    let read = |t: &Tensor| {
-        let p = clf.predict(t);
-        p.iter().zip(&labels).filter(|(a, b)| a == b).count() as f64 / labels.len() as f64
-    };
-    let (identity, cycle) = (read(&x), read(&cg.translate(&x).unwrap()));
+    let x = &h.x;
+    let (identity, cycle) = (h.read(x), h.read(&cg.translate(x).unwrap()));
     // measured (200 iterations, seed 0): identity 0.593, CycleGAN 0.682
     assert!(cycle > identity, "CycleGAN {cycle} vs identity {identity}");
     // and it translates back
-    assert_eq!(cg.translate_reverse(&x).unwrap().dims(), x.dims());
+    assert_eq!(cg.translate_reverse(x).unwrap().dims(), x.dims());
 }
 
 /// CycleGAN's linear decay: the rate holds for `decay_from` iterations, then falls by
