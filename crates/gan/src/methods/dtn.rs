@@ -56,7 +56,7 @@ use autograd::{no_grad, Var};
 use nn::loss::{mse, Reduction};
 use nn::optim::{compute_gradients, OptimError};
 use nn::{Adam, Frozen, Module, Optimizer, Sequential};
-use tensor::{Rng, Tensor};
+use tensor::{DType, Rng, Tensor};
 
 /// Hyperparameters of DTN.
 #[derive(Clone, Debug)]
@@ -137,29 +137,10 @@ pub enum Domain {
 /// Each column's mean and spread `sqrt(var + STATS_VAR_FLOOR)` of `[N, d]` features, as two
 /// rows `[2, d]` (computed in f64).
 fn mean_and_spread(h: &Tensor) -> Tensor {
-    let (n, d) = (h.dims()[0], h.dims()[1]);
-    let v = h.to_vec_f64();
-    let mut mean = vec![0.0; d];
-    for row in v.chunks(d) {
-        for (m, x) in mean.iter_mut().zip(row) {
-            *m += x;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= n as f64);
-    let mut var = vec![0.0; d];
-    for row in v.chunks(d) {
-        for ((s, x), m) in var.iter_mut().zip(row).zip(&mean) {
-            *s += (x - m) * (x - m);
-        }
-    }
-    let spread = var.iter().map(|s| (s / n as f64 + STATS_VAR_FLOOR).sqrt());
-    let rows: Vec<f32> = mean
-        .iter()
-        .copied()
-        .chain(spread)
-        .map(|x| x as f32)
-        .collect();
-    Tensor::from_vec(rows, [2, d])
+    let h = h.to_dtype(DType::F64);
+    let mean = h.mean(&[0], true);
+    let spread = h.var(&[0], false, true).add_scalar(STATS_VAR_FLOOR).sqrt();
+    Tensor::cat(&[&mean, &spread], 0).to_dtype(DType::F32)
 }
 
 /// G = g ∘ f as one module (what `translate` applies).
@@ -351,7 +332,7 @@ impl Method for Dtn {
             if k != "feature_stats" {
                 return Err(format!("unknown state '{k}'"));
             }
-            if t.dims() != want || t.dtype() != tensor::DType::F32 {
+            if t.dims() != want || t.dtype() != DType::F32 {
                 return Err(format!(
                     "feature_stats holds {} {:?}, not float32 {want:?}",
                     t.dtype(),
