@@ -22,10 +22,39 @@ fn last_line(o: &Output) -> String {
     format!("{}\n", e.lines().last().unwrap_or(""))
 }
 
-fn tmp(name: &str) -> PathBuf {
+/// A fresh folder path for one test (not created), removed with everything in it when the
+/// guard is dropped, so the tests leave nothing behind in the temporary directory.
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Tmp {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Tmp {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tmp(name: &str) -> Tmp {
     let p = std::env::temp_dir().join(format!("minimax-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&p);
-    p
+    Tmp(p)
 }
 
 #[test]

@@ -15,11 +15,33 @@ use proptest::prelude::*;
 use std::path::PathBuf;
 use tensor::{DType, Rng, Tensor};
 
-/// A fresh path in a per-process temporary directory.
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("minimax-checkpoint-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A file path of this process in the temporary directory; the file is removed when the guard
+/// is dropped, so the tests leave nothing behind.
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for Tmp {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A fresh path for a file `name` (see [`Tmp`]).
+fn tmp(name: &str) -> Tmp {
+    let file = format!("minimax-checkpoint-tests-{}-{name}", std::process::id());
+    Tmp(std::env::temp_dir().join(file))
 }
 
 // ---------------------------------------------------------------------------------- toy modules
@@ -308,7 +330,7 @@ fn a_resumed_run_continues_bit_for_bit() {
 
 // ---------------------------------------------------------------------------------- errors
 
-fn lin_file(name: &str, tensors: &[(&str, RawTensor)]) -> PathBuf {
+fn lin_file(name: &str, tensors: &[(&str, RawTensor)]) -> Tmp {
     let path = tmp(name);
     let t: Vec<(String, RawTensor)> = tensors
         .iter()
