@@ -18,7 +18,8 @@
 //! makes G(x) carry the same features, so the digit survives the translation even though the
 //! GAN term alone would not care. L_TID keeps G from drifting on images already in Y. (The paper's
 //! D is a three-way classifier — real y, G(x), G(y); here D is binary with both generated kinds
-//! as fakes.)
+//! as fakes. In our trials the three-way D kept the digit no more often with an f trained on
+//! printed digits, and less often after 6,000 iterations.)
 //!
 //! **Each domain's features standardised** (the default): f's features also say which
 //! *domain* an image comes from — printed and handwritten digits give them different means and
