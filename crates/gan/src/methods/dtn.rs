@@ -367,11 +367,11 @@ impl Method for Dtn {
     fn translate(&self, x: &Tensor) -> Option<Tensor> {
         Some(apply(&Composed(self), x))
     }
-    fn evaluate(&self, _data: &Data) -> Vec<(String, String)> {
+    fn evaluate(&self, data: &Data) -> Vec<(String, String)> {
         // the handwritten digits that the classifier measuring translations holds out: f never
         // trained on them (with --oracle-f it trained on the rest, see train_both_domains)
         let (_, hw) = crate::data::Digits::new().split(0.2, 0);
-        vec![
+        let mut v = vec![
             (
                 "f's held-out accuracy on the printed digits (pre-trained, frozen)".into(),
                 format!("{:.1} %", 100.0 * self.f.held_out_accuracy()),
@@ -380,7 +380,20 @@ impl Method for Dtn {
                 "f's accuracy on held-out handwritten digits".into(),
                 format!("{:.1} %", 100.0 * self.f.accuracy(hw.images(), hw.labels())),
             ),
-        ]
+        ];
+        // what L_CONST checks, seen through f: does f itself read x's digit in G(x)? Set
+        // beside the label preservation (the handwriting classifier's reading of the same
+        // translations), it shows how often G(x) satisfies f without being x's digit.
+        let held = data.test.as_ref().unwrap_or(&data.train);
+        if let (Some(x), Some(labels)) = (held.examples(), held.example_labels()) {
+            if let Some(gx) = self.translate(&x) {
+                v.push((
+                    "X→Y: f reads the source's digit in G(x) (what L_CONST asks of G)".into(),
+                    format!("{:.3}", self.f.accuracy(&gx, &labels)),
+                ));
+            }
+        }
+        v
     }
 }
 
