@@ -464,7 +464,6 @@ fn cli_manners_version_broken_pipes_and_plain_progress_lines() {
         lines[0].starts_with("step 10/20 d_loss") && lines[1].starts_with("step 20/20"),
         "{e}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -486,7 +485,6 @@ fn a_killed_save_leaves_nothing_behind_after_the_next_run() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stale.exists(), "the stale temporary file is still there");
     assert!(dir.join("checkpoint.safetensors").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -517,7 +515,6 @@ fn an_exploding_run_stops_before_it_saves_an_exploded_state() {
         let o = minimax(&["inspect", "--checkpoint", &ck.display().to_string()]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -649,7 +646,6 @@ fn translate_refuses_inputs_of_the_wrong_shape_or_range() {
         stderr(&o),
         "minimax: translate: --out must end in .npy, got 'y.png'\n"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -934,13 +930,13 @@ fn translate_to_attributes_with_a_stargan_run_and_refuses_what_does_not_apply() 
         stderr(&o),
         "minimax: translate: a pix2pix run takes no attributes, so --to does not apply\n"
     );
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&p2p);
 }
 
 #[test]
 fn seeds_runs_each_seed_into_its_folder_and_tables_the_figures() {
     let dir = tmp("seeds");
+    // the runs go beside it, into folders of their own
+    let _runs = (tmp("seeds-seed3"), tmp("seeds-seed5"));
     let out = dir.to_str().unwrap();
     // a trailing slash still names the folder whose seeds go beside it
     let given = format!("{out}/");
@@ -971,8 +967,6 @@ fn seeds_runs_each_seed_into_its_folder_and_tables_the_figures() {
     let want = format!("{:.4} ± {:.4}", (x + y) / 2.0, (x - y).abs() / 2f64.sqrt());
     assert_eq!(cells[4], want);
     assert!(text.contains("| figure | seed 3 | seed 5 | mean ± sd |"));
-    let _ = std::fs::remove_dir_all(format!("{out}-seed3"));
-    let _ = std::fs::remove_dir_all(format!("{out}-seed5"));
 }
 
 /// DTN's encoder is pre-trained one way: `--oracle-f` and `--distorted-f` together are refused
