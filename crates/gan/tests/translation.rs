@@ -247,14 +247,14 @@ fn dtn_beats_doing_nothing_on_held_out_printed_digits() {
         fd_gx < 0.6 * fd_x,
         "Fréchet distance {fd_gx} vs the sources' {fd_x}"
     );
-    // L_CONST is met: f itself reads x's digit in nearly every G(x), far more often than the
-    // handwriting classifier does — the gap is what f misreads in handwriting. The run reports
-    // it as a figure of its own; it is f's reading of these same translations (measured: f
-    // 0.980, the classifier 0.634).
+    // G convinces f: f itself reads x's digit in nearly every G(x), far more often than the
+    // handwriting classifier does — mostly because f misreads handwriting. The run reports it
+    // as a figure of its own, f's reading of these same translations (measured: f 0.980, the
+    // classifier 0.634).
     let figures = dtn.evaluate(&h.data);
     let reported: f64 = figures
         .iter()
-        .find(|(k, _)| k.starts_with("X→Y: f reads the source's digit in G(x)"))
+        .find(|(k, _)| k.starts_with("X→Y: label preservation as f itself reads it"))
         .expect("the run reports f's reading of the translations")
         .1
         .parse()

@@ -381,14 +381,15 @@ impl Method for Dtn {
                 format!("{:.1} %", 100.0 * self.f.accuracy(hw.images(), hw.labels())),
             ),
         ];
-        // what L_CONST checks, seen through f: does f itself read x's digit in G(x)? Set
-        // beside the label preservation (the handwriting classifier's reading of the same
-        // translations), it shows how often G(x) satisfies f without being x's digit.
+        // a proxy for L_CONST (which compares f's features, not f's verdict): does f itself
+        // read x's digit in G(x)? Set beside the label preservation (the handwriting
+        // classifier's reading of the same translations), it shows how often G(x) convinces f
+        // without the handwriting classifier reading x's digit in it.
         let held = data.test.as_ref().unwrap_or(&data.train);
         if let (Some(x), Some(labels)) = (held.examples(), held.example_labels()) {
             if let Some(gx) = self.translate(&x) {
                 v.push((
-                    "X→Y: f reads the source's digit in G(x) (what L_CONST asks of G)".into(),
+                    "X→Y: label preservation as f itself reads it".into(),
                     format!("{:.3}", self.f.accuracy(&gx, &labels)),
                 ));
             }
